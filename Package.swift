@@ -1,0 +1,64 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Settings every Swift target shares: explicit existentials and imports that say what they use.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+var targets: [Target] = [
+    // C libraries, wrapped once.
+    .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+    .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
+
+    // The core: libraries with no CLI code, following the data flow.
+    .target(
+        name: "Postgres",
+        dependencies: ["CLibPQ"]
+    ),
+    .target(
+        name: "LocalServer",
+        dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]
+    ),
+    .target(
+        name: "Datasets",
+        dependencies: ["Postgres"]
+    ),
+
+    // The thin executable: argument parsing and dispatch.
+    .executableTarget(
+        name: "tripbench",
+        dependencies: [
+            "Postgres", "LocalServer", "Datasets", "CJemalloc",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+
+    // Tests mirror the modules; TestSupport brings up the real server they share.
+    .target(
+        name: "TestSupport",
+        dependencies: ["Postgres", "LocalServer", "Datasets"],
+        path: "Tests/TestSupport"
+    ),
+    .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+    .testTarget(name: "LocalServerTests", dependencies: ["LocalServer", "TestSupport"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
+    .testTarget(name: "TripbenchTests", dependencies: ["TestSupport"]),
+]
+
+for index in targets.indices where targets[index].type != .system {
+    targets[index].swiftSettings = (targets[index].swiftSettings ?? []) + swiftSettings
+}
+
+let package = Package(
+    name: "tripbench",
+    platforms: [.macOS(.v15)],
+    products: [.executable(name: "tripbench", targets: ["tripbench"])],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: targets
+)

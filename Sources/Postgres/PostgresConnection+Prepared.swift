@@ -1,0 +1,43 @@
+import CLibPQ
+
+/// A named prepared statement on one connection, with the parameter types the server inferred.
+public struct PostgresPreparedStatement: Hashable, Sendable {
+    public let name: String
+    public let sql: String
+    /// The type of each `$n` as the server resolved it; parameters are encoded to match.
+    public let parameterTypes: [PostgresDataType]
+}
+
+extension PostgresConnection {
+    /// Prepares `sql` once under `name` (a fresh name if nil) and asks the server for its parameter types.
+    /// - Parameter parameterTypes: types to fix for `$1…`, or empty to let the server infer them all.
+    public func prepare(
+        _ sql: String, name: String? = nil, parameterTypes: [PostgresDataType] = []
+    ) throws -> PostgresPreparedStatement {
+        let name = name ?? self.nextStatementName()
+        let oids = parameterTypes.map(\.oid)
+        _ = try self.check(PQprepare(self.handle, name, sql, Int32(oids.count), oids.isEmpty ? nil : oids), for: sql)
+        let description = try self.check(PQdescribePrepared(self.handle, name), for: sql)
+        let inferred = (0..<Int(PQnparams(description.handle))).map {
+            PostgresDataType(oid: PQparamtype(description.handle, Int32($0)))
+        }
+        return PostgresPreparedStatement(name: name, sql: sql, parameterTypes: inferred)
+    }
+
+    /// Executes a prepared statement with `parameters`, encoded for the types the server expects.
+    @discardableResult
+    public func execute(
+        _ statement: PostgresPreparedStatement, _ parameters: [(any PostgresEncodable)?] = []
+    ) throws -> PostgresResult {
+        let encoded = try EncodedParameters(parameters, serverTypes: statement.parameterTypes)
+        let result = encoded.withArguments { count, _, values, lengths, formats in
+            PQexecPrepared(self.handle, statement.name, count, values, lengths, formats, PostgresFormat.binary.rawValue)
+        }
+        return try self.check(result, for: statement.sql)
+    }
+
+    /// Frees a prepared statement on the server.
+    public func deallocate(_ statement: PostgresPreparedStatement) throws {
+        try self.execute(script: "DEALLOCATE \(Self.quoteIdentifier(statement.name))")
+    }
+}

@@ -1,0 +1,154 @@
+import CLibPQ
+import Glibc
+
+/// One libpq connection, used from one thread.
+///
+/// All calls block the calling thread until the server answers, so a connection must live on a thread of
+/// its own (``DedicatedThread``, a load-driver thread), never on Swift's cooperative pool. It is not
+/// `Sendable`: it belongs to the thread that opened it. Results are fetched in binary format.
+public final class PostgresConnection {
+    let handle: OpaquePointer
+    /// The connection string it was opened with (print ``PostgresConnectionString/masked`` only).
+    public let connectionString: PostgresConnectionString
+    private let notices = NoticeLog()
+    private var preparedCount = 0
+
+    /// Opens a connection, waiting at most `connect_timeout` seconds (10 unless the string says otherwise).
+    /// - Throws: ``PostgresError`` with code `.connectionFailed` when the server cannot be reached, or
+    ///   `.connectionRejected` when it refused the session (password, role, database); password masked.
+    public init(_ connectionString: PostgresConnectionString) throws {
+        self.connectionString = connectionString
+        // Keywords before "dbname" are defaults that the expanded connection string overrides.
+        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
+        let values = ["10", "tripbench", connectionString.raw]
+        let handle = withCStringArray(keywords) { keywordPointers in
+            withCStringArray(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
+        }
+        guard let handle else { throw PostgresError(.connectionFailed, "libpq could not allocate a connection") }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let reason = connectionString.redact(String(cString: PQerrorMessage(handle)))
+            PQfinish(handle)
+            // A FATAL means the server answered and refused the session; otherwise it was not reached.
+            let code: PostgresError.Code = reason.contains("FATAL:") ? .connectionRejected : .connectionFailed
+            throw PostgresError(code, "cannot connect to \(connectionString.summary): \(reason)")
+        }
+        self.handle = handle
+        PQsetNoticeReceiver(
+            handle,
+            { context, result in
+                guard let context, let result else { return }
+                let log = Unmanaged<NoticeLog>.fromOpaque(context).takeUnretainedValue()
+                log.append(String(cString: PQresultErrorMessage(result)).singleLine)
+            },
+            Unmanaged.passUnretained(self.notices).toOpaque()
+        )
+    }
+
+    /// Opens a connection on a dedicated thread, runs `body` there with it, closes it, and returns the result.
+    public static func withConnection<T: Sendable>(
+        _ connectionString: PostgresConnectionString,
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await DedicatedThread.run(name: "tripbench-postgres") {
+            try body(PostgresConnection(connectionString))
+        }
+    }
+
+    deinit { PQfinish(self.handle) }
+
+    /// The server's version as an integer, e.g. 180006 for 18.6.
+    public var serverVersion: Int { Int(PQserverVersion(self.handle)) }
+
+    /// Notices and warnings the server sent since the last call, oldest first; reading empties the log.
+    public func takeNotices() -> [String] { self.notices.take() }
+
+    /// Runs one statement with parameters `$1…$n` (extended protocol, binary results).
+    /// - Returns: the result; rows for a query, the affected-row count for a command.
+    /// - Throws: ``PostgresError`` with the server's SQLSTATE, message, detail and hint.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresEncodable)?] = []) throws -> PostgresResult {
+        let encoded = try EncodedParameters(parameters, serverTypes: nil)
+        let result = encoded.withArguments { count, types, values, lengths, formats in
+            PQexecParams(self.handle, sql, count, types, values, lengths, formats, PostgresFormat.binary.rawValue)
+        }
+        return try self.check(result, for: sql)
+    }
+
+    /// Runs `sql`, which may hold several statements separated by semicolons (simple protocol, text
+    /// results, no parameters). Meant for DDL and migrations.
+    public func execute(script sql: String) throws {
+        _ = try self.check(PQexec(self.handle, sql), for: sql)
+    }
+
+    /// Quotes `name` as an SQL identifier (`"my ""table"""`).
+    public static func quoteIdentifier(_ name: String) -> String {
+        "\"" + name.replacing("\"", with: "\"\"") + "\""
+    }
+
+    /// Quotes `value` as an SQL string literal (`'it''s'`); standard_conforming_strings is assumed on.
+    public static func quoteLiteral(_ value: String) -> String {
+        "'" + value.replacing("'", with: "''") + "'"
+    }
+
+    /// Turns a result pointer into a ``PostgresResult``, or the error it carries.
+    func check(_ result: OpaquePointer?, for sql: String) throws -> PostgresResult {
+        guard let result else { throw self.connectionError() }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN, PGRES_SINGLE_TUPLE:
+            return PostgresResult(result)
+        case PGRES_PIPELINE_ABORTED:
+            PQclear(result)
+            throw PostgresError(.pipelineAborted, "skipped because an earlier statement in the pipeline failed")
+        default:
+            defer { PQclear(result) }
+            throw Self.serverError(result)
+        }
+    }
+
+    /// The error a failed result carries, with the server's fields.
+    static func serverError(_ result: OpaquePointer) -> PostgresError {
+        func field(_ code: Int32) -> String? {
+            PQresultErrorField(result, code).map { String(cString: $0) }
+        }
+        let message = field(Int32(UInt8(ascii: "M"))) ?? String(cString: PQresultErrorMessage(result))
+        return PostgresError(
+            .server, message,
+            sqlState: field(Int32(UInt8(ascii: "C"))),
+            detail: field(Int32(UInt8(ascii: "D"))),
+            hint: field(Int32(UInt8(ascii: "H")))
+        )
+    }
+
+    /// The error for a call that failed without a result: usually a lost connection.
+    func connectionError() -> PostgresError {
+        let message = self.connectionString.redact(String(cString: PQerrorMessage(self.handle)))
+        let code: PostgresError.Code = PQstatus(self.handle) == CONNECTION_OK ? .protocolViolation : .connectionLost
+        return PostgresError(code, message.isEmpty ? "no result from the server" : message)
+    }
+
+    /// A new statement name unique on this connection.
+    func nextStatementName() -> String {
+        self.preparedCount += 1
+        return "tripbench_\(self.preparedCount)"
+    }
+}
+
+/// Collects server notices; libpq calls it from the thread that owns the connection.
+private final class NoticeLog {
+    private var messages: [String] = []
+    func append(_ message: String) {
+        if self.messages.count < 1000 { self.messages.append(message) }
+    }
+    func take() -> [String] {
+        defer { self.messages.removeAll() }
+        return self.messages
+    }
+}
+
+/// Calls `body` with a C array of C strings that lives for the call.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let copies = strings.map { strdup($0) }
+    defer { copies.forEach { free($0) } }
+    let pointers = copies.map { UnsafePointer($0) } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

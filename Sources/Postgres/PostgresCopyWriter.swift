@@ -1,0 +1,118 @@
+import CLibPQ
+
+/// Writes rows in PostgreSQL's binary COPY format and streams them to the server in large chunks.
+///
+/// Format: an 11-byte signature, flags and header-extension length; per row an int16 field count, then each
+/// field as an int32 length (-1 for NULL) and its binary value; an int16 -1 trailer.
+public struct PostgresCopyWriter: ~Copyable {
+    private let connection: PostgresConnection
+    private var buffer = PostgresBuffer(capacity: Self.chunkBytes + 64 * 1024)
+    private let columnCount: Int
+    private var fieldsInRow = 0
+    public private(set) var rowCount = 0
+
+    /// How many bytes are gathered before one `PQputCopyData` call.
+    static let chunkBytes = 1 << 20
+    static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
+
+    init(connection: PostgresConnection, columnCount: Int) {
+        self.connection = connection
+        self.columnCount = columnCount
+        self.buffer.writeBytes(Self.signature)
+        self.buffer.writeInteger(Int32(0))  // flags
+        self.buffer.writeInteger(Int32(0))  // header extension length
+    }
+
+    /// Appends one row; `values` must have one entry per column (nil for NULL).
+    public mutating func append(row values: [(any PostgresEncodable)?]) throws {
+        try self.beginRow()
+        for value in values {
+            if let value { try self.append(value) } else { self.appendNull() }
+        }
+        try self.endRow()
+    }
+
+    /// Starts a row; follow with one ``append(_:)`` or ``appendNull()`` per column, then ``endRow()``.
+    public mutating func beginRow() throws {
+        guard self.fieldsInRow == 0 else { throw PostgresError(.encoding, "beginRow() called inside a row") }
+        self.buffer.writeInteger(Int16(self.columnCount))
+    }
+
+    /// Appends one field in binary format.
+    public mutating func append(_ value: some PostgresEncodable) throws {
+        let lengthOffset = self.buffer.count
+        self.buffer.writeInteger(Int32(0))
+        try value.encode(into: &self.buffer)
+        self.buffer.setInt32(Int32(self.buffer.count - lengthOffset - 4), at: lengthOffset)
+        self.fieldsInRow += 1
+    }
+
+    /// Appends a NULL field.
+    public mutating func appendNull() {
+        self.buffer.writeInteger(Int32(-1))
+        self.fieldsInRow += 1
+    }
+
+    /// Ends the row, sending the buffer when a chunk is full.
+    public mutating func endRow() throws {
+        guard self.fieldsInRow == self.columnCount else {
+            throw PostgresError(.encoding, "row \(self.rowCount + 1) has \(self.fieldsInRow) fields, the COPY has \(self.columnCount) columns")
+        }
+        self.fieldsInRow = 0
+        self.rowCount += 1
+        if self.buffer.count >= Self.chunkBytes { try self.flush() }
+    }
+
+    /// Sends what is buffered.
+    mutating func flush() throws {
+        guard self.buffer.count > 0 else { return }
+        let status = self.buffer.bytes.withUnsafeBytes { raw in
+            PQputCopyData(self.connection.handle, raw.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(raw.count))
+        }
+        guard status == 1 else { throw self.connection.connectionError() }
+        self.buffer.removeAll()
+    }
+
+    /// Writes the trailer and sends the rest.
+    mutating func finish() throws {
+        self.buffer.writeInteger(Int16(-1))
+        try self.flush()
+    }
+}
+
+extension PostgresConnection {
+    /// Bulk-loads rows with `COPY table (columns) FROM STDIN` in binary format.
+    ///
+    /// `body` appends rows to the writer; they are streamed as they fill 1 MiB chunks. If `body` throws, the
+    /// COPY is aborted and nothing is loaded.
+    /// - Returns: the number of rows the server loaded.
+    @discardableResult
+    public func copyIn(
+        table: String, columns: [String], _ body: (inout PostgresCopyWriter) throws -> Void
+    ) throws -> Int {
+        let target = "\(Self.quoteIdentifier(table)) (\(columns.map(Self.quoteIdentifier).joined(separator: ", ")))"
+        let sql = "COPY \(target) FROM STDIN (FORMAT binary)"
+        let start = try self.check(PQexec(self.handle, sql), for: sql)
+        guard PQresultStatus(start.handle) == PGRES_COPY_IN else {
+            throw PostgresError(.protocolViolation, "the server did not enter COPY IN for \(target)")
+        }
+        var writer = PostgresCopyWriter(connection: self, columnCount: columns.count)
+        do {
+            try body(&writer)
+            try writer.finish()
+        } catch {
+            _ = PQputCopyEnd(self.handle, "aborted by the client: \(error)")
+            self.drainResults()
+            throw error
+        }
+        guard PQputCopyEnd(self.handle, nil) == 1 else { throw self.connectionError() }
+        let end = try self.check(PQgetResult(self.handle), for: sql)
+        self.drainResults()
+        return end.affectedRows
+    }
+
+    /// Reads and frees results until libpq has none left, so the connection is idle again.
+    func drainResults() {
+        while let result = PQgetResult(self.handle) { PQclear(result) }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// The `tripbench` command: parses arguments, dispatches, and maps every failure to one line on standard
+/// error and an exit code (see ``ExitStatus``).
+@main
+struct Tripbench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tripbench",
+        abstract: "Benchmark and load-test the TripSage PostgreSQL + pgvector architecture.",
+        discussion: """
+            tripbench brings up a throw-away PostgreSQL with pgvector (or uses yours via --database-url or \
+            DATABASE_URL), creates the TripSage schema, and measures it against the architecture's targets.
+
+            Exit codes: 0 success; 1 a threshold failed; 2 bad input or configuration; 3 runtime failure \
+            (server unreachable, a command failed).
+            """,
+        version: BuildInfo.versionLine,
+        subcommands: [DatabaseCommand.self]
+    )
+
+    static func main() async {
+        Console.bootstrapLogging()
+        let command: any ParsableCommand
+        do {
+            command = try Self.parseAsRoot()
+        } catch {
+            // Help and --version exit 0 through ArgumentParser; a usage error is bad input: exit 2.
+            if Self.exitCode(for: error) == .success { Self.exit(withError: error) }
+            Console.error(Self.message(for: error))
+            Foundation.exit(ExitStatus.badInput.rawValue)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var syncCommand = command
+                try syncCommand.run()
+            }
+        } catch let exit as ExitStatus {
+            Foundation.exit(exit.rawValue)
+        } catch {
+            let status = ExitStatus(for: error)
+            if let text = ExitStatus.message(for: error) {
+                Console.error(text)
+            } else {
+                Console.error(Self.message(for: error))
+            }
+            Foundation.exit(status.rawValue)
+        }
+    }
+}

