@@ -4,26 +4,40 @@ import Foundation
 ///
 /// Written on `posix_spawn` and `waitpid` rather than Foundation's `Process`: `pg_ctl start` leaves a
 /// daemon behind that inherits the child's descriptors, and `Process` (which watches a descriptor for the
-/// child's end) then never sees it exit. Here the child gets only standard input (/dev/null) and one
-/// output file; every other descriptor is closed when the program starts.
-struct CommandRunner {
-    struct Output {
-        var status: Int32
-        /// Standard output and standard error, interleaved.
-        var text: String
-        var succeeded: Bool { self.status == 0 }
+/// child's end) then never sees it exit. Here the child gets only standard input (/dev/null) and two
+/// output files; every other descriptor is closed when the program starts.
+public struct CommandRunner: Sendable {
+    public struct Output: Sendable {
+        /// The exit code, or 128 + the signal number when a signal ended the program.
+        public var status: Int32
+        public var standardOutput: String
+        public var standardError: String
+        /// Both outputs, standard error last.
+        public var text: String { self.standardOutput + self.standardError }
+        public var succeeded: Bool { self.status == 0 }
     }
 
     /// The account the program runs as: nil for the invoking user, else a user name passed to `runuser`.
-    var user: String?
+    public var user: String?
+    /// The program's environment; `LC_ALL=C` is added so that messages can be parsed.
+    public var environment: [String: String]
+
+    public init(user: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.user = user
+        self.environment = environment
+    }
 
     /// Runs `executable` with `arguments`, as ``user`` when set, and waits for it to exit.
-    func run(_ executable: String, _ arguments: [String]) throws -> Output {
+    public func run(_ executable: String, _ arguments: [String]) throws -> Output {
         let argv = try self.user.map { [try Self.runuserPath(), "-u", $0, "--", executable] } ?? [executable]
         let output = try Self.temporaryFile()
-        defer { close(output) }
+        let errors = try Self.temporaryFile()
+        defer {
+            close(output)
+            close(errors)
+        }
         // C locale: messages are parsed, and PostgreSQL must not inherit a locale the machine lacks.
-        var environment = ProcessInfo.processInfo.environment
+        var environment = self.environment
         environment["LC_ALL"] = "C"
         let envp = environment.map { "\($0.key)=\($0.value)" }
 
@@ -32,7 +46,7 @@ struct CommandRunner {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, output, 2)
+        posix_spawn_file_actions_adddup2(&actions, errors, 2)
         Self.closeDescriptorsOnExec()
 
         var pid: pid_t = 0
@@ -50,17 +64,20 @@ struct CommandRunner {
                 throw LocalServerError(.runtime, "waiting for \(executable) failed: \(String(cString: strerror(errno)))")
             }
         }
-        lseek(output, 0, SEEK_SET)
-        let text = String(decoding: FileHandle(fileDescriptor: output, closeOnDealloc: false).readDataToEndOfFile(), as: UTF8.self)
         // WIFEXITED / WEXITSTATUS are macros: exit code in bits 8–15 when the low 7 bits are zero.
         let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Output(status: exitCode, text: text)
+        return Output(status: exitCode, standardOutput: Self.contents(of: output), standardError: Self.contents(of: errors))
+    }
+
+    private static func contents(of descriptor: Int32) -> String {
+        lseek(descriptor, 0, SEEK_SET)
+        return String(decoding: FileHandle(fileDescriptor: descriptor, closeOnDealloc: false).readDataToEndOfFile(), as: UTF8.self)
     }
 
     /// Marks every descriptor above standard error close-on-exec, so no child (nor the daemon it leaves
     /// behind) inherits one. glibc's `posix_spawn_file_actions_addclosefrom_np` would do this in the child,
     /// but Swift's Glibc module does not export it.
-    static func closeDescriptorsOnExec() {
+    private static func closeDescriptorsOnExec() {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
         for descriptor in entries.compactMap(Int32.init) where descriptor > 2 {
             let flags = fcntl(descriptor, F_GETFD)

@@ -2,6 +2,7 @@ extension PostgresConnection {
     /// Runs `body` inside `BEGIN … COMMIT`; rolls back and rethrows if `body` throws.
     ///
     /// - Parameter isolation: `BEGIN ISOLATION LEVEL …` text such as `"SERIALIZABLE"`, or nil for the default.
+    @discardableResult
     public func transaction<T>(isolation: String? = nil, _ body: () throws -> T) throws -> T {
         try self.execute(script: isolation.map { "BEGIN ISOLATION LEVEL \($0)" } ?? "BEGIN")
         let value: T

@@ -1,0 +1,119 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// Transactions, binary COPY and pipeline mode against the real server.
+@Suite struct PostgresBulkTests {
+    struct Rollback: Error {}
+
+    @Test func transactionCommitsOrRollsBack() async throws {
+        try await TestServer.withDatabase(migrated: false) { (connection) throws in
+            try connection.execute(script: "CREATE TABLE t (id int)")
+            try connection.transaction { try connection.query("INSERT INTO t VALUES (1)") }
+            #expect(throws: Rollback.self) {
+                try connection.transaction {
+                    try connection.query("INSERT INTO t VALUES (2)")
+                    throw Rollback()
+                }
+            }
+            // A failed statement whose error was swallowed still rolls the transaction back, and says so.
+            #expect(throws: PostgresError.self) {
+                try connection.transaction {
+                    try connection.query("INSERT INTO t VALUES (3)")
+                    _ = try? connection.query("SELECT 1/0")
+                }
+            }
+            let ids = try connection.query("SELECT id FROM t ORDER BY id").rows.map { try $0.decode(0, as: Int.self) }
+            #expect(ids == [1])
+        }
+    }
+
+    @Test func binaryCopyLoadsTenThousandRows() async throws {
+        try await TestServer.withDatabase(migrated: false) { (connection) throws in
+            try connection.execute(script: """
+                CREATE EXTENSION IF NOT EXISTS vector;
+                CREATE TABLE items (id uuid, n int8, label text, price numeric(10,2), day date, at timestamptz,
+                                    doc jsonb, embedding vector(1536), note text)
+                """)
+            let start = Date(timeIntervalSince1970: 1_700_000_000)
+            var vector = [Float](repeating: 0, count: 1536)
+            let loaded = try connection.copyIn(
+                table: "items", columns: ["id", "n", "label", "price", "day", "at", "doc", "embedding", "note"]
+            ) { writer in
+                for n in 0..<10_000 {
+                    vector[n % 1536] = Float(n)
+                    try writer.beginRow()
+                    try writer.append(UUID())
+                    try writer.append(n)
+                    try writer.append("item \(n)")
+                    try writer.append(Decimal(n) / 100)
+                    try writer.append(PostgresDate(year: 2025, month: 1, day: 1).adding(days: n % 365))
+                    try writer.append(start.addingTimeInterval(Double(n)))
+                    try writer.append(PostgresJSONB(#"{"n": \#(n)}"#))
+                    try writer.append(PostgresVector(vector))
+                    if n % 2 == 0 { writer.appendNull() } else { try writer.append("odd") }
+                    try writer.endRow()
+                    vector[n % 1536] = 0
+                }
+            }
+            #expect(loaded == 10_000)
+            let row = try connection.query(
+                "SELECT count(*), sum(n)::int8, count(note), max(price), (SELECT embedding FROM items WHERE n = 4242) FROM items"
+            ).rows[0]
+            #expect(try row.decode(0) == 10_000)
+            #expect(try row.decode(1) == 49_995_000)
+            #expect(try row.decode(2) == 5_000)
+            #expect(try row.decode(3) == Decimal(string: "99.99")!)
+            let embedding = try row.decode(4, as: PostgresVector.self).components
+            #expect(embedding[4242 % 1536] == 4242 && embedding.reduce(0, +) == 4242)
+        }
+    }
+
+    @Test func failedCopyLoadsNothing() async throws {
+        struct Stop: Error {}
+        try await TestServer.withDatabase(migrated: false) { (connection) throws in
+            try connection.execute(script: "CREATE TABLE t (id int8)")
+            #expect(throws: Stop.self) {
+                try connection.copyIn(table: "t", columns: ["id"]) { writer in
+                    try writer.append(row: [1])
+                    throw Stop()
+                }
+            }
+            #expect(throws: PostgresError.self) {
+                try connection.copyIn(table: "t", columns: ["id"]) { writer in try writer.append(row: [1, 2]) }
+            }
+            #expect(try connection.query("SELECT count(*) FROM t").decode(Int.self, row: 0, column: 0) == 0)
+        }
+    }
+
+    @Test func pipelineReturnsResultsInOrder() async throws {
+        try await TestServer.withDatabase(migrated: false) { (connection) throws in
+            let statements = (0..<500).map { PostgresStatement("SELECT $1::int8 * 2", [$0]) }
+            let results = try connection.pipeline(statements)
+            let doubled = try results.map { try $0.get().decode(Int.self, row: 0, column: 0) }
+            #expect(doubled == (0..<500).map { $0 * 2 })
+        }
+    }
+
+    @Test func pipelineSkipsWhatFollowsAFailure() async throws {
+        try await TestServer.withDatabase(migrated: false) { (connection) throws in
+            try connection.execute(script: "CREATE TABLE t (id int PRIMARY KEY)")
+            let insert = try connection.prepare("INSERT INTO t VALUES ($1)")
+            let results = try connection.pipeline([
+                PostgresStatement(insert, [1]), PostgresStatement(insert, [1]), PostgresStatement(insert, [2]),
+            ])
+            #expect(results.count == 3)
+            #expect((try? results[0].get()) != nil)
+            guard case .failure(let duplicate) = results[1], case .failure(let skipped) = results[2] else {
+                Issue.record("expected the second and third statements to fail")
+                return
+            }
+            #expect(duplicate.sqlState == "23505")
+            #expect(skipped.code == .pipelineAborted)
+            // One sync: the batch is one implicit transaction, so the first insert was rolled back too.
+            #expect(try connection.query("SELECT count(*) FROM t").decode(Int.self, row: 0, column: 0) == 0)
+            #expect(try connection.query("SELECT 1").rowCount == 1)  // usable after the pipeline
+        }
+    }
+}
