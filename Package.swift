@@ -43,9 +43,9 @@ var targets: [Target] = [
         path: "Tests/TestSupport"
     ),
     .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-    .testTarget(name: "LocalServerTests", dependencies: ["LocalServer", "TestSupport"]),
+    .testTarget(name: "LocalServerTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
-    .testTarget(name: "TripbenchTests", dependencies: ["TestSupport"]),
+    .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
 ]
 
 for index in targets.indices where targets[index].type != .system {

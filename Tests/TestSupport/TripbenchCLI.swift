@@ -18,4 +18,9 @@ public enum TripbenchCLI {
         base.merge(environment) { $1 }
         return try CommandRunner(user: user, environment: base).run(self.executable, arguments)
     }
+
+    /// The shared libraries the binary loads, as `ldd` lists them.
+    public static func ldd() throws -> String {
+        try CommandRunner().run("/usr/bin/ldd", [self.executable]).standardOutput
+    }
 }

@@ -1,0 +1,58 @@
+import Foundation
+import LocalServer
+import TestSupport
+import Testing
+
+/// `db up && db migrate && db status && db down`, again after `kill -9`, as root and as a normal user.
+@Suite(.serialized) struct LocalServerLifecycleTests {
+    static let isRoot = geteuid() == 0
+
+    @Test func lifecycleAsTheInvokingUser() throws {
+        // As root this runs the server as the postgres (or tripbench) system user; otherwise as this user.
+        try self.lifecycle(user: nil, port: 55441)
+    }
+
+    @Test(.enabled(if: isRoot, "only root can act as another, unprivileged user; as a normal user the test above covers it"))
+    func lifecycleAsAnUnprivilegedUser() throws {
+        try self.lifecycle(user: "nobody", port: 55442)
+    }
+
+    private func lifecycle(user: String?, port: Int) throws {
+        let state = URL(fileURLWithPath: "/tmp/tripbench-lifecycle-\(user ?? "self")-\(UUID().uuidString.prefix(8))")
+        let environment = ["TRIPBENCH_STATE_DIR": state.path]
+        func tripbench(_ arguments: String...) throws -> (Int32, String, String) {
+            let output = try TripbenchCLI.run(arguments, environment: environment, user: user)
+            return (output.status, output.standardOutput, output.standardError)
+        }
+        defer { _ = try? tripbench("db", "destroy") }
+
+        let (up, url, upLog) = try tripbench("db", "up", "--port", String(port))
+        #expect(up == 0, "db up: \(upLog)")
+        #expect(url.hasPrefix("postgresql://postgres@/tripbench?host=\(state.path)/run&port=\(port)"))
+        #expect(try tripbench("db", "up").0 == 0)  // twice is harmless
+        #expect(try tripbench("db", "migrate").0 == 0)
+        let (_, _, again) = try tripbench("db", "migrate")
+        #expect(again.contains("up to date"))
+        let (status, statusText, _) = try tripbench("db", "status")
+        #expect(status == 0)
+        #expect(statusText.contains("running") && statusText.contains("pgvector 0.8"))
+        #expect(try tripbench("db", "url").1 == url)
+
+        // A crash: the postmaster killed with SIGKILL leaves its pid file behind.
+        let pidFile = state.appendingPathComponent("data/postmaster.pid")
+        let pid = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8).split(separator: "\n")[0]))
+        #expect(kill(pid, SIGKILL) == 0)
+        usleep(200_000)
+        let (crashed, crashedText, _) = try tripbench("db", "status")
+        #expect(crashed == 3)
+        #expect(crashedText.contains("stale pid file"))
+        let (recovered, _, recoveredLog) = try tripbench("db", "up")
+        #expect(recovered == 0, "db up after kill -9: \(recoveredLog)")
+        let (_, migrated, _) = try tripbench("db", "migrate", "--status")
+        #expect(migrated.contains("vector(1536)"))  // the data survived the crash
+
+        #expect(try tripbench("db", "down").0 == 0)
+        #expect(try tripbench("db", "down").2.contains("not running"))
+        #expect(try tripbench("db", "status").0 == 3)
+    }
+}
