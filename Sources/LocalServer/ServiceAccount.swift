@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Postgres
 
 /// The operating-system account the local server runs as.
 ///
@@ -44,20 +45,26 @@ struct ServiceAccount {
         return ServiceAccount(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid, switchesUser: true)
     }
 
-    /// Creates `directory` if needed, with `mode`, owned by this account.
+    /// Creates `directory` if needed, with `mode`, owned by this account. An existing directory that holds
+    /// files and belongs to someone else is refused, never taken over.
     func prepareDirectory(_ directory: URL, mode: Int) throws {
         let manager = FileManager.default
         do {
             try manager.createDirectory(at: directory, withIntermediateDirectories: true)
-            try manager.setAttributes([.posixPermissions: mode], ofItemAtPath: directory.path)
         } catch {
             throw LocalServerError(.configuration, "cannot create \(directory.path): \(error.localizedDescription)")
         }
         let owner = try self.owner(of: directory)
         if owner != self.uid {
-            guard self.switchesUser, chown(directory.path, self.uid, self.gid) == 0 else {
+            let isEmpty = (try? manager.contentsOfDirectory(atPath: directory.path))?.isEmpty ?? false
+            guard self.switchesUser, isEmpty, chown(directory.path, self.uid, self.gid) == 0 else {
                 throw LocalServerError(.configuration, "\(directory.path) is owned by \(Self.userName(owner)), not by \(self.name) who runs the server; remove it or set TRIPBENCH_STATE_DIR to another directory")
             }
+        }
+        do {
+            try manager.setAttributes([.posixPermissions: mode], ofItemAtPath: directory.path)
+        } catch {
+            throw LocalServerError(.configuration, "cannot set the permissions of \(directory.path): \(error.localizedDescription)")
         }
     }
 
@@ -72,9 +79,4 @@ struct ServiceAccount {
     static func userName(_ uid: uid_t) -> String {
         getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(uid)"
     }
-}
-
-extension String {
-    /// The text with runs of white space and line breaks folded into single spaces.
-    var singleLine: String { self.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ") }
 }

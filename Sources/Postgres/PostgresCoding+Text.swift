@@ -14,8 +14,8 @@ extension String: PostgresEncodable, PostgresDecodable {
 
     /// Reads text types, JSON (jsonb without its version byte), `numeric` as exact decimal text and `uuid`.
     public static func decode(from bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws -> String {
+        if type.isTextual { return String(decoding: bytes, as: UTF8.self) }
         switch type {
-        case _ where type.isTextual: return String(decoding: bytes, as: UTF8.self)
         case .jsonb: return String(decoding: try PostgresJSONB.payload(of: bytes), as: UTF8.self)
         case .numeric: return try PostgresNumeric.decodeText(from: bytes)
         case .uuid: return try UUID.decode(from: bytes, type: type).uuidString.lowercased()
@@ -31,11 +31,9 @@ extension Data: PostgresEncodable, PostgresDecodable {
 
     /// Reads `bytea` as its bytes, and text or JSON types (jsonb included) as their UTF-8 bytes.
     public static func decode(from bytes: UnsafeRawBufferPointer, type: PostgresDataType) throws -> Data {
-        switch type {
-        case .bytea, _ where type.isTextual: return Data(bytes)
-        case .jsonb: return Data(try PostgresJSONB.payload(of: bytes))
-        default: throw Self.mismatch(type)
-        }
+        if type == .bytea || type.isTextual { return Data(bytes) }
+        guard type == .jsonb else { throw Self.mismatch(type) }
+        return Data(try PostgresJSONB.payload(of: bytes))
     }
 }
 

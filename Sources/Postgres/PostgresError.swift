@@ -59,8 +59,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    /// The text with every run of white space, line breaks included, folded into one space.
-    var singleLine: String {
+    /// The text with every run of white space, line breaks included, folded into one space: how every
+    /// message tripbench shows is kept to one line.
+    public var singleLine: String {
         self.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
     }
 }

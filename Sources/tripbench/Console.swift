@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Postgres
 
 /// The only place that writes to the terminal. Libraries log through swift-log; this routes their
 /// messages to standard error as plain `tripbench: …` lines.
@@ -11,7 +12,7 @@ enum Console {
 
     /// Prints `tripbench: error: …` to standard error.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("tripbench: error: \(message.split(whereSeparator: \.isNewline).joined(separator: " "))\n".utf8))
+        FileHandle.standardError.write(Data("tripbench: error: \(message.singleLine)\n".utf8))
     }
 
     /// Prints a progress or information line to standard error, keeping standard output for results.

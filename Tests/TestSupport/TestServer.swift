@@ -45,6 +45,7 @@ public enum TestServer {
 
     /// Creates a fresh database (with the TripSage schema when `migrated`), runs `body` on a dedicated thread
     /// with a connection to it, then drops it.
+    @discardableResult
     public static func withDatabase<T: Sendable>(
         migrated: Bool = true, _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {

@@ -56,3 +56,39 @@ import Testing
         #expect(try tripbench("db", "status").0 == 3)
     }
 }
+
+/// `db up` refusing what it must not touch or cannot use.
+@Suite struct LocalServerRefusalTests {
+    private func temporaryState() -> URL {
+        URL(fileURLWithPath: "/tmp/tripbench-refusal-\(UUID().uuidString.prefix(8))")
+    }
+
+    @Test func binariesWithoutPgvectorAreRefused() throws {
+        let bin = self.temporaryState()
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: bin) }
+        let postgres = bin.appendingPathComponent("postgres")
+        try "#!/bin/sh\nexit 0\n".write(to: postgres, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: postgres.path)
+        let output = try TripbenchCLI.run(
+            ["db", "up"], environment: ["TRIPBENCH_PG_BIN": bin.path, "TRIPBENCH_STATE_DIR": self.temporaryState().path]
+        )
+        #expect(output.status == 2)
+        #expect(output.standardError.contains("no pgvector"))
+    }
+
+    @Test(.enabled(if: LocalServerLifecycleTests.isRoot, "needs root to give the data directory to another user"))
+    func aDataDirectoryOwnedBySomeoneElseIsRefused() throws {
+        let state = self.temporaryState()
+        let data = state.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: state) }
+        try "18\n".write(to: data.appendingPathComponent("PG_VERSION"), atomically: true, encoding: .utf8)
+        let nobody = try #require(getpwnam("nobody"))
+        #expect(chown(data.path, nobody.pointee.pw_uid, nobody.pointee.pw_gid) == 0)
+        let output = try TripbenchCLI.run(["db", "up", "--port", "55443"], environment: ["TRIPBENCH_STATE_DIR": state.path])
+        #expect(output.status == 2)
+        #expect(output.standardError.contains("is owned by nobody"))
+        #expect(try FileManager.default.attributesOfItem(atPath: data.path)[.ownerAccountName] as? String == "nobody")
+    }
+}
