@@ -21,9 +21,10 @@ var targets: [Target] = [
         name: "LocalServer",
         dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]
     ),
+    .target(name: "VectorSearch"),
     .target(
         name: "Datasets",
-        dependencies: ["Postgres"]
+        dependencies: ["Postgres", "VectorSearch"]
     ),
 
     // The thin executable: argument parsing and dispatch.
@@ -44,6 +45,7 @@ var targets: [Target] = [
     ),
     .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
     .testTarget(name: "LocalServerTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
+    .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
     .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
 ]

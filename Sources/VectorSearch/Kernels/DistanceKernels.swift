@@ -1,0 +1,134 @@
+/// The distance kernels: explicit `SIMD16<Float>` loops with four independent accumulators and a scalar tail.
+///
+/// Swift does not vectorise a float reduction by itself (no fast-math), so the vectors are explicit. Fused
+/// multiply-add is used only when the build targets a CPU that has it (`-Xswiftc -DVS_FMA` together with
+/// `-target-cpu haswell` or newer, set by the Makefile after checking the CPU): at the baseline x86-64 target
+/// `addProduct` compiles to one `fmaf` library call per lane, 20–30× slower (shared/notes/hnsw.md §5.2).
+/// ``ScalarKernels`` is the plain reference the tests compare against.
+public enum DistanceKernels {
+    /// `Σ a[i]·b[i]`.
+    @inline(__always)
+    public static func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        let x = UnsafeRawPointer(a)
+        let y = UnsafeRawPointer(b)
+        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+        var i = 0
+        while i &+ 64 <= count {
+            let o = i &* 4
+            multiplyAdd(&s0, x.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self), y.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+            multiplyAdd(&s1, x.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD16<Float>.self), y.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD16<Float>.self))
+            multiplyAdd(&s2, x.loadUnaligned(fromByteOffset: o &+ 128, as: SIMD16<Float>.self), y.loadUnaligned(fromByteOffset: o &+ 128, as: SIMD16<Float>.self))
+            multiplyAdd(&s3, x.loadUnaligned(fromByteOffset: o &+ 192, as: SIMD16<Float>.self), y.loadUnaligned(fromByteOffset: o &+ 192, as: SIMD16<Float>.self))
+            i &+= 64
+        }
+        while i &+ 16 <= count {
+            let o = i &* 4
+            multiplyAdd(&s0, x.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self), y.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+            i &+= 16
+        }
+        var sum = ((s0 + s1) + (s2 + s3)).sum()
+        while i < count {
+            sum += a[i] * b[i]
+            i &+= 1
+        }
+        return sum
+    }
+
+    /// `Σ (a[i] − b[i])²`.
+    @inline(__always)
+    public static func squaredL2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        let x = UnsafeRawPointer(a)
+        let y = UnsafeRawPointer(b)
+        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+        var i = 0
+        while i &+ 64 <= count {
+            let o = i &* 4
+            let d0 = x.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self) - y.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
+            let d1 = x.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD16<Float>.self) - y.loadUnaligned(fromByteOffset: o &+ 64, as: SIMD16<Float>.self)
+            let d2 = x.loadUnaligned(fromByteOffset: o &+ 128, as: SIMD16<Float>.self) - y.loadUnaligned(fromByteOffset: o &+ 128, as: SIMD16<Float>.self)
+            let d3 = x.loadUnaligned(fromByteOffset: o &+ 192, as: SIMD16<Float>.self) - y.loadUnaligned(fromByteOffset: o &+ 192, as: SIMD16<Float>.self)
+            multiplyAdd(&s0, d0, d0)
+            multiplyAdd(&s1, d1, d1)
+            multiplyAdd(&s2, d2, d2)
+            multiplyAdd(&s3, d3, d3)
+            i &+= 64
+        }
+        while i &+ 16 <= count {
+            let o = i &* 4
+            let d = x.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self) - y.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
+            multiplyAdd(&s0, d, d)
+            i &+= 16
+        }
+        var sum = ((s0 + s1) + (s2 + s3)).sum()
+        while i < count {
+            let d = a[i] - b[i]
+            sum += d * d
+            i &+= 1
+        }
+        return sum
+    }
+
+    /// Four inner products of one row against four queries in a single pass over the row: the row is read
+    /// from memory once for four answers, and four accumulator chains run side by side. Exact search uses it.
+    @inline(__always)
+    public static func dotProducts4(
+        _ row: UnsafePointer<Float>, _ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>,
+        _ q2: UnsafePointer<Float>, _ q3: UnsafePointer<Float>, count: Int
+    ) -> SIMD4<Float> {
+        let r = UnsafeRawPointer(row)
+        let a = UnsafeRawPointer(q0), b = UnsafeRawPointer(q1), c = UnsafeRawPointer(q2), d = UnsafeRawPointer(q3)
+        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+        var i = 0
+        while i &+ 16 <= count {
+            let o = i &* 4
+            let v = r.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
+            multiplyAdd(&s0, v, a.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+            multiplyAdd(&s1, v, b.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+            multiplyAdd(&s2, v, c.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+            multiplyAdd(&s3, v, d.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
+            i &+= 16
+        }
+        var sums = SIMD4<Float>(s0.sum(), s1.sum(), s2.sum(), s3.sum())
+        while i < count {
+            sums += SIMD4(q0[i], q1[i], q2[i], q3[i]) * row[i]
+            i &+= 1
+        }
+        return sums
+    }
+
+    /// `accumulator += a * b`, fused where the build targets a CPU with FMA.
+    @inline(__always)
+    static func multiplyAdd(_ accumulator: inout SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) {
+        #if VS_FMA || arch(arm64)
+        accumulator.addProduct(a, b)
+        #else
+        accumulator += a * b
+        #endif
+    }
+
+    /// Scales `vector` to unit length in place; a zero vector stays zero.
+    public static func normalize(_ vector: UnsafeMutablePointer<Float>, count: Int) {
+        let norm = self.dotProduct(vector, vector, count: count).squareRoot()
+        guard norm > 0 else { return }
+        let scale = 1 / norm
+        for i in 0..<count { vector[i] *= scale }
+    }
+}
+
+/// Plain loops, one float at a time: the reference the SIMD kernels are tested against.
+public enum ScalarKernels {
+    public static func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var sum: Double = 0
+        for i in 0..<count { sum += Double(a[i]) * Double(b[i]) }
+        return Float(sum)
+    }
+
+    public static func squaredL2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var sum: Double = 0
+        for i in 0..<count {
+            let d = Double(a[i]) - Double(b[i])
+            sum += d * d
+        }
+        return Float(sum)
+    }
+}

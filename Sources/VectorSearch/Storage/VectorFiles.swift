@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The vector file formats of the ANN benchmark suites.
+///
+/// - `.fbin` (big-ann-benchmarks): uint32 count, uint32 dimension, then `count × dimension` float32.
+/// - `.ibin`: uint32 count, uint32 k, then `count × k` int32 (ground-truth row ids, nearest first).
+/// - `.fvecs` (TEXMEX): each row is an int32 dimension followed by that many float32.
+///
+/// All little-endian. Readers check the sizes against the header and name the file in every error;
+/// writers write to a temporary name and rename, so a failed write leaves nothing half-written.
+public enum VectorFiles {
+    /// Reads `.fbin` or `.fvecs` (chosen by the file's extension) into a new store.
+    public static func readVectors(_ path: String) throws -> VectorStore {
+        path.hasSuffix(".fvecs") ? try self.readFvecs(path) : try self.readFbin(path)
+    }
+
+    public static func readFbin(_ path: String) throws -> VectorStore {
+        let file = try BinaryFile(reading: path)
+        let (count, dimension) = try file.readHeader(kind: "vectors")
+        let expected = count * dimension * 4
+        guard file.size - 8 == expected else {
+            throw VectorSearchError(.badInput, "\(path): the header says \(count) × \(dimension) floats (\(expected + 8) bytes) but the file has \(file.size) bytes")
+        }
+        let store = try VectorStore(dimension: dimension, capacity: count)
+        try file.read(into: UnsafeMutableRawPointer(store.base), bytes: expected)
+        store.didWriteRows(count)
+        return store
+    }
+
+    public static func readFvecs(_ path: String) throws -> VectorStore {
+        let file = try BinaryFile(reading: path)
+        guard file.size >= 4 else { throw VectorSearchError(.badInput, "\(path): too short for an .fvecs file") }
+        var dimension: Int32 = 0
+        try file.read(into: &dimension, bytes: 4)
+        guard dimension > 0 else { throw VectorSearchError(.badInput, "\(path): row 0 has dimension \(dimension)") }
+        let rowBytes = 4 + Int(dimension) * 4
+        guard file.size % rowBytes == 0 else {
+            throw VectorSearchError(.badInput, "\(path): \(file.size) bytes is not a whole number of \(dimension)-d rows (\(rowBytes) bytes each)")
+        }
+        let count = file.size / rowBytes
+        let store = try VectorStore(dimension: Int(dimension), capacity: count)
+        for row in 0..<count {
+            if row > 0 {
+                var rowDimension: Int32 = 0
+                try file.read(into: &rowDimension, bytes: 4)
+                guard rowDimension == dimension else {
+                    throw VectorSearchError(.badInput, "\(path): row \(row) has dimension \(rowDimension), row 0 has \(dimension)")
+                }
+            }
+            try file.read(into: UnsafeMutableRawPointer(store.row(row)), bytes: Int(dimension) * 4)
+        }
+        store.didWriteRows(count)
+        return store
+    }
+
+    /// Writes the store's rows as `.fbin`.
+    public static func writeFbin(_ store: VectorStore, to path: String) throws {
+        try BinaryFile.write(to: path) { file in
+            try file.writeHeader(store.count, store.dimension)
+            try file.write(UnsafeRawPointer(store.base), bytes: store.count * store.dimension * 4)
+        }
+    }
+
+    /// Reads an `.ibin` file: row ids, `k` per query.
+    public static func readIbin(_ path: String) throws -> (ids: [Int32], count: Int, k: Int) {
+        let file = try BinaryFile(reading: path)
+        let (count, k) = try file.readHeader(kind: "ids")
+        guard file.size - 8 == count * k * 4 else {
+            throw VectorSearchError(.badInput, "\(path): the header says \(count) × \(k) ids (\(count * k * 4 + 8) bytes) but the file has \(file.size) bytes")
+        }
+        var ids = [Int32](repeating: 0, count: count * k)
+        try ids.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, bytes: $0.count) }
+        return (ids, count, k)
+    }
+
+    /// Writes `ids` (`count × k`, nearest first per query) as `.ibin`.
+    public static func writeIbin(_ ids: [Int32], count: Int, k: Int, to path: String) throws {
+        precondition(ids.count == count * k)
+        try BinaryFile.write(to: path) { file in
+            try file.writeHeader(count, k)
+            try ids.withUnsafeBytes { try file.write($0.baseAddress!, bytes: $0.count) }
+        }
+    }
+}
+
+/// A file opened for one binary read or write, with errors that name it; closed when released.
+final class BinaryFile {
+    let path: String
+    private var handle: UnsafeMutablePointer<FILE>?
+    let size: Int
+
+    init(reading path: String) throws {
+        guard let handle = fopen(path, "rb") else {
+            throw VectorSearchError(errno == ENOENT ? .badInput : .io, "\(path): \(String(cString: strerror(errno)))")
+        }
+        var info = stat()
+        fstat(fileno(handle), &info)
+        self.path = path
+        self.handle = handle
+        self.size = Int(info.st_size)
+    }
+
+    private init(path: String, handle: UnsafeMutablePointer<FILE>) {
+        self.path = path
+        self.handle = handle
+        self.size = 0
+    }
+
+    deinit {
+        if let handle = self.handle { fclose(handle) }
+    }
+
+    /// Closes the file, reporting a failed flush (a full disk shows here).
+    func close() throws {
+        guard let handle = self.handle else { return }
+        self.handle = nil
+        guard fclose(handle) == 0 else { throw VectorSearchError(.io, "\(self.path): \(String(cString: strerror(errno)))") }
+    }
+
+    func readHeader(kind: String) throws -> (Int, Int) {
+        guard self.size >= 8 else { throw VectorSearchError(.badInput, "\(self.path): \(self.size) bytes is too short for the 8-byte header") }
+        var header: (UInt32, UInt32) = (0, 0)
+        try self.read(into: &header, bytes: 8)
+        let (count, width) = (Int(UInt32(littleEndian: header.0)), Int(UInt32(littleEndian: header.1)))
+        guard width > 0 else { throw VectorSearchError(.badInput, "\(self.path): the header says \(kind) of width 0") }
+        return (count, width)
+    }
+
+    func read(into pointer: UnsafeMutableRawPointer, bytes: Int) throws {
+        guard fread(pointer, 1, bytes, self.handle) == bytes else {
+            throw VectorSearchError(.badInput, "\(self.path): the file ended early (truncated?)")
+        }
+    }
+
+    func writeHeader(_ count: Int, _ width: Int) throws {
+        guard let count = UInt32(exactly: count), let width = UInt32(exactly: width) else {
+            throw VectorSearchError(.badInput, "\(self.path): \(count) × \(width) does not fit the 32-bit header")
+        }
+        var header = (count.littleEndian, width.littleEndian)
+        try self.write(&header, bytes: 8)
+    }
+
+    func write(_ pointer: UnsafeRawPointer, bytes: Int) throws {
+        guard fwrite(pointer, 1, bytes, self.handle) == bytes else {
+            throw VectorSearchError(.io, "\(self.path): write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Writes through `body` to `path.tmp-PID`, then renames it over `path`; removes the temporary file on failure.
+    static func write(to path: String, _ body: (BinaryFile) throws -> Void) throws {
+        let temporary = "\(path).tmp-\(getpid())"
+        guard let handle = fopen(temporary, "wb") else {
+            throw VectorSearchError(.io, "\(path): \(String(cString: strerror(errno)))")
+        }
+        do {
+            let file = BinaryFile(path: path, handle: handle)
+            try body(file)
+            try file.close()
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw VectorSearchError(.io, "\(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
