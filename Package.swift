@@ -21,17 +21,21 @@ var targets: [Target] = [
         name: "LocalServer",
         dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]
     ),
-    .target(name: "VectorSearch"),
+    // Hot loops live here: optimised even in debug builds, so tests of generation and search stay quick.
+    .target(name: "VectorSearch", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     .target(
         name: "Datasets",
-        dependencies: ["Postgres", "VectorSearch"]
+        dependencies: [
+            "Postgres", "VectorSearch", .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
     ),
 
     // The thin executable: argument parsing and dispatch.
     .executableTarget(
         name: "tripbench",
         dependencies: [
-            "Postgres", "LocalServer", "Datasets", "CJemalloc",
+            "Postgres", "LocalServer", "Datasets", "VectorSearch", "CJemalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]
@@ -61,6 +65,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: targets
 )

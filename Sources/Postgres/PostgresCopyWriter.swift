@@ -1,11 +1,14 @@
 import CLibPQ
+import Foundation
 
-/// Writes rows in PostgreSQL's binary COPY format and streams them to the server in large chunks.
+/// Writes rows in PostgreSQL's binary COPY format and hands them, in 1 MiB chunks, to a sink: the server
+/// (``PostgresConnection/copyIn(table:columns:_:)``) or a file (``PostgresCopyFile``) that a later COPY
+/// streams unchanged.
 ///
 /// Format: an 11-byte signature, flags and header-extension length; per row an int16 field count, then each
 /// field as an int32 length (-1 for NULL) and its binary value; an int16 -1 trailer.
 public struct PostgresCopyWriter: ~Copyable {
-    private let connection: PostgresConnection
+    private let sink: (UnsafeRawBufferPointer) throws -> Void
     private var buffer = PostgresBuffer(capacity: Self.chunkBytes + 64 * 1024)
     private let columnCount: Int
     private var fieldsInRow = 0
@@ -15,8 +18,8 @@ public struct PostgresCopyWriter: ~Copyable {
     static let chunkBytes = 1 << 20
     static let signature: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00]
 
-    init(connection: PostgresConnection, columnCount: Int) {
-        self.connection = connection
+    init(columnCount: Int, sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+        self.sink = sink
         self.columnCount = columnCount
         self.buffer.writeBytes(Self.signature)
         self.buffer.writeInteger(Int32(0))  // flags
@@ -66,10 +69,7 @@ public struct PostgresCopyWriter: ~Copyable {
     /// Sends what is buffered.
     mutating func flush() throws {
         guard self.buffer.count > 0 else { return }
-        let status = self.buffer.bytes.withUnsafeBytes { raw in
-            PQputCopyData(self.connection.handle, raw.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(raw.count))
-        }
-        guard status == 1 else { throw self.connection.connectionError() }
+        try self.buffer.bytes.withUnsafeBytes { try self.sink($0) }
         self.buffer.removeAll()
     }
 
@@ -96,7 +96,7 @@ extension PostgresConnection {
         guard PQresultStatus(start.handle) == PGRES_COPY_IN else {
             throw PostgresError(.protocolViolation, "the server did not enter COPY IN for \(target)")
         }
-        var writer = PostgresCopyWriter(connection: self, columnCount: columns.count)
+        var writer = PostgresCopyWriter(columnCount: columns.count) { try self.putCopyData($0) }
         do {
             try body(&writer)
             try writer.finish()
@@ -111,8 +111,74 @@ extension PostgresConnection {
         return end.affectedRows
     }
 
+    /// Bulk-loads a file written by ``PostgresCopyFile`` with `COPY table (columns) FROM STDIN` in binary
+    /// format, streaming its bytes unchanged.
+    /// - Returns: the number of rows the server loaded.
+    @discardableResult
+    public func copyIn(table: String, columns: [String], file path: String) throws -> Int {
+        guard let input = FileHandle(forReadingAtPath: path) else {
+            throw PostgresError(.encoding, "\(path): cannot open the COPY file")
+        }
+        defer { try? input.close() }
+        let target = "\(Self.quoteIdentifier(table)) (\(columns.map(Self.quoteIdentifier).joined(separator: ", ")))"
+        let sql = "COPY \(target) FROM STDIN (FORMAT binary)"
+        let start = try self.check(PQexec(self.handle, sql), for: sql)
+        guard PQresultStatus(start.handle) == PGRES_COPY_IN else {
+            throw PostgresError(.protocolViolation, "the server did not enter COPY IN for \(target)")
+        }
+        do {
+            while let chunk = try input.read(upToCount: PostgresCopyWriter.chunkBytes), !chunk.isEmpty {
+                try chunk.withUnsafeBytes { try self.putCopyData($0) }
+            }
+        } catch {
+            _ = PQputCopyEnd(self.handle, "aborted by the client: \(error)")
+            self.drainResults()
+            throw error
+        }
+        guard PQputCopyEnd(self.handle, nil) == 1 else { throw self.connectionError() }
+        let end = try self.check(PQgetResult(self.handle), for: sql)
+        self.drainResults()
+        return end.affectedRows
+    }
+
+    /// Sends one chunk of COPY data (blocking until libpq has taken it).
+    func putCopyData(_ bytes: UnsafeRawBufferPointer) throws {
+        let status = PQputCopyData(self.handle, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
+        guard status == 1 else { throw self.connectionError() }
+    }
+
     /// Reads and frees results until libpq has none left, so the connection is idle again.
     func drainResults() {
         while let result = PQgetResult(self.handle) { PQclear(result) }
+    }
+}
+
+/// A binary COPY file: rows encoded once (by a dataset generator) and streamed later by
+/// ``PostgresConnection/copyIn(table:columns:file:)`` without decoding.
+public enum PostgresCopyFile {
+    /// Writes rows through `body` to `path` (via a temporary name, renamed when complete).
+    /// - Returns: the number of rows written.
+    @discardableResult
+    public static func write(
+        to path: String, columnCount: Int, _ body: (inout PostgresCopyWriter) throws -> Void
+    ) throws -> Int {
+        let temporary = "\(path).tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil),
+            let output = FileHandle(forWritingAtPath: temporary)
+        else { throw PostgresError(.encoding, "\(path): cannot create the file") }
+        do {
+            var writer = PostgresCopyWriter(columnCount: columnCount) { try output.write(contentsOf: $0) }
+            try body(&writer)
+            try writer.finish()
+            try output.close()
+            guard rename(temporary, path) == 0 else {
+                throw PostgresError(.encoding, "\(path): cannot rename the finished file: \(String(cString: strerror(errno)))")
+            }
+            return writer.rowCount
+        } catch {
+            try? output.close()
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
     }
 }

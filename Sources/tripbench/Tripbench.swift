@@ -17,7 +17,7 @@ struct Tripbench: AsyncParsableCommand {
             (server unreachable, a command failed).
             """,
         version: BuildInfo.versionLine,
-        subcommands: [DatabaseCommand.self]
+        subcommands: [DatabaseCommand.self, GenerateCommand.self]
     )
 
     static func main() async {

@@ -27,7 +27,7 @@ public enum VectorFiles {
         }
         let store = try VectorStore(dimension: dimension, capacity: count)
         try file.read(into: UnsafeMutableRawPointer(store.base), bytes: expected)
-        store.didWriteRows(count)
+        store.didFill(count)
         return store
     }
 
@@ -53,7 +53,7 @@ public enum VectorFiles {
             }
             try file.read(into: UnsafeMutableRawPointer(store.row(row)), bytes: Int(dimension) * 4)
         }
-        store.didWriteRows(count)
+        store.didFill(count)
         return store
     }
 

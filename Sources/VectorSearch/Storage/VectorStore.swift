@@ -73,9 +73,10 @@ public final class VectorStore: @unchecked Sendable {
         self.count += 1
     }
 
-    /// Appends `rows` rows already written to the free space after the last row (used by file readers).
-    func didWriteRows(_ rows: Int) {
-        precondition(self.count + rows <= self.capacity)
+    /// Counts `rows` rows that were written directly into the free space after the last row (by a file
+    /// reader, or by generator threads filling disjoint rows through ``base``).
+    public func didFill(_ rows: Int) {
+        precondition(self.count + rows <= self.capacity, "\(rows) rows do not fit")
         self.count += rows
     }
 

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Postgres
+import VectorSearch
+
+/// `tripbench generate`: make a synthetic TripSage dataset with exact ground truth.
+struct GenerateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate a synthetic TripSage dataset: embeddings, queries, exact ground truth, table rows.",
+        discussion: """
+            Files go to datasets/.cache/<name>-<seed>/: base.fbin and queries.fbin (big-ann-benchmarks format), \
+            gt.ibin and gt_filtered.ibin (exact top-k, unfiltered and per user and content type), the seven \
+            tables as binary COPY files, and manifest.json with the SHA-256 of every file. The same spec and seed \
+            give byte-identical files; generating again verifies the checksums and does nothing.
+            """
+    )
+
+    @OptionGroup var dataset: DatasetOptions
+
+    @Option(help: "Threads for vectors and ground truth (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Regenerate even when the directory holds a complete dataset, or another one.")
+    var force = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() async throws {
+        let spec = try self.dataset.spec()
+        let directory = DatasetOptions.cacheDirectory(for: spec)
+        var generator = DatasetGenerator(spec: spec, directory: directory)
+        if let threads = self.threads { generator.threads = threads }
+        let chosen = generator
+        let force = self.force
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcome = try await DedicatedThread.run { try chosen.generate(force: force, logger: Console.logger) }
+        let elapsed = (clock.now - start).formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))
+        switch outcome {
+        case .generated(let manifest):
+            Console.info("generated \(spec.directoryName) in \(elapsed)")
+            Self.summarize(manifest, directory: directory)
+        case .upToDate(let manifest):
+            Console.info("\(spec.directoryName) is up to date (checksums verified in \(elapsed))")
+            Self.summarize(manifest, directory: directory)
+        }
+    }
+
+    static func summarize(_ manifest: DatasetManifest, directory: URL) {
+        Console.out("dataset:   \(directory.path)")
+        let tables = ["users", "trips", "flights", "accommodations", "chat_sessions", "chat_messages", "memory_embeddings"]
+        Console.out("rows:      " + tables.map { "\($0) \(manifest.counts[$0] ?? 0)" }.joined(separator: ", "))
+        Console.out("vectors:   \(manifest.counts["memory_embeddings"] ?? 0) × \(manifest.dimension) (\(manifest.metric.rawValue)), \(manifest.counts["queries"] ?? 0) queries, ground truth k \(manifest.groundTruthK)")
+        Console.out("checksum:  \(manifest.checksum)")
+    }
+}
