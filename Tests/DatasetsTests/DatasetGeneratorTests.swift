@@ -1,0 +1,144 @@
+import Datasets
+import Foundation
+import Logging
+import Postgres
+import Testing
+import VectorSearch
+
+/// The generator on a small spec: determinism, invariants, ground truth against a naive search.
+@Suite struct DatasetGeneratorTests {
+    static let yaml = """
+        name: unit
+        seed: 7
+        users: 40
+        tripsPerUser: 2
+        chatSessionsPerUser: 2
+        messagesPerSession: 4
+        embeddingsPerUser: 12
+        dimension: 48
+        clusters: 12
+        homeClustersPerUser: 2
+        queries: 30
+        groundTruthK: 10
+        """
+
+    static func spec(seed: UInt64 = 7, metric: VectorMetric = .cosine) throws -> DatasetSpec {
+        var spec = try DatasetSpec.parse(YAMLMapping.parse(self.yaml, file: "unit.yaml"))
+        spec.seed = seed
+        spec.metric = metric
+        return spec
+    }
+
+    static func generate(_ spec: DatasetSpec, threads: Int = 2) throws -> (URL, DatasetManifest) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tripbench-dataset-\(UUID().uuidString)")
+        let outcome = try DatasetGenerator(spec: spec, directory: directory, threads: threads)
+            .generate(force: false, logger: Logger(label: "test"))
+        guard case .generated(let manifest) = outcome else { throw DatasetError(.runtime, "expected a fresh dataset") }
+        return (directory, manifest)
+    }
+
+    @Test func sameSeedSameBytesAnyThreadsOtherSeedDiffers() throws {
+        let (first, a) = try Self.generate(try Self.spec(), threads: 1)
+        let (second, b) = try Self.generate(try Self.spec(), threads: 3)
+        let (third, c) = try Self.generate(try Self.spec(seed: 8))
+        defer { [first, second, third].forEach { try? FileManager.default.removeItem(at: $0) } }
+        #expect(a.files == b.files && a.checksum == b.checksum)
+        #expect(a.checksum != c.checksum)
+        #expect(try Data(contentsOf: first.appendingPathComponent("manifest.json")) == Data(contentsOf: second.appendingPathComponent("manifest.json")))
+    }
+
+    @Test func secondRunVerifiesAndDetectsDamage() throws {
+        let spec = try Self.spec()
+        let (directory, manifest) = try Self.generate(spec)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let generator = DatasetGenerator(spec: spec, directory: directory)
+        guard case .upToDate(let again) = try generator.generate(force: false, logger: Logger(label: "test")) else {
+            Issue.record("a complete dataset should be reused")
+            return
+        }
+        #expect(again == manifest)
+        // Flip one byte of the ground truth: the checksum check names the file.
+        let gt = directory.appendingPathComponent("gt.ibin")
+        var bytes = try Data(contentsOf: gt)
+        bytes[bytes.count - 1] ^= 0xFF
+        try bytes.write(to: gt)
+        #expect { try generator.generate(force: false, logger: Logger(label: "test")) } throws: { error in
+            (error as? DatasetError)?.kind == .badInput && "\(error)".contains("gt.ibin") && "\(error)".contains("checksum")
+        }
+        // Another spec in the same directory is refused without --force, replaced with it.
+        var other = spec
+        other.users = 41
+        #expect(throws: DatasetError.self) {
+            try DatasetGenerator(spec: other, directory: directory).generate(force: false, logger: Logger(label: "test"))
+        }
+        guard case .generated = try DatasetGenerator(spec: other, directory: directory).generate(force: true, logger: Logger(label: "test")) else {
+            Issue.record("--force should regenerate")
+            return
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.deletingLastPathComponent().path)
+            .filter { $0.hasPrefix(directory.lastPathComponent + ".partial") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test(arguments: VectorMetric.allCases)
+    func groundTruthMatchesANaiveSearch(metric: VectorMetric) throws {
+        let (directory, manifest) = try Self.generate(try Self.spec(metric: metric))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let base = try VectorFiles.readVectors(directory.appendingPathComponent("base.fbin").path)
+        let queries = try VectorFiles.readVectors(directory.appendingPathComponent("queries.fbin").path)
+        let gt = try VectorFiles.readIbin(directory.appendingPathComponent("gt.ibin").path)
+        let filtered = try VectorFiles.readIbin(directory.appendingPathComponent("gt_filtered.ibin").path)
+        let rowLabels = try VectorFiles.readIbin(directory.appendingPathComponent("memory_labels.ibin").path).ids
+        let queryLabels = try VectorFiles.readIbin(directory.appendingPathComponent("query_labels.ibin").path).ids
+        #expect(gt.count == queries.count && gt.k == manifest.groundTruthK && base.count == manifest.counts["memory_embeddings"])
+        let k = gt.k
+        for query in 0..<queries.count {
+            let q = queries.vector(query)
+            func naive(_ rows: [Int]) -> [Int32] {
+                rows.map { (row: $0, distance: self.distance(metric, q, base.vector($0))) }
+                    .sorted { ($0.distance, $0.row) < ($1.distance, $1.row) }.prefix(k).map { Int32($0.row) }
+            }
+            // Float rounding may swap near-ties; compare as sets allowing one swap at the boundary.
+            let unfiltered = Array(gt.ids[(query * k)..<((query + 1) * k)])
+            #expect(Set(unfiltered).intersection(naive(Array(0..<base.count))).count >= k - 1)
+            let allowed = (0..<base.count).filter {
+                rowLabels[2 * $0] == queryLabels[2 * query] && rowLabels[2 * $0 + 1] == queryLabels[2 * query + 1]
+            }
+            let expected = naive(allowed)
+            let answer = Array(filtered.ids[(query * k)..<((query + 1) * k)]).filter { $0 >= 0 }
+            #expect(!allowed.isEmpty, "every query's filter matches at least one row")
+            #expect(answer.count == expected.count)
+            #expect(Set(answer).intersection(expected).count >= expected.count - 1)
+        }
+    }
+
+    private func distance(_ metric: VectorMetric, _ a: [Float], _ b: [Float]) -> Float {
+        switch metric {
+        case .l2: ScalarKernels.squaredL2(a, b, count: a.count)
+        case .innerProduct: -ScalarKernels.dotProduct(a, b, count: a.count)
+        case .cosine:
+            1 - ScalarKernels.dotProduct(a, b, count: a.count)
+                / (ScalarKernels.dotProduct(a, a, count: a.count) * ScalarKernels.dotProduct(b, b, count: b.count)).squareRoot()
+        }
+    }
+
+    @Test func embeddingsClusterPerUser() throws {
+        let (directory, _) = try Self.generate(try Self.spec())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let base = try VectorFiles.readVectors(directory.appendingPathComponent("base.fbin").path)
+        let labels = try VectorFiles.readIbin(directory.appendingPathComponent("memory_labels.ibin").path).ids
+        var sameUser: [Float] = [], otherUser: [Float] = []
+        for a in stride(from: 0, to: base.count, by: 3) {
+            for b in stride(from: a + 1, to: base.count, by: 7) {
+                let cosine = DistanceKernels.dotProduct(base.row(a), base.row(b), count: base.dimension)
+                if labels[2 * a] == labels[2 * b] { sameUser.append(cosine) } else { otherUser.append(cosine) }
+            }
+        }
+        let mean = { (values: [Float]) in values.reduce(0, +) / Float(values.count) }
+        // A user's memories sit on a few home clusters: far more alike than two users' memories.
+        #expect(mean(sameUser) > mean(otherUser) + 0.1, "same user \(mean(sameUser)), other users \(mean(otherUser))")
+        for row in 0..<base.count {
+            #expect(abs(DistanceKernels.dotProduct(base.row(row), base.row(row), count: base.dimension) - 1) < 1e-4)
+        }
+    }
+}
