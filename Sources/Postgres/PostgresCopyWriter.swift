@@ -113,9 +113,12 @@ extension PostgresConnection {
 
     /// Bulk-loads a file written by ``PostgresCopyFile`` with `COPY table (columns) FROM STDIN` in binary
     /// format, streaming its bytes unchanged.
+    /// - Parameter progress: called after each chunk with the bytes sent so far.
     /// - Returns: the number of rows the server loaded.
     @discardableResult
-    public func copyIn(table: String, columns: [String], file path: String) throws -> Int {
+    public func copyIn(
+        table: String, columns: [String], file path: String, progress: ((Int) -> Void)? = nil
+    ) throws -> Int {
         guard let input = FileHandle(forReadingAtPath: path) else {
             throw PostgresError(.encoding, "\(path): cannot open the COPY file")
         }
@@ -127,8 +130,11 @@ extension PostgresConnection {
             throw PostgresError(.protocolViolation, "the server did not enter COPY IN for \(target)")
         }
         do {
+            var sent = 0
             while let chunk = try input.read(upToCount: PostgresCopyWriter.chunkBytes), !chunk.isEmpty {
                 try chunk.withUnsafeBytes { try self.putCopyData($0) }
+                sent += chunk.count
+                progress?(sent)
             }
         } catch {
             _ = PQputCopyEnd(self.handle, "aborted by the client: \(error)")

@@ -17,7 +17,7 @@ struct Tripbench: AsyncParsableCommand {
             (server unreachable, a command failed).
             """,
         version: BuildInfo.versionLine,
-        subcommands: [DatabaseCommand.self, GenerateCommand.self]
+        subcommands: [DatabaseCommand.self, GenerateCommand.self, LoadCommand.self]
     )
 
     static func main() async {

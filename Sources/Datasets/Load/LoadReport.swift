@@ -1,0 +1,42 @@
+/// `load.json`: what `tripbench load` did and how fast, for people and for scripts.
+public struct LoadReport: Codable, Sendable {
+    public var schemaVersion = 1
+    public var dataset: String
+    public var checksum: String
+    /// The server, password masked.
+    public var server: String
+    /// True when the database already held this dataset and index, and nothing was done.
+    public var skipped: Bool
+    public var steps: [Step]
+    public var hnsw: HNSWBuild?
+    /// `pg_total_relation_size` per table after loading, in bytes.
+    public var tableBytes: [String: Int]
+    public var totalSeconds: Double
+
+    public struct Step: Codable, Sendable {
+        public var name: String
+        public var seconds: Double
+        public var rows: Int?
+        public var rowsPerSecond: Double?
+    }
+
+    public struct HNSWBuild: Codable, Sendable {
+        public var m: Int
+        public var efConstruction: Int
+        public var operatorClass: String
+        /// Nil when an index with these parameters was already there.
+        public var buildSeconds: Double?
+        public var indexBytes: Int
+        public var maintenanceWorkMem: String
+        public var parallelWorkers: Int
+    }
+}
+
+/// What the loader is doing, for a progress display.
+public struct LoadProgress: Sendable {
+    public var step: String
+    /// Units done and expected (rows for COPY, tuples for the index build); total 0 when unknown.
+    public var done: Int
+    public var total: Int
+    public var unit: String
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import LocalServer
+import Postgres
+import VectorSearch
+
+/// `tripbench load`: put a dataset into PostgreSQL and build its indexes.
+struct LoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Load a dataset into PostgreSQL (binary COPY), build the indexes and pgvector's HNSW index.",
+        discussion: """
+            Generates the dataset first if needed, creates the schema if missing, loads every table, builds the \
+            secondary indexes and then the HNSW index with the given parameters, runs ANALYZE, and writes \
+            timings, rows per second and sizes to load.json. Loading the same dataset and index again does \
+            nothing; other HNSW parameters only rebuild the index.
+            """
+    )
+
+    @OptionGroup var dataset: DatasetOptions
+
+    @Option(help: "HNSW links per node (the document: 16).")
+    var m = 16
+
+    @Option(help: "HNSW candidate list while building (the document: 200).")
+    var efConstruction = 200
+
+    @Option(help: "Connections that COPY at once, and parallel workers for the index build (default: cores).")
+    var parallel: Int?
+
+    @Option(help: "maintenance_work_mem for the index build (the graph should fit).")
+    var maintenanceWorkMem = "2GB"
+
+    @Option(help: ArgumentHelp("Where to write load.json (default: reports/<dataset>/load.json).", valueName: "path"))
+    var output: String?
+
+    @Flag(help: "Reload even when the database already holds this dataset.")
+    var force = false
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+    }
+
+    func run() async throws {
+        let spec = try self.dataset.spec()
+        let directory = DatasetOptions.cacheDirectory(for: spec)
+        let target = try self.connection.resolve()
+        let outcome = try await DedicatedThread.run {
+            try DatasetGenerator(spec: spec, directory: directory).generate(force: false, logger: Console.logger)
+        }
+        let manifest: DatasetManifest
+        switch outcome {
+        case .generated(let fresh), .upToDate(let fresh): manifest = fresh
+        }
+        var loader = DatasetLoader(directory: directory, manifest: manifest, target: target)
+        loader.index = PostgresHNSWIndex(m: self.m, efConstruction: self.efConstruction, operatorClass: Self.operatorClass(manifest.metric))
+        loader.force = self.force
+        loader.maintenanceWorkMem = self.maintenanceWorkMem
+        if let parallel = self.parallel { loader.parallelism = parallel }
+        let display = ProgressDisplay()
+        let chosen = loader
+        let report = try await DedicatedThread.run {
+            defer { display.finish() }
+            return try chosen.load(logger: Console.logger) { display.update($0) }
+        }
+        let path = self.output ?? ProjectLocator.projectRoot().appendingPathComponent("reports/\(spec.directoryName)/load.json").path
+        try Self.write(report, to: path)
+        if report.skipped {
+            Console.info("\(spec.directoryName) was already loaded with this index; nothing done")
+        } else {
+            let vectors = report.steps.first { $0.name == "copy memory_embeddings" }
+            var summary = String(format: "loaded %@ in %.1f s", spec.directoryName, report.totalSeconds)
+            if let rate = vectors?.rowsPerSecond { summary += String(format: "; embeddings at %.0f rows/s", rate) }
+            summary += "; HNSW m \(self.m), ef_construction \(self.efConstruction) "
+            summary += report.hnsw?.buildSeconds.map { String(format: "built in %.1f s", $0) } ?? "already built"
+            Console.info(summary)
+        }
+        Console.out(path)
+    }
+
+    static func operatorClass(_ metric: VectorMetric) -> String {
+        switch metric {
+        case .cosine: "vector_cosine_ops"
+        case .l2: "vector_l2_ops"
+        case .innerProduct: "vector_ip_ops"
+        }
+    }
+
+    /// Writes `report` as JSON through a temporary file.
+    static func write(_ report: LoadReport, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try encoder.encode(report).write(to: url, options: .atomic)
+        } catch {
+            throw CommandFailure(.runtimeFailure, "cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Datasets
+import Foundation
+import Logging
+import Postgres
+import TestSupport
+import Testing
+
+/// A generated dataset loaded into the real server.
+@Suite struct DatasetLoaderTests {
+    @Test func loadLeavesTheManifestsRowsAndTheAskedIndex() async throws {
+        let (directory, manifest) = try DatasetGeneratorTests.generate(try DatasetGeneratorTests.spec())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try await TestServer.createDatabase(migrated: false)
+        let target = try await TestServer.connectionString(database: database)
+        var loader = DatasetLoader(directory: directory, manifest: manifest, target: target)
+        loader.index = PostgresHNSWIndex(m: 8, efConstruction: 40)
+        let configured = loader
+        let report = try await DedicatedThread.run { try configured.load(logger: Logger(label: "test")) { _ in } }
+        #expect(!report.skipped)
+        #expect(report.hnsw?.m == 8 && report.hnsw?.efConstruction == 40 && (report.hnsw?.indexBytes ?? 0) > 0)
+        #expect(report.steps.contains { $0.name == "copy memory_embeddings" && $0.rows == manifest.counts["memory_embeddings"] })
+
+        try await PostgresConnection.withConnection(target) { (connection) throws in
+            for table in TripSageSchema.tables {
+                let rows = try connection.query("SELECT count(*) FROM \(table)").decode(Int.self, row: 0, column: 0)
+                #expect(rows == manifest.counts[table], "\(table)")
+            }
+            #expect(try PostgresHNSWIndex.current(connection) == PostgresHNSWIndex(m: 8, efConstruction: 40))
+            // The generator's invariants, checked by the server.
+            let checks = [
+                "SELECT bool_and(end_date >= start_date) FROM trips",
+                "SELECT bool_and(arrival_time > departure_time) FROM flights",
+                "SELECT bool_and(check_out_date > check_in_date) FROM accommodations a",
+                "SELECT bool_and(a.check_in_date >= t.start_date AND a.check_out_date <= t.end_date) FROM accommodations a JOIN trips t ON t.id = a.trip_id",
+                "SELECT bool_and(metadata ? 'category') FROM memory_embeddings",
+                """
+                SELECT bool_and(ok) FROM (SELECT created_at > lag(created_at) OVER w AND role <> lag(role) OVER w AS ok
+                FROM chat_messages WINDOW w AS (PARTITION BY session_id ORDER BY created_at)) s WHERE ok IS NOT NULL
+                """,
+                """
+                SELECT bool_and(EXISTS (SELECT 1 FROM trips t WHERE t.id::text = m.metadata->>'trip_id' AND t.user_id = m.user_id))
+                FROM memory_embeddings m WHERE content_type = 'trip_creation'
+                """,
+                "SELECT count(*) > 0 FROM memory_embeddings WHERE to_tsvector('english', content_text) @@ plainto_tsquery('trip')",
+                "SELECT count(*) > 0 FROM trips WHERE title % 'Lisbon food tour weekend' OR title ILIKE '%lisbon%' OR title ILIKE '%rome%'",
+            ]
+            for sql in checks {
+                #expect(try connection.query(sql).decode(Bool.self, row: 0, column: 0), "\(sql)")
+            }
+        }
+
+        let again = try await DedicatedThread.run { try configured.load(logger: Logger(label: "test")) { _ in } }
+        #expect(again.skipped)
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+}
