@@ -5,6 +5,11 @@ SHELL := /bin/bash
 RELEASE_BIN := .build/release/tripbench
 DEBUG_BIN := .build/debug/tripbench
 
+# Release builds use AVX2 and FMA when this machine has them (as hnswlib builds with -march=native):
+# without FMA the kernels use separate multiply and add (notes/hnsw.md §5.2). The binary checks the CPU at start.
+CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && \
+	echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DVS_FMA")
+
 .PHONY: help setup build release test bench clean
 
 help:
@@ -21,7 +26,7 @@ build: setup
 	swift build
 
 release: setup
-	swift build -c release
+	swift build -c release $(CPU_FLAGS)
 
 test: setup
 	@scripts/test.sh

@@ -21,6 +21,7 @@ struct Tripbench: AsyncParsableCommand {
     )
 
     static func main() async {
+        CPUCheck.requireBuildFeatures()
         Console.bootstrapLogging()
         let command: any ParsableCommand
         do {

@@ -47,6 +47,17 @@ import VectorSearch
         #expect(try Data(contentsOf: first.appendingPathComponent("manifest.json")) == Data(contentsOf: second.appendingPathComponent("manifest.json")))
     }
 
+    /// The checksum `make release` (AVX2 + FMA kernels) gives for this spec. Tests run a debug build without
+    /// FMA, so this proves the bytes do not depend on the build or the CPU's instructions. A deliberate change
+    /// to the generator bumps `DatasetGenerator.version` and this value with it.
+    static let releaseBuildChecksum = "1ce09a425bc4dd09b1d8130f2ae4dc2faa48402b5b5ddb03e353a6103004fe97"
+
+    @Test func bytesDoNotDependOnTheBuild() throws {
+        let (directory, manifest) = try Self.generate(try Self.spec())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(manifest.checksum == Self.releaseBuildChecksum)
+    }
+
     @Test func secondRunVerifiesAndDetectsDamage() throws {
         let spec = try Self.spec()
         let (directory, manifest) = try Self.generate(spec)

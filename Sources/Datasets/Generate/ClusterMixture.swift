@@ -18,7 +18,8 @@ struct ClusterMixture: Sendable {
         var row = [Float](repeating: 0, count: spec.dimension)
         for _ in 0..<spec.clusters {
             for index in row.indices { row[index] = random.nextGaussian() }
-            row.withUnsafeBufferPointer { centres.append($0, normalize: true) }
+            row.withUnsafeMutableBufferPointer { ScalarKernels.normalize($0.baseAddress!, count: $0.count) }
+            row.withUnsafeBufferPointer { centres.append($0) }
         }
         self.centres = centres
         let (low, high) = (log(max(spec.clusterSpreadMin, 1e-6)), log(max(spec.clusterSpreadMax, 1e-6)))
@@ -33,7 +34,8 @@ struct ClusterMixture: Sendable {
         let centre = self.centres.row(cluster)
         let scale = self.spreads[cluster] / Float(self.dimension).squareRoot()
         for index in 0..<self.dimension { destination[index] = centre[index] + scale * random.nextGaussian() }
-        DistanceKernels.normalize(destination, count: self.dimension)
+        // Scalar, double-precision normalisation: the same bits with or without FMA, on any machine.
+        ScalarKernels.normalize(destination, count: self.dimension)
     }
 
     /// The travel topic of `cluster`.

@@ -76,10 +76,9 @@ public struct DatasetGenerator: Sendable {
         try self.writeLabels(users: memories.queryUsers, types: memories.queryTypes, to: staging.appendingPathComponent("query_labels.ibin"))
 
         let k = self.spec.groundTruthK
-        let search = ExactSearch(store: memories.vectors, metric: self.spec.metric)
-        let truth = try search.search(memories.queries, k: k, threads: self.threads)
-        try VectorFiles.writeIbin(truth.ids, count: memories.queries.count, k: k, to: staging.appendingPathComponent("gt.ibin").path)
-        let filtered = try GroundTruth.filtered(search: search, memories: memories, k: k)
+        let truth = try GroundTruth.unfiltered(base: memories.vectors, queries: memories.queries, metric: self.spec.metric, k: k, threads: self.threads)
+        try VectorFiles.writeIbin(truth, count: memories.queries.count, k: k, to: staging.appendingPathComponent("gt.ibin").path)
+        let filtered = GroundTruth.filtered(memories: memories, metric: self.spec.metric, k: k)
         try VectorFiles.writeIbin(filtered, count: memories.queries.count, k: k, to: staging.appendingPathComponent("gt_filtered.ibin").path)
         step("computed exact ground truth (k \(k), unfiltered and per user and content type)")
 
@@ -107,10 +106,25 @@ public struct DatasetGenerator: Sendable {
     }
 }
 
-/// Exact answers for the filtered vector search of the architecture document: among one user's rows of one
-/// content type.
+/// Exact answers, identical on every machine and build: the SIMD scan (whose rounding depends on FMA)
+/// only shortlists; the final order comes from double-precision distances, ties broken by row id.
 enum GroundTruth {
-    static func filtered(search: ExactSearch, memories: MemoryRows, k: Int) throws -> [Int32] {
+    /// How many extra candidates the SIMD scan keeps, so rounding cannot push a true neighbour out.
+    static let margin = 16
+
+    static func unfiltered(base: VectorStore, queries: VectorStore, metric: VectorMetric, k: Int, threads: Int) throws -> [Int32] {
+        let depth = min(k + self.margin, base.count)
+        let shortlist = try ExactSearch(store: base, metric: metric).search(queries, k: depth, threads: threads)
+        var ids = [Int32](repeating: -1, count: queries.count * k)
+        for query in 0..<queries.count {
+            let ranked = self.rank(Array(shortlist.ids(ofQuery: query).filter { $0 >= 0 }), query: queries.row(query), base: base, metric: metric)
+            for (slot, id) in ranked.prefix(k).enumerated() { ids[query * k + slot] = id }
+        }
+        return ids
+    }
+
+    /// Among one user's rows of one content type: the architecture document's filtered vector search.
+    static func filtered(memories: MemoryRows, metric: VectorMetric, k: Int) -> [Int32] {
         var groups: [Int: [Int32]] = [:]
         for row in memories.users.indices {
             groups[Int(memories.users[row]) * 4 + Int(memories.types[row]), default: []].append(Int32(row))
@@ -118,9 +132,17 @@ enum GroundTruth {
         var ids = [Int32](repeating: -1, count: memories.queryUsers.count * k)
         for query in memories.queryUsers.indices {
             let candidates = groups[Int(memories.queryUsers[query]) * 4 + Int(memories.queryTypes[query])] ?? []
-            let answer = candidates.withUnsafeBufferPointer { search.search(memories.queries.row(query), k: k, candidates: $0) }
-            for slot in 0..<k { ids[query * k + slot] = answer.ids[slot] }
+            let ranked = self.rank(candidates, query: memories.queries.row(query), base: memories.vectors, metric: metric)
+            for (slot, id) in ranked.prefix(k).enumerated() { ids[query * k + slot] = id }
         }
         return ids
+    }
+
+    /// `candidates` nearest first by the double-precision reference distance, then by id.
+    static func rank(_ candidates: [Int32], query: UnsafePointer<Float>, base: VectorStore, metric: VectorMetric) -> [Int32] {
+        candidates
+            .map { (id: $0, distance: ScalarKernels.distance(metric, query, base.row(Int($0)), count: base.dimension)) }
+            .sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
+            .map(\.id)
     }
 }

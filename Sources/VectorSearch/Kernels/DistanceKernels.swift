@@ -115,12 +115,20 @@ public enum DistanceKernels {
     }
 }
 
-/// Plain loops, one float at a time: the reference the SIMD kernels are tested against.
+/// Plain loops, one float at a time, accumulating in double precision: the reference the SIMD kernels are
+/// tested against, and the arithmetic of everything that must give the same bits on every machine and build
+/// (generated vectors, ground-truth ranking): Swift never fuses these multiplies and adds.
 public enum ScalarKernels {
+    /// Scales `vector` to unit length in place; a zero vector stays zero.
+    public static func normalize(_ vector: UnsafeMutablePointer<Float>, count: Int) {
+        let norm = Double(self.dotProduct(vector, vector, count: count)).squareRoot()
+        guard norm > 0 else { return }
+        let scale = 1 / norm
+        for i in 0..<count { vector[i] = Float(Double(vector[i]) * scale) }
+    }
+
     public static func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var sum: Double = 0
-        for i in 0..<count { sum += Double(a[i]) * Double(b[i]) }
-        return Float(sum)
+        Float(self.preciseDotProduct(a, b, count: count))
     }
 
     public static func squaredL2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
@@ -130,5 +138,28 @@ public enum ScalarKernels {
             sum += d * d
         }
         return Float(sum)
+    }
+
+    static func preciseDotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        var sum: Double = 0
+        for i in 0..<count { sum += Double(a[i]) * Double(b[i]) }
+        return sum
+    }
+
+    /// The distance by `metric` in double precision (cosine divides by both norms, so inputs need not be unit).
+    public static func distance(_ metric: VectorMetric, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        switch metric {
+        case .l2:
+            var sum: Double = 0
+            for i in 0..<count {
+                let d = Double(a[i]) - Double(b[i])
+                sum += d * d
+            }
+            return sum
+        case .innerProduct: return -self.preciseDotProduct(a, b, count: count)
+        case .cosine:
+            let norms = (self.preciseDotProduct(a, a, count: count) * self.preciseDotProduct(b, b, count: count)).squareRoot()
+            return norms > 0 ? 1 - self.preciseDotProduct(a, b, count: count) / norms : 1
+        }
     }
 }
