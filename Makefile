@@ -44,6 +44,9 @@ bench: release
 bench-gt: release .venv/.bench-references
 	.venv/bin/python scripts/bench_ground_truth.py $(RELEASE_BIN)
 
+bench-load: release
+	@scripts/bench-load.sh
+
 clean:
 	@for state in .tripbench .build/test-cluster; do \
 		if [ -x $(DEBUG_BIN) ] && [ -d $$state ]; then TRIPBENCH_STATE_DIR=$$PWD/$$state $(DEBUG_BIN) db down || true; fi; \

@@ -26,8 +26,11 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "HNSW candidate list while building (the document: 200).")
     var efConstruction = 200
 
-    @Option(help: "Connections that COPY at once, and parallel workers for the index build (default: cores).")
+    @Option(help: "Connections that COPY at once (default: cores).")
     var parallel: Int?
+
+    @Option(help: "Parallel workers for the HNSW build, max_parallel_maintenance_workers (default: cores).")
+    var buildWorkers: Int?
 
     @Option(help: "maintenance_work_mem for the index build (the graph should fit).")
     var maintenanceWorkMem = "2GB"
@@ -42,6 +45,7 @@ struct LoadCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if let buildWorkers, buildWorkers < 0 { throw ValidationError("--build-workers must be 0 or more") }
     }
 
     func run() async throws {
@@ -59,7 +63,8 @@ struct LoadCommand: AsyncParsableCommand {
         loader.index = PostgresHNSWIndex(m: self.m, efConstruction: self.efConstruction, operatorClass: Self.operatorClass(manifest.metric))
         loader.force = self.force
         loader.maintenanceWorkMem = self.maintenanceWorkMem
-        if let parallel = self.parallel { loader.parallelism = parallel }
+        if let parallel = self.parallel { loader.copyConnections = parallel }
+        if let workers = self.buildWorkers { loader.buildWorkers = workers }
         let display = ProgressDisplay()
         let chosen = loader
         let report = try await DedicatedThread.run {
