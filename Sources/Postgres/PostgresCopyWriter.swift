@@ -90,25 +90,11 @@ extension PostgresConnection {
     public func copyIn(
         table: String, columns: [String], _ body: (inout PostgresCopyWriter) throws -> Void
     ) throws -> Int {
-        let target = "\(Self.quoteIdentifier(table)) (\(columns.map(Self.quoteIdentifier).joined(separator: ", ")))"
-        let sql = "COPY \(target) FROM STDIN (FORMAT binary)"
-        let start = try self.check(PQexec(self.handle, sql), for: sql)
-        guard PQresultStatus(start.handle) == PGRES_COPY_IN else {
-            throw PostgresError(.protocolViolation, "the server did not enter COPY IN for \(target)")
-        }
-        var writer = PostgresCopyWriter(columnCount: columns.count) { try self.putCopyData($0) }
-        do {
+        try self.streamCopy(table: table, columns: columns) {
+            var writer = PostgresCopyWriter(columnCount: columns.count) { try self.putCopyData($0) }
             try body(&writer)
             try writer.finish()
-        } catch {
-            _ = PQputCopyEnd(self.handle, "aborted by the client: \(error)")
-            self.drainResults()
-            throw error
         }
-        guard PQputCopyEnd(self.handle, nil) == 1 else { throw self.connectionError() }
-        let end = try self.check(PQgetResult(self.handle), for: sql)
-        self.drainResults()
-        return end.affectedRows
     }
 
     /// Bulk-loads a file written by ``PostgresCopyFile`` with `COPY table (columns) FROM STDIN` in binary
@@ -123,6 +109,19 @@ extension PostgresConnection {
             throw PostgresError(.encoding, "\(path): cannot open the COPY file")
         }
         defer { try? input.close() }
+        return try self.streamCopy(table: table, columns: columns) {
+            var sent = 0
+            while let chunk = try input.read(upToCount: PostgresCopyWriter.chunkBytes), !chunk.isEmpty {
+                try chunk.withUnsafeBytes { try self.putCopyData($0) }
+                sent += chunk.count
+                progress?(sent)
+            }
+        }
+    }
+
+    /// The COPY protocol around `send`: start `COPY … FROM STDIN (FORMAT binary)`, let `send` stream the data,
+    /// end it (or abort it with the error `send` threw, so nothing is loaded), and return the rows loaded.
+    private func streamCopy(table: String, columns: [String], _ send: () throws -> Void) throws -> Int {
         let target = "\(Self.quoteIdentifier(table)) (\(columns.map(Self.quoteIdentifier).joined(separator: ", ")))"
         let sql = "COPY \(target) FROM STDIN (FORMAT binary)"
         let start = try self.check(PQexec(self.handle, sql), for: sql)
@@ -130,12 +129,7 @@ extension PostgresConnection {
             throw PostgresError(.protocolViolation, "the server did not enter COPY IN for \(target)")
         }
         do {
-            var sent = 0
-            while let chunk = try input.read(upToCount: PostgresCopyWriter.chunkBytes), !chunk.isEmpty {
-                try chunk.withUnsafeBytes { try self.putCopyData($0) }
-                sent += chunk.count
-                progress?(sent)
-            }
+            try send()
         } catch {
             _ = PQputCopyEnd(self.handle, "aborted by the client: \(error)")
             self.drainResults()

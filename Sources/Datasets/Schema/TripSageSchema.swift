@@ -161,9 +161,12 @@ public enum TripSageSchema {
         $$;
         DO $$
         BEGIN
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
-                CREATE ROLE authenticated NOLOGIN;
-            END IF;
+            -- Roles belong to the cluster, not the database, and the migration lock is per database: two
+            -- databases migrating at once would both find the role missing. Create it; another having
+            -- done so first is fine.
+            CREATE ROLE authenticated NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
         END
         $$;
         GRANT USAGE ON SCHEMA public, auth TO authenticated;
