@@ -16,6 +16,8 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
     public var groundTruthK: Int
     /// Where the vectors came from: `generated`, or the path of the user's file.
     public var vectorSource: String
+    /// SHA-256 over the user's vector files, when the vectors are theirs.
+    public var vectorSourceChecksum: String?
     /// Per file (relative path): size and SHA-256.
     public var files: [String: FileEntry]
     /// SHA-256 over the files' digests: the dataset's fingerprint.
@@ -106,4 +108,27 @@ private final class ResultSlots<T>: @unchecked Sendable {
 
     func set(_ index: Int, _ value: Result<T, any Error>) { self.slots[index] = value }
     func get(_ index: Int) throws -> T { try self.slots[index]!.get() }
+}
+
+extension DatasetManifest {
+    /// The exact neighbours of every query to depth `k` (`gt.ibin`, or `gt_filtered.ibin` for the per-user
+    /// filtered search), `queries × k` row ids nearest first (-1 where a filter has fewer rows).
+    /// - Throws: ``DatasetError`` (bad input) when the file is shallower than `k` or does not match the dataset.
+    public func groundTruth(in directory: URL, filtered: Bool, k: Int) throws -> [Int32] {
+        let path = directory.appendingPathComponent(filtered ? "gt_filtered.ibin" : "gt.ibin").path
+        let file: (ids: [Int32], count: Int, k: Int)
+        do {
+            file = try VectorFiles.readIbin(path)
+        } catch let error as VectorSearchError {
+            throw DatasetError(.badInput, error.message)
+        }
+        guard file.count == self.counts["queries"] else {
+            throw DatasetError(.badInput, "\(path): \(file.count) queries, the dataset has \(self.counts["queries"] ?? 0)")
+        }
+        guard k <= file.k else {
+            throw DatasetError(.badInput, "\(path): ground truth has depth k \(file.k), \(k) asked; regenerate with a larger groundTruthK")
+        }
+        guard k < file.k else { return file.ids }
+        return (0..<file.count).flatMap { file.ids[($0 * file.k)..<($0 * file.k + k)] }
+    }
 }

@@ -15,11 +15,41 @@ public struct DatasetGenerator: Sendable {
     public let spec: DatasetSpec
     public let directory: URL
     public var threads: Int
+    /// The user's own embeddings (`.fbin` or `.fvecs`), and optionally their queries; nil to generate them.
+    public var vectorSource: VectorSource?
+
+    public struct VectorSource: Sendable {
+        public var base: String
+        /// Without a query file, `spec.queries` rows (at most a tenth) are held out of the base as queries.
+        public var queries: String?
+
+        public init(base: String, queries: String?) {
+            self.base = base
+            self.queries = queries
+        }
+    }
 
     public init(spec: DatasetSpec, directory: URL, threads: Int = ExactSearch.defaultThreads) {
         self.spec = spec
         self.directory = directory
         self.threads = threads
+    }
+
+    /// A generator for a dataset around the user's embeddings in `source`: the spec's shape (per-user
+    /// averages, content types, skew) with the file's dimension, and as many users as its rows need.
+    public static func aroundVectors(
+        _ source: VectorSource, shape: DatasetSpec, cacheDirectory: URL
+    ) throws -> (DatasetGenerator, MemoryRowsInput) {
+        let input = try MemoryRowsInput(source: source, seed: shape.seed, heldOut: shape.queries)
+        var spec = shape
+        spec.dimension = input.base.dimension
+        spec.users = max(1, Int((Double(input.base.count) / spec.embeddingsPerUser).rounded()))
+        spec.queries = input.queries.count
+        let stems = [source.base] + (source.queries.map { [$0] } ?? [])
+        spec.name = ([shape.name] + stems.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }).joined(separator: "-")
+        var generator = DatasetGenerator(spec: spec, directory: cacheDirectory.appendingPathComponent(spec.directoryName))
+        generator.vectorSource = source
+        return (generator, input)
     }
 
     public enum Outcome: Sendable {
@@ -32,9 +62,11 @@ public struct DatasetGenerator: Sendable {
     /// - Parameter force: regenerate even when the directory looks complete, or holds another spec.
     /// - Throws: ``DatasetError``: `.badInput` when the directory holds a different or damaged dataset and
     ///   `force` is off.
-    public func generate(force: Bool, logger: Logger) throws -> Outcome {
+    public func generate(force: Bool, logger: Logger, input: MemoryRowsInput? = nil) throws -> Outcome {
         if !force, let existing = try DatasetManifest.read(from: self.directory) {
-            guard existing.spec == self.spec, existing.generatorVersion == Self.version else {
+            guard existing.spec == self.spec, existing.generatorVersion == Self.version,
+                existing.vectorSourceChecksum == input?.checksum
+            else {
                 throw DatasetError(.badInput, "\(self.directory.path) holds another dataset (different spec or generator version); use --force to replace it")
             }
             try existing.verify(in: self.directory)
@@ -44,7 +76,7 @@ public struct DatasetGenerator: Sendable {
         try? FileManager.default.removeItem(at: staging)
         do {
             try FileManager.default.createDirectory(at: staging.appendingPathComponent("tables"), withIntermediateDirectories: true)
-            let manifest = try self.build(in: staging, logger: logger)
+            let manifest = try self.build(in: staging, logger: logger, input: input)
             try? FileManager.default.removeItem(at: self.directory)
             try FileManager.default.createDirectory(at: self.directory.deletingLastPathComponent(), withIntermediateDirectories: true)
             try FileManager.default.moveItem(at: staging, to: self.directory)
@@ -55,16 +87,17 @@ public struct DatasetGenerator: Sendable {
         }
     }
 
-    private func build(in staging: URL, logger: Logger) throws -> DatasetManifest {
+    private func build(in staging: URL, logger: Logger, input: MemoryRowsInput?) throws -> DatasetManifest {
         let clock = ContinuousClock()
         var started = clock.now
         func step(_ message: String) {
             logger.info("\(message) (\((clock.now - started).formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))))")
             started = clock.now
         }
-        let plan = DatasetPlan(self.spec)
-        let memories = try MemoryRows.generate(plan: plan, mixture: try ClusterMixture(spec: self.spec), threads: self.threads)
-        step("generated \(memories.users.count) embeddings and \(memories.queryUsers.count) queries of \(self.spec.dimension) dimensions")
+        let plan = DatasetPlan(self.spec, embeddingTotal: input?.base.count)
+        let provided = input.map { MemoryRows.ProvidedVectors(base: $0.base, queries: $0.queries) }
+        let memories = try MemoryRows.generate(plan: plan, mixture: try ClusterMixture(spec: self.spec), threads: self.threads, provided: provided)
+        step("\(input == nil ? "generated" : "took") \(memories.users.count) embeddings and \(memories.queryUsers.count) queries of \(self.spec.dimension) dimensions")
 
         var counts = try RelationalRows(plan: plan, memories: memories, directory: staging).write()
         counts["queries"] = memories.queryUsers.count
@@ -88,8 +121,8 @@ public struct DatasetGenerator: Sendable {
         step("checksummed \(names.count) files")
         let manifest = DatasetManifest(
             generatorVersion: Self.version, spec: self.spec, dimension: self.spec.dimension, metric: self.spec.metric,
-            counts: counts, groundTruthK: k, vectorSource: "generated", files: files,
-            checksum: DatasetManifest.fingerprint(files)
+            counts: counts, groundTruthK: k, vectorSource: self.vectorSource?.base ?? "generated",
+            vectorSourceChecksum: input?.checksum, files: files, checksum: DatasetManifest.fingerprint(files)
         )
         try manifest.write(to: staging)
         return manifest
@@ -106,6 +139,43 @@ public struct DatasetGenerator: Sendable {
     }
 }
 
+/// The user's vectors read once: the base rows, the queries (their file, or rows held out of the base), and a
+/// checksum of the input files so a regenerated dataset notices when they change.
+public struct MemoryRowsInput: Sendable {
+    let base: VectorStore
+    let queries: VectorStore
+    let checksum: String
+
+    init(source: DatasetGenerator.VectorSource, seed: UInt64, heldOut: Int) throws {
+        let all = try VectorFiles.readVectors(source.base)
+        var hasher = SHA256()
+        hasher.update(Data(try SHA256.hex(ofFile: source.base).utf8))
+        if let queryPath = source.queries {
+            let queries = try VectorFiles.readVectors(queryPath)
+            guard queries.dimension == all.dimension else {
+                throw DatasetError(.badInput, "\(queryPath): \(queries.dimension)-d queries for \(all.dimension)-d vectors in \(source.base)")
+            }
+            hasher.update(Data(try SHA256.hex(ofFile: queryPath).utf8))
+            (self.base, self.queries) = (all, queries)
+        } else {
+            let count = min(heldOut, all.count / 10)
+            guard count > 0 else {
+                throw DatasetError(.badInput, "\(source.base): \(all.count) rows are too few to hold queries out; pass --queries")
+            }
+            var random = SplitMix64(seed: seed, stream: DatasetPlan.Stream.queries.rawValue ^ 0xFF)
+            let held = Set(Array(0..<all.count).shuffled(using: &random).prefix(count))
+            let base = try VectorStore(dimension: all.dimension, capacity: all.count - count)
+            let queries = try VectorStore(dimension: all.dimension, capacity: count)
+            for row in 0..<all.count {
+                let vector = UnsafeBufferPointer(start: all.row(row), count: all.dimension)
+                if held.contains(row) { queries.append(vector) } else { base.append(vector) }
+            }
+            (self.base, self.queries) = (base, queries)
+        }
+        self.checksum = hasher.finalize()
+    }
+}
+
 /// Exact answers, identical on every machine and build: the SIMD scan (whose rounding depends on FMA)
 /// only shortlists; the final order comes from double-precision distances, ties broken by row id.
 enum GroundTruth {
@@ -114,7 +184,13 @@ enum GroundTruth {
 
     static func unfiltered(base: VectorStore, queries: VectorStore, metric: VectorMetric, k: Int, threads: Int) throws -> [Int32] {
         let depth = min(k + self.margin, base.count)
-        let shortlist = try ExactSearch(store: base, metric: metric).search(queries, k: depth, threads: threads)
+        // The shortlist for cosine needs unit rows; a user's vectors may not be, so scan a normalised copy.
+        var scanned = base
+        if metric.normalizes {
+            scanned = try VectorStore(dimension: base.dimension, capacity: base.count)
+            for row in 0..<base.count { scanned.append(UnsafeBufferPointer(start: base.row(row), count: base.dimension), normalize: true) }
+        }
+        let shortlist = try ExactSearch(store: scanned, metric: metric).search(queries, k: depth, threads: threads)
         var ids = [Int32](repeating: -1, count: queries.count * k)
         for query in 0..<queries.count {
             let ranked = self.rank(Array(shortlist.ids(ofQuery: query).filter { $0 >= 0 }), query: queries.row(query), base: base, metric: metric)

@@ -18,7 +18,9 @@ public struct DatasetPlan: Sendable {
     public let firstTrip: [Int]
     public let firstSession: [Int]
 
-    public init(_ spec: DatasetSpec) {
+    /// - Parameter embeddingTotal: the exact number of memory embeddings, when they come from a user's file;
+    ///   otherwise `users × embeddingsPerUser`.
+    public init(_ spec: DatasetSpec, embeddingTotal: Int? = nil) {
         self.spec = spec
         var random = SplitMix64(seed: spec.seed, stream: Stream.activity.rawValue)
         let ranking = Array(0..<spec.users).shuffled(using: &random)
@@ -27,7 +29,8 @@ public struct DatasetPlan: Sendable {
         let users = Double(spec.users)
         self.trips = Self.allocate(Int((users * spec.tripsPerUser).rounded()), weights: weights, minimum: 1)
         self.sessions = Self.allocate(Int((users * spec.chatSessionsPerUser).rounded()), weights: weights, minimum: 1)
-        let memories = Self.allocate(Int((users * spec.embeddingsPerUser).rounded()), weights: weights, minimum: 1)
+        let total = embeddingTotal ?? Int((users * spec.embeddingsPerUser).rounded())
+        let memories = Self.allocate(total, weights: weights, minimum: 1)
         let shares = spec.contentTypeShares
         self.embeddings = memories.map { Self.allocate($0, weights: shares, minimum: 0) }
         self.firstTrip = Self.prefixSums(self.trips)

@@ -18,7 +18,14 @@ struct MemoryRows {
     let queryTypes: [UInt8]
     let queries: VectorStore
 
-    static func generate(plan: DatasetPlan, mixture: ClusterMixture, threads: Int) throws -> MemoryRows {
+    /// Vectors a user brought: they replace the sampled ones, row for row; the rest (users, types, topics,
+    /// query filters) is generated as usual.
+    struct ProvidedVectors {
+        let base: VectorStore
+        let queries: VectorStore
+    }
+
+    static func generate(plan: DatasetPlan, mixture: ClusterMixture, threads: Int, provided: ProvidedVectors? = nil) throws -> MemoryRows {
         let spec = plan.spec
         var homeRandom = SplitMix64(seed: spec.seed, stream: DatasetPlan.Stream.homeClusters.rawValue)
         let homeCount = min(spec.homeClustersPerUser, spec.clusters)
@@ -50,12 +57,19 @@ struct MemoryRows {
                 clusters[row] = Int32(Self.pickCluster(home: home, spec: spec, random: &random))
             }
         }
-        let vectors = try VectorStore(dimension: spec.dimension, capacity: layout.count)
-        try Self.fill(vectors, count: layout.count, threads: threads, mixture: mixture, seed: rowSeed) { Int(clusters[$0]) }
+        let vectors: VectorStore
+        if let provided {
+            precondition(provided.base.count == layout.count, "the plan must be made for the provided rows")
+            vectors = provided.base
+        } else {
+            vectors = try VectorStore(dimension: spec.dimension, capacity: layout.count)
+            try Self.fill(vectors, count: layout.count, threads: threads, mixture: mixture, seed: rowSeed) { Int(clusters[$0]) }
+        }
 
         var queryRandom = SplitMix64(seed: spec.seed, stream: DatasetPlan.Stream.queries.rawValue)
         var queryUsers = [Int32](), queryTypes = [UInt8](), queryClusters = [Int]()
-        for _ in 0..<spec.queries {
+        let queryCount = provided?.queries.count ?? spec.queries
+        for _ in 0..<queryCount {
             // A random stored row names the (user, content type) filter, so busy users query more and
             // every filter matches at least one row; the vector is a fresh draw, never a stored one.
             let row = Int(queryRandom.next() % UInt64(layout.count))
@@ -63,8 +77,13 @@ struct MemoryRows {
             queryTypes.append(layout[row].type)
             queryClusters.append(Self.pickCluster(home: homeClusters[Int(layout[row].user)], spec: spec, random: &queryRandom))
         }
-        let queries = try VectorStore(dimension: spec.dimension, capacity: spec.queries)
-        try Self.fill(queries, count: spec.queries, threads: threads, mixture: mixture, seed: rowSeed ^ 0x7175_6572_6965_7321) { queryClusters[$0] }
+        let queries: VectorStore
+        if let provided {
+            queries = provided.queries
+        } else {
+            queries = try VectorStore(dimension: spec.dimension, capacity: spec.queries)
+            try Self.fill(queries, count: spec.queries, threads: threads, mixture: mixture, seed: rowSeed ^ 0x7175_6572_6965_7321) { queryClusters[$0] }
+        }
 
         return MemoryRows(
             users: layout.map(\.user), types: layout.map(\.type), clusters: clusters, vectors: vectors,

@@ -128,7 +128,7 @@ public struct SchemaMigrator: Sendable {
                 """).decode(String.self, row: 0, column: 0)
         }
         guard type == "vector(\(self.dimension))" else {
-            throw DatasetError(.badInput, "memory_embeddings.embedding is \(type) but dimension \(self.dimension) was asked; use --dimension to match, or a fresh database")
+            throw DatasetError(.badInput, "memory_embeddings.embedding is \(type), not vector(\(self.dimension)); use a database without the table (a fresh one, or `tripbench db destroy` for the local server)")
         }
     }
 

@@ -30,15 +30,14 @@ struct GenerateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let spec = try self.dataset.spec()
-        let directory = DatasetOptions.cacheDirectory(for: spec)
-        var generator = DatasetGenerator(spec: spec, directory: directory)
-        if let threads = self.threads { generator.threads = threads }
-        let chosen = generator
-        let force = self.force
+        let (force, threads, dataset) = (self.force, self.threads, self.dataset)
         let clock = ContinuousClock()
         let start = clock.now
-        let outcome = try await DedicatedThread.run { try chosen.generate(force: force, logger: Console.logger) }
+        let (spec, directory, outcome) = try await DedicatedThread.run { () throws -> (DatasetSpec, URL, DatasetGenerator.Outcome) in
+            var (generator, input) = try dataset.generator()
+            if let threads { generator.threads = threads }
+            return (generator.spec, generator.directory, try generator.generate(force: force, logger: Console.logger, input: input))
+        }
         let elapsed = (clock.now - start).formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))
         switch outcome {
         case .generated(let manifest):

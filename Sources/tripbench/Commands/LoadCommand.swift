@@ -49,11 +49,11 @@ struct LoadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let spec = try self.dataset.spec()
-        let directory = DatasetOptions.cacheDirectory(for: spec)
         let target = try self.connection.resolve()
-        let outcome = try await DedicatedThread.run {
-            try DatasetGenerator(spec: spec, directory: directory).generate(force: false, logger: Console.logger)
+        let dataset = self.dataset
+        let (spec, directory, outcome) = try await DedicatedThread.run { () throws -> (DatasetSpec, URL, DatasetGenerator.Outcome) in
+            let (generator, input) = try dataset.generator()
+            return (generator.spec, generator.directory, try generator.generate(force: false, logger: Console.logger, input: input))
         }
         let manifest: DatasetManifest
         switch outcome {

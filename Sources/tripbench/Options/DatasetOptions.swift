@@ -14,6 +14,16 @@ struct DatasetOptions: ParsableArguments {
     @Option(help: "Multiply the spec's user count (and so every row count) by this factor.")
     var scale: Double?
 
+    @Option(help: ArgumentHelp("Build the dataset around your own embeddings (.fbin or .fvecs) instead of generated ones; the spec gives the rest of its shape.", valueName: "file"))
+    var vectors: String?
+
+    @Option(help: ArgumentHelp("Query vectors for --vectors (default: rows held out of the vectors).", valueName: "file"))
+    var queries: String?
+
+    func validate() throws {
+        if self.queries != nil, self.vectors == nil { throw ValidationError("--queries goes with --vectors") }
+    }
+
     /// The spec with the seed and scale applied.
     func spec() throws -> DatasetSpec {
         let directory = ProjectLocator.projectRoot().appendingPathComponent("datasets")
@@ -23,8 +33,17 @@ struct DatasetOptions: ParsableArguments {
         return spec
     }
 
-    /// Where the dataset's files live: `datasets/.cache/<name>-<seed>[-x<scale>]`.
-    static func cacheDirectory(for spec: DatasetSpec) -> URL {
-        ProjectLocator.projectRoot().appendingPathComponent("datasets/.cache/\(spec.directoryName)")
+    /// Where datasets live: `datasets/.cache/<name>-<seed>[-x<scale>]`.
+    static var cacheDirectory: URL { ProjectLocator.projectRoot().appendingPathComponent("datasets/.cache") }
+
+    /// The generator for the chosen dataset, and the user's vectors when `--vectors` is given (reads them:
+    /// call off the cooperative pool).
+    func generator() throws -> (DatasetGenerator, MemoryRowsInput?) {
+        let shape = try self.spec()
+        guard let vectors = self.vectors else {
+            return (DatasetGenerator(spec: shape, directory: Self.cacheDirectory.appendingPathComponent(shape.directoryName)), nil)
+        }
+        let source = DatasetGenerator.VectorSource(base: vectors, queries: self.queries)
+        return try DatasetGenerator.aroundVectors(source, shape: shape, cacheDirectory: Self.cacheDirectory)
     }
 }
