@@ -42,7 +42,7 @@ final class ProgressDisplay: Sendable {
     }
 
     static func describe(_ progress: LoadProgress, elapsed: Duration, bar: Bool) -> String {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let seconds = elapsed.inSeconds
         guard progress.total > 0 else { return "\(progress.step): \(progress.done) \(progress.unit)" }
         let fraction = min(1, Double(progress.done) / Double(progress.total))
         let rate = seconds > 0 ? Double(progress.done) / seconds : 0

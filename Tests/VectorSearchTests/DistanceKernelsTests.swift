@@ -14,11 +14,6 @@ import VectorSearch
             #expect(abs(dot - ScalarKernels.dotProduct(a, b, count: dimension)) <= scale * 10)
             #expect(abs(l2 - ScalarKernels.squaredL2(a, b, count: dimension)) <= scale * Float(dimension) * 0.1)
         }
-        let four = DistanceKernels.dotProducts4(store.row(0), store.row(1), store.row(2), store.row(3), store.row(4), count: dimension)
-        for lane in 0..<4 {
-            let expected = ScalarKernels.dotProduct(store.row(0), store.row(lane + 1), count: dimension)
-            #expect(abs(four[lane] - expected) <= Float(dimension).squareRoot() * 1e-4)
-        }
     }
 
     @Test func normalizeGivesUnitLengthAndLeavesZeroAlone() throws {

@@ -56,6 +56,12 @@ public struct DatasetGenerator: Sendable {
         case generated(DatasetManifest)
         /// A complete dataset of this spec was already there and its checksums match.
         case upToDate(DatasetManifest)
+
+        public var manifest: DatasetManifest {
+            switch self {
+            case .generated(let manifest), .upToDate(let manifest): manifest
+            }
+        }
     }
 
     /// Generates the dataset unless an identical, verified one is already there.

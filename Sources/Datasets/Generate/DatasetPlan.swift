@@ -73,6 +73,6 @@ public struct DatasetPlan: Sendable {
     /// generated leaves the others as they were.
     enum Stream: UInt64 {
         case activity = 1, clusters, homeClusters, memories, queries, users, trips, flights, accommodations, sessions,
-            messages, identifiers
+            messages
     }
 }

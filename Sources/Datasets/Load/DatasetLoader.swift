@@ -40,7 +40,7 @@ public struct DatasetLoader: Sendable {
         func timed<T>(_ name: String, rows: Int? = nil, _ body: () throws -> T) throws -> T {
             let start = clock.now
             let value = try body()
-            let seconds = Self.seconds(clock.now - start)
+            let seconds = (clock.now - start).inSeconds
             steps.append(.init(name: name, seconds: seconds, rows: rows, rowsPerSecond: rows.map { Double($0) / max(seconds, 1e-9) }))
             logger.info("\(name): \(String(format: "%.2f", seconds)) s\(rows.map { String(format: ", %.0f rows/s", Double($0) / max(seconds, 1e-9)) } ?? "")")
             return value
@@ -56,7 +56,7 @@ public struct DatasetLoader: Sendable {
             return LoadReport(
                 dataset: self.manifest.spec.directoryName, checksum: self.manifest.checksum, server: self.target.summary,
                 skipped: true, steps: [], hnsw: nil, tableBytes: try self.tableBytes(connection),
-                totalSeconds: Self.seconds(clock.now - started)
+                totalSeconds: (clock.now - started).inSeconds
             )
         }
         if !dataCurrent {
@@ -66,11 +66,7 @@ public struct DatasetLoader: Sendable {
             for group in Self.groups {
                 let rows = group.reduce(0) { $0 + (self.manifest.counts[$1] ?? 0) }
                 // Each table's own stream time, then the group's wall time (its tables run at once).
-                let perTable = try timed("copy \(group.joined(separator: " + "))", rows: rows) {
-                    try stride(from: 0, to: group.count, by: max(1, self.copyConnections)).flatMap { start in
-                        try self.copy(Array(group[start..<min(start + max(1, self.copyConnections), group.count)]), progress: progress)
-                    }
-                }
+                let perTable = try timed("copy \(group.joined(separator: " + "))", rows: rows) { try self.copy(group, progress: progress) }
                 steps.insert(contentsOf: perTable, at: steps.count - 1)
             }
             _ = try timed("secondary indexes") { try connection.execute(script: TripSageSchema.indexes) }
@@ -85,12 +81,20 @@ public struct DatasetLoader: Sendable {
         return LoadReport(
             dataset: self.manifest.spec.directoryName, checksum: self.manifest.checksum, server: self.target.summary,
             skipped: false, steps: steps, hnsw: build, tableBytes: try self.tableBytes(connection),
-            totalSeconds: Self.seconds(clock.now - started)
+            totalSeconds: (clock.now - started).inSeconds
         )
     }
 
-    /// COPYs `tables` at once, each on its own connection; returns each table's own timing.
+    /// COPYs `tables`, at most ``copyConnections`` at once, each on its own connection; returns each table's
+    /// own timing.
     private func copy(_ tables: [String], progress: @escaping @Sendable (LoadProgress) -> Void) throws -> [LoadReport.Step] {
+        let width = max(1, self.copyConnections)
+        return try stride(from: 0, to: tables.count, by: width).flatMap { start in
+            try self.copyAtOnce(Array(tables[start..<min(start + width, tables.count)]), progress: progress)
+        }
+    }
+
+    private func copyAtOnce(_ tables: [String], progress: @escaping @Sendable (LoadProgress) -> Void) throws -> [LoadReport.Step] {
         let failures = FirstError()
         let timings = Mutex<[LoadReport.Step]>([])
         DispatchQueue.concurrentPerform(iterations: tables.count) { index in
@@ -107,7 +111,7 @@ public struct DatasetLoader: Sendable {
                 guard loaded == rows else {
                     throw DatasetError(.runtime, "\(table): the server loaded \(loaded) rows, the manifest has \(rows)")
                 }
-                let seconds = Self.seconds(ContinuousClock.now - start)
+                let seconds = (ContinuousClock.now - start).inSeconds
                 timings.withLock {
                     $0.append(.init(name: "copy \(table)", seconds: seconds, rows: rows, rowsPerSecond: Double(rows) / max(seconds, 1e-9)))
                 }
@@ -138,7 +142,7 @@ public struct DatasetLoader: Sendable {
         let size = try connection.query("SELECT pg_relation_size($1::regclass)", [PostgresHNSWIndex.name]).decode(Int.self, row: 0, column: 0)
         return LoadReport.HNSWBuild(
             m: self.index.m, efConstruction: self.index.efConstruction, operatorClass: self.index.operatorClass,
-            buildSeconds: elapsed.map(Self.seconds), indexBytes: size, maintenanceWorkMem: self.maintenanceWorkMem,
+            buildSeconds: elapsed?.inSeconds, indexBytes: size, maintenanceWorkMem: self.maintenanceWorkMem,
             parallelWorkers: self.buildWorkers
         )
     }
@@ -169,10 +173,6 @@ public struct DatasetLoader: Sendable {
             sizes[table] = try connection.query("SELECT pg_total_relation_size($1::regclass)", [table]).decode(Int.self, row: 0, column: 0)
         }
         return sizes
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 }
 

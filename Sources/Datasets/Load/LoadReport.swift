@@ -1,3 +1,8 @@
+extension Duration {
+    /// The duration in seconds, as reports and rates use it.
+    public var inSeconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) * 1e-18 }
+}
+
 /// `load.json`: what `tripbench load` did and how fast, for people and for scripts.
 public struct LoadReport: Codable, Sendable {
     public var schemaVersion = 1

@@ -182,11 +182,12 @@ final class TiledRows: @unchecked Sendable {
         self.tileCount = (store.count + ExactSearch.tileRows - 1) / ExactSearch.tileRows
         self.storage = .allocate(capacity: self.tileCount * store.dimension)
         self.storage.initialize(repeating: SIMD16(), count: self.tileCount * store.dimension)
-        UnsafeMutableRawPointer(self.storage).withMemoryRebound(to: Float.self, capacity: self.tileCount * store.dimension * 16) { floats in
+        let lanes = ExactSearch.tileRows
+        UnsafeMutableRawPointer(self.storage).withMemoryRebound(to: Float.self, capacity: self.tileCount * store.dimension * lanes) { floats in
             for row in 0..<store.count {
                 let source = store.row(row)
-                let destination = floats + (row / 16) * store.dimension * 16 + row % 16
-                for j in 0..<store.dimension { destination[j &* 16] = source[j] }
+                let destination = floats + (row / lanes) * store.dimension * lanes + row % lanes
+                for j in 0..<store.dimension { destination[j &* lanes] = source[j] }
             }
         }
     }

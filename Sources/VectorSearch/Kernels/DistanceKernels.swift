@@ -68,34 +68,6 @@ public enum DistanceKernels {
         return sum
     }
 
-    /// Four inner products of one row against four queries in a single pass over the row: the row is read
-    /// from memory once for four answers, and four accumulator chains run side by side. Exact search uses it.
-    @inline(__always)
-    public static func dotProducts4(
-        _ row: UnsafePointer<Float>, _ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>,
-        _ q2: UnsafePointer<Float>, _ q3: UnsafePointer<Float>, count: Int
-    ) -> SIMD4<Float> {
-        let r = UnsafeRawPointer(row)
-        let a = UnsafeRawPointer(q0), b = UnsafeRawPointer(q1), c = UnsafeRawPointer(q2), d = UnsafeRawPointer(q3)
-        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
-        var i = 0
-        while i &+ 16 <= count {
-            let o = i &* 4
-            let v = r.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self)
-            multiplyAdd(&s0, v, a.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
-            multiplyAdd(&s1, v, b.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
-            multiplyAdd(&s2, v, c.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
-            multiplyAdd(&s3, v, d.loadUnaligned(fromByteOffset: o, as: SIMD16<Float>.self))
-            i &+= 16
-        }
-        var sums = SIMD4<Float>(s0.sum(), s1.sum(), s2.sum(), s3.sum())
-        while i < count {
-            sums += SIMD4(q0[i], q1[i], q2[i], q3[i]) * row[i]
-            i &+= 1
-        }
-        return sums
-    }
-
     /// `accumulator += a * b`, fused where the build targets a CPU with FMA.
     @inline(__always)
     static func multiplyAdd(_ accumulator: inout SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) {

@@ -39,20 +39,17 @@ struct GenerateCommand: AsyncParsableCommand {
             return (generator.spec, generator.directory, try generator.generate(force: force, logger: Console.logger, input: input))
         }
         let elapsed = (clock.now - start).formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))
-        switch outcome {
-        case .generated(let manifest):
-            Console.info("generated \(spec.directoryName) in \(elapsed)")
-            Self.summarize(manifest, directory: directory)
-        case .upToDate(let manifest):
+        if case .upToDate = outcome {
             Console.info("\(spec.directoryName) is up to date (checksums verified in \(elapsed))")
-            Self.summarize(manifest, directory: directory)
+        } else {
+            Console.info("generated \(spec.directoryName) in \(elapsed)")
         }
+        Self.summarize(outcome.manifest, directory: directory)
     }
 
     static func summarize(_ manifest: DatasetManifest, directory: URL) {
         Console.out("dataset:   \(directory.path)")
-        let tables = ["users", "trips", "flights", "accommodations", "chat_sessions", "chat_messages", "memory_embeddings"]
-        Console.out("rows:      " + tables.map { "\($0) \(manifest.counts[$0] ?? 0)" }.joined(separator: ", "))
+        Console.out("rows:      " + TripSageSchema.tables.map { "\($0) \(manifest.counts[$0] ?? 0)" }.joined(separator: ", "))
         Console.out("vectors:   \(manifest.counts["memory_embeddings"] ?? 0) × \(manifest.dimension) (\(manifest.metric.rawValue)), \(manifest.counts["queries"] ?? 0) queries, ground truth k \(manifest.groundTruthK)")
         Console.out("checksum:  \(manifest.checksum)")
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Postgres
 import VectorSearch
@@ -47,7 +48,7 @@ struct GroundTruthCommand: AsyncParsableCommand {
             let result = try ExactSearch(store: store, metric: metric).search(queryStore, k: k, threads: threads)
             let elapsed = ContinuousClock.now - start
             if let output { try VectorFiles.writeIbin(result.ids, count: queryStore.count, k: k, to: output) }
-            return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, queryStore.count)
+            return (elapsed.inSeconds, queryStore.count)
         }
         Console.out(String(format: "exact top-%d of %d queries on %d threads: %.3f s, %.1f queries/s", k, count, threads, seconds, Double(count) / seconds))
     }

@@ -55,10 +55,7 @@ struct LoadCommand: AsyncParsableCommand {
             let (generator, input) = try dataset.generator()
             return (generator.spec, generator.directory, try generator.generate(force: false, logger: Console.logger, input: input))
         }
-        let manifest: DatasetManifest
-        switch outcome {
-        case .generated(let fresh), .upToDate(let fresh): manifest = fresh
-        }
+        let manifest = outcome.manifest
         var loader = DatasetLoader(directory: directory, manifest: manifest, target: target)
         loader.index = PostgresHNSWIndex(m: self.m, efConstruction: self.efConstruction, operatorClass: Self.operatorClass(manifest.metric))
         loader.force = self.force
