@@ -11,6 +11,7 @@ var targets: [Target] = [
     // C libraries, wrapped once.
     .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
     .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
+    .target(name: "CPrefetch"),
 
     // The core: libraries with no CLI code, following the data flow.
     .target(
@@ -22,7 +23,11 @@ var targets: [Target] = [
         dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]
     ),
     // Hot loops live here: optimised even in debug builds, so tests of generation and search stay quick.
-    .target(name: "VectorSearch", swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+    .target(
+        name: "VectorSearch",
+        dependencies: ["CPrefetch"],
+        swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+    ),
     .target(
         name: "Datasets",
         dependencies: [
@@ -54,7 +59,7 @@ var targets: [Target] = [
     .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
 ]
 
-for index in targets.indices where targets[index].type != .system {
+for index in targets.indices where targets[index].type != .system && targets[index].name != "CPrefetch" {
     targets[index].swiftSettings = (targets[index].swiftSettings ?? []) + swiftSettings
 }
 

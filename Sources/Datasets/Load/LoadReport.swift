@@ -44,4 +44,11 @@ public struct LoadProgress: Sendable {
     public var done: Int
     public var total: Int
     public var unit: String
+
+    public init(step: String, done: Int, total: Int, unit: String) {
+        self.step = step
+        self.done = done
+        self.total = total
+        self.unit = unit
+    }
 }

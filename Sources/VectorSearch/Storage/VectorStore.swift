@@ -1,12 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `count` vectors of `dimension` floats in one contiguous buffer with a fixed stride: row `i` starts at
-/// `base + i·dimension`. Large stores are mapped with huge pages advised (at 1536 dimensions a search is
-/// bound by memory traffic, and 2 MiB pages cut TLB misses; shared/notes/hnsw.md §4.4).
+/// `base + i·dimension`. Large stores get huge pages (see ``PageAllocation``).
 ///
 /// `@unchecked Sendable`: rows are only appended by the single owner while it builds the store; once
 /// shared, the buffer is read-only.
@@ -16,15 +9,7 @@ public final class VectorStore: @unchecked Sendable {
     public private(set) var count = 0
     /// The first float of row 0.
     public let base: UnsafeMutablePointer<Float>
-    private let allocation: Allocation
-
-    private enum Allocation {
-        case mapped(bytes: Int)
-        case heap
-    }
-
-    /// Below this many bytes a plain aligned allocation is used.
-    static let mappingThreshold = 4 << 20
+    private let allocation: PageAllocation
 
     /// An empty store for up to `capacity` rows.
     /// - Throws: ``VectorSearchError`` for a zero dimension or when memory cannot be had.
@@ -32,32 +17,12 @@ public final class VectorStore: @unchecked Sendable {
         guard dimension > 0 else { throw VectorSearchError(.badInput, "vector dimension must be at least 1") }
         self.dimension = dimension
         self.capacity = max(capacity, 0)
-        let bytes = max(self.capacity * dimension * MemoryLayout<Float>.stride, 64)
-        if bytes >= Self.mappingThreshold {
-            guard let pointer = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-                pointer != MAP_FAILED
-            else { throw VectorSearchError(.io, "cannot map \(bytes) bytes for \(capacity) vectors") }
-            #if canImport(Glibc)
-            _ = madvise(pointer, bytes, 14)  // MADV_HUGEPAGE; a hint, harmless where unsupported
-            #endif
-            self.base = pointer.bindMemory(to: Float.self, capacity: bytes / 4)
-            self.allocation = .mapped(bytes: bytes)
-        } else {
-            var pointer: UnsafeMutableRawPointer?
-            guard posix_memalign(&pointer, 64, bytes) == 0, let pointer else {
-                throw VectorSearchError(.io, "cannot allocate \(bytes) bytes for \(capacity) vectors")
-            }
-            self.base = pointer.bindMemory(to: Float.self, capacity: bytes / 4)
-            self.allocation = .heap
-        }
+        self.allocation = try PageAllocation(
+            bytes: self.capacity * dimension * MemoryLayout<Float>.stride, purpose: "\(capacity) vectors")
+        self.base = self.allocation.pointer.bindMemory(to: Float.self, capacity: self.allocation.bytes / 4)
     }
 
-    deinit {
-        switch self.allocation {
-        case .mapped(let bytes): munmap(self.base, bytes)
-        case .heap: free(self.base)
-        }
-    }
+    deinit { self.allocation.release() }
 
     /// Row `index`, `dimension` floats.
     @inline(__always)
@@ -90,4 +55,20 @@ public final class VectorStore: @unchecked Sendable {
 
     /// Row `index` as an array (for tests and small jobs, not hot loops).
     public func vector(_ index: Int) -> [Float] { Array(UnsafeBufferPointer(start: self.row(index), count: self.dimension)) }
+}
+
+extension VectorStore {
+    /// - Throws: ``VectorSearchError`` (bad input) naming the first row and column holding NaN or an
+    ///   infinity, which have no distance to rank by; `name` says which vectors ("base vector", "query").
+    public func requireFinite(name: String) throws {
+        for row in 0..<self.count {
+            let values = self.row(row)
+            // A sum is NaN or infinite when any term is; look for the column only then.
+            var sum: Float = 0
+            for column in 0..<self.dimension { sum += values[column] * 0 }
+            guard !sum.isFinite else { continue }
+            let column = (0..<self.dimension).first { !values[$0].isFinite } ?? 0
+            throw VectorSearchError(.badInput, "\(name) \(row) is not finite: dimension \(column) is \(values[column])")
+        }
+    }
 }

@@ -69,7 +69,7 @@ struct LoadCommand: AsyncParsableCommand {
             return try chosen.load(logger: Console.logger) { display.update($0) }
         }
         let path = self.output ?? ProjectLocator.projectRoot().appendingPathComponent("reports/\(spec.directoryName)/load.json").path
-        try Self.write(report, to: path)
+        try JSONFile.write(report, to: path)
         if report.skipped {
             Console.info("\(spec.directoryName) was already loaded with this index; nothing done")
         } else {
@@ -88,20 +88,6 @@ struct LoadCommand: AsyncParsableCommand {
         case .cosine: "vector_cosine_ops"
         case .l2: "vector_l2_ops"
         case .innerProduct: "vector_ip_ops"
-        }
-    }
-
-    /// Writes `report` as JSON through a temporary file.
-    static func write(_ report: LoadReport, to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let url = URL(fileURLWithPath: path)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try encoder.encode(report).write(to: url, options: .atomic)
-        } catch {
-            throw CommandFailure(.runtimeFailure, "cannot write \(path): \(error.localizedDescription)")
         }
     }
 }

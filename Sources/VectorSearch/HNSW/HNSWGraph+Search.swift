@@ -1,0 +1,128 @@
+/// How a search reads neighbour lists: in place on a finished graph, or copied under a lock while other
+/// threads are inserting. A generic parameter, so each search loop is compiled for one of them.
+protocol LinkReader {
+    /// Node `id`'s neighbours on `level`, valid until the next call.
+    func neighbours(of id: UInt32, level: Int) -> (ids: UnsafePointer<UInt32>, count: Int)
+}
+
+/// Reads lists in place: nothing writes a finished graph, so queries take no locks (as in hnswlib).
+struct SharedLinks: LinkReader {
+    let graph: HNSWGraph
+
+    @inline(__always)
+    func neighbours(of id: UInt32, level: Int) -> (ids: UnsafePointer<UInt32>, count: Int) {
+        let list = self.graph.list(id, level: level)
+        return (UnsafePointer(list + 1), Int(list.pointee))
+    }
+}
+
+extension HNSWGraph {
+    /// Greedy descent (one candidate, the paper's `ef = 1`) from `entry` on layer `top` down to layer
+    /// `bottom + 1`: on each layer move to the nearest neighbour while that gets closer.
+    @inline(__always)
+    func descend<Kernel: MetricKernel, Reader: LinkReader>(
+        _: Kernel.Type, _ reader: Reader, query: UnsafePointer<Float>, entry: UInt32, distance: Float,
+        from top: Int, downTo bottom: Int, context: HNSWSearchContext
+    ) -> (id: UInt32, distance: Float) {
+        var current = entry
+        var currentDistance = distance
+        var computed = 0
+        var level = top
+        while level > bottom {
+            var changed = true
+            while changed {
+                changed = false
+                let (ids, count) = reader.neighbours(of: current, level: level)
+                for j in 0..<count {
+                    let neighbour = ids[j]
+                    let d = Kernel.distance(query, self.vector(neighbour), self.dimension)
+                    if d < currentDistance {
+                        currentDistance = d
+                        current = neighbour
+                        changed = true
+                    }
+                }
+                computed &+= count
+            }
+            level &-= 1
+        }
+        context.distanceCount &+= computed
+        return (current, currentDistance)
+    }
+
+    /// Best-first search of one layer from `entry` (Algorithm 2 of the paper, hnswlib's `searchBaseLayer`):
+    /// afterwards `context.results` holds the `ef` nearest nodes found, farthest first.
+    ///
+    /// Each expansion first gathers the unvisited neighbours and prefetches their rows, then measures them:
+    /// the memory loads overlap instead of waiting one after another (shared/notes/hnsw.md §5.5).
+    @inline(__always)
+    func searchLayer<Kernel: MetricKernel, Reader: LinkReader>(
+        _: Kernel.Type, _ reader: Reader, query: UnsafePointer<Float>, entry: UInt32, entryDistance: Float,
+        level: Int, ef: Int, context: HNSWSearchContext
+    ) {
+        var visited = context.visited
+        var candidates = context.candidates
+        var results = context.results
+        visited.startSearch()
+        candidates.removeAll()
+        results.removeAll()
+        _ = visited.insert(entry)
+        candidates.push(PackedKey.make(entryDistance, entry))
+        results.push(~PackedKey.make(entryDistance, entry))
+        var bound = entryDistance
+        var computed = 0
+        let fresh = context.fresh
+        let prefetchBytes = self.prefetchBytes
+        while !candidates.isEmpty {
+            let nearest = candidates.min
+            if PackedKey.distance(nearest) > bound && results.count == ef { break }
+            candidates.popMin()
+            let (ids, count) = reader.neighbours(of: PackedKey.id(nearest), level: level)
+            var unvisited = 0
+            for j in 0..<count {
+                let neighbour = ids[j]
+                if visited.insert(neighbour) {
+                    fresh[unvisited] = neighbour
+                    unvisited &+= 1
+                    self.prefetchVector(neighbour, bytes: prefetchBytes)
+                }
+            }
+            computed &+= unvisited
+            for j in 0..<unvisited {
+                let neighbour = fresh[j]
+                let d = Kernel.distance(query, self.vector(neighbour), self.dimension)
+                if results.count < ef || d < bound {
+                    let key = PackedKey.make(d, neighbour)
+                    candidates.push(key)
+                    results.push(~key)
+                    if results.count > ef { results.popMin() }
+                    bound = PackedKey.distance(~results.min)
+                }
+            }
+        }
+        context.visited = visited
+        context.candidates = candidates
+        context.results = results
+        context.distanceCount &+= computed
+    }
+
+    /// Moves the nearest `k` of `context.results` into `ids`/`distances`, nearest first, and returns how
+    /// many there were (fewer than `k` only when the graph has fewer reachable nodes).
+    @inline(__always)
+    func drainResults(
+        _ context: HNSWSearchContext, k: Int, ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>?
+    ) -> Int {
+        var results = context.results
+        while results.count > k { results.popMin() }
+        let found = results.count
+        var slot = found
+        while slot > 0 {
+            slot &-= 1
+            let key = ~results.popMin()
+            ids[slot] = Int32(bitPattern: PackedKey.id(key))
+            distances?[slot] = PackedKey.distance(key)
+        }
+        context.results = results
+        return found
+    }
+}

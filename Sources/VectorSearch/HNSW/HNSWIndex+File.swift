@@ -1,0 +1,137 @@
+extension HNSWIndex {
+    /// The index file format this build writes and reads. Bump it whenever the layout changes.
+    public static let fileVersion: UInt32 = 1
+    private static let magic: [UInt8] = Array("TRIPHNSW".utf8)
+    private static let headerBytes = 64
+
+    /// Writes the index to `path` (under a temporary name, then renamed).
+    ///
+    /// Layout, little-endian: a 64-byte header (magic `TRIPHNSW`, version, metric, dimension, m,
+    /// ef_construction, record stride, node count, level seed, entry point, top level, upper-layer words),
+    /// the level of each node (one byte each), the records (vectors and layer-0 lists) and the upper-layer
+    /// lists exactly as in memory, then an 8-byte checksum: XXH64 of the header followed by the XXH64 of each
+    /// of the three sections.
+    public func save(to path: String) throws {
+        let header = self.header()
+        let sections = self.sections
+        try BinaryFile.write(to: path) { file in
+            try header.withUnsafeBytes { try file.write($0.baseAddress!, bytes: $0.count) }
+            for section in sections { try file.write(section.baseAddress!, bytes: section.count) }
+            var checksum = Self.checksum(header: header, sections: sections).littleEndian
+            try file.write(&checksum, bytes: 8)
+        }
+    }
+
+    /// Reads an index written by ``save(to:)``.
+    /// - Throws: ``VectorSearchError`` (bad input) naming the file when it is not an index, comes from
+    ///   another format version, is truncated, or fails its checksum.
+    public static func load(from path: String) throws -> HNSWIndex {
+        let file = try BinaryFile(reading: path)
+        guard file.size >= Self.headerBytes else {
+            throw VectorSearchError(.badInput, "\(path): \(file.size) bytes is too short for an HNSW index (truncated?)")
+        }
+        var header = [UInt8](repeating: 0, count: Self.headerBytes)
+        try header.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, bytes: Self.headerBytes) }
+        let fields = try Self.parse(header, path: path)
+        let expected = Self.headerBytes + fields.count + fields.count * fields.stride + fields.upperWords * 4 + 8
+        guard file.size == expected else {
+            throw VectorSearchError(.badInput, file.size < expected
+                ? "\(path): the file is truncated: \(file.size) bytes, its header describes \(expected)"
+                : "\(path): \(file.size) bytes, but its header describes \(expected)")
+        }
+        var levels = [UInt8](repeating: 0, count: fields.count)
+        try levels.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, bytes: fields.count) }
+        let index = try HNSWIndex(parameters: fields.parameters, dimension: fields.dimension, levels: levels)
+        let sections = index.sections
+        guard index.graph.stride == fields.stride, sections[2].count == fields.upperWords * 4,
+            index.entryPoint == fields.entryPoint, index.maxLevel == fields.maxLevel
+        else { throw VectorSearchError(.badInput, "\(path): the header does not match the levels it holds (corrupt file)") }
+        for section in sections.dropFirst() { try file.read(into: UnsafeMutableRawPointer(mutating: section.baseAddress!), bytes: section.count) }
+        var stored: UInt64 = 0
+        try file.read(into: &stored, bytes: 8)
+        guard UInt64(littleEndian: stored) == Self.checksum(header: header, sections: sections) else {
+            throw VectorSearchError(.badInput, "\(path): the checksum does not match (the file is damaged)")
+        }
+        return index
+    }
+
+    /// Levels, records and upper lists: the index's memory as the file holds it.
+    private var sections: [UnsafeRawBufferPointer] {
+        let graph = self.graph
+        return [
+            UnsafeRawBufferPointer(start: graph.levels, count: self.count),
+            UnsafeRawBufferPointer(start: graph.records, count: self.count * graph.stride),
+            UnsafeRawBufferPointer(start: graph.upper, count: self.upperWords * 4),
+        ]
+    }
+
+    private var upperWords: Int {
+        (0..<self.count).reduce(0) { $0 + Int(self.graph.levels[$1]) } * (self.parameters.m + 1)
+    }
+
+    private static func checksum(header: [UInt8], sections: [UnsafeRawBufferPointer]) -> UInt64 {
+        var summary = header
+        for section in sections {
+            withUnsafeBytes(of: XXH64.hash(section).littleEndian) { summary.append(contentsOf: $0) }
+        }
+        return summary.withUnsafeBytes { XXH64.hash($0) }
+    }
+
+    private func header() -> [UInt8] {
+        var bytes = Self.magic
+        func append<Value: FixedWidthInteger>(_ value: Value) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        append(Self.fileVersion)
+        append(UInt32(VectorMetric.allCases.firstIndex(of: self.parameters.metric)!))
+        append(UInt32(self.dimension))
+        append(UInt32(self.parameters.m))
+        append(UInt32(self.parameters.efConstruction))
+        append(UInt32(self.graph.stride))
+        append(UInt64(self.count))
+        append(self.parameters.seed)
+        append(self.entryPoint)
+        append(UInt32(self.maxLevel))
+        append(UInt64(self.upperWords))
+        return bytes
+    }
+
+    private struct HeaderFields {
+        var parameters: HNSWParameters
+        var dimension: Int
+        var stride: Int
+        var count: Int
+        var entryPoint: UInt32
+        var maxLevel: Int
+        var upperWords: Int
+    }
+
+    private static func parse(_ header: [UInt8], path: String) throws -> HeaderFields {
+        guard Array(header.prefix(8)) == Self.magic else {
+            throw VectorSearchError(.badInput, "\(path): not a tripbench HNSW index file")
+        }
+        func field<Value: FixedWidthInteger>(_ offset: Int, _: Value.Type) -> Value {
+            header.withUnsafeBytes { Value(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: Value.self)) }
+        }
+        let version = field(8, UInt32.self)
+        guard version == Self.fileVersion else {
+            throw VectorSearchError(.badInput, "\(path): index file format version \(version); this tripbench reads version \(Self.fileVersion) (rebuild the index)")
+        }
+        let metricIndex = Int(field(12, UInt32.self))
+        guard metricIndex < VectorMetric.allCases.count else { throw VectorSearchError(.badInput, "\(path): unknown metric \(metricIndex) (corrupt file)") }
+        let parameters = HNSWParameters(
+            metric: VectorMetric.allCases[metricIndex], m: Int(field(20, UInt32.self)),
+            efConstruction: Int(field(24, UInt32.self)), seed: field(40, UInt64.self))
+        let dimension = Int(field(16, UInt32.self))
+        let count = Int(field(32, UInt64.self))
+        let stride = Int(field(28, UInt32.self))
+        do { try parameters.validate() } catch { throw VectorSearchError(.badInput, "\(path): \(error) (corrupt file)") }
+        let upperWords = field(56, UInt64.self)
+        guard (1...65_536).contains(dimension), count > 0, count < Int(UInt32.max), upperWords <= UInt64(UInt32.max),
+            stride == HNSWGraph.stride(dimension: dimension, m: parameters.m)
+        else {
+            throw VectorSearchError(.badInput, "\(path): impossible sizes in the header (\(count) × \(dimension), stride \(stride)); corrupt file")
+        }
+        return HeaderFields(
+            parameters: parameters, dimension: dimension, stride: stride, count: count, entryPoint: field(48, UInt32.self),
+            maxLevel: Int(field(52, UInt32.self)), upperWords: Int(upperWords))
+    }
+}

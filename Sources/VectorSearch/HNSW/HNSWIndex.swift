@@ -1,0 +1,112 @@
+/// An in-process HNSW index (Malkov & Yashunin, 2016), built the way hnswlib builds it so that recall matches
+/// at equal parameters, and laid out for speed: fixed-stride records with each vector next to its layer-0
+/// links, packed-key heaps, 16-bit visited tags, per-metric specialised loops, prefetching.
+///
+/// Build it with ``build(_:parameters:threads:progress:)`` or read it with ``load(from:)``; it is immutable
+/// afterwards, so any number of threads may search it at once, each with its own ``HNSWSearchContext``.
+/// Node ids are the rows of the vectors it was built from.
+///
+/// `@unchecked Sendable`: the memory is written only while building, then only read.
+public final class HNSWIndex: @unchecked Sendable {
+    public let parameters: HNSWParameters
+    let graph: HNSWGraph
+    /// The node every search starts from: the first node on the top layer.
+    let entryPoint: UInt32
+    let maxLevel: Int
+    private let records: PageAllocation
+    private let upperLists: PageAllocation
+
+    public var dimension: Int { self.graph.dimension }
+    public var count: Int { self.graph.count }
+
+    /// An index over `levels.count` nodes whose vectors and lists are still zero.
+    init(parameters: HNSWParameters, dimension: Int, levels: [UInt8]) throws {
+        let count = levels.count
+        let m = parameters.m
+        let levelTable = UnsafeMutablePointer<UInt8>.allocate(capacity: count)
+        levelTable.initialize(from: levels, count: count)
+        let offsets = UnsafeMutablePointer<UInt32>.allocate(capacity: count)
+        var upperWords = 0
+        for (node, level) in levels.enumerated() {
+            offsets[node] = UInt32(truncatingIfNeeded: upperWords)
+            upperWords += Int(level) * (m + 1)
+        }
+        guard upperWords <= Int(UInt32.max) else {
+            throw VectorSearchError(.badInput, "\(count) nodes with m \(m) need more upper-layer links than this index format holds")
+        }
+        let stride = HNSWGraph.stride(dimension: dimension, m: m)
+        self.records = try PageAllocation(bytes: count * stride, purpose: "the HNSW records of \(count) vectors")
+        self.upperLists = try PageAllocation(bytes: upperWords * 4, purpose: "the HNSW upper layers")
+        self.graph = HNSWGraph(
+            dimension: dimension, m: m, count: count, stride: stride, records: self.records.pointer, levels: levelTable,
+            upperOffsets: offsets, upper: self.upperLists.pointer.bindMemory(to: UInt32.self, capacity: max(upperWords, 1)))
+        self.parameters = parameters
+        let top = levels.max() ?? 0
+        self.maxLevel = Int(top)
+        self.entryPoint = UInt32(levels.firstIndex(of: top) ?? 0)
+    }
+
+    deinit {
+        self.records.release()
+        self.upperLists.release()
+        self.graph.levels.deallocate()
+        self.graph.upperOffsets.deallocate()
+    }
+
+    /// A search context sized for this index: one per thread that searches.
+    public func makeContext() -> HNSWSearchContext {
+        HNSWSearchContext(nodes: self.count, dimension: self.dimension, m: self.parameters.m)
+    }
+
+    /// Bytes the index holds: records (vectors and layer-0 links), upper-layer links, levels and offsets.
+    /// Search contexts are extra (``HNSWSearchContext/bytes``, about two bytes per node each).
+    public var bytes: Int { self.records.bytes + self.upperLists.bytes + self.count * (1 + 4) }
+
+    /// Nodes per layer, layer 0 first.
+    public var layerSizes: [Int] {
+        var sizes = [Int](repeating: 0, count: self.maxLevel + 1)
+        for node in 0..<self.count {
+            for level in 0...Int(self.graph.levels[node]) { sizes[level] += 1 }
+        }
+        return sizes
+    }
+
+    /// The `k` nearest nodes to `query` (`dimension` floats; normalised here for cosine), nearest first, into
+    /// `ids` (and `distances` when given); returns how many were found. `ef` is raised to `k` when smaller,
+    /// as in hnswlib. Allocates nothing.
+    @discardableResult
+    public func search(
+        _ query: UnsafePointer<Float>, k: Int, ef: Int, context: HNSWSearchContext,
+        ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>? = nil
+    ) -> Int {
+        precondition(k >= 1, "k must be at least 1")
+        self.prepare(query, in: context)
+        switch self.parameters.metric {
+        case .cosine: return self.searchGraph(CosineKernel.self, k: k, ef: max(ef, k), context: context, ids: ids, distances: distances)
+        case .l2: return self.searchGraph(L2Kernel.self, k: k, ef: max(ef, k), context: context, ids: ids, distances: distances)
+        case .innerProduct:
+            return self.searchGraph(InnerProductKernel.self, k: k, ef: max(ef, k), context: context, ids: ids, distances: distances)
+        }
+    }
+
+    /// Copies the query into the context, normalised when the metric needs it.
+    func prepare(_ query: UnsafePointer<Float>, in context: HNSWSearchContext) {
+        context.query.update(from: query, count: self.dimension)
+        if self.parameters.metric.normalizes { DistanceKernels.normalize(context.query, count: self.dimension) }
+    }
+
+    private func searchGraph<Kernel: MetricKernel>(
+        _: Kernel.Type, k: Int, ef: Int, context: HNSWSearchContext,
+        ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>?
+    ) -> Int {
+        let graph = self.graph
+        let reader = SharedLinks(graph: graph)
+        let query = UnsafePointer(context.query)
+        let start = graph.descend(
+            Kernel.self, reader, query: query, entry: self.entryPoint,
+            distance: Kernel.distance(query, graph.vector(self.entryPoint), graph.dimension),
+            from: self.maxLevel, downTo: 0, context: context)
+        graph.searchLayer(Kernel.self, reader, query: query, entry: start.id, entryDistance: start.distance, level: 0, ef: ef, context: context)
+        return graph.drainResults(context, k: k, ids: ids, distances: distances)
+    }
+}

@@ -1,0 +1,208 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Postgres
+import VectorSearch
+
+/// `tripbench index bench`: recall, throughput and latency of the in-process HNSW index per `ef_search`.
+struct IndexBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Build (or load) an HNSW index and measure recall@k, QPS and latency for each ef_search.",
+        discussion: """
+            Works on any .fbin/.ibin files (--base, --queries, --gt) or on a generated dataset (--dataset). For \
+            every ef_search it runs all queries one at a time on one thread (QPS 1t and the latency \
+            percentiles), then spread over --threads threads (QPS Nt). ef_search below k is raised to k, as \
+            hnswlib does.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Base vectors (.fbin or .fvecs).", valueName: "file"))
+    var base: String?
+
+    @Option(help: ArgumentHelp("Query vectors (.fbin or .fvecs).", valueName: "file"))
+    var queries: String?
+
+    @Option(help: ArgumentHelp("Exact neighbours of the queries (.ibin), e.g. from `tripbench ground-truth`.", valueName: "file"))
+    var gt: String?
+
+    @Option(help: ArgumentHelp("A generated dataset instead of files (tiny, small, medium or a spec path); generated if missing.", valueName: "name"))
+    var dataset: String?
+
+    @Option(help: "Distance: cosine, l2 or ip (default: cosine, or the dataset's).")
+    var metric: String?
+
+    @Option(help: "Links per node (2·m on layer 0).")
+    var m = 16
+
+    @Option(help: "Candidates kept while building.")
+    var efConstruction = 200
+
+    @Option(help: ArgumentHelp("Comma-separated ef_search values.", valueName: "list"))
+    var efSearch = "10,20,40,80,100,200"
+
+    @Option(help: "Neighbours per query; recall is measured at k.")
+    var k = 10
+
+    @Option(help: "Threads for the build and the multi-threaded pass (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Seed for the nodes' levels.")
+    var levelSeed: UInt64 = 100
+
+    @Option(help: "Timed passes per measurement; the median is reported.")
+    var `repeat` = 1
+
+    @Option(help: ArgumentHelp("Read the index from this file instead of building it.", valueName: "file"))
+    var load: String?
+
+    @Option(help: ArgumentHelp("Write the built index to this file.", valueName: "file"))
+    var save: String?
+
+    @Option(help: ArgumentHelp("Write the results as JSON.", valueName: "file"))
+    var json: String?
+
+    func validate() throws {
+        if self.dataset != nil {
+            guard self.base == nil, self.queries == nil, self.gt == nil else {
+                throw ValidationError("give either --dataset or --base, --queries and --gt, not both")
+            }
+        } else {
+            guard self.queries != nil, self.gt != nil, self.base != nil || self.load != nil else {
+                throw ValidationError("give --base (or --load), --queries and --gt, or --dataset")
+            }
+        }
+        if let metric, VectorMetric(rawValue: metric) == nil { throw ValidationError("--metric must be cosine, l2 or ip") }
+        guard self.k >= 1 else { throw ValidationError("--k must be at least 1") }
+        guard self.m >= 2 else { throw ValidationError("--m must be at least 2") }
+        guard self.efConstruction >= 1 else { throw ValidationError("--ef-construction must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        guard self.repeat >= 1 else { throw ValidationError("--repeat must be at least 1") }
+        _ = try self.efSearchValues()
+    }
+
+    func efSearchValues() throws -> [Int] {
+        let values = self.efSearch.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ValidationError("--ef-search must be a comma-separated list of positive integers, not '\(self.efSearch)'")
+        }
+        return values.map { $0! }
+    }
+
+    func run() async throws {
+        let inputs = try await self.resolveInputs()
+        let efValues = try self.efSearchValues()
+        for ef in efValues where ef < self.k {
+            Console.info("ef_search \(ef) is below k \(self.k); it is raised to \(self.k), as hnswlib does")
+        }
+        let parameters = HNSWParameters(metric: inputs.metric, m: self.m, efConstruction: self.efConstruction, seed: self.levelSeed)
+        let threads = self.threads ?? ExactSearch.defaultThreads
+        let (load, save, k, repeats) = (self.load, self.save, self.k, self.repeat)
+        let display = ProgressDisplay()
+        let (index, buildSeconds, benchmark) = try await DedicatedThread.run { () throws -> (HNSWIndex, Double?, HNSWBenchmark) in
+            let built = try Self.index(load: load, base: inputs.base, parameters: parameters, threads: threads, display: display)
+            if let save { try built.index.save(to: save) }
+            let queries = try VectorFiles.readVectors(inputs.queries)
+            let truth = try VectorFiles.readIbin(inputs.groundTruth)
+            guard truth.count == queries.count else {
+                throw CommandFailure(.badInput, "\(inputs.groundTruth) has answers for \(truth.count) queries, \(inputs.queries) has \(queries.count)")
+            }
+            let benchmark = try HNSWBenchmark(index: built.index, queries: queries, groundTruth: truth.ids, groundTruthDepth: truth.k, k: k)
+            return (built.index, built.seconds, benchmark)
+        }
+        if let load, inputs.metric != index.parameters.metric {
+            throw CommandFailure(.badInput, "\(load) was built for \(index.parameters.metric.rawValue), not \(inputs.metric.rawValue)")
+        }
+        Console.out(Self.headline(index, buildSeconds: buildSeconds, threads: threads, queries: benchmark.queries.count))
+        let results = try await DedicatedThread.run { benchmark.run(efSearch: efValues, threads: threads, repeats: repeats) }
+        Console.out(Self.table(results, k: k, threads: threads))
+        if let json = self.json {
+            let report = IndexBenchReport(
+                buildSeconds: buildSeconds, indexBytes: index.bytes, count: index.count, dimension: index.dimension,
+                metric: index.parameters.metric, m: index.parameters.m, efConstruction: index.parameters.efConstruction,
+                k: k, threads: threads, queries: benchmark.queries.count, results: results)
+            try JSONFile.write(report, to: json)
+        }
+    }
+
+    /// The vector files and metric to use.
+    private func resolveInputs() async throws -> (base: String?, queries: String, groundTruth: String, metric: VectorMetric) {
+        guard let name = self.dataset else {
+            return (self.base, self.queries!, self.gt!, VectorMetric(rawValue: self.metric ?? "cosine")!)
+        }
+        let options = try DatasetOptions.parse(["--dataset", name])
+        let (directory, manifest) = try await DedicatedThread.run { () throws -> (URL, DatasetManifest) in
+            let (generator, input) = try options.generator()
+            return (generator.directory, try generator.generate(force: false, logger: Console.logger, input: input).manifest)
+        }
+        let metric = self.metric.flatMap(VectorMetric.init(rawValue:)) ?? manifest.metric
+        func path(_ file: String) -> String { directory.appendingPathComponent(file).path }
+        return (path("base.fbin"), path("queries.fbin"), path("gt.ibin"), metric)
+    }
+
+    /// Loads the index from `load`, or builds it from `base` and times the build.
+    private static func index(
+        load: String?, base: String?, parameters: HNSWParameters, threads: Int, display: ProgressDisplay
+    ) throws -> (index: HNSWIndex, seconds: Double?) {
+        if let load {
+            let index = try HNSWIndex.load(from: load)
+            if let base {
+                let vectors = try VectorFiles.readVectors(base)
+                guard vectors.dimension == index.dimension, vectors.count == index.count else {
+                    throw CommandFailure(.badInput, "\(load) indexes \(index.count) × \(index.dimension) vectors, \(base) holds \(vectors.count) × \(vectors.dimension)")
+                }
+            }
+            return (index, nil)
+        }
+        let vectors = try VectorFiles.readVectors(base!)
+        let total = vectors.count
+        let start = ContinuousClock.now
+        let index = try HNSWIndex.build(vectors, parameters: parameters, threads: threads) { done in
+            display.update(LoadProgress(step: "building HNSW", done: done, total: total, unit: "vectors"))
+        }
+        let seconds = (ContinuousClock.now - start).inSeconds
+        display.finish()
+        return (index, seconds)
+    }
+
+    private static func headline(_ index: HNSWIndex, buildSeconds: Double?, threads: Int, queries: Int) -> String {
+        let parameters = index.parameters
+        var line = "HNSW m \(parameters.m), ef_construction \(parameters.efConstruction), \(parameters.metric.rawValue): "
+        line += "\(index.count.formatted()) × \(index.dimension)"
+        if let buildSeconds { line += String(format: ", built in %.2f s on %d thread%@", buildSeconds, threads, threads == 1 ? "" : "s") }
+        line += String(format: ", %.1f MiB; %@ queries", Double(index.bytes) / 1_048_576, queries.formatted())
+        return line
+    }
+
+    private static func table(_ results: [HNSWBenchmark.Result], k: Int, threads: Int) -> String {
+        let titles = ["ef_search", "recall@\(k)", "QPS 1t", "QPS \(threads)t", "P50 µs", "P95 µs", "P99 µs", "dist/query"]
+        let widths = [9, 10, 10, 10, 9, 9, 9, 10]
+        var lines = [zip(titles, widths).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(separator: " ")]
+        for row in results {
+            lines.append(String(
+                format: "%9d %10.4f %10.0f %10.0f %9.1f %9.1f %9.1f %10.0f", row.efSearch, row.recall, row.qps1t, row.qpsNt,
+                row.p50Us, row.p95Us, row.p99Us, row.distancesPerQuery))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// What `tripbench index bench --json` writes.
+struct IndexBenchReport: Encodable {
+    var buildSeconds: Double?
+    var indexBytes: Int
+    var count: Int
+    var dimension: Int
+    var metric: VectorMetric
+    var m: Int
+    var efConstruction: Int
+    var k: Int
+    var threads: Int
+    var queries: Int
+    var results: [HNSWBenchmark.Result]
+
+    enum CodingKeys: String, CodingKey {
+        case buildSeconds = "build_seconds", indexBytes = "index_bytes", count, dimension, metric, m
+        case efConstruction = "ef_construction", k, threads, queries, results
+    }
+}
