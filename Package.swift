@@ -56,7 +56,7 @@ var targets: [Target] = [
     .testTarget(name: "LocalServerTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
     .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
-    .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
+    .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport", "VectorSearch"]),
 ]
 
 for index in targets.indices where targets[index].type != .system && targets[index].name != "CPrefetch" {

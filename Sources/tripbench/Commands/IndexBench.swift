@@ -92,21 +92,28 @@ struct IndexBench: AsyncParsableCommand {
     func run() async throws {
         let inputs = try await self.resolveInputs()
         let efValues = try self.efSearchValues()
-        for ef in efValues where ef < self.k {
-            Console.info("ef_search \(ef) is below k \(self.k); it is raised to \(self.k), as hnswlib does")
-        }
-        let parameters = HNSWParameters(metric: inputs.metric, m: self.m, efConstruction: self.efConstruction, seed: self.levelSeed)
-        let threads = self.threads ?? ExactSearch.defaultThreads
         let (load, save, k, repeats) = (self.load, self.save, self.k, self.repeat)
-        let display = ProgressDisplay()
-        let (index, buildSeconds, benchmark) = try await DedicatedThread.run { () throws -> (HNSWIndex, Double?, HNSWBenchmark) in
-            let built = try Self.index(load: load, base: inputs.base, parameters: parameters, threads: threads, display: display)
-            if let save { try built.index.save(to: save) }
+        // The cheap checks first, so bad input fails before a long build.
+        let (queries, truth) = try await DedicatedThread.run { () throws -> (VectorStore, (ids: [Int32], count: Int, k: Int)) in
             let queries = try VectorFiles.readVectors(inputs.queries)
             let truth = try VectorFiles.readIbin(inputs.groundTruth)
             guard truth.count == queries.count else {
                 throw CommandFailure(.badInput, "\(inputs.groundTruth) has answers for \(truth.count) queries, \(inputs.queries) has \(queries.count)")
             }
+            guard k <= truth.k else {
+                throw CommandFailure(.badInput, "k \(k) is larger than the ground truth's \(truth.k) neighbours per query in \(inputs.groundTruth)")
+            }
+            return (queries, truth)
+        }
+        for ef in efValues where ef < k {
+            Console.info("ef_search \(ef) is below k \(k); it is raised to \(k), as hnswlib does")
+        }
+        let parameters = HNSWParameters(metric: inputs.metric, m: self.m, efConstruction: self.efConstruction, seed: self.levelSeed)
+        let threads = self.threads ?? ExactSearch.defaultThreads
+        let display = ProgressDisplay()
+        let (index, buildSeconds, benchmark) = try await DedicatedThread.run { () throws -> (HNSWIndex, Double?, HNSWBenchmark) in
+            let built = try Self.index(load: load, base: inputs.base, parameters: parameters, threads: threads, display: display)
+            if let save { try built.index.save(to: save) }
             let benchmark = try HNSWBenchmark(index: built.index, queries: queries, groundTruth: truth.ids, groundTruthDepth: truth.k, k: k)
             return (built.index, built.seconds, benchmark)
         }
