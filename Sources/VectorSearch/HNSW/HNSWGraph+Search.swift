@@ -77,6 +77,8 @@ extension HNSWGraph {
             let nearest = candidates.min
             if PackedKey.distance(nearest) > bound && results.count == ef { break }
             candidates.popMin()
+            // The next node to expand, unless a closer one turns up: fetch its list while this one is measured.
+            if !candidates.isEmpty { self.prefetchList(PackedKey.id(candidates.min), level: level) }
             let (ids, count) = reader.neighbours(of: PackedKey.id(nearest), level: level)
             var unvisited = 0
             for j in 0..<count {

@@ -55,6 +55,10 @@ struct HNSWGraph: @unchecked Sendable {
     /// enough for the hardware prefetcher to stream the rest (shared/notes/hnsw.md §5.5).
     var prefetchBytes: Int { min(self.dimension &* 4, 1024) }
 
+    /// Prefetches the first line of node `id`'s list on `level` (the count and the first 15 ids).
+    @inline(__always)
+    func prefetchList(_ id: UInt32, level: Int) { tripbench_prefetch(self.list(id, level: level)) }
+
     @inline(__always)
     func prefetchVector(_ id: UInt32, bytes: Int) {
         let row = UnsafeRawPointer(self.records + Int(truncatingIfNeeded: id) &* self.stride)

@@ -1,0 +1,196 @@
+"""tripbench's in-process HNSW beside hnswlib, side by side in one run, interleaved.
+
+Run by `make bench-index`. On two seeded clustered sets (the mixture of shared/notes/ann-reference.md:
+100,000 x 128 with 1,000 clusters and 20,000 x 1536 with 200, cosine) both libraries build with the same
+m, ef_construction and threads, then answer every query at each ef_search. hnswlib is timed with its batch
+call on one thread (knn_query(num_threads=1): no per-query Python overhead), tripbench with
+`tripbench index bench` (one query at a time on one thread). Rounds alternate which goes first; the table
+gives medians over rounds and tripbench's ratios.
+
+Environment: ROUNDS (3), THREADS (2), SETS (c128,c1536), M (16), EF_CONSTRUCTION (200),
+EF_SEARCH (10,20,40,80,100,200).
+"""
+import json
+import os
+import resource
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import hnswlib  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROUNDS = int(os.environ.get("ROUNDS", 3))
+THREADS = int(os.environ.get("THREADS", 2))
+M = int(os.environ.get("M", 16))
+EF_CONSTRUCTION = int(os.environ.get("EF_CONSTRUCTION", 200))
+EF_SEARCH = [int(x) for x in os.environ.get("EF_SEARCH", "10,20,40,80,100,200").split(",")]
+K = 10
+SETS = {"c128": (100_000, 128, 1_000, 1_000), "c1536": (20_000, 1536, 200, 500)}
+WORK = ".build/bench/index"
+
+
+def write_bin(path, array, dtype):
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<II", *array.shape))
+        array.astype(dtype).tofile(f)
+    os.replace(path + ".tmp", path)
+
+
+def read_bin(path, dtype):
+    with open(path, "rb") as f:
+        rows, width = struct.unpack("<II", f.read(8))
+        return np.fromfile(f, dtype=dtype).reshape(rows, width)
+
+
+def mixture(rows, dim, clusters, queries, seed=7):
+    """Unit vectors around `clusters` centres (weights Gamma(2), spreads log-uniform in [0.5, 2]); queries
+    are a fresh draw from the same mixture, never copies of base rows."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((clusters, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    weights = rng.gamma(2.0, size=clusters)
+    weights /= weights.sum()
+    spread = np.exp(rng.uniform(np.log(0.5), np.log(2.0), size=clusters))
+
+    def draw(generator, count):
+        chosen = generator.choice(clusters, size=count, p=weights)
+        x = centres[chosen] + spread[chosen, None] * generator.standard_normal((count, dim)) / np.sqrt(dim)
+        return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+    return draw(rng, rows), draw(np.random.default_rng(seed + 1), queries)
+
+
+def exact_top(base, queries, k=100):
+    """Exact top-k by cosine (rows are unit length): float32 scores, then a float64 re-rank of a shortlist."""
+    out = np.empty((len(queries), k), dtype=np.int32)
+    for start in range(0, len(queries), 100):
+        block = queries[start:start + 100]
+        shortlist = np.argpartition(-(block @ base.T), k + 16, axis=1)[:, :k + 16]
+        precise = np.einsum("qd,qkd->qk", block.astype(np.float64), base[shortlist].astype(np.float64))
+        order = np.lexsort((shortlist, -precise), axis=1)[:, :k]
+        out[start:start + 100] = np.take_along_axis(shortlist, order, axis=1)
+    return out
+
+
+def prepare(name):
+    rows, dim, clusters, queries = SETS[name]
+    paths = {kind: f"{WORK}/{name}-{kind}" for kind in ("base.fbin", "queries.fbin", "gt.ibin")}
+    if not all(os.path.exists(p) for p in paths.values()):
+        base, query = mixture(rows, dim, clusters, queries)
+        write_bin(paths["queries.fbin"], query, np.float32)
+        write_bin(paths["gt.ibin"], exact_top(base, query), np.int32)
+        write_bin(paths["base.fbin"], base, np.float32)
+    return paths
+
+
+def rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def run_hnswlib(paths):
+    base = read_bin(paths["base.fbin"], np.float32)
+    queries = read_bin(paths["queries.fbin"], np.float32)
+    truth = read_bin(paths["gt.ibin"], np.int32)[:, :K]
+    before = rss_bytes()
+    index = hnswlib.Index(space="cosine", dim=base.shape[1])
+    index.init_index(max_elements=len(base), M=M, ef_construction=EF_CONSTRUCTION, random_seed=100)
+    start = time.perf_counter()
+    index.add_items(base, num_threads=THREADS)
+    build = time.perf_counter() - start
+    memory = rss_bytes() - before
+    saved = f"{WORK}/hnswlib.bin"
+    index.save_index(saved)
+    file_bytes = os.path.getsize(saved)
+    results = {}
+    for ef in EF_SEARCH:
+        index.set_ef(ef)
+        index.knn_query(queries, k=K, num_threads=1)  # warm
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            labels, _ = index.knn_query(queries, k=K, num_threads=1)
+            times.append(time.perf_counter() - start)
+        recall = np.mean([len(set(labels[i]) & set(truth[i])) / K for i in range(len(queries))])
+        results[max(ef, K)] = {"qps": len(queries) / statistics.median(times), "recall": recall}
+    return {"build": build, "memory": memory, "file": file_bytes, "results": results}
+
+
+def run_tripbench(binary, paths):
+    report, saved = f"{WORK}/tripbench.json", f"{WORK}/tripbench.hnsw"
+    run = subprocess.run([binary, "index", "bench", "--base", paths["base.fbin"], "--queries", paths["queries.fbin"],
+                          "--gt", paths["gt.ibin"], "--m", str(M), "--ef-construction", str(EF_CONSTRUCTION),
+                          "--ef-search", ",".join(map(str, EF_SEARCH)), "--k", str(K), "--threads", str(THREADS),
+                          "--repeat", "3", "--json", report, "--save", saved], capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"tripbench index bench failed ({run.returncode}): {run.stderr.strip()}")
+    with open(report) as f:
+        data = json.load(f)
+    results = {row["ef_search"]: {"qps": row["qps_1t"], "recall": row["recall"], "qps_nt": row["qps_nt"],
+                                  "p95": row["p95_us"], "distances": row["distances_per_query"]}
+               for row in data["results"]}
+    return {"build": data["build_seconds"], "memory": data["index_bytes"], "file": os.path.getsize(saved),
+            "results": results}
+
+
+def median(runs, *keys):
+    values = []
+    for run in runs:
+        value = run
+        for key in keys:
+            value = value[key]
+        values.append(value)
+    return statistics.median(values)
+
+
+def report(name, hnsw, ours):
+    rows, dim, _, queries = SETS[name]
+    print(f"\n{name}: {rows:,} x {dim}, {queries:,} queries, cosine, m {M}, ef_construction {EF_CONSTRUCTION}, "
+          f"k {K}; medians of {len(hnsw)} interleaved rounds")
+    print(f"{'ef':>5} {'recall hnswlib':>15} {'recall ours':>12} {'QPS hnswlib':>12} {'QPS ours':>9} {'ratio':>6}"
+          f" {'ours QPS ' + str(THREADS) + 't':>12} {'ours P95 us':>12} {'dist/q':>7}")
+    for ef in sorted(hnsw[0]["results"]):
+        theirs_qps, our_qps = median(hnsw, "results", ef, "qps"), median(ours, "results", ef, "qps")
+        print(f"{ef:>5} {median(hnsw, 'results', ef, 'recall'):>15.4f} {median(ours, 'results', ef, 'recall'):>12.4f}"
+              f" {theirs_qps:>12,.0f} {our_qps:>9,.0f} {our_qps / theirs_qps:>6.2f}"
+              f" {median(ours, 'results', ef, 'qps_nt'):>12,.0f} {median(ours, 'results', ef, 'p95'):>12.0f}"
+              f" {median(ours, 'results', ef, 'distances'):>7.0f}")
+    build_theirs, build_ours = median(hnsw, "build"), median(ours, "build")
+    rounds_theirs = ", ".join(f"{run['build']:.1f}" for run in hnsw)
+    rounds_ours = ", ".join(f"{run['build']:.1f}" for run in ours)
+    print(f"build on {THREADS} threads: hnswlib {build_theirs:.1f} s, tripbench {build_ours:.1f} s "
+          f"(ratio {build_ours / build_theirs:.2f}; rounds: hnswlib {rounds_theirs}; tripbench {rounds_ours})")
+    mib = 1 << 20
+    print(f"memory: hnswlib RSS growth over the build {median(hnsw, 'memory') / mib:.1f} MiB, file "
+          f"{median(hnsw, 'file') / mib:.1f} MiB; tripbench index {median(ours, 'memory') / mib:.1f} MiB, file "
+          f"{median(ours, 'file') / mib:.1f} MiB (ratio to hnswlib's RSS growth "
+          f"{median(ours, 'memory') / median(hnsw, 'memory'):.2f})")
+
+
+def main():
+    binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release/tripbench"
+    os.makedirs(WORK, exist_ok=True)
+    names = os.environ.get("SETS", "c128,c1536").split(",")
+    print(f"hnswlib {hnswlib.__version__ if hasattr(hnswlib, '__version__') else ''} vs tripbench; "
+          f"{ROUNDS} rounds, {THREADS} build threads")
+    for name in names:
+        paths = prepare(name)
+        hnsw, ours = [], []
+        for round_number in range(ROUNDS):
+            order = [("hnswlib", hnsw), ("tripbench", ours)]
+            if round_number % 2:
+                order.reverse()
+            for library, runs in order:
+                runs.append(run_hnswlib(paths) if library == "hnswlib" else run_tripbench(binary, paths))
+                print(f"  {name} round {round_number + 1}: {library} built in {runs[-1]['build']:.1f} s", flush=True)
+        report(name, hnsw, ours)
+
+
+if __name__ == "__main__":
+    main()
