@@ -5,11 +5,14 @@ Run by `make bench-index`. On two seeded clustered sets (the mixture of shared/n
 m, ef_construction and threads, then answer every query at each ef_search. hnswlib is timed with its batch
 call on one thread (knn_query(num_threads=1): no per-query Python overhead), tripbench with
 `tripbench index bench` (one query at a time on one thread). Rounds alternate which goes first; the table
-gives medians over rounds and tripbench's ratios.
+gives medians over rounds and tripbench's ratios. Query throughput is measured after each round's builds,
+pass for pass in alternation (hnswlib, tripbench, tripbench, hnswlib, ...) at each ef_search, because this
+machine's speed drifts by tens of per cent within minutes; the ratio is the median over adjacent pairs.
 
-Environment: ROUNDS (3), THREADS (2), SETS (c128,c1536), M (16), EF_CONSTRUCTION (200),
+Environment: ROUNDS (3), REPEATS (3 query passes each per ef and round), THREADS (2), SETS (c128,c1536), M (16), EF_CONSTRUCTION (200),
 EF_SEARCH (10,20,40,80,100,200).
 """
+import importlib.metadata
 import json
 import os
 import resource
@@ -26,6 +29,7 @@ import hnswlib  # noqa: E402
 import numpy as np  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", 3))
+REPEATS = int(os.environ.get("REPEATS", 3))
 THREADS = int(os.environ.get("THREADS", 2))
 M = int(os.environ.get("M", 16))
 EF_CONSTRUCTION = int(os.environ.get("EF_CONSTRUCTION", 200))
@@ -111,54 +115,86 @@ def run_hnswlib(paths):
     results = {}
     for ef in EF_SEARCH:
         index.set_ef(ef)
-        index.knn_query(queries, k=K, num_threads=1)  # warm
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            labels, _ = index.knn_query(queries, k=K, num_threads=1)
-            times.append(time.perf_counter() - start)
-        recall = np.mean([len(set(labels[i]) & set(truth[i])) / K for i in range(len(queries))])
-        results[max(ef, K)] = {"qps": len(queries) / statistics.median(times), "recall": recall}
-    return {"build": build, "memory": memory, "file": file_bytes, "results": results}
+        labels, _ = index.knn_query(queries, k=K, num_threads=1)
+        results[max(ef, K)] = {"recall": np.mean([len(set(labels[i]) & set(truth[i])) / K for i in range(len(queries))])}
+    return {"build": build, "memory": memory, "file": file_bytes, "results": results, "index": index}
 
 
-def run_tripbench(binary, paths):
-    report, saved = f"{WORK}/tripbench.json", f"{WORK}/tripbench.hnsw"
-    run = subprocess.run([binary, "index", "bench", "--base", paths["base.fbin"], "--queries", paths["queries.fbin"],
-                          "--gt", paths["gt.ibin"], "--m", str(M), "--ef-construction", str(EF_CONSTRUCTION),
-                          "--ef-search", ",".join(map(str, EF_SEARCH)), "--k", str(K), "--threads", str(THREADS),
-                          "--repeat", "3", "--json", report, "--save", saved], capture_output=True, text=True)
+def hnswlib_qps(index, queries, ef):
+    """One batch pass over all queries on one thread, after a warm-up pass."""
+    index.set_ef(ef)
+    index.knn_query(queries, k=K, num_threads=1)
+    start = time.perf_counter()
+    index.knn_query(queries, k=K, num_threads=1)
+    return len(queries) / (time.perf_counter() - start)
+
+
+def tripbench_qps(binary, paths, saved, ef):
+    """`tripbench index bench --load` at one ef on one thread (it warms up first, too)."""
+    data = tripbench(binary, paths, ["--load", saved, "--ef-search", str(ef), "--threads", "1"])
+    return data["results"][0]["qps_1t"]
+
+
+def tripbench(binary, paths, arguments):
+    report = f"{WORK}/tripbench.json"
+    run = subprocess.run([binary, "index", "bench", "--queries", paths["queries.fbin"], "--gt", paths["gt.ibin"],
+                          "--k", str(K), "--json", report] + arguments, capture_output=True, text=True)
     if run.returncode != 0:
         sys.exit(f"tripbench index bench failed ({run.returncode}): {run.stderr.strip()}")
     with open(report) as f:
-        data = json.load(f)
-    results = {row["ef_search"]: {"qps": row["qps_1t"], "recall": row["recall"], "qps_nt": row["qps_nt"],
-                                  "p95": row["p95_us"], "distances": row["distances_per_query"]}
+        return json.load(f)
+
+
+def run_tripbench(binary, paths):
+    saved = f"{WORK}/tripbench.hnsw"
+    data = tripbench(binary, paths, ["--base", paths["base.fbin"], "--m", str(M), "--ef-construction",
+                                     str(EF_CONSTRUCTION), "--ef-search", ",".join(map(str, EF_SEARCH)),
+                                     "--threads", str(THREADS), "--save", saved])
+    results = {row["ef_search"]: {"recall": row["recall"], "qps_nt": row["qps_nt"], "p95": row["p95_us"],
+                                  "distances": row["distances_per_query"]}
                for row in data["results"]}
     return {"build": data["build_seconds"], "memory": data["index_bytes"], "file": os.path.getsize(saved),
-            "results": results}
+            "results": results, "saved": saved}
+
+
+def interleaved_qps(binary, paths, hnsw, ours, repeats):
+    """Single-thread QPS of both indexes of one round, pass for pass in alternation at each ef, so that both
+    see the same machine: its speed drifts by tens of per cent from one minute to the next."""
+    queries = read_bin(paths["queries.fbin"], np.float32)
+    for ef in EF_SEARCH:
+        for repeat in range(repeats):
+            pair = [("hnswlib", lambda: hnswlib_qps(hnsw["index"], queries, ef)),
+                    ("tripbench", lambda: tripbench_qps(binary, paths, ours["saved"], ef))]
+            if repeat % 2:
+                pair.reverse()
+            measured = {library: measure() for library, measure in pair}
+            for library, run in (("hnswlib", hnsw), ("tripbench", ours)):
+                run["results"][max(ef, K)].setdefault("qps", []).append(measured[library])
+            ours["results"][max(ef, K)].setdefault("ratio", []).append(measured["tripbench"] / measured["hnswlib"])
 
 
 def median(runs, *keys):
+    """The median over rounds (and over the repeats within them, for lists) of runs[...][keys...]."""
     values = []
     for run in runs:
         value = run
         for key in keys:
             value = value[key]
-        values.append(value)
+        values.extend(value if isinstance(value, list) else [value])
     return statistics.median(values)
 
 
 def report(name, hnsw, ours):
     rows, dim, _, queries = SETS[name]
     print(f"\n{name}: {rows:,} x {dim}, {queries:,} queries, cosine, m {M}, ef_construction {EF_CONSTRUCTION}, "
-          f"k {K}; medians of {len(hnsw)} interleaved rounds")
+          f"k {K}; medians of {len(hnsw)} rounds × {REPEATS} alternating query passes; ratio = median of tripbench/hnswlib "
+          "over adjacent passes")
     print(f"{'ef':>5} {'recall hnswlib':>15} {'recall ours':>12} {'QPS hnswlib':>12} {'QPS ours':>9} {'ratio':>6}"
           f" {'ours QPS ' + str(THREADS) + 't':>12} {'ours P95 us':>12} {'dist/q':>7}")
     for ef in sorted(hnsw[0]["results"]):
         theirs_qps, our_qps = median(hnsw, "results", ef, "qps"), median(ours, "results", ef, "qps")
         print(f"{ef:>5} {median(hnsw, 'results', ef, 'recall'):>15.4f} {median(ours, 'results', ef, 'recall'):>12.4f}"
-              f" {theirs_qps:>12,.0f} {our_qps:>9,.0f} {our_qps / theirs_qps:>6.2f}"
+              f" {theirs_qps:>12,.0f} {our_qps:>9,.0f} {median(ours, 'results', ef, 'ratio'):>6.2f}"
               f" {median(ours, 'results', ef, 'qps_nt'):>12,.0f} {median(ours, 'results', ef, 'p95'):>12.0f}"
               f" {median(ours, 'results', ef, 'distances'):>7.0f}")
     build_theirs, build_ours = median(hnsw, "build"), median(ours, "build")
@@ -177,8 +213,7 @@ def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else ".build/release/tripbench"
     os.makedirs(WORK, exist_ok=True)
     names = os.environ.get("SETS", "c128,c1536").split(",")
-    print(f"hnswlib {hnswlib.__version__ if hasattr(hnswlib, '__version__') else ''} vs tripbench; "
-          f"{ROUNDS} rounds, {THREADS} build threads")
+    print(f"hnswlib {importlib.metadata.version('hnswlib')} vs tripbench; {ROUNDS} rounds, {THREADS} build threads")
     for name in names:
         paths = prepare(name)
         hnsw, ours = [], []
@@ -189,6 +224,8 @@ def main():
             for library, runs in order:
                 runs.append(run_hnswlib(paths) if library == "hnswlib" else run_tripbench(binary, paths))
                 print(f"  {name} round {round_number + 1}: {library} built in {runs[-1]['build']:.1f} s", flush=True)
+            interleaved_qps(binary, paths, hnsw[-1], ours[-1], REPEATS)
+            del hnsw[-1]["index"]
         report(name, hnsw, ours)
 
 
