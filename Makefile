@@ -39,7 +39,7 @@ bench: release
 
 # Reference implementations for the side-by-side benchmarks (not needed by tripbench itself).
 .venv/.bench-references: setup
-	.venv/bin/pip install --quiet --disable-pip-version-check numpy faiss-cpu hnswlib==0.8.0
+	.venv/bin/pip install --quiet --disable-pip-version-check numpy faiss-cpu hnswlib==0.8.0 xxhash
 	touch $@
 
 bench-gt: release .venv/.bench-references

@@ -27,6 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import hnswlib  # noqa: E402
 import numpy as np  # noqa: E402
+import xxhash  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", 3))
 REPEATS = int(os.environ.get("REPEATS", 3))
@@ -145,6 +146,66 @@ def tripbench(binary, paths, arguments):
         return json.load(f)
 
 
+def hnswlib_graph_as_tripbench(source, target, dim, seed=100):
+    """Rewrites an hnswlib (0.8.0) cosine index file in tripbench's index format, nodes renumbered by label, so
+    that tripbench can search hnswlib's own graph: the same graph for both makes the QPS gap one of search
+    code, not of graph quality. Layouts: hnswlib's saveIndex (hnswalg.h) and docs/hnsw.md."""
+    raw = open(source, "rb").read()
+    (_, _, count, size, label_offset, data_offset, max_level, entry, max_m, max_m0, m, _,
+     ef_construction) = struct.unpack_from("<QQQQQQiIQQQdQ", raw, 0)
+    position = struct.calcsize("<QQQQQQiIQQQdQ")
+    level0 = np.frombuffer(raw, dtype=np.uint8, count=count * size, offset=position).reshape(count, size)
+    position += count * size
+    labels = level0[:, label_offset:label_offset + 8].copy().view(np.uint64)[:, 0].astype(np.int64)
+    links = level0[:, 4:4 + 4 * max_m0].copy().view(np.uint32)
+    link_counts = level0[:, 0:4].copy().view(np.uint32)[:, 0] & 0xFFFF
+    vectors = level0[:, data_offset:data_offset + 4 * dim].copy().view(np.float32)
+    upper_bytes = 4 * (max_m + 1)
+    levels = np.zeros(count, dtype=np.uint8)
+    upper = {}
+    for internal in range(count):
+        (length,) = struct.unpack_from("<I", raw, position)
+        position += 4
+        if length:
+            block = np.frombuffer(raw, dtype=np.uint32, count=length // 4, offset=position).reshape(-1, max_m + 1).copy()
+            block[:, 0] &= 0xFFFF
+            for level in block:
+                level[1:1 + level[0]] = labels[level[1:1 + level[0]]]
+            upper[labels[internal]] = block
+            levels[labels[internal]] = length // upper_bytes
+            position += length
+    stride = (dim * 4 + (1 + 2 * m) * 4 + 63) // 64 * 64
+    records = np.zeros((count, stride), dtype=np.uint8)
+    records[labels, :dim * 4] = vectors.view(np.uint8)
+    lists = np.zeros((count, 1 + 2 * m), dtype=np.uint32)
+    lists[labels, 0] = link_counts
+    for internal in range(count):
+        lists[labels[internal], 1:1 + link_counts[internal]] = labels[links[internal, :link_counts[internal]]]
+    records[:, dim * 4:dim * 4 + 4 * (1 + 2 * m)] = lists.view(np.uint8)
+    upper_words = np.concatenate([upper[node].ravel() for node in range(count) if levels[node]] or
+                                 [np.zeros(0, dtype=np.uint32)]).astype(np.uint32)
+    header = b"TRIPHNSW" + struct.pack("<IIIIIIQQIIQ", 1, 0, dim, m, ef_construction, stride, count, seed,
+                                       labels[entry], max_level, len(upper_words))
+    sections = [levels.tobytes(), records.tobytes(), upper_words.tobytes()]
+    checksum = xxhash.xxh64(header + b"".join(struct.pack("<Q", xxhash.xxh64(part).intdigest())
+                                                for part in sections)).intdigest()
+    with open(target, "wb") as f:
+        for part in [header] + sections + [struct.pack("<Q", checksum)]:
+            f.write(part)
+
+
+def same_graph(binary, paths, hnsw, repeats):
+    """tripbench searching hnswlib's own graph (converted), alternating with hnswlib, at ef 100: the ratio of
+    search code alone."""
+    converted = f"{WORK}/hnswlib-graph.hnsw"
+    hnswlib_graph_as_tripbench(f"{WORK}/hnswlib.bin", converted, read_bin(paths["queries.fbin"], np.float32).shape[1])
+    queries = read_bin(paths["queries.fbin"], np.float32)
+    for repeat in range(repeats):
+        theirs = hnswlib_qps(hnsw["index"], queries, 100)
+        ours = tripbench_qps(binary, paths, converted, 100)
+        hnsw.setdefault("same_graph", []).append(ours / theirs)
+
+
 def run_tripbench(binary, paths):
     saved = f"{WORK}/tripbench.hnsw"
     data = tripbench(binary, paths, ["--base", paths["base.fbin"], "--m", str(M), "--ef-construction",
@@ -202,6 +263,7 @@ def report(name, hnsw, ours):
     rounds_ours = ", ".join(f"{run['build']:.1f}" for run in ours)
     print(f"build on {THREADS} threads: hnswlib {build_theirs:.1f} s, tripbench {build_ours:.1f} s "
           f"(ratio {build_ours / build_theirs:.2f}; rounds: hnswlib {rounds_theirs}; tripbench {rounds_ours})")
+    print(f"same graph (hnswlib's, converted), ef 100, QPS tripbench / hnswlib: {median(hnsw, 'same_graph'):.2f}")
     mib = 1 << 20
     print(f"memory: hnswlib RSS growth over the build {median(hnsw, 'memory') / mib:.1f} MiB, file "
           f"{median(hnsw, 'file') / mib:.1f} MiB; tripbench index {median(ours, 'memory') / mib:.1f} MiB, file "
@@ -225,6 +287,7 @@ def main():
                 runs.append(run_hnswlib(paths) if library == "hnswlib" else run_tripbench(binary, paths))
                 print(f"  {name} round {round_number + 1}: {library} built in {runs[-1]['build']:.1f} s", flush=True)
             interleaved_qps(binary, paths, hnsw[-1], ours[-1], REPEATS)
+            same_graph(binary, paths, hnsw[-1], REPEATS)
             del hnsw[-1]["index"]
         report(name, hnsw, ours)
 

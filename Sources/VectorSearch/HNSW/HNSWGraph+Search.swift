@@ -16,6 +16,25 @@ struct SharedLinks: LinkReader {
     }
 }
 
+/// Which nodes a search may return. A generic parameter, so the unfiltered search compiles without a test.
+protocol NodeFilter {
+    func admits(_ id: UInt32) -> Bool
+}
+
+/// No filter.
+struct AllNodes: NodeFilter {
+    @inline(__always)
+    func admits(_ id: UInt32) -> Bool { true }
+}
+
+/// The nodes whose bit is set.
+struct AllowedBits: NodeFilter {
+    let words: UnsafeBufferPointer<UInt64>
+
+    @inline(__always)
+    func admits(_ id: UInt32) -> Bool { self.words[Int(truncatingIfNeeded: id >> 6)] & (1 << UInt64(id & 63)) != 0 }
+}
+
 extension HNSWGraph {
     /// Greedy descent (one candidate, the paper's `ef = 1`) from `entry` on layer `top` down to layer
     /// `bottom + 1`: on each layer move to the nearest neighbour while that gets closer.
@@ -51,15 +70,19 @@ extension HNSWGraph {
     }
 
     /// Best-first search of one layer from `entry` (Algorithm 2 of the paper, hnswlib's `searchBaseLayer`):
-    /// afterwards `context.results` holds the `ef` nearest nodes found, farthest first.
+    /// afterwards `context.results` holds the `ef` nearest nodes found that `filter` admits, farthest first.
+    ///
+    /// Nodes the filter rejects are still expanded (the graph stays connected) but never become results, and
+    /// the search ends only once it holds `ef` admitted nodes (hnswlib's filtered search). Returns false,
+    /// leaving the results incomplete, when it has measured more than `budget` nodes.
     ///
     /// Each expansion first gathers the unvisited neighbours and prefetches their rows, then measures them:
     /// the memory loads overlap instead of waiting one after another (shared/notes/hnsw.md §5.5).
     @inline(__always)
-    func searchLayer<Kernel: MetricKernel, Reader: LinkReader>(
+    func searchLayer<Kernel: MetricKernel, Reader: LinkReader, Filter: NodeFilter>(
         _: Kernel.Type, _ reader: Reader, query: UnsafePointer<Float>, entry: UInt32, entryDistance: Float,
-        level: Int, ef: Int, context: HNSWSearchContext
-    ) {
+        level: Int, ef: Int, context: HNSWSearchContext, filter: Filter = AllNodes(), budget: Int = .max
+    ) -> Bool {
         var visited = context.visited
         var candidates = context.candidates
         var results = context.results
@@ -68,11 +91,17 @@ extension HNSWGraph {
         results.removeAll()
         _ = visited.insert(entry)
         candidates.push(PackedKey.make(entryDistance, entry))
-        results.push(~PackedKey.make(entryDistance, entry))
-        var bound = entryDistance
+        if filter.admits(entry) { results.push(~PackedKey.make(entryDistance, entry)) }
+        var bound = results.isEmpty ? Float.infinity : entryDistance
         var computed = 0
         let fresh = context.fresh
         let prefetchBytes = self.prefetchBytes
+        defer {
+            context.visited = visited
+            context.candidates = candidates
+            context.results = results
+            context.distanceCount &+= computed
+        }
         while !candidates.isEmpty {
             let nearest = candidates.min
             if PackedKey.distance(nearest) > bound && results.count == ef { break }
@@ -90,22 +119,20 @@ extension HNSWGraph {
                 }
             }
             computed &+= unvisited
+            if computed > budget { return false }
             for j in 0..<unvisited {
                 let neighbour = fresh[j]
                 let d = Kernel.distance(query, self.vector(neighbour), self.dimension)
-                if results.count < ef || d < bound {
-                    let key = PackedKey.make(d, neighbour)
-                    candidates.push(key)
-                    results.push(~key)
-                    if results.count > ef { results.popMin() }
-                    bound = PackedKey.distance(~results.min)
-                }
+                guard results.count < ef || d < bound else { continue }
+                let key = PackedKey.make(d, neighbour)
+                candidates.push(key)
+                guard filter.admits(neighbour) else { continue }
+                results.push(~key)
+                if results.count > ef { results.popMin() }
+                bound = PackedKey.distance(~results.min)
             }
         }
-        context.visited = visited
-        context.candidates = candidates
-        context.results = results
-        context.distanceCount &+= computed
+        return true
     }
 
     /// Moves the nearest `k` of `context.results` into `ids`/`distances`, nearest first, and returns how

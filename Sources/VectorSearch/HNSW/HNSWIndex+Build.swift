@@ -75,7 +75,7 @@ extension HNSWIndex {
             from: self.maxLevel, downTo: top, context: context)
         var level = top
         while level >= 0 {
-            graph.searchLayer(Kernel.self, reader, query: query, entry: entry, entryDistance: entryDistance, level: level, ef: ef, context: context)
+            _ = graph.searchLayer(Kernel.self, reader, query: query, entry: entry, entryDistance: entryDistance, level: level, ef: ef, context: context)
             entry = self.connect(Kernel.self, node, level: level, context: context, locks: locks)
             entryDistance = Kernel.distance(query, graph.vector(entry), graph.dimension)
             level -= 1

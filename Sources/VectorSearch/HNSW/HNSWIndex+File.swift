@@ -41,11 +41,13 @@ extension HNSWIndex {
         }
         var levels = [UInt8](repeating: 0, count: fields.count)
         try levels.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, bytes: fields.count) }
-        let index = try HNSWIndex(parameters: fields.parameters, dimension: fields.dimension, levels: levels)
+        // Any node on the top layer may be the entry point (other builders, such as hnswlib, pick other ones).
+        guard Int(fields.entryPoint) < fields.count, Int(levels[Int(fields.entryPoint)]) == fields.maxLevel else {
+            throw VectorSearchError(.badInput, "\(path): the entry point is not on the top layer (corrupt file)")
+        }
+        let index = try HNSWIndex(parameters: fields.parameters, dimension: fields.dimension, levels: levels, entryPoint: fields.entryPoint)
         let sections = index.sections
-        guard index.graph.stride == fields.stride, sections[2].count == fields.upperWords * 4,
-            index.entryPoint == fields.entryPoint, index.maxLevel == fields.maxLevel
-        else { throw VectorSearchError(.badInput, "\(path): the header does not match the levels it holds (corrupt file)") }
+        guard index.graph.stride == fields.stride, sections[2].count == fields.upperWords * 4, index.maxLevel == fields.maxLevel else { throw VectorSearchError(.badInput, "\(path): the header does not match the levels it holds (corrupt file)") }
         for section in sections.dropFirst() { try file.read(into: UnsafeMutableRawPointer(mutating: section.baseAddress!), bytes: section.count) }
         var stored: UInt64 = 0
         try file.read(into: &stored, bytes: 8)

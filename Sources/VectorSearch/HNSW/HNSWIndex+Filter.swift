@@ -77,67 +77,17 @@ extension HNSWIndex {
         context.distanceCount &+= allowed.count
     }
 
-    /// hnswlib's filtered search: descend unfiltered, then walk layer 0 expanding every node but admitting
-    /// only allowed ones to the results, stopping when it holds `ef` allowed nodes and the next candidate is
-    /// farther than all of them. Returns false, leaving nothing useful in `context`, when it measured more
-    /// than `budget` nodes.
+    /// hnswlib's filtered search: descend unfiltered, then walk layer 0 admitting only allowed nodes to the
+    /// results. Returns false when it measured more than `budget` nodes.
     private func walkFiltered<Kernel: MetricKernel>(
         _: Kernel.Type, ef: Int, allowed: AllowSet, budget: Int, context: HNSWSearchContext
     ) -> Bool {
-        let graph = self.graph
-        let reader = SharedLinks(graph: graph)
-        let query = UnsafePointer(context.query)
-        let start = graph.descend(
-            Kernel.self, reader, query: query, entry: self.entryPoint,
-            distance: Kernel.distance(query, graph.vector(self.entryPoint), graph.dimension),
-            from: self.maxLevel, downTo: 0, context: context)
+        let start = self.descendToLayerZero(Kernel.self, context: context)
         return allowed.bits.withUnsafeBufferPointer { bits in
-            @inline(__always) func isAllowed(_ id: UInt32) -> Bool { bits[Int(id >> 6)] & (1 << UInt64(id & 63)) != 0 }
-            var visited = context.visited
-            var candidates = context.candidates
-            var results = context.results
-            visited.startSearch()
-            candidates.removeAll()
-            results.removeAll()
-            _ = visited.insert(start.id)
-            candidates.push(PackedKey.make(start.distance, start.id))
-            if isAllowed(start.id) { results.push(~PackedKey.make(start.distance, start.id)) }
-            var bound = results.isEmpty ? Float.infinity : start.distance
-            var computed = 0
-            let fresh = context.fresh
-            let prefetchBytes = graph.prefetchBytes
-            defer {
-                context.visited = visited
-                context.candidates = candidates
-                context.results = results
-                context.distanceCount &+= computed
-            }
-            while !candidates.isEmpty {
-                let nearest = candidates.min
-                if PackedKey.distance(nearest) > bound && results.count == ef { break }
-                candidates.popMin()
-                let (ids, count) = reader.neighbours(of: PackedKey.id(nearest), level: 0)
-                var unvisited = 0
-                for j in 0..<count where visited.insert(ids[j]) {
-                    fresh[unvisited] = ids[j]
-                    unvisited &+= 1
-                    graph.prefetchVector(ids[j], bytes: prefetchBytes)
-                }
-                computed &+= unvisited
-                if computed > budget { return false }
-                for j in 0..<unvisited {
-                    let neighbour = fresh[j]
-                    let d = Kernel.distance(query, graph.vector(neighbour), graph.dimension)
-                    guard results.count < ef || d < bound else { continue }
-                    let key = PackedKey.make(d, neighbour)
-                    candidates.push(key)
-                    guard isAllowed(neighbour) else { continue }
-                    results.push(~key)
-                    if results.count > ef { results.popMin() }
-                    bound = PackedKey.distance(~results.min)
-                }
-            }
-            return true
+            self.graph.searchLayer(
+                Kernel.self, SharedLinks(graph: self.graph), query: context.query, entry: start.id,
+                entryDistance: start.distance, level: 0, ef: ef, context: context, filter: AllowedBits(words: bits),
+                budget: budget)
         }
     }
 }

@@ -10,7 +10,7 @@
 public final class HNSWIndex: @unchecked Sendable {
     public let parameters: HNSWParameters
     let graph: HNSWGraph
-    /// The node every search starts from: the first node on the top layer.
+    /// The node every search starts from: a node on the top layer.
     let entryPoint: UInt32
     let maxLevel: Int
     private let records: PageAllocation
@@ -19,8 +19,9 @@ public final class HNSWIndex: @unchecked Sendable {
     public var dimension: Int { self.graph.dimension }
     public var count: Int { self.graph.count }
 
-    /// An index over `levels.count` nodes whose vectors and lists are still zero.
-    init(parameters: HNSWParameters, dimension: Int, levels: [UInt8]) throws {
+    /// An index over `levels.count` nodes whose vectors and lists are still zero, entered at `entryPoint`
+    /// (default: the first node on the top layer).
+    init(parameters: HNSWParameters, dimension: Int, levels: [UInt8], entryPoint: UInt32? = nil) throws {
         let count = levels.count
         let m = parameters.m
         let levelTable = UnsafeMutablePointer<UInt8>.allocate(capacity: count)
@@ -43,7 +44,7 @@ public final class HNSWIndex: @unchecked Sendable {
         self.parameters = parameters
         let top = levels.max() ?? 0
         self.maxLevel = Int(top)
-        self.entryPoint = UInt32(levels.firstIndex(of: top) ?? 0)
+        self.entryPoint = entryPoint ?? UInt32(levels.firstIndex(of: top) ?? 0)
     }
 
     deinit {
@@ -99,14 +100,19 @@ public final class HNSWIndex: @unchecked Sendable {
         _: Kernel.Type, k: Int, ef: Int, context: HNSWSearchContext,
         ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>?
     ) -> Int {
-        let graph = self.graph
-        let reader = SharedLinks(graph: graph)
+        let start = self.descendToLayerZero(Kernel.self, context: context)
+        _ = self.graph.searchLayer(
+            Kernel.self, SharedLinks(graph: self.graph), query: context.query, entry: start.id, entryDistance: start.distance,
+            level: 0, ef: ef, context: context)
+        return self.graph.drainResults(context, k: k, ids: ids, distances: distances)
+    }
+
+    /// The greedy descent of a search from the entry point to the nearest node it finds on layer 0.
+    func descendToLayerZero<Kernel: MetricKernel>(_: Kernel.Type, context: HNSWSearchContext) -> (id: UInt32, distance: Float) {
         let query = UnsafePointer(context.query)
-        let start = graph.descend(
-            Kernel.self, reader, query: query, entry: self.entryPoint,
-            distance: Kernel.distance(query, graph.vector(self.entryPoint), graph.dimension),
+        return self.graph.descend(
+            Kernel.self, SharedLinks(graph: self.graph), query: query, entry: self.entryPoint,
+            distance: Kernel.distance(query, self.graph.vector(self.entryPoint), self.graph.dimension),
             from: self.maxLevel, downTo: 0, context: context)
-        graph.searchLayer(Kernel.self, reader, query: query, entry: start.id, entryDistance: start.distance, level: 0, ef: ef, context: context)
-        return graph.drainResults(context, k: k, ids: ids, distances: distances)
     }
 }
