@@ -6,7 +6,6 @@ same question: the exact top-k by inner product, sorted, for every query.
 """
 import os
 import re
-import struct
 import subprocess
 import sys
 import time
@@ -17,16 +16,11 @@ os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import faiss  # noqa: E402
 import numpy as np  # noqa: E402
+from vector_files import read_bin, write_bin  # noqa: E402
 
 ROWS, QUERIES, DIM, K = (int(os.environ.get(name, default)) for name, default in
                          [("ROWS", 100_000), ("QUERIES", 1_000), ("DIM", 128), ("K", 100)])
 REPEATS = int(os.environ.get("REPEATS", 3))
-
-
-def write_fbin(path, array):
-    with open(path, "wb") as f:
-        f.write(struct.pack("<II", *array.shape))
-        array.astype(np.float32).tofile(f)
 
 
 def best(function):
@@ -69,16 +63,14 @@ def main():
     queries = rng.standard_normal((QUERIES, DIM), dtype=np.float32)
     os.makedirs(".build/bench", exist_ok=True)
     base_path, query_path, gt_path = ".build/bench/base.fbin", ".build/bench/queries.fbin", ".build/bench/gt.ibin"
-    write_fbin(base_path, base)
-    write_fbin(query_path, queries)
+    write_bin(base_path, base, np.float32)
+    write_bin(query_path, queries, np.float32)
 
     numpy_seconds, numpy_ids = best(lambda: numpy_exact(base, queries))
     faiss_seconds, faiss_ids = best(lambda: faiss_exact(base, queries))
     tripbench_seconds = min(tripbench_exact(binary, base_path, query_path, gt_path) for _ in range(REPEATS))
 
-    with open(gt_path, "rb") as f:
-        count, k = struct.unpack("<II", f.read(8))
-        ours = np.fromfile(f, dtype=np.int32).reshape(count, k)
+    ours = read_bin(gt_path, np.int32)
     agreement = np.mean([len(set(ours[i]) & set(faiss_ids[i])) / K for i in range(QUERIES)])
     numpy_agreement = np.mean([len(set(numpy_ids[i]) & set(faiss_ids[i])) / K for i in range(QUERIES)])
 

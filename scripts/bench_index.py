@@ -15,7 +15,6 @@ EF_SEARCH (10,20,40,80,100,200).
 import importlib.metadata
 import json
 import os
-import resource
 import statistics
 import struct
 import subprocess
@@ -28,6 +27,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import hnswlib  # noqa: E402
 import numpy as np  # noqa: E402
 import xxhash  # noqa: E402
+from vector_files import read_bin, write_bin  # noqa: E402
 
 ROUNDS = int(os.environ.get("ROUNDS", 3))
 REPEATS = int(os.environ.get("REPEATS", 3))
@@ -38,19 +38,6 @@ EF_SEARCH = [int(x) for x in os.environ.get("EF_SEARCH", "10,20,40,80,100,200").
 K = 10
 SETS = {"c128": (100_000, 128, 1_000, 1_000), "c1536": (20_000, 1536, 200, 500)}
 WORK = ".build/bench/index"
-
-
-def write_bin(path, array, dtype):
-    with open(path + ".tmp", "wb") as f:
-        f.write(struct.pack("<II", *array.shape))
-        array.astype(dtype).tofile(f)
-    os.replace(path + ".tmp", path)
-
-
-def read_bin(path, dtype):
-    with open(path, "rb") as f:
-        rows, width = struct.unpack("<II", f.read(8))
-        return np.fromfile(f, dtype=dtype).reshape(rows, width)
 
 
 def mixture(rows, dim, clusters, queries, seed=7):

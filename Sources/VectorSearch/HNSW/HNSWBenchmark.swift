@@ -18,12 +18,7 @@ public struct HNSWBenchmark: Sendable {
         guard queries.dimension == index.dimension else {
             throw VectorSearchError(.badInput, "the queries have \(queries.dimension) dimensions, the index \(index.dimension)")
         }
-        guard k >= 1, k <= groundTruthDepth else {
-            throw VectorSearchError(.badInput, "k \(k) is larger than the ground truth's \(groundTruthDepth) neighbours per query")
-        }
-        guard groundTruth.count == queries.count * groundTruthDepth else {
-            throw VectorSearchError(.badInput, "the ground truth covers \(groundTruth.count / groundTruthDepth) queries, there are \(queries.count)")
-        }
+        try Self.checkGroundTruth(entries: groundTruth.count, depth: groundTruthDepth, queries: queries.count, k: k)
         if let bad = groundTruth.first(where: { $0 < -1 || Int($0) >= index.count }) {
             throw VectorSearchError(.badInput, "the ground truth names row \(bad), the index has \(index.count) rows")
         }
@@ -33,6 +28,22 @@ public struct HNSWBenchmark: Sendable {
         self.groundTruth = groundTruth
         self.groundTruthDepth = groundTruthDepth
         self.k = k
+    }
+
+    /// Checks that a ground truth of `entries` ids, `depth` per query, answers `queries` queries at `k`: cheap,
+    /// so a command can call it before a long build. `files` names the files in the messages.
+    /// - Throws: ``VectorSearchError`` (bad input) otherwise.
+    public static func checkGroundTruth(
+        entries: Int, depth: Int, queries: Int, k: Int, files: (queries: String, groundTruth: String)? = nil
+    ) throws {
+        guard entries == queries * depth else {
+            let covered = depth > 0 ? entries / depth : 0
+            throw VectorSearchError(.badInput, files.map { "\($0.groundTruth) has answers for \(covered) queries, \($0.queries) has \(queries)" }
+                ?? "the ground truth has answers for \(covered) queries, there are \(queries)")
+        }
+        guard k >= 1, k <= depth else {
+            throw VectorSearchError(.badInput, "k \(k) is larger than the ground truth's \(depth) neighbours per query" + (files.map { " in \($0.groundTruth)" } ?? ""))
+        }
     }
 
     /// One line of the report.

@@ -67,10 +67,6 @@ extension HNSWIndex {
         ]
     }
 
-    private var upperWords: Int {
-        (0..<self.count).reduce(0) { $0 + Int(self.graph.levels[$1]) } * (self.parameters.m + 1)
-    }
-
     private static func checksum(header: [UInt8], sections: [UnsafeRawBufferPointer]) -> UInt64 {
         var summary = header
         for section in sections {

@@ -30,23 +30,24 @@ extension HNSWIndex {
                 plan = (.graph, min(Int(widened.rounded(.up)), allowed.count), allowed.count)
             }
         }
-        var path = plan.path
-        if path == .graph {
-            let finished: Bool = switch self.parameters.metric {
-            case .cosine: self.walkFiltered(CosineKernel.self, ef: plan.ef, allowed: allowed, budget: plan.budget, context: context)
-            case .l2: self.walkFiltered(L2Kernel.self, ef: plan.ef, allowed: allowed, budget: plan.budget, context: context)
-            case .innerProduct: self.walkFiltered(InnerProductKernel.self, ef: plan.ef, allowed: allowed, budget: plan.budget, context: context)
-            }
-            if !finished { path = .graphThenExact }
-        }
-        if path != .graph {
-            switch self.parameters.metric {
-            case .cosine: self.scanAllowed(CosineKernel.self, k: k, allowed: allowed, context: context)
-            case .l2: self.scanAllowed(L2Kernel.self, k: k, allowed: allowed, context: context)
-            case .innerProduct: self.scanAllowed(InnerProductKernel.self, k: k, allowed: allowed, context: context)
-            }
+        let path: FilteredSearchPath = switch self.parameters.metric {
+        case .cosine: self.run(plan, CosineKernel.self, k: k, allowed: allowed, context: context)
+        case .l2: self.run(plan, L2Kernel.self, k: k, allowed: allowed, context: context)
+        case .innerProduct: self.run(plan, InnerProductKernel.self, k: k, allowed: allowed, context: context)
         }
         return (self.graph.drainResults(context, k: k, ids: ids, distances: distances), path)
+    }
+
+    /// Carries out a plan, leaving the `k` nearest allowed nodes in `context.results`; returns the path taken.
+    private func run<Kernel: MetricKernel>(
+        _ plan: (path: FilteredSearchPath, ef: Int, budget: Int), _: Kernel.Type, k: Int, allowed: AllowSet,
+        context: HNSWSearchContext
+    ) -> FilteredSearchPath {
+        if plan.path == .graph, self.walkFiltered(Kernel.self, ef: plan.ef, allowed: allowed, budget: plan.budget, context: context) {
+            return .graph
+        }
+        self.scanAllowed(Kernel.self, k: k, allowed: allowed, context: context)
+        return plan.path == .graph ? .graphThenExact : .exact
     }
 
     /// Exact search over the allowed nodes, prefetching a few rows ahead; leaves the `k` nearest in

@@ -13,6 +13,8 @@ public final class HNSWIndex: @unchecked Sendable {
     /// The node every search starts from: a node on the top layer.
     let entryPoint: UInt32
     let maxLevel: Int
+    /// `UInt32`s of upper-layer lists: `m + 1` per node and layer above 0.
+    let upperWords: Int
     private let records: PageAllocation
     private let upperLists: PageAllocation
 
@@ -42,6 +44,7 @@ public final class HNSWIndex: @unchecked Sendable {
             dimension: dimension, m: m, count: count, stride: stride, records: self.records.pointer, levels: levelTable,
             upperOffsets: offsets, upper: self.upperLists.pointer.bindMemory(to: UInt32.self, capacity: max(upperWords, 1)))
         self.parameters = parameters
+        self.upperWords = upperWords
         let top = levels.max() ?? 0
         self.maxLevel = Int(top)
         self.entryPoint = entryPoint ?? UInt32(levels.firstIndex(of: top) ?? 0)

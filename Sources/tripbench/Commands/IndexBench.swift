@@ -97,12 +97,8 @@ struct IndexBench: AsyncParsableCommand {
         let (queries, truth) = try await DedicatedThread.run { () throws -> (VectorStore, (ids: [Int32], count: Int, k: Int)) in
             let queries = try VectorFiles.readVectors(inputs.queries)
             let truth = try VectorFiles.readIbin(inputs.groundTruth)
-            guard truth.count == queries.count else {
-                throw CommandFailure(.badInput, "\(inputs.groundTruth) has answers for \(truth.count) queries, \(inputs.queries) has \(queries.count)")
-            }
-            guard k <= truth.k else {
-                throw CommandFailure(.badInput, "k \(k) is larger than the ground truth's \(truth.k) neighbours per query in \(inputs.groundTruth)")
-            }
+            try HNSWBenchmark.checkGroundTruth(
+                entries: truth.ids.count, depth: truth.k, queries: queries.count, k: k, files: (inputs.queries, inputs.groundTruth))
             return (queries, truth)
         }
         for ef in efValues where ef < k {
