@@ -12,6 +12,7 @@ var targets: [Target] = [
     .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
     .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
     .target(name: "CPrefetch"),
+    .target(name: "CPoll"),
 
     // The core: libraries with no CLI code, following the data flow.
     .target(
@@ -35,12 +36,19 @@ var targets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
         ]
     ),
+    .target(
+        name: "Workload",
+        dependencies: [
+            "Postgres", "VectorSearch", "Datasets", "CPoll", .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
 
     // The thin executable: argument parsing and dispatch.
     .executableTarget(
         name: "tripbench",
         dependencies: [
-            "Postgres", "LocalServer", "Datasets", "VectorSearch", "CJemalloc",
+            "Postgres", "LocalServer", "Datasets", "VectorSearch", "Workload", "CJemalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]
@@ -55,11 +63,12 @@ var targets: [Target] = [
     .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
     .testTarget(name: "LocalServerTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
     .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch"]),
+    .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Datasets", "Postgres", "TestSupport", "VectorSearch"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
     .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport", "VectorSearch"]),
 ]
 
-for index in targets.indices where targets[index].type != .system && targets[index].name != "CPrefetch" {
+for index in targets.indices where targets[index].type != .system && !["CPrefetch", "CPoll"].contains(targets[index].name) {
     targets[index].swiftSettings = (targets[index].swiftSettings ?? []) + swiftSettings
 }
 
@@ -71,6 +80,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: targets
 )

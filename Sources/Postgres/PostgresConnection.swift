@@ -12,6 +12,9 @@ public final class PostgresConnection {
     public let connectionString: PostgresConnectionString
     private let notices = NoticeLog()
     private var preparedCount = 0
+    /// The first result (or error) of the statement in flight, kept until libpq signals its end: see
+    /// ``PostgresConnection/pollResult()``.
+    var inFlight: Result<PostgresResult, PostgresError>?
 
     /// Opens a connection, waiting at most `connect_timeout` seconds (10 unless the string says otherwise).
     /// - Throws: ``PostgresError`` with code `.connectionFailed` when the server cannot be reached, or

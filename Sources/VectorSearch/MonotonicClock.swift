@@ -5,9 +5,9 @@ import Darwin
 #endif
 
 /// The monotonic clock in nanoseconds: one `clock_gettime`, cheap enough to read around every query.
-enum MonotonicClock {
+public enum MonotonicClock {
     @inline(__always)
-    static func nanoseconds() -> UInt64 {
+    public static func nanoseconds() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)

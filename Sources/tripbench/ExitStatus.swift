@@ -3,6 +3,7 @@ import Datasets
 import LocalServer
 import Postgres
 import VectorSearch
+import Workload
 
 /// The process exit codes, the same for every command.
 enum ExitStatus: Int32, Error {
@@ -25,6 +26,7 @@ enum ExitStatus: Int32, Error {
         case let error as LocalServerError: self = error.kind == .configuration ? .badInput : .runtimeFailure
         case let error as DatasetError: self = error.kind == .badInput ? .badInput : .runtimeFailure
         case let error as VectorSearchError: self = error.kind == .badInput ? .badInput : .runtimeFailure
+        case let error as WorkloadError: self = error.kind == .badInput ? .badInput : .runtimeFailure
         case let error as CommandFailure: self = error.status
         case is ValidationError: self = .badInput
         default: self = .runtimeFailure
@@ -38,6 +40,7 @@ enum ExitStatus: Int32, Error {
         case let error as LocalServerError: error.description
         case let error as DatasetError: error.description
         case let error as VectorSearchError: error.description
+        case let error as WorkloadError: error.description
         case let error as CommandFailure: error.message
         default: nil
         }

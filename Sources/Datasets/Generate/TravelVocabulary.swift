@@ -99,3 +99,18 @@ enum TravelVocabulary {
     static let agents = ["travel_planner", "flight_agent", "accommodation_agent", "budget_agent", "itinerary_agent"]
     static let tripStatuses = ["planning", "planning", "booked", "booked", "completed", "cancelled"]
 }
+
+/// The words generated rows are made of, for the workload's search parameters: full-text queries that hit
+/// generated text, and the hybrid search's `metadata->>'category'` values.
+public enum TravelTerms {
+    /// The hybrid-search categories, sorted.
+    public static let categories = Array(Set(TravelVocabulary.activities.map(\.category))).sorted()
+    /// Single words that occur in memory texts: cities, activity words, budget words and seasons.
+    public static let words: [String] = {
+        let phrases = TravelVocabulary.destinations.map(\.city) + TravelVocabulary.activities.map(\.name)
+            + TravelVocabulary.budgetWords + TravelVocabulary.seasons
+        var seen = Set<String>()
+        return phrases.flatMap { $0.lowercased().split(separator: " ").map(String.init) }
+            .filter { $0.count > 3 && seen.insert($0).inserted }
+    }()
+}

@@ -9,7 +9,8 @@ import Yams
 public struct YAMLMapping {
     public let file: String
     let mapping: Node.Mapping
-    let mark: Mark?
+    /// Where the mapping starts, for errors about the mapping as a whole.
+    public let mark: Mark?
 
     /// Parses `text` (the contents of `file`) and returns its top-level mapping.
     /// - Throws: ``DatasetError`` (bad input) with the position of a syntax error, or when the document is not a mapping.
@@ -35,30 +36,29 @@ public struct YAMLMapping {
     }
 
     /// The keys present, in file order, with their positions.
-    var keys: [(name: String, mark: Mark?)] { self.mapping.keys.map { ($0.string ?? "", $0.mark) } }
+    public var keys: [(name: String, mark: Mark?)] { self.mapping.keys.map { ($0.string ?? "", $0.mark) } }
 
-    func node(_ key: String) -> Node? { self.mapping[key] }
+    public func node(_ key: String) -> Node? { self.mapping[key] }
 
-    func position(_ mark: Mark?) -> String {
+    public func position(_ mark: Mark?) -> String {
         "\(self.file):\(mark?.line ?? 1):\(mark?.column ?? 1)"
     }
 
     /// An error at `node`'s position (or the mapping's).
-    func error(_ message: String, at node: Node? = nil) -> DatasetError {
+    public func error(_ message: String, at node: Node? = nil) -> DatasetError {
         DatasetError(.badInput, "\(self.position(node?.mark ?? self.mark)): \(message)")
     }
 
     /// Refuses any key not in `known`, naming the closest known key when one is near.
-    func checkKeys(_ known: [String]) throws {
+    public func checkKeys(_ known: [String]) throws {
         for (name, mark) in self.keys where !known.contains(name) {
-            let suggestion = known.min { Self.editDistance($0, name) < Self.editDistance($1, name) }
-                .flatMap { Self.editDistance($0, name) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
+            let suggestion = Self.suggestion(for: name, among: known)
             throw DatasetError(.badInput, "\(self.position(mark)): unknown key \(name)\(suggestion); known keys: \(known.joined(separator: ", "))")
         }
     }
 
     /// An integer in `range`, or `defaultValue` when the key is absent.
-    func integer(_ key: String, default defaultValue: Int? = nil, in range: ClosedRange<Int>) throws -> Int {
+    public func integer(_ key: String, default defaultValue: Int? = nil, in range: ClosedRange<Int>) throws -> Int {
         guard let node = self.node(key) else {
             if let defaultValue { return defaultValue }
             throw self.error("missing key \(key)")
@@ -69,7 +69,7 @@ public struct YAMLMapping {
     }
 
     /// A number in `range`, or `defaultValue` when the key is absent.
-    func number(_ key: String, default defaultValue: Double? = nil, in range: ClosedRange<Double>) throws -> Double {
+    public func number(_ key: String, default defaultValue: Double? = nil, in range: ClosedRange<Double>) throws -> Double {
         guard let node = self.node(key) else {
             if let defaultValue { return defaultValue }
             throw self.error("missing key \(key)")
@@ -80,7 +80,7 @@ public struct YAMLMapping {
     }
 
     /// A string, or `defaultValue` when the key is absent.
-    func string(_ key: String, default defaultValue: String? = nil) throws -> String {
+    public func string(_ key: String, default defaultValue: String? = nil) throws -> String {
         guard let node = self.node(key) else {
             if let defaultValue { return defaultValue }
             throw self.error("missing key \(key)")
@@ -90,10 +90,36 @@ public struct YAMLMapping {
     }
 
     /// A nested mapping, or nil when the key is absent.
-    func mapping(_ key: String) throws -> YAMLMapping? {
+    public func mapping(_ key: String) throws -> YAMLMapping? {
         guard let node = self.node(key) else { return nil }
         guard case .mapping(let mapping) = node else { throw self.error("\(key) must be a mapping of keys to values", at: node) }
         return YAMLMapping(file: self.file, mapping: mapping, mark: node.mark)
+    }
+
+    /// The mapping at `node`, for a mapping found inside a sequence.
+    public func mapping(at node: Node, what: String) throws -> YAMLMapping {
+        guard case .mapping(let mapping) = node else { throw self.error("\(what) must be a mapping of keys to values", at: node) }
+        return YAMLMapping(file: self.file, mapping: mapping, mark: node.mark)
+    }
+
+    /// A sequence's items, or an empty list when the key is absent.
+    public func sequence(_ key: String) throws -> [Node] {
+        guard let node = self.node(key) else { return [] }
+        guard case .sequence(let sequence) = node else { throw self.error("\(key) must be a list", at: node) }
+        return Array(sequence)
+    }
+
+    /// A true/false value, or `defaultValue` when the key is absent.
+    public func boolean(_ key: String, default defaultValue: Bool) throws -> Bool {
+        guard let node = self.node(key) else { return defaultValue }
+        guard let value = node.bool else { throw self.error("\(key) must be true or false, not \(node.string ?? "a \(node.kind)")", at: node) }
+        return value
+    }
+
+    /// The nearest of `known` to `name` when it is close enough to be a likely typo, as " (did you mean x?)".
+    public static func suggestion(for name: String, among known: [String]) -> String {
+        known.min { Self.editDistance($0, name) < Self.editDistance($1, name) }
+            .flatMap { Self.editDistance($0, name) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
     }
 
     static func describe(_ error: YamlError, file: String) -> String {
@@ -121,7 +147,7 @@ public struct YAMLMapping {
 
 extension Node {
     /// "mapping", "sequence" or "scalar", for messages.
-    var kind: String {
+    public var kind: String {
         switch self {
         case .scalar: "scalar"
         case .mapping: "mapping"

@@ -1,0 +1,70 @@
+import CLibPQ
+
+/// What ``PostgresConnection/pollResult()`` found: the statement is still running, or it finished.
+public enum PostgresPollResult {
+    case pending
+    case finished(Result<PostgresResult, PostgresError>)
+}
+
+extension PostgresConnection {
+    /// The connection's socket, to wait on with `poll` (a load-driver thread multiplexes many of them).
+    public var socketDescriptor: Int32 { PQsocket(self.handle) }
+
+    /// Whether the connection is still usable (false after the server closed it).
+    public var isHealthy: Bool { PQstatus(self.handle) == CONNECTION_OK }
+
+    /// Switches the connection to non-blocking sends: ``send(_:_:)`` then never waits for the socket.
+    public func enterNonBlockingMode() throws {
+        guard PQsetnonblocking(self.handle, 1) == 0 else { throw self.connectionError() }
+    }
+
+    /// Sends a prepared statement and returns at once; ``flushOutput()`` and ``pollResult()`` drive it to its end.
+    /// - Throws: ``PostgresError`` when the parameters cannot be encoded or the connection is broken.
+    public func send(_ statement: PostgresPreparedStatement, _ parameters: [(any PostgresEncodable)?]) throws {
+        self.inFlight = nil
+        let status: Int32
+        if parameters.isEmpty {
+            status = PQsendQueryPrepared(self.handle, statement.name, 0, nil, nil, nil, PostgresFormat.binary.rawValue)
+        } else {
+            let encoded = try EncodedParameters(parameters, serverTypes: statement.parameterTypes)
+            status = encoded.withArguments { count, _, values, lengths, formats in
+                PQsendQueryPrepared(self.handle, statement.name, count, values, lengths, formats, PostgresFormat.binary.rawValue)
+            }
+        }
+        guard status == 1 else { throw self.connectionError() }
+    }
+
+    /// Writes what libpq still holds for the server.
+    /// - Returns: true when everything is sent, false when the socket was full (wait until it is writable).
+    public func flushOutput() throws -> Bool {
+        switch PQflush(self.handle) {
+        case 0: return true
+        case 1: return false
+        default: throw self.connectionError()
+        }
+    }
+
+    /// Reads whatever the server has sent and reports whether the statement in flight has finished. Call it
+    /// when the socket is readable; it never blocks.
+    ///
+    /// A statement's end is libpq's NULL result after its last one; the first result (or the first error)
+    /// is the statement's outcome.
+    public func pollResult() -> PostgresPollResult {
+        guard PQconsumeInput(self.handle) == 1 else { return .finished(.failure(self.connectionError())) }
+        while PQisBusy(self.handle) == 0 {
+            guard let result = PQgetResult(self.handle) else {
+                let outcome = self.inFlight ?? .failure(PostgresError(.protocolViolation, "the statement ended without a result"))
+                self.inFlight = nil
+                return .finished(outcome)
+            }
+            if self.inFlight == nil {
+                self.inFlight = Result { try self.check(result, for: "") }.mapError {
+                    $0 as? PostgresError ?? PostgresError(.protocolViolation, "\($0)")
+                }
+            } else {
+                PQclear(result)
+            }
+        }
+        return .pending
+    }
+}

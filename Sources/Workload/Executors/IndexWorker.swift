@@ -1,0 +1,123 @@
+import CPoll
+import VectorSearch
+
+/// One thread searching the in-process index for its clients. A search runs to completion on the thread, so
+/// the clients of one worker take turns: in an open-loop run the next due request waits for the thread, and
+/// that wait counts in its latency as it would behind a busy server.
+final class IndexWorker {
+    private let context: RunContext
+    private let clientIDs: [Int]
+    private let index: InProcessIndex
+    private let catalog: DatasetCatalog
+    private let operations: [OperationSpec]
+    private var recorder: WorkerRecorder
+    private let searchContext: HNSWSearchContext
+    private var allowSets: [Int: AllowSet] = [:]
+    private var ids: [Int32]
+
+    init(index: Int, clientIDs: [Int], context: RunContext, target: InProcessIndex, catalog: DatasetCatalog, operations: [OperationSpec]) {
+        self.context = context
+        self.clientIDs = clientIDs
+        self.index = target
+        self.catalog = catalog
+        self.operations = operations
+        self.recorder = WorkerRecorder(context: context, worker: index, catalog: catalog, operations: operations.count)
+        self.searchContext = target.index.makeContext()
+        self.ids = Array(repeating: -1, count: max(operations.map(\.limit).max() ?? 10, 1))
+    }
+
+    func run() -> WorkerResult {
+        let context = self.context
+        let clientCount = context.executor.clients
+        var nextSlot = self.clientIDs
+        var nextDue: [Int64?] = self.clientIDs.map { self.dueTime(slot: $0) }
+        var thinkUntil = [Int64](repeating: 0, count: self.clientIDs.count)
+        var finished = [Bool](repeating: false, count: self.clientIDs.count)
+        let cpuStart = ThreadCPU.nanoseconds()
+        var turn = 0
+        while !context.shouldStop {
+            var now = PostgresWorker.now()
+            self.recorder.roll(to: now)
+            if now >= context.end { break }
+            // The client to serve: the earliest due (open loop), or the next ready one in turn (closed loop).
+            var chosen = -1
+            var wake = Int64.max
+            if context.schedule != nil {
+                for slot in self.clientIDs.indices {
+                    guard let due = nextDue[slot] else { continue }
+                    if chosen < 0 || due < nextDue[chosen]! { chosen = slot }
+                }
+                if chosen >= 0, nextDue[chosen]! > now { wake = nextDue[chosen]!; chosen = -1 }
+                if chosen < 0 && wake == .max { break }
+            } else {
+                for offset in self.clientIDs.indices {
+                    let slot = (turn + offset) % self.clientIDs.count
+                    if finished[slot] { continue }
+                    if thinkUntil[slot] > now { wake = min(wake, thinkUntil[slot]); continue }
+                    chosen = slot
+                    break
+                }
+                if chosen < 0 && wake == .max { break }
+                turn += 1
+            }
+            guard chosen >= 0 else {
+                let until = min(wake, self.recorder.nextSecondBoundary, now + 100_000_000, context.end)
+                _ = tripbench_poll_nanos(nil, 0, max(until - now, 0))
+                continue
+            }
+            let intended = context.schedule != nil ? nextDue[chosen]! : now
+            let measured = intended >= context.measureStart
+            if context.schedule == nil, measured, !context.claimMeasuredRequest() {
+                finished[chosen] = true
+                continue
+            }
+            let request = nextSlot[chosen]
+            nextSlot[chosen] += clientCount
+            if context.schedule != nil { nextDue[chosen] = self.dueTime(slot: nextSlot[chosen]) }
+            let draw = context.stream.draw(request)
+            let operation = self.operations[draw.operation]
+            guard InProcessIndex.serves(operation) else {
+                if measured { self.recorder.result.unsupported[draw.operation, default: 0] += 1 }
+                continue
+            }
+            if measured, context.schedule != nil { self.recorder.result.scheduleLag.record(nanos: now - intended) }
+            let sent = now
+            let found = self.search(draw, limit: operation.limit)
+            now = PostgresWorker.now()
+            if context.schedule == nil, context.executor.thinkTime > .zero {
+                thinkUntil[chosen] = now + context.executor.thinkTime.nanoseconds
+            }
+            guard measured else { continue }
+            let sampled = context.samplesRecall(request)
+            self.recorder.record(
+                draw.operation, request: request, draw: draw, intended: intended, sent: sent, now: now, error: nil,
+                rows: found, memoryRows: sampled ? Array(self.ids[0..<found]) : nil, actingUser: nil)
+        }
+        self.recorder.flush()
+        self.recorder.result.cpuNanos = ThreadCPU.nanoseconds() - cpuStart
+        return self.recorder.result
+    }
+
+    private func dueTime(slot: Int) -> Int64? {
+        self.context.schedule?.dueTime(ofSlot: slot).map { self.context.start + $0 }
+    }
+
+    /// Runs the search a request asks for; returns how many ids it wrote into `ids`.
+    private func search(_ draw: RequestDraw, limit: Int) -> Int {
+        let query = self.catalog.queries.row(draw.query)
+        let index = self.index.index
+        return self.ids.withUnsafeMutableBufferPointer { ids in
+            guard draw.user >= 0, draw.type >= 0 else {
+                return index.search(query, k: limit, ef: self.index.efSearch, context: self.searchContext, ids: ids.baseAddress!)
+            }
+            let group = draw.user * DatasetCatalog.typeCount + draw.type
+            let allowed = self.allowSets[group] ?? {
+                let set = AllowSet(self.catalog.rows(user: draw.user, type: draw.type).map(Int.init), nodes: index.count)
+                self.allowSets[group] = set
+                return set
+            }()
+            guard allowed.count > 0 else { return 0 }
+            return index.search(query, k: limit, ef: self.index.efSearch, allowing: allowed, context: self.searchContext, ids: ids.baseAddress!).found
+        }
+    }
+}

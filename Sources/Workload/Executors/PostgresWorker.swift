@@ -1,0 +1,343 @@
+import CPoll
+import Foundation
+import Glibc
+import Postgres
+import VectorSearch
+
+/// One load-driver thread: a few PostgreSQL clients multiplexed over non-blocking libpq, waiting in `ppoll`,
+/// as pgbench's `threadRun` does. Each client has one request in flight at most.
+///
+/// `@unchecked Sendable`: it is created and connected on the runner's thread, then handed to its worker
+/// thread, which alone uses it from then on.
+final class PostgresWorker: @unchecked Sendable {
+    private var context: RunContext
+    private let index: Int
+    private let clients: [PostgresClient]
+    private let target: PostgresConnectionString
+    private let scenario: Scenario
+    private let sql: [OperationSQL]
+    private let catalog: DatasetCatalog
+    private let runTag: String
+    private var recorder: WorkerRecorder
+
+    /// - Parameter clientIDs: the global client numbers this worker drives.
+    init(
+        index: Int, clientIDs: [Int], context: RunContext, target: PostgresConnectionString, scenario: Scenario,
+        sql: [OperationSQL], catalog: DatasetCatalog, runTag: String, actingUsers: [Int?]
+    ) {
+        self.index = index
+        self.context = context
+        self.target = target
+        self.scenario = scenario
+        self.sql = sql
+        self.catalog = catalog
+        self.runTag = runTag
+        self.clients = clientIDs.map { PostgresClient(id: $0, actingUser: actingUsers[$0]) }
+        self.recorder = WorkerRecorder(context: context, worker: index, catalog: catalog, operations: scenario.operations.count)
+    }
+
+    /// Puts the worker on `context`'s timeline (made after connecting, which takes a while).
+    func rebind(_ context: RunContext) -> PostgresWorker {
+        self.context = context
+        self.recorder = WorkerRecorder(context: context, worker: self.index, catalog: self.catalog, operations: self.scenario.operations.count)
+        return self
+    }
+
+    /// Opens every client's session; called before the run starts.
+    func connect() throws {
+        for client in self.clients {
+            client.session = try self.openSession(for: client)
+        }
+    }
+
+    private func openSession(for client: PostgresClient) throws -> PostgresClientSession {
+        try PostgresClientSession(
+            target: self.target, scenario: self.scenario, sql: self.sql,
+            actingUser: client.actingUser.map { self.catalog.userID($0) })
+    }
+
+    /// Runs the load until the end (or a stop), then waits for requests in flight, and returns the measurements.
+    func run() -> WorkerResult {
+        let clientCount = self.context.executor.clients
+        for client in self.clients {
+            client.nextSlot = client.id
+            client.nextDue = self.dueTime(slot: client.id)
+        }
+        let cpuStart = ThreadCPU.nanoseconds()
+        var descriptors: [pollfd] = []
+        var polled: [PostgresClient] = []
+        descriptors.reserveCapacity(self.clients.count)
+        polled.reserveCapacity(self.clients.count)
+        let context = self.context
+        let grace = context.timeoutNanos + 1_000_000_000
+        while true {
+            var now = Self.now()
+            self.recorder.roll(to: now)
+            let stopping = context.shouldStop || now >= context.end
+            var wake = Int64.max
+            descriptors.removeAll(keepingCapacity: true)
+            polled.removeAll(keepingCapacity: true)
+            var active = false
+            for client in self.clients {
+                if client.inFlight {
+                    if now - client.sentAt > grace {
+                        // The server never answered, even past statement_timeout: drop the connection.
+                        self.fail(client, kind: "timeout", now: now)
+                        continue
+                    }
+                    active = true
+                    descriptors.append(pollfd(fd: client.session!.connection.socketDescriptor,
+                                              events: Int16(POLLIN) | (client.flushPending ? Int16(POLLOUT) : 0), revents: 0))
+                    polled.append(client)
+                    continue
+                }
+                if stopping || client.finished { continue }
+                if client.session == nil {
+                    if now < client.reconnectAt {
+                        wake = min(wake, client.reconnectAt)
+                        active = true
+                        continue
+                    }
+                    self.reconnect(client, now: now)
+                    now = Self.now()
+                    if client.session == nil { active = true; continue }
+                }
+                if context.schedule != nil {
+                    guard let due = client.nextDue else { client.finished = true; continue }
+                    active = true
+                    if due > now {
+                        wake = min(wake, due)
+                        continue
+                    }
+                    self.start(client, index: client.nextSlot, intended: due, now: now)
+                    client.nextSlot += clientCount
+                    client.nextDue = self.dueTime(slot: client.nextSlot)
+                } else {
+                    active = true
+                    if client.thinkUntil > now {
+                        wake = min(wake, client.thinkUntil)
+                        continue
+                    }
+                    let measured = now >= context.measureStart
+                    if measured, !context.claimMeasuredRequest() {
+                        client.finished = true
+                        continue
+                    }
+                    self.start(client, index: client.nextSlot, intended: now, now: now)
+                    client.nextSlot += clientCount
+                }
+                if client.inFlight {
+                    descriptors.append(pollfd(fd: client.session!.connection.socketDescriptor,
+                                              events: Int16(POLLIN) | (client.flushPending ? Int16(POLLOUT) : 0), revents: 0))
+                    polled.append(client)
+                }
+            }
+            if !active && descriptors.isEmpty { break }
+            if stopping && descriptors.isEmpty { break }
+            now = Self.now()
+            // Wake for the next due request, the next second of the series, or within 100 ms to notice a stop.
+            wake = min(wake, now >= context.measureStart ? self.recorder.nextSecondBoundary : context.measureStart, now + 100_000_000)
+            if !stopping { wake = min(wake, max(context.end, now)) }
+            let timeout = max(wake - now, 0)
+            let ready = descriptors.withUnsafeMutableBufferPointer {
+                tripbench_poll_nanos($0.baseAddress, UInt($0.count), timeout)
+            }
+            guard ready > 0 else { continue }
+            now = Self.now()
+            for (position, client) in polled.enumerated() where descriptors[position].revents != 0 {
+                self.advance(client, now: &now)
+            }
+        }
+        self.recorder.flush()
+        self.recorder.result.cpuNanos = ThreadCPU.nanoseconds() - cpuStart
+        if let schedule = context.schedule {
+            // Requests that came due before the end but were never sent: a backlog the server never caught up on.
+            let endOffset = min(Self.now(), context.end) - context.start
+            for client in self.clients {
+                var slot = client.nextSlot
+                while let due = schedule.dueTime(ofSlot: slot), due < endOffset {
+                    if context.start + due >= context.measureStart { self.recorder.result.unsent += 1 }
+                    slot += clientCount
+                }
+            }
+        }
+        for client in self.clients { client.session = nil }
+        return self.recorder.result
+    }
+
+    private func dueTime(slot: Int) -> Int64? {
+        self.context.schedule?.dueTime(ofSlot: slot).map { self.context.start + $0 }
+    }
+
+    /// Draws request `index` and sends its first statement.
+    private func start(_ client: PostgresClient, index: Int, intended: Int64, now: Int64) {
+        let draw = self.context.stream.draw(index, asUser: client.actingUser)
+        client.request = index
+        client.draw = draw
+        client.step = 0
+        client.intended = intended
+        client.sentAt = now
+        client.measured = intended >= self.context.measureStart
+        client.rows = 0
+        client.memoryRows = nil
+        client.previousID = nil
+        client.rollingBack = false
+        client.error = nil
+        client.inFlight = true
+        if client.measured, self.context.schedule != nil { self.recorder.result.scheduleLag.record(nanos: now - intended) }
+        self.send(client, now: now)
+    }
+
+    private func send(_ client: PostgresClient, now: Int64) {
+        guard let session = client.session else { return }
+        let operation = client.draw.operation
+        do {
+            if client.rollingBack {
+                try session.connection.send(session.rollback, [])
+            } else {
+                let parameters = OperationSQL.bind(
+                    client.draw, kind: self.scenario.operations[operation].kind, statement: client.step,
+                    previous: client.previousID, catalog: self.catalog, runTag: self.runTag)
+                try session.connection.send(session.statements[operation][client.step], parameters)
+            }
+            client.flushPending = !(try session.connection.flushOutput())
+        } catch let error as PostgresError {
+            self.finishWithError(client, error, now: now)
+        } catch {
+            self.finishWithError(client, PostgresError(.encoding, "\(error)"), now: now)
+        }
+    }
+
+    /// Handles readiness of a client's socket: flushes, reads, and moves the request on when a statement ends.
+    private func advance(_ client: PostgresClient, now: inout Int64) {
+        guard let session = client.session else { return }
+        if client.flushPending {
+            do { client.flushPending = !(try session.connection.flushOutput()) } catch let error as PostgresError {
+                self.finishWithError(client, error, now: now)
+                return
+            } catch { return }
+        }
+        guard case .finished(let outcome) = session.connection.pollResult() else { return }
+        now = Self.now()
+        let sql = self.sql[client.draw.operation]
+        if client.rollingBack {
+            self.complete(client, now: now)
+            return
+        }
+        switch outcome {
+        case .failure(let error):
+            if sql.isTransaction, client.step > 0, session.connection.isHealthy {
+                client.error = ErrorKind.of(error)
+                client.rollingBack = true
+                self.send(client, now: now)
+            } else {
+                self.finishWithError(client, error, now: now)
+            }
+        case .success(let result):
+            if client.step == sql.resultStatement {
+                client.rows = result.rowCount
+                if sql.statements.count > 1, result.rowCount > 0, result.columnCount > 0 {
+                    client.previousID = try? result.decode(UUID.self, row: 0, column: 0)
+                }
+                if let column = sql.memoryIDColumn, client.measured, self.context.samplesRecall(client.request) || client.actingUser != nil {
+                    client.memoryRows = (0..<result.rowCount).map { row in
+                        (try? result.decode(UUID.self, row: row, column: column)).flatMap { self.catalog.row(ofMemory: $0) } ?? -1
+                    }
+                }
+            }
+            client.step += 1
+            if client.step < sql.statements.count {
+                self.send(client, now: now)
+            } else {
+                self.complete(client, now: now)
+            }
+        }
+    }
+
+    private func finishWithError(_ client: PostgresClient, _ error: PostgresError, now: Int64) {
+        let kind = ErrorKind.of(error)
+        if kind == "connection_lost" || !(client.session?.connection.isHealthy ?? false) {
+            self.fail(client, kind: kind == "connection_lost" ? kind : "connection_lost", now: now)
+            return
+        }
+        client.error = kind
+        self.complete(client, now: now)
+    }
+
+    /// Ends the request in flight with `kind` and drops the connection; the client reconnects with back-off.
+    private func fail(_ client: PostgresClient, kind: String, now: Int64) {
+        client.error = kind
+        self.complete(client, now: now)
+        client.session = nil
+        client.reconnectAt = now + client.backoff
+        client.backoff = min(client.backoff * 2, 5_000_000_000)
+    }
+
+    private func reconnect(_ client: PostgresClient, now: Int64) {
+        do {
+            client.session = try self.openSession(for: client)
+            client.backoff = 100_000_000
+            self.recorder.result.reconnects += 1
+        } catch {
+            client.reconnectAt = Self.now() + client.backoff
+            client.backoff = min(client.backoff * 2, 5_000_000_000)
+        }
+    }
+
+    /// Records a finished request.
+    private func complete(_ client: PostgresClient, now: Int64) {
+        client.inFlight = false
+        client.flushPending = false
+        if self.context.schedule == nil, self.scenario.executor.thinkTime > .zero {
+            client.thinkUntil = now + self.scenario.executor.thinkTime.nanoseconds
+        }
+        guard client.measured else { return }
+        self.recorder.record(
+            client.draw.operation, request: client.request, draw: client.draw, intended: client.intended, sent: client.sentAt,
+            now: now, error: client.error, rows: client.rows, memoryRows: client.memoryRows, actingUser: client.actingUser)
+    }
+
+    @inline(__always)
+    static func now() -> Int64 { Int64(MonotonicClock.nanoseconds()) }
+}
+
+/// One simulated client: its connection and the request it has in flight.
+final class PostgresClient {
+    let id: Int
+    let actingUser: Int?
+    var session: PostgresClientSession?
+    var finished = false
+    var nextSlot = 0
+    var nextDue: Int64?
+    var thinkUntil: Int64 = 0
+    var reconnectAt: Int64 = 0
+    var backoff: Int64 = 100_000_000
+
+    var inFlight = false
+    var flushPending = false
+    var request = 0
+    var draw = RequestDraw(operation: 0)
+    var step = 0
+    var intended: Int64 = 0
+    var sentAt: Int64 = 0
+    var measured = false
+    var rows = 0
+    var memoryRows: [Int32]?
+    var previousID: UUID?
+    var rollingBack = false
+    var error: String?
+
+    init(id: Int, actingUser: Int?) {
+        self.id = id
+        self.actingUser = actingUser
+    }
+}
+
+/// CPU time of the calling thread.
+enum ThreadCPU {
+    static func nanoseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Synchronization
+import VectorSearch
+
+/// What every worker of one run shares: the timeline, the load, the request stream, and the few things
+/// workers touch together (the stop flag, the measured-request counter, the per-second board), none of them
+/// on the per-request path except one relaxed atomic add in request-count mode.
+final class RunContext: Sendable {
+    let stream: RequestStream
+    let executor: ExecutorConfiguration
+    /// Monotonic ns when the warm-up starts, when measuring starts, and when sending stops.
+    let start: Int64
+    let measureStart: Int64
+    let end: Int64
+    /// Open loop only.
+    let schedule: LoadSchedule?
+    /// Closed loop with a request count: measured requests still to start.
+    let remaining: Atomic<Int>
+    let countMode: Bool
+    let timeoutNanos: Int64
+    let recallSample: Double
+    let stopSignal: StopSignal
+    let board: SecondBoard
+
+    init(
+        scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, board: SecondBoard
+    ) {
+        self.stream = stream
+        self.executor = scenario.executor
+        self.start = start
+        self.measureStart = start + scenario.warmup.nanoseconds
+        self.timeoutNanos = scenario.timeout.nanoseconds
+        self.recallSample = scenario.recallSample
+        self.stopSignal = stopSignal
+        self.board = board
+        var measured = scenario.duration
+        switch scenario.executor.type {
+        case .constantVUs:
+            self.schedule = nil
+        case .constantArrivalRate:
+            let rate = scenario.executor.rate ?? 1
+            if let requests = scenario.requests { measured = .nanoseconds(Int64((Double(requests) / rate * 1e9).rounded(.up))) }
+            self.schedule = LoadSchedule(rate: rate, warmup: scenario.warmup, duration: measured)
+        case .rampingArrivalRate:
+            measured = scenario.executor.stagesDuration
+            self.schedule = LoadSchedule(startRate: scenario.executor.startRate, stages: scenario.executor.stages, warmup: scenario.warmup)
+        }
+        self.countMode = scenario.requests != nil && scenario.executor.type == .constantVUs
+        self.remaining = Atomic(scenario.requests ?? 0)
+        // A closed run with a request count ends when the count is reached; the end is only a safety net.
+        self.end = self.countMode ? Int64.max / 4 : self.measureStart + measured.nanoseconds
+    }
+
+    /// Whether request `index` is one of those whose recall is measured (a pure function of the index).
+    func samplesRecall(_ index: Int) -> Bool {
+        guard self.recallSample > 0 else { return false }
+        if self.recallSample >= 1 { return true }
+        var random = SplitMix64(seed: 0x7265_6361_6c6c, stream: UInt64(index))
+        return Double(random.next() >> 11) * 0x1p-53 < self.recallSample
+    }
+
+    /// A closed-loop client may start a measured request: takes one from the count in request-count mode.
+    func claimMeasuredRequest() -> Bool {
+        guard self.countMode else { return true }
+        return self.remaining.subtract(1, ordering: .relaxed).newValue >= 0
+    }
+
+    var shouldStop: Bool { self.stopSignal.isSet }
+}
+
+/// The per-second series, filled by workers once per second each: `seconds[s]` covers
+/// `[measureStart + s, measureStart + s + 1)` by completion time.
+final class SecondBoard: Sendable {
+    private let seconds = Mutex<[Int: SecondMetrics]>([:])
+    /// The highest second each worker has finished, so the live display knows which seconds are complete.
+    private let finished = Mutex<[Int]>([])
+
+    init(workers: Int) { self.finished.withLock { $0 = Array(repeating: -1, count: workers) } }
+
+    func add(_ metrics: SecondMetrics, second: Int, worker: Int) {
+        self.seconds.withLock { $0[second, default: SecondMetrics()].add(metrics) }
+        self.finished.withLock { $0[worker] = max($0[worker], second) }
+    }
+
+    /// The last second every worker has finished, if any, with its metrics.
+    func latestComplete() -> (second: Int, metrics: SecondMetrics)? {
+        let second = self.finished.withLock { $0.min() ?? -1 }
+        guard second >= 0 else { return nil }
+        return (second, self.seconds.withLock { $0[second] ?? SecondMetrics() })
+    }
+
+    func all() -> [Int: SecondMetrics] { self.seconds.withLock { $0 } }
+}
+
+/// Set once to end a run early (Ctrl-C, SIGTERM, a fatal setup error): workers stop sending and report.
+public final class StopSignal: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    public init() {}
+
+    public func set() { self.flag.store(true, ordering: .relaxed) }
+    public var isSet: Bool { self.flag.load(ordering: .relaxed) }
+}

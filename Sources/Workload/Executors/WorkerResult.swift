@@ -1,0 +1,27 @@
+/// What one worker thread measured.
+struct WorkerResult: Sendable {
+    /// Per operation of the scenario.
+    var operations: [OperationMetrics]
+    var recallSamples: [RecallSample] = []
+    /// Open loop: how late requests were sent after their due time, µs.
+    var scheduleLag = LatencyHistogram()
+    /// Open loop: requests due before the end that were never sent.
+    var unsent = 0
+    /// Requests of operations the target cannot serve, per operation (skipped, not sent).
+    var unsupported: [Int: Int] = [:]
+    var reconnects = 0
+    /// CPU time the worker thread used while measuring, ns.
+    var cpuNanos: Int64 = 0
+    /// A fatal problem that ended the worker early.
+    var failure: String?
+
+    init(operations: Int) { self.operations = Array(repeating: OperationMetrics(), count: operations) }
+}
+
+/// A vector request whose recall is computed after the run, off the measured path.
+struct RecallSample: Sendable {
+    var operation: Int
+    var draw: RequestDraw
+    /// The memory rows returned, in order (-1 for a row the dataset does not hold).
+    var rows: [Int32]
+}

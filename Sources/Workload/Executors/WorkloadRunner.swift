@@ -1,0 +1,201 @@
+import Datasets
+import Dispatch
+import Foundation
+import Logging
+import Postgres
+import VectorSearch
+
+/// Runs a scenario against each of its targets in turn and assembles the report.
+///
+/// Blocking: call it from a dedicated thread. Workers are threads of their own (about one per core), each
+/// driving its share of the clients; they share nothing on the measured path and hand their per-second
+/// figures to a board once a second, from which the live progress line is read.
+public struct WorkloadRunner: Sendable {
+    public let scenario: Scenario
+    public let scenarioFile: String
+    public let catalog: DatasetCatalog
+    /// The PostgreSQL server, when a target needs it.
+    public let database: PostgresConnectionString?
+    public let stopSignal: StopSignal
+    public var threads = ExactSearch.defaultThreads
+    public var version = "dev"
+    public var gitCommit = "unknown"
+    /// Called about once a second from a progress thread while measuring.
+    public var progress: (@Sendable (ProgressLine) -> Void)?
+
+    public init(scenario: Scenario, scenarioFile: String, catalog: DatasetCatalog, database: PostgresConnectionString?, stopSignal: StopSignal) {
+        self.scenario = scenario
+        self.scenarioFile = scenarioFile
+        self.catalog = catalog
+        self.database = database
+        self.stopSignal = stopSignal
+    }
+
+    /// One line of live progress.
+    public struct ProgressLine: Sendable {
+        public var target: TargetKind
+        public var second: Int
+        public var count: Int
+        public var errors: Int
+        public var p95Micros: UInt64
+        /// Requests finished so far in the measured part.
+        public var total: Int
+        public var totalErrors: Int
+    }
+
+    public func run(logger: Logger) throws -> RunReport {
+        let startTime = Date()
+        let sql = self.scenario.operations.map(OperationSQL.init)
+        var environmentDatabase: (version: String, settings: [String: String])?
+        var targetRuns: [TargetRun] = []
+        let runTag = UUID().uuidString.lowercased()
+        for target in self.scenario.target.targets where !self.stopSignal.isSet {
+            switch target {
+            case .postgres:
+                guard let database = self.database else { throw WorkloadError(.badInput, "the postgres target needs a database") }
+                let admin = try PostgresConnection(database)
+                environmentDatabase = try self.describeServer(admin)
+                if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try admin.execute(script: OperationSQL.cleanup) }
+                defer {
+                    if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try? admin.execute(script: OperationSQL.cleanup) }
+                }
+                targetRuns.append(try self.runPostgres(database, sql: sql, runTag: runTag, logger: logger))
+            case .index:
+                logger.info("building the in-process HNSW index (m \(self.scenario.index.m), ef_construction \(self.scenario.index.efConstruction)) over \(self.catalog.base.count) vectors")
+                let index = try InProcessIndex(catalog: self.catalog, configuration: self.scenario.index)
+                logger.info("built in \(String(format: "%.1f", index.buildSeconds)) s")
+                targetRuns.append(self.runIndex(index))
+            }
+        }
+        let environment = RunEnvironment.collect(
+            database: self.database.flatMap { self.scenario.target == .index ? nil : $0.summary }, server: environmentDatabase,
+            manifest: self.catalog.manifest, version: self.version, gitCommit: self.gitCommit, start: startTime, end: Date())
+        return ReportAssembler(scenario: self.scenario, scenarioFile: self.scenarioFile, catalog: self.catalog, sql: sql)
+            .report(runs: targetRuns, environment: environment, partial: self.stopSignal.isSet)
+    }
+
+    /// The server's version and the settings the run's sessions see.
+    private func describeServer(_ connection: PostgresConnection) throws -> (String, [String: String]) {
+        for setting in self.scenario.settings {
+            try connection.query("SELECT set_config($1, $2, false)", [setting.name, setting.value])
+        }
+        let names = ["shared_buffers", "work_mem", "effective_cache_size", "max_parallel_workers_per_gather", "hnsw.ef_search",
+                     "hnsw.iterative_scan", "jit", "random_page_cost"] + self.scenario.settings.map(\.name)
+        var settings: [String: String] = [:]
+        for name in Set(names) {
+            let value = try connection.query("SELECT current_setting($1, true)", [name])
+            if value.rowCount == 1, let text = try value.decode(String?.self, row: 0, column: 0) { settings[name] = text }
+        }
+        let version = try connection.query("SELECT version()").decode(String.self, row: 0, column: 0)
+        return (version, settings)
+    }
+
+    private func makeContext(board: SecondBoard) -> RunContext {
+        // Start a little after now, so every worker is waiting when the first request is due.
+        RunContext(
+            scenario: self.scenario, stream: RequestStream(operations: self.scenario.operations, catalog: self.catalog, seed: self.scenario.seed),
+            start: Int64(MonotonicClock.nanoseconds()) + 20_000_000, stopSignal: self.stopSignal, board: board)
+    }
+
+    /// The clients of worker `worker` out of `workers` (round robin).
+    private func clients(of worker: Int, workers: Int) -> [Int] {
+        Array(stride(from: worker, to: self.scenario.executor.clients, by: workers))
+    }
+
+    private func runPostgres(_ database: PostgresConnectionString, sql: [OperationSQL], runTag: String, logger: Logger) throws -> TargetRun {
+        let workers = max(1, min(self.threads, self.scenario.executor.clients))
+        let board = SecondBoard(workers: workers)
+        // With row-level security each client acts as one user, the busiest first.
+        let actingUsers: [Int?] = (0..<self.scenario.executor.clients).map { client in
+            self.scenario.rowLevelSecurity ? self.catalog.actingUser(client) : nil
+        }
+        var context = self.makeContext(board: board)
+        let drivers = (0..<workers).map {
+            PostgresWorker(
+                index: $0, clientIDs: self.clients(of: $0, workers: workers), context: context, target: database,
+                scenario: self.scenario, sql: sql, catalog: self.catalog, runTag: runTag, actingUsers: actingUsers)
+        }
+        for driver in drivers { try driver.connect() }
+        logger.info("\(self.scenario.executor.clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s")")
+        // Connecting took a while: start the timeline now.
+        context = self.makeContext(board: board)
+        let started = context
+        let results = self.runWorkers(count: workers, target: .postgres, context: started) { index in
+            drivers[index].rebind(started).run()
+        }
+        return TargetRun(kind: .postgres, context: started, results: results.results, finished: results.finished, index: nil)
+    }
+
+    private func runIndex(_ index: InProcessIndex) -> TargetRun {
+        let workers = max(1, min(self.threads, self.scenario.executor.clients))
+        let context = self.makeContext(board: SecondBoard(workers: workers))
+        let results = self.runWorkers(count: workers, target: .index, context: context) { worker in
+            IndexWorker(
+                index: worker, clientIDs: self.clients(of: worker, workers: workers), context: context, target: index,
+                catalog: self.catalog, operations: self.scenario.operations
+            ).run()
+        }
+        return TargetRun(kind: .index, context: context, results: results.results, finished: results.finished, index: index)
+    }
+
+    /// Runs `body(worker)` on `count` threads and waits for all, printing progress meanwhile.
+    private func runWorkers(
+        count: Int, target: TargetKind, context: RunContext, _ body: @escaping @Sendable (Int) -> WorkerResult
+    ) -> (results: [WorkerResult], finished: Int64) {
+        let slots = ResultBox<WorkerResult>(count: count)
+        let group = DispatchGroup()
+        for worker in 0..<count {
+            group.enter()
+            let thread = Thread {
+                slots.set(worker, body(worker))
+                group.leave()
+            }
+            thread.name = "tripbench-worker-\(worker)"
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+        var shown = -1
+        var total = 0, totalErrors = 0
+        while group.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
+            guard let progress = self.progress, let latest = context.board.latestComplete(), latest.second > shown else { continue }
+            for second in (shown + 1)...latest.second {
+                let metrics = second == latest.second ? latest.metrics : (context.board.all()[second] ?? SecondMetrics())
+                total += metrics.count
+                totalErrors += metrics.errors
+                if second == latest.second {
+                    progress(ProgressLine(
+                        target: target, second: second + 1, count: metrics.count, errors: metrics.errors,
+                        p95Micros: metrics.latency.percentile(95), total: total, totalErrors: totalErrors))
+                }
+            }
+            shown = latest.second
+        }
+        return ((0..<count).map { slots.get($0) }, Int64(MonotonicClock.nanoseconds()))
+    }
+}
+
+/// What one target's run produced, before it becomes report sections.
+struct TargetRun {
+    let kind: TargetKind
+    let context: RunContext
+    let results: [WorkerResult]
+    /// When the last worker finished, monotonic ns.
+    let finished: Int64
+    let index: InProcessIndex?
+
+    /// Seconds of the measured part that actually ran.
+    var measuredSeconds: Double {
+        Double(max(min(self.finished, self.context.end) - self.context.measureStart, 1)) / 1e9
+    }
+}
+
+/// One value per worker, written by each worker thread into its own slot and read after all have finished.
+final class ResultBox<T>: @unchecked Sendable {
+    private var values: [T?]
+    private let lock = NSLock()
+
+    init(count: Int) { self.values = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: T) { self.lock.withLock { self.values[index] = value } }
+    func get(_ index: Int) -> T { self.lock.withLock { self.values[index]! } }
+}

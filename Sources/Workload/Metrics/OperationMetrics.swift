@@ -1,0 +1,41 @@
+/// What one worker measured for one operation: the measured path writes here and nowhere else.
+public struct OperationMetrics: Sendable {
+    /// From the intended start (open loop) or the send (closed loop) to the last byte of the answer.
+    public var latency = LatencyHistogram()
+    /// From the send to the answer: the server's time plus the round trip, without queueing.
+    public var service = LatencyHistogram()
+    public var count = 0
+    /// Errors by kind: `timeout`, `connection_lost`, `sqlstate_XXXXX`, `client`.
+    public var errors: [String: Int] = [:]
+    public var rows = 0
+    /// Rows returned that belong to another user than the client's (row-level security checks).
+    public var foreignRows = 0
+
+    public init() {}
+
+    public var errorCount: Int { self.errors.values.reduce(0, +) }
+
+    public mutating func add(_ other: OperationMetrics) {
+        self.latency.add(other.latency)
+        self.service.add(other.service)
+        self.count += other.count
+        self.errors.merge(other.errors, uniquingKeysWith: +)
+        self.rows += other.rows
+        self.foreignRows += other.foreignRows
+    }
+}
+
+/// One second of a run, all operations together.
+public struct SecondMetrics: Sendable {
+    public var latency = LatencyHistogram()
+    public var count = 0
+    public var errors = 0
+
+    public init() {}
+
+    public mutating func add(_ other: SecondMetrics) {
+        self.latency.add(other.latency)
+        self.count += other.count
+        self.errors += other.errors
+    }
+}

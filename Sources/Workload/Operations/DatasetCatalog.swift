@@ -1,0 +1,112 @@
+import Datasets
+import Foundation
+import Postgres
+import VectorSearch
+
+/// Everything the operation stream draws from and recall is measured against, read once from a generated
+/// dataset: who owns which trips and sessions, the query vectors with the user and content type each names,
+/// every memory row's user and type, the base vectors, and the exact neighbours of each query.
+///
+/// Row identifiers are recomputed from the dataset seed (``DatasetIDs``), so nothing is read from the server.
+public final class DatasetCatalog: Sendable {
+    public let manifest: DatasetManifest
+    public let directory: URL
+    let seed: UInt64
+    let plan: DatasetPlan
+    /// Per trip and per session: the owning user.
+    let tripOwners: [Int32]
+    let sessionOwners: [Int32]
+    /// The query vectors, the same rows encoded once for PostgreSQL, and each query's (user, content type).
+    public let queries: VectorStore
+    let queryVectors: [PostgresVector]
+    let queryUsers: [Int32]
+    let queryTypes: [UInt8]
+    /// Per memory row: its user and content type.
+    let memoryUsers: [Int32]
+    let memoryTypes: [UInt8]
+    public let base: VectorStore
+    /// `queries × groundTruthK` exact unfiltered neighbours (row ids).
+    let groundTruth: [Int32]
+    /// Memory rows by (user, content type): `groups[user * 4 + type]`.
+    let groups: [[Int32]]
+    /// Row of each memory embedding id.
+    let rowOfMemoryID: [UUID: Int32]
+
+    public var userCount: Int { self.plan.spec.users }
+    public var tripCount: Int { self.tripOwners.count }
+    public var sessionCount: Int { self.sessionOwners.count }
+    public var queryCount: Int { self.queries.count }
+    static let typeCount = DatasetSpec.contentTypeNames.count
+
+    /// Reads the dataset in `directory` (its manifest must be there).
+    /// - Throws: ``WorkloadError`` (bad input) when a file is missing or does not match the manifest.
+    public init(directory: URL, manifest: DatasetManifest) throws {
+        self.manifest = manifest
+        self.directory = directory
+        self.seed = manifest.spec.seed
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        do {
+            self.base = try VectorFiles.readFbin(path("base.fbin"))
+            self.queries = try VectorFiles.readFbin(path("queries.fbin"))
+            let memoryLabels = try VectorFiles.readIbin(path("memory_labels.ibin"))
+            let queryLabels = try VectorFiles.readIbin(path("query_labels.ibin"))
+            self.groundTruth = try manifest.groundTruth(in: directory, filtered: false, k: manifest.groundTruthK)
+            self.memoryUsers = stride(from: 0, to: memoryLabels.ids.count, by: 2).map { memoryLabels.ids[$0] }
+            self.memoryTypes = stride(from: 1, to: memoryLabels.ids.count, by: 2).map { UInt8(memoryLabels.ids[$0]) }
+            self.queryUsers = stride(from: 0, to: queryLabels.ids.count, by: 2).map { queryLabels.ids[$0] }
+            self.queryTypes = stride(from: 1, to: queryLabels.ids.count, by: 2).map { UInt8(queryLabels.ids[$0]) }
+        } catch let error as VectorSearchError {
+            throw WorkloadError(.badInput, error.message)
+        } catch let error as DatasetError {
+            throw WorkloadError(.badInput, error.message)
+        }
+        self.plan = DatasetPlan(manifest.spec, embeddingTotal: self.base.count)
+        self.tripOwners = self.plan.trips.enumerated().flatMap { user, count in repeatElement(Int32(user), count: count) }
+        self.sessionOwners = self.plan.sessions.enumerated().flatMap { user, count in repeatElement(Int32(user), count: count) }
+        let queries = self.queries
+        self.queryVectors = (0..<queries.count).map { PostgresVector(queries.vector($0)) }
+        var groups = [[Int32]](repeating: [], count: manifest.spec.users * Self.typeCount)
+        for row in self.memoryUsers.indices {
+            groups[Int(self.memoryUsers[row]) * Self.typeCount + Int(self.memoryTypes[row])].append(Int32(row))
+        }
+        self.groups = groups
+        var rows: [UUID: Int32] = [:]
+        rows.reserveCapacity(self.base.count)
+        for row in 0..<self.base.count { rows[DatasetIDs.uuid(seed: self.seed, table: .memoryEmbeddings, index: row)] = Int32(row) }
+        self.rowOfMemoryID = rows
+    }
+
+    public func userID(_ user: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .users, index: user) }
+    func tripID(_ trip: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .trips, index: trip) }
+    func sessionID(_ session: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .chatSessions, index: session) }
+
+    /// The user client `client` acts as under row-level security: the busiest users first (by trips).
+    func actingUser(_ client: Int) -> Int {
+        let ranking = self.plan.trips.indices.sorted { (self.plan.trips[$0], -$0) > (self.plan.trips[$1], -$1) }
+        return ranking[client % ranking.count]
+    }
+
+    /// The memory rows of `user` with content type `type`.
+    func rows(user: Int, type: Int) -> [Int32] { self.groups[user * Self.typeCount + type] }
+
+    /// The row of a memory embedding id, nil for rows the dataset does not hold (inserted during a run).
+    func row(ofMemory id: UUID) -> Int32? { self.rowOfMemoryID[id] }
+
+    /// The exact `k` nearest rows to query `query`: among `rows` when given (brute force, double precision,
+    /// ties by row), else from the dataset's unfiltered ground truth.
+    func exactNeighbours(query: Int, k: Int, among rows: [Int32]?) -> [Int32] {
+        guard k > 0 else { return [] }
+        guard let rows else {
+            let depth = self.manifest.groundTruthK
+            return Array(self.groundTruth[(query * depth)..<(query * depth + min(k, depth))]).filter { $0 >= 0 }
+        }
+        let metric = self.manifest.metric
+        return rows
+            .map { (row: $0, distance: ScalarKernels.distance(metric, self.queries.row(query), self.base.row(Int($0)), count: self.base.dimension)) }
+            .sorted { ($0.distance, $0.row) < ($1.distance, $1.row) }
+            .prefix(k).map(\.row)
+    }
+
+    /// The content type index of `trip_creation`.
+    static let tripCreationType = DatasetSpec.contentTypeNames.firstIndex(of: "trip_creation")!
+}

@@ -1,0 +1,167 @@
+import Datasets
+import Foundation
+import Postgres
+
+/// The SQL of an operation against PostgreSQL: the architecture document's queries, statement by statement,
+/// and how a drawn request binds their parameters.
+struct OperationSQL: Sendable {
+    /// The statements a request runs in order (create_trip: BEGIN, two inserts, COMMIT; others: one).
+    let statements: [String]
+    /// Which statement's rows are the request's rows.
+    let resultStatement: Int
+    /// The column of the result holding memory_embeddings ids, for recall and row-level security checks.
+    let memoryIDColumn: Int?
+    /// Whether a failure part-way must be followed by ROLLBACK.
+    let isTransaction: Bool
+
+    init(_ spec: OperationSpec) {
+        let limit = spec.limit
+        switch spec.kind {
+        case .vectorSearch:
+            // The document's semantic search; without the filter, the plain HNSW search over every row.
+            let filter = spec.filter == .userAndType ? "\n    WHERE user_id = $2\n        AND content_type = $3" : ""
+            self.statements = ["""
+                SELECT id, content_text, metadata, embedding <=> $1 AS similarity_score
+                FROM memory_embeddings\(filter)
+                ORDER BY embedding <=> $1
+                LIMIT \(limit)
+                """]
+            self.memoryIDColumn = 0
+        case .hybridSearch:
+            self.statements = ["""
+                SELECT m.id, m.content_text, m.metadata,
+                    m.embedding <=> $1 AS vector_score,
+                    ts_rank(to_tsvector('english', m.content_text), plainto_tsquery($2)) AS text_score
+                FROM memory_embeddings m
+                WHERE m.user_id = $3
+                    AND (m.embedding <=> $1 < 0.8 OR to_tsvector('english', m.content_text) @@ plainto_tsquery($2))
+                    AND m.metadata->>'category' = $4
+                ORDER BY (m.embedding <=> $1) * 0.7 + (1 - ts_rank(to_tsvector('english', m.content_text), plainto_tsquery($2))) * 0.3
+                LIMIT \(limit)
+                """]
+            self.memoryIDColumn = 0
+        case .similarTrips:
+            // The document's search_similar_trips, plus m.id so recall can be measured.
+            self.statements = ["""
+                SELECT t.id, t.title, t.description, t.start_date, t.end_date,
+                    m.embedding <=> $2 AS similarity_score, m.id AS memory_id
+                FROM trips t
+                JOIN memory_embeddings m ON m.metadata->>'trip_id' = t.id::text
+                WHERE t.user_id = $1
+                    AND m.content_type = 'trip_creation'
+                ORDER BY m.embedding <=> $2
+                LIMIT \(limit)
+                """]
+            self.memoryIDColumn = 6
+        case .tripDetails:
+            self.statements = ["""
+                SELECT t.id, t.title, t.start_date, t.end_date, t.budget_total, t.status, t.destinations,
+                    COALESCE((SELECT jsonb_agg(jsonb_build_object('airline', f.airline, 'flight_number', f.flight_number,
+                        'departure_airport', f.departure_airport, 'arrival_airport', f.arrival_airport,
+                        'departure_time', f.departure_time, 'price', f.price) ORDER BY f.departure_time)
+                        FROM flights f WHERE f.trip_id = t.id), '[]') AS flights,
+                    COALESCE((SELECT jsonb_agg(jsonb_build_object('name', a.name, 'type', a.type,
+                        'check_in_date', a.check_in_date, 'check_out_date', a.check_out_date,
+                        'total_price', a.total_price) ORDER BY a.check_in_date)
+                        FROM accommodations a WHERE a.trip_id = t.id), '[]') AS accommodations
+                FROM trips t
+                WHERE t.user_id = $1
+                    AND t.start_date BETWEEN $2 AND $3
+                ORDER BY t.start_date
+                LIMIT \(limit)
+                """]
+            self.memoryIDColumn = nil
+        case .preferenceLookup:
+            self.statements = ["SELECT id, email, profile, preferences, travel_preferences FROM users WHERE id = $1"]
+            self.memoryIDColumn = nil
+        case .chatHistory:
+            self.statements = ["""
+                SELECT id, role, content, metadata, tool_calls, created_at
+                FROM chat_messages
+                WHERE session_id = $1
+                ORDER BY created_at DESC
+                LIMIT \(limit)
+                """]
+            self.memoryIDColumn = nil
+        case .createTrip:
+            // The document's create_trip transaction. The memory's metadata also names the run, so the rows a
+            // run adds can be removed afterwards (``OperationSQL/cleanup``).
+            self.statements = [
+                "BEGIN",
+                """
+                INSERT INTO trips (user_id, title, description, start_date, end_date, budget_total)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                RETURNING id
+                """,
+                """
+                INSERT INTO memory_embeddings (user_id, content_type, content_text, embedding, metadata)
+                VALUES ($1, 'trip_creation', $2, $3,
+                    jsonb_build_object('trip_id', $4::text, 'action', 'trip_created', 'tripbench_run', $5::text))
+                """,
+                "COMMIT",
+            ]
+            self.memoryIDColumn = nil
+        case .custom:
+            self.statements = [spec.sql ?? ""]
+            self.memoryIDColumn = nil
+        }
+        self.resultStatement = spec.kind == .createTrip ? 1 : 0
+        self.isTransaction = spec.kind == .createTrip
+    }
+
+    /// Removes what create_trip added during earlier runs (trips first: they are found through the memories).
+    static let cleanup = """
+        DELETE FROM trips WHERE id IN (
+            SELECT (metadata->>'trip_id')::uuid FROM memory_embeddings WHERE metadata ? 'tripbench_run');
+        DELETE FROM memory_embeddings WHERE metadata ? 'tripbench_run';
+        """
+
+    /// The parameters of statement `statement` for `draw`; `previous` is the first value of the statement
+    /// before it (the new trip's id in create_trip).
+    static func bind(
+        _ draw: RequestDraw, kind: OperationKind, statement: Int, previous: UUID?, catalog: DatasetCatalog, runTag: String
+    ) -> [(any PostgresEncodable)?] {
+        switch kind {
+        case .vectorSearch:
+            let vector = catalog.queryVectors[draw.query]
+            return draw.user >= 0 ? [vector, catalog.userID(draw.user), DatasetSpec.contentTypeNames[draw.type]] : [vector]
+        case .hybridSearch:
+            return [catalog.queryVectors[draw.query], draw.words, catalog.userID(draw.user), draw.category]
+        case .similarTrips:
+            return [catalog.userID(draw.user), catalog.queryVectors[draw.query]]
+        case .tripDetails:
+            return [catalog.userID(draw.user), PostgresDate(daysSince2000: Int32(draw.dayFrom)), PostgresDate(daysSince2000: Int32(draw.dayTo))]
+        case .preferenceLookup:
+            return [catalog.userID(draw.user)]
+        case .chatHistory:
+            return [catalog.sessionID(draw.session)]
+        case .createTrip:
+            let description = "A \(draw.category) trip to \(draw.words.capitalized), planned with tripbench."
+            switch statement {
+            case 1:
+                let days = Double(draw.dayTo - draw.dayFrom)
+                return [
+                    catalog.userID(draw.user), "\(draw.words.capitalized) \(draw.category) trip", description,
+                    PostgresDate(daysSince2000: Int32(draw.dayFrom)), PostgresDate(daysSince2000: Int32(draw.dayTo)),
+                    String(format: "%.2f", 150 * days),
+                ]
+            case 2:
+                return [catalog.userID(draw.user), description, catalog.queryVectors[draw.query], previous?.uuidString.lowercased(), runTag]
+            default:
+                return []
+            }
+        case .custom:
+            return draw.values.map { value -> (any PostgresEncodable)? in
+                switch value {
+                case .integer(let number): number
+                case .user(let user): catalog.userID(user)
+                case .trip(let trip): catalog.tripID(trip)
+                case .session(let session): catalog.sessionID(session)
+                case .query(let query): catalog.queryVectors[query]
+                case .text(let text): text
+                case .day(let day): PostgresDate(daysSince2000: Int32(day))
+                }
+            }
+        }
+    }
+}

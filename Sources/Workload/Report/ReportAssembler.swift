@@ -1,0 +1,118 @@
+import Datasets
+import VectorSearch
+
+/// Turns the workers' measurements into report sections: merges histograms across workers, computes QPS
+/// over the measured time, and recall against exact answers for each sampled request's filter.
+struct ReportAssembler {
+    let scenario: Scenario
+    let scenarioFile: String
+    let catalog: DatasetCatalog
+    let sql: [OperationSQL]
+
+    func report(runs: [TargetRun], environment: RunEnvironment, partial: Bool) -> RunReport {
+        var operations: [OperationReport] = []
+        var totals: [TotalsReport] = []
+        var series: [TimeseriesReport] = []
+        var histograms: [HistogramReport] = []
+        let open = self.scenario.executor.isOpen
+        for run in runs {
+            let target = run.kind.rawValue
+            let seconds = run.measuredSeconds
+            var merged = [OperationMetrics](repeating: OperationMetrics(), count: self.scenario.operations.count)
+            var lag = LatencyHistogram()
+            var unsent = 0, reconnects = 0
+            var cpu: Int64 = 0
+            var unsupported: [Int: Int] = [:]
+            var samples: [RecallSample] = []
+            for result in run.results {
+                for index in merged.indices { merged[index].add(result.operations[index]) }
+                lag.add(result.scheduleLag)
+                unsent += result.unsent
+                reconnects += result.reconnects
+                cpu += result.cpuNanos
+                unsupported.merge(result.unsupported, uniquingKeysWith: +)
+                samples += result.recallSamples
+            }
+            for (index, spec) in self.scenario.operations.enumerated() {
+                let metrics = merged[index]
+                let skipped = unsupported[index]
+                if run.kind == .index, skipped != nil || !InProcessIndex.serves(spec) {
+                    operations.append(OperationReport(
+                        target: target, operation: spec.name, kind: spec.kind.rawValue, count: 0, errors: 0, errorsByKind: [:],
+                        qps: 0, rows: 0, rowsPerRequest: 0, latencyUs: LatencySummary(LatencyHistogram()), serviceUs: nil,
+                        recall: nil, foreignRows: nil, unsupported: skipped ?? 0))
+                    continue
+                }
+                operations.append(OperationReport(
+                    target: target, operation: spec.name, kind: spec.kind.rawValue, count: metrics.count,
+                    errors: metrics.errorCount, errorsByKind: metrics.errors, qps: Double(metrics.count) / seconds,
+                    rows: metrics.rows, rowsPerRequest: metrics.count > metrics.errorCount ? Double(metrics.rows) / Double(metrics.count - metrics.errorCount) : 0,
+                    latencyUs: LatencySummary(metrics.latency), serviceUs: open ? LatencySummary(metrics.service) : nil,
+                    recall: self.recall(samples.filter { $0.operation == index }, spec: spec),
+                    foreignRows: self.scenario.rowLevelSecurity && run.kind == .postgres ? metrics.foreignRows : nil, unsupported: nil))
+                histograms.append(HistogramReport(target: target, operation: spec.name, measure: "latency", buckets: metrics.latency.buckets))
+                if open {
+                    histograms.append(HistogramReport(target: target, operation: spec.name, measure: "service", buckets: metrics.service.buckets))
+                }
+            }
+            let count = merged.reduce(0) { $0 + $1.count }
+            let errors = merged.reduce(0) { $0 + $1.errorCount }
+            totals.append(TotalsReport(
+                target: target, count: count, errors: errors, qps: Double(count) / seconds, measuredSeconds: seconds,
+                harnessCpuUsPerRequest: count > 0 ? Double(cpu) / 1000 / Double(count) : 0,
+                scheduleLagUs: open ? LatencySummary(lag) : nil, unsent: open ? unsent : nil, reconnects: reconnects,
+                indexBuildSeconds: run.index?.buildSeconds, indexBytes: run.index?.index.bytes))
+            let board = run.context.board.all()
+            let last = Int(seconds.rounded(.up))
+            series.append(TimeseriesReport(target: target, seconds: board.keys.sorted().filter { $0 < max(last, 1) || board[$0]!.count > 0 }.map { second in
+                let metrics = board[second]!
+                return .init(second: second, count: metrics.count, errors: metrics.errors, p50Us: metrics.latency.percentile(50),
+                             p95Us: metrics.latency.percentile(95), p99Us: metrics.latency.percentile(99))
+            }))
+        }
+        return RunReport(
+            partial: partial, scenario: self.summary(), target: self.scenario.target.rawValue, environment: environment,
+            operations: operations, totals: totals, timeseries: series, histograms: histograms)
+    }
+
+    /// Mean recall@k of the samples: |returned ∩ exact| / |exact| for the same filter (the acting user's rows
+    /// under row-level security), against the exact answers computed from the dataset's own vectors.
+    private func recall(_ samples: [RecallSample], spec: OperationSpec) -> RecallSummary? {
+        guard spec.kind.isVectorSearch, !samples.isEmpty else { return nil }
+        var values: [Double] = []
+        for sample in samples {
+            let draw = sample.draw
+            let among = draw.user >= 0 && draw.type >= 0 ? self.catalog.rows(user: draw.user, type: draw.type) : nil
+            // Rows inserted during the run (create_trip) are not in the ground truth; each one returned takes a
+            // place of the k, so recall is over the dataset rows returned against that many exact neighbours.
+            let inserted = sample.rows.filter { $0 < 0 }.count
+            let exact = self.catalog.exactNeighbours(query: draw.query, k: spec.limit - inserted, among: among)
+            guard !exact.isEmpty else { continue }
+            let returned = Set(sample.rows)
+            values.append(Double(exact.filter(returned.contains).count) / Double(exact.count))
+        }
+        guard !values.isEmpty else { return nil }
+        return RecallSummary(mean: values.reduce(0, +) / Double(values.count), min: values.min()!, samples: values.count, k: spec.limit)
+    }
+
+    private func summary() -> ScenarioSummary {
+        let executor = self.scenario.executor
+        func seconds(_ duration: Duration) -> Double { Double(duration.nanoseconds) / 1e9 }
+        return ScenarioSummary(
+            name: self.scenario.name, file: self.scenarioFile, description: self.scenario.description, dataset: self.catalog.manifest.spec.directoryName,
+            seed: self.scenario.seed, executor: executor.type.rawValue, clients: executor.clients, rate: executor.rate,
+            startRate: executor.type == .rampingArrivalRate ? executor.startRate : nil,
+            stages: executor.stages.isEmpty ? nil : executor.stages.map { .init(durationSeconds: seconds($0.duration), target: $0.target) },
+            thinkTimeSeconds: executor.type == .constantVUs ? seconds(executor.thinkTime) : nil,
+            warmupSeconds: seconds(self.scenario.warmup), durationSeconds: seconds(executor.type == .rampingArrivalRate ? executor.stagesDuration : self.scenario.duration),
+            requests: self.scenario.requests, timeoutSeconds: seconds(self.scenario.timeout), recallSample: self.scenario.recallSample,
+            rowLevelSecurity: self.scenario.rowLevelSecurity,
+            settings: Dictionary(self.scenario.settings.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
+            index: .init(m: self.scenario.index.m, efConstruction: self.scenario.index.efConstruction, efSearch: self.scenario.index.efSearch),
+            operations: zip(self.scenario.operations, self.sql).map { spec, sql in
+                .init(name: spec.name, kind: spec.kind.rawValue, weight: spec.weight, limit: spec.limit,
+                      filter: spec.kind == .vectorSearch ? spec.filter.rawValue : nil, sql: sql.statements)
+            },
+            thresholds: self.scenario.thresholds)
+    }
+}

@@ -1,0 +1,28 @@
+import Datasets
+import Foundation
+
+extension RunEnvironment {
+    /// This machine, the server and the dataset, as a report records them.
+    static func collect(
+        database: String?, server: (version: String, settings: [String: String])?, manifest: DatasetManifest,
+        version: String, gitCommit: String, start: Date, end: Date
+    ) -> RunEnvironment {
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        let release = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
+        let pretty = release.split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }
+            .map { String($0.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        var name = utsname()
+        uname(&name)
+        let kernel = withUnsafeBytes(of: name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return RunEnvironment(
+            cpuModel: model, cores: ProcessInfo.processInfo.activeProcessorCount,
+            memoryBytes: Int(ProcessInfo.processInfo.physicalMemory), os: "\(pretty ?? "Linux") (kernel \(kernel))",
+            hostname: ProcessInfo.processInfo.hostName, database: database, serverVersion: server?.version,
+            serverSettings: server?.settings ?? [:], dataset: manifest.spec.directoryName, datasetChecksum: manifest.checksum,
+            tripbenchVersion: version, gitCommit: gitCommit, startTime: iso.string(from: start), endTime: iso.string(from: end))
+    }
+}

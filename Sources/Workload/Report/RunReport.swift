@@ -1,0 +1,181 @@
+import Foundation
+
+/// `report.json`: everything a run measured, versioned. Keys are snake_case (one encoder with
+/// `.convertToSnakeCase`); `docs/report-format.md` documents every field.
+public struct RunReport: Codable, Sendable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion = RunReport.currentSchemaVersion
+    /// True when the run was stopped early (Ctrl-C, SIGTERM): the figures cover the part that ran.
+    public var partial: Bool
+    public var scenario: ScenarioSummary
+    /// `postgres`, `index` or `both`.
+    public var target: String
+    public var environment: RunEnvironment
+    /// Per target and operation.
+    public var operations: [OperationReport]
+    /// Per target.
+    public var totals: [TotalsReport]
+    /// Per target, one entry per second of the measured part.
+    public var timeseries: [TimeseriesReport]
+    /// The merged histograms, per target and operation, in a form that merges again (see ``LatencyHistogram``).
+    public var histograms: [HistogramReport]
+}
+
+public struct ScenarioSummary: Codable, Sendable {
+    public var name: String
+    public var file: String
+    public var description: String
+    public var dataset: String
+    public var seed: UInt64
+    public var executor: String
+    public var clients: Int
+    public var rate: Double?
+    public var startRate: Double?
+    public var stages: [StageSummary]?
+    public var thinkTimeSeconds: Double?
+    public var warmupSeconds: Double
+    public var durationSeconds: Double
+    public var requests: Int?
+    public var timeoutSeconds: Double
+    public var recallSample: Double
+    public var rowLevelSecurity: Bool
+    public var settings: [String: String]
+    public var index: IndexSummary
+    public var operations: [OperationSummary]
+    public var thresholds: [Threshold]
+
+    public struct StageSummary: Codable, Sendable {
+        public var durationSeconds: Double
+        public var target: Double
+    }
+
+    public struct IndexSummary: Codable, Sendable {
+        public var m: Int
+        public var efConstruction: Int
+        public var efSearch: Int
+    }
+
+    public struct OperationSummary: Codable, Sendable {
+        public var name: String
+        public var kind: String
+        public var weight: Double
+        public var limit: Int
+        public var filter: String?
+        public var sql: [String]
+    }
+}
+
+public struct RunEnvironment: Codable, Sendable {
+    public var cpuModel: String
+    public var cores: Int
+    public var memoryBytes: Int
+    public var os: String
+    public var hostname: String
+    /// `user@host:port/db`, never a password; nil for an in-process-only run.
+    public var database: String?
+    public var serverVersion: String?
+    /// The server settings in force for the run's sessions (scenario settings and the usual suspects).
+    public var serverSettings: [String: String]
+    public var dataset: String
+    public var datasetChecksum: String
+    public var tripbenchVersion: String
+    public var gitCommit: String
+    public var startTime: String
+    public var endTime: String
+}
+
+/// Latency percentiles in microseconds.
+public struct LatencySummary: Codable, Sendable {
+    public var p50: UInt64
+    public var p90: UInt64
+    public var p95: UInt64
+    public var p99: UInt64
+    public var p999: UInt64
+    public var max: UInt64
+    public var mean: Double
+
+    public init(_ histogram: LatencyHistogram) {
+        self.p50 = histogram.percentile(50)
+        self.p90 = histogram.percentile(90)
+        self.p95 = histogram.percentile(95)
+        self.p99 = histogram.percentile(99)
+        self.p999 = histogram.percentile(99.9)
+        self.max = histogram.max
+        self.mean = (histogram.mean * 10).rounded() / 10
+    }
+}
+
+public struct OperationReport: Codable, Sendable {
+    public var target: String
+    public var operation: String
+    public var kind: String
+    /// Requests measured (errors included).
+    public var count: Int
+    public var errors: Int
+    public var errorsByKind: [String: Int]
+    public var qps: Double
+    public var rows: Int
+    public var rowsPerRequest: Double
+    /// From the intended start (open loop) or the send (closed loop) to the answer.
+    public var latencyUs: LatencySummary
+    /// From the send to the answer; open-loop runs only (in a closed loop it equals latency).
+    public var serviceUs: LatencySummary?
+    public var recall: RecallSummary?
+    /// Row-level security runs: rows returned that belong to another user (should be 0).
+    public var foreignRows: Int?
+    /// Requests the target could not serve (the in-process index has no relational data): skipped, not sent.
+    public var unsupported: Int?
+}
+
+public struct RecallSummary: Codable, Sendable {
+    /// Mean recall@k over the sampled requests.
+    public var mean: Double
+    public var min: Double
+    public var samples: Int
+    public var k: Int
+}
+
+public struct TotalsReport: Codable, Sendable {
+    public var target: String
+    public var count: Int
+    public var errors: Int
+    public var qps: Double
+    public var measuredSeconds: Double
+    /// The driver's own CPU time per measured request, µs (for the index target, the searches themselves).
+    public var harnessCpuUsPerRequest: Double
+    /// Open loop: how late requests were sent after their due time (a driver or queueing delay), µs.
+    public var scheduleLagUs: LatencySummary?
+    /// Open loop: requests due before the end that were never sent (the backlog at the end).
+    public var unsent: Int?
+    public var reconnects: Int
+    /// The in-process index: build seconds and bytes.
+    public var indexBuildSeconds: Double?
+    public var indexBytes: Int?
+}
+
+public struct TimeseriesReport: Codable, Sendable {
+    public var target: String
+    public var seconds: [Second]
+
+    public struct Second: Codable, Sendable {
+        public var second: Int
+        public var count: Int
+        public var errors: Int
+        public var p50Us: UInt64
+        public var p95Us: UInt64
+        public var p99Us: UInt64
+    }
+}
+
+public struct HistogramReport: Codable, Sendable {
+    public var target: String
+    public var operation: String
+    /// `latency` or `service`.
+    public var measure: String
+    public var unit = "us"
+    public var significantDigits = 3
+    public var highestTrackable = LatencyHistogram.highestMicros
+    /// `[value, count]` per recorded bucket; value is the bucket's lowest equivalent.
+    public var buckets: [[UInt64]]
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Durations as scenario files and options write them: `250ms`, `30s`, `2m`, `1h`, `1m30s`, or a bare number
+/// of seconds.
+public enum DurationText {
+    public static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite { return .nanoseconds(Int64(seconds * 1e9)) }
+        var total = Duration.zero
+        var rest = Substring(trimmed)
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            guard let match = rest.prefixMatch(of: /([0-9]*\.?[0-9]+)(ms|us|µs|s|m|h)/), let value = Double(match.output.1) else { return nil }
+            let scale: Double = switch match.output.2 {
+            case "h": 3600e9
+            case "m": 60e9
+            case "s": 1e9
+            case "ms": 1e6
+            default: 1e3
+            }
+            total += .nanoseconds(Int64(value * scale))
+            rest = rest[match.range.upperBound...]
+        }
+        return total
+    }
+
+    /// `1.5s`, `250ms`, `2m`: the shortest exact form.
+    public static func format(_ duration: Duration) -> String {
+        let nanos = duration.nanoseconds
+        if nanos % 60_000_000_000 == 0, nanos > 0 { return "\(nanos / 60_000_000_000)m" }
+        if nanos % 1_000_000_000 == 0 { return "\(nanos / 1_000_000_000)s" }
+        if nanos % 1_000_000 == 0 { return "\(nanos / 1_000_000)ms" }
+        return "\(Double(nanos) / 1e9)s"
+    }
+}
+
+/// Calendar dates as `yyyy-mm-dd`, counted in days since 2000-01-01 (PostgreSQL's epoch).
+enum DateText {
+    static func days(_ text: String) -> Int? {
+        guard let match = text.wholeMatch(of: /([0-9]{4})-([0-9]{2})-([0-9]{2})/),
+            let year = Int(match.output.1), let month = Int(match.output.2), let day = Int(match.output.3),
+            (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        var components = DateComponents()
+        (components.year, components.month, components.day) = (year, month, day)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
+        return Int((date.timeIntervalSince1970 - 946_684_800) / 86_400)
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds.
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = self.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,61 @@
+/// One entry of a scenario's operation mix: a built-in TripSage query or custom SQL, its weight, and its options.
+public struct OperationSpec: Sendable, Equatable {
+    /// The name reports use; for a built-in operation, its kind (unless `name` renames it).
+    public var name: String
+    public var kind: OperationKind
+    /// Relative share of requests (> 0).
+    public var weight: Double
+    /// Rows asked for (`LIMIT`): vector_search 10, hybrid_search 20, similar_trips 10, chat_history 20.
+    public var limit: Int
+    /// vector_search: filter by the request's user and content type (the document's query), or search all rows.
+    public var filter: VectorFilter
+    /// trip_details: the length of the date window, in days.
+    public var windowDays: Int
+    /// custom: the SQL, with `$1…$n` bound from `parameters` in order.
+    public var sql: String?
+    public var parameters: [ParameterGenerator]
+
+    public init(
+        name: String, kind: OperationKind, weight: Double = 1, limit: Int? = nil, filter: VectorFilter = .userAndType,
+        windowDays: Int = 90, sql: String? = nil, parameters: [ParameterGenerator] = []
+    ) {
+        self.name = name
+        self.kind = kind
+        self.weight = weight
+        self.limit = limit ?? kind.defaultLimit
+        self.filter = filter
+        self.windowDays = windowDays
+        self.sql = sql
+        self.parameters = parameters
+    }
+}
+
+/// The operations tripbench knows: the architecture document's queries, and custom SQL.
+public enum OperationKind: String, Sendable, Codable, CaseIterable {
+    case vectorSearch = "vector_search"
+    case hybridSearch = "hybrid_search"
+    case similarTrips = "similar_trips"
+    case tripDetails = "trip_details"
+    case preferenceLookup = "preference_lookup"
+    case chatHistory = "chat_history"
+    case createTrip = "create_trip"
+    case custom
+
+    var defaultLimit: Int {
+        switch self {
+        case .hybridSearch, .chatHistory: 20
+        default: 10
+        }
+    }
+
+    /// Whether the operation ranks memory embeddings by vector distance (so recall means something).
+    public var isVectorSearch: Bool { self == .vectorSearch || self == .similarTrips }
+}
+
+/// The filter of a vector search.
+public enum VectorFilter: String, Sendable, Codable, CaseIterable {
+    /// `WHERE user_id = … AND content_type = …`, as the architecture document's semantic search.
+    case userAndType = "user_and_type"
+    /// No filter: the whole table through the HNSW index.
+    case none
+}

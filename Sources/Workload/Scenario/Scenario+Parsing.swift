@@ -1,0 +1,326 @@
+import Datasets
+import Foundation
+import Yams
+
+extension Scenario {
+    static let keys = [
+        "name", "description", "dataset", "target", "seed", "executor", "warmup", "duration", "requests", "timeout",
+        "settings", "index", "recallSample", "rowLevelSecurity", "operations", "thresholds",
+    ]
+    static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime"]
+    static let stageKeys = ["duration", "target"]
+    static let indexKeys = ["m", "efConstruction", "efSearch"]
+    static let operationKeys = ["name", "operation", "weight", "limit", "filter", "windowDays", "sql", "parameters"]
+
+    /// Reads a scenario by path, or by name from `scenariosDirectory`.
+    /// - Parameter datasetsDirectory: where dataset specs live; the scenario's dataset must be there.
+    /// - Throws: ``WorkloadError`` (bad input) with `file:line:column` for every problem found, in one line.
+    public static func load(_ nameOrPath: String, scenariosDirectory: URL, datasetsDirectory: URL) throws -> Scenario {
+        let path = nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/")
+            ? nameOrPath : scenariosDirectory.appendingPathComponent("\(nameOrPath).yaml").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            let known = ((try? FileManager.default.contentsOfDirectory(atPath: scenariosDirectory.path)) ?? [])
+                .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+            throw WorkloadError(.badInput, "no scenario \(nameOrPath) (\(path)); known: \(known.joined(separator: ", "))")
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw WorkloadError(.badInput, "\(path): cannot read the file")
+        }
+        return try self.parse(text, file: path, datasetsDirectory: datasetsDirectory)
+    }
+
+    /// Parses scenario YAML; `file` names it in messages.
+    public static func parse(_ text: String, file: String, datasetsDirectory: URL? = nil) throws -> Scenario {
+        let yaml: YAMLMapping
+        do {
+            yaml = try YAMLMapping.parse(text, file: file)
+        } catch let error as DatasetError {
+            throw WorkloadError(.badInput, error.message)
+        }
+        var reader = ScenarioReader()
+        let scenario = reader.scenario(yaml, datasetsDirectory: datasetsDirectory)
+        if let first = reader.problems.first {
+            let more = reader.problems.count > 1 ? " (and \(reader.problems.count - 1) more: \(reader.problems.dropFirst().joined(separator: "; ")))" : ""
+            throw WorkloadError(.badInput, first + more)
+        }
+        return scenario
+    }
+}
+
+/// Reads a scenario and collects every problem instead of stopping at the first (k6's `Validate() []error`).
+struct ScenarioReader {
+    var problems: [String] = []
+
+    /// Runs `body`, recording its error and returning `fallback` instead.
+    mutating func attempt<T>(_ fallback: T, _ body: () throws -> T) -> T {
+        do {
+            return try body()
+        } catch let error as DatasetError {
+            self.problems.append(error.message)
+        } catch {
+            self.problems.append("\(error)")
+        }
+        return fallback
+    }
+
+    mutating func fail(_ yaml: YAMLMapping, _ message: String, at node: Node?) {
+        self.problems.append(yaml.error(message, at: node).message)
+    }
+
+    mutating func scenario(_ yaml: YAMLMapping, datasetsDirectory: URL?) -> Scenario {
+        self.attempt(()) { try yaml.checkKeys(Scenario.keys) }
+        let name = self.attempt("") { try yaml.string("name") }
+        let dataset = self.attempt("tiny") { try yaml.string("dataset", default: "tiny") }
+        if let datasetsDirectory, yaml.node("dataset") != nil, !dataset.contains("/"),
+            !FileManager.default.fileExists(atPath: datasetsDirectory.appendingPathComponent("\(dataset).yaml").path)
+        {
+            let known = ((try? FileManager.default.contentsOfDirectory(atPath: datasetsDirectory.path)) ?? [])
+                .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+            self.fail(yaml, "no dataset \(dataset)\(YAMLMapping.suggestion(for: dataset, among: known)); known: \(known.joined(separator: ", "))", at: yaml.node("dataset"))
+        }
+        let target = self.choice(yaml, "target", default: TargetSelection.postgres)
+        let seed = self.attempt(1) { try yaml.integer("seed", default: 1, in: 0...Int.max) }
+        let executor = self.executor(yaml)
+        let warmup = self.duration(yaml, "warmup", default: .seconds(5))
+        let duration = self.duration(yaml, "duration", default: .seconds(30))
+        let requests: Int? = yaml.node("requests") == nil ? nil : self.attempt(1) { try yaml.integer("requests", in: 1...1_000_000_000) }
+        if requests != nil, executor.type == .rampingArrivalRate {
+            self.fail(yaml, "requests cannot be used with ramping-arrival-rate (its stages set the length)", at: yaml.node("requests"))
+        }
+        let timeout = self.duration(yaml, "timeout", default: .seconds(30))
+        if timeout <= .zero { self.fail(yaml, "timeout must be above zero", at: yaml.node("timeout")) }
+        let settings = self.settings(yaml)
+        let index = self.index(yaml)
+        let recallSample = self.attempt(1.0) { try yaml.number("recallSample", default: 1, in: 0...1) }
+        let rowLevelSecurity = self.attempt(false) { try yaml.boolean("rowLevelSecurity", default: false) }
+        let operations = self.operations(yaml)
+        let thresholds = self.thresholds(yaml, operations: operations.map(\.name))
+        return Scenario(
+            name: name, description: self.attempt("") { try yaml.string("description", default: "") }, dataset: dataset,
+            target: target, seed: UInt64(seed), executor: executor, warmup: warmup, duration: duration, requests: requests,
+            timeout: timeout, settings: settings, index: index, recallSample: recallSample, rowLevelSecurity: rowLevelSecurity,
+            operations: operations, thresholds: thresholds
+        )
+    }
+
+    mutating func choice<T: RawRepresentable & CaseIterable>(_ yaml: YAMLMapping, _ key: String, default value: T) -> T where T.RawValue == String {
+        guard let node = yaml.node(key) else { return value }
+        let text = node.string ?? ""
+        if let parsed = T(rawValue: text) { return parsed }
+        let known = T.allCases.map(\.rawValue)
+        self.fail(yaml, "\(key) must be one of \(known.joined(separator: ", ")), not \(text)\(YAMLMapping.suggestion(for: text, among: known))", at: node)
+        return value
+    }
+
+    mutating func duration(_ yaml: YAMLMapping, _ key: String, default value: Duration) -> Duration {
+        guard let node = yaml.node(key) else { return value }
+        guard let parsed = node.string.flatMap(DurationText.parse) else {
+            self.fail(yaml, "\(key) must be a duration such as 500ms, 30s or 2m, not \(node.string ?? "a \(node.kind)")", at: node)
+            return value
+        }
+        return parsed
+    }
+
+    mutating func executor(_ yaml: YAMLMapping) -> ExecutorConfiguration {
+        var configuration = ExecutorConfiguration(type: .constantVUs, clients: 1)
+        guard let executor = self.attempt(nil, { try yaml.mapping("executor") }) else {
+            if yaml.node("executor") == nil { self.fail(yaml, "missing key executor", at: nil) }
+            return configuration
+        }
+        self.attempt(()) { try executor.checkKeys(Scenario.executorKeys) }
+        if let node = executor.node("type") {
+            let text = node.string ?? ""
+            if let type = ExecutorType(rawValue: text) ?? ExecutorType.aliases[text] {
+                configuration.type = type
+            } else {
+                let known = ExecutorType.allCases.map(\.rawValue) + ExecutorType.aliases.keys.sorted()
+                self.fail(executor, "unknown executor \(text)\(YAMLMapping.suggestion(for: text, among: known)); known: \(known.joined(separator: ", "))", at: node)
+            }
+        } else {
+            self.fail(executor, "missing key type", at: nil)
+        }
+        configuration.clients = self.attempt(1) { try executor.integer("clients", default: 1, in: 1...10_000) }
+        switch configuration.type {
+        case .constantVUs:
+            for key in ["rate", "startRate", "stages"] where executor.node(key) != nil {
+                self.fail(executor, "\(key) does not apply to constant-vus (a closed loop sends as fast as responses come back); use constant-arrival-rate for a fixed rate", at: executor.node(key))
+            }
+            configuration.thinkTime = self.duration(executor, "thinkTime", default: .zero)
+        case .constantArrivalRate:
+            configuration.rate = self.attempt(1) { try executor.number("rate", in: 0.001...10_000_000) }
+            for key in ["stages", "startRate", "thinkTime"] where executor.node(key) != nil {
+                self.fail(executor, "\(key) does not apply to constant-arrival-rate", at: executor.node(key))
+            }
+        case .rampingArrivalRate:
+            configuration.startRate = self.attempt(0) { try executor.number("startRate", default: 0, in: 0...10_000_000) }
+            for key in ["rate", "thinkTime"] where executor.node(key) != nil {
+                self.fail(executor, "\(key) does not apply to ramping-arrival-rate (its stages set the rate)", at: executor.node(key))
+            }
+            let nodes = self.attempt([]) { try executor.sequence("stages") }
+            if nodes.isEmpty { self.fail(executor, "ramping-arrival-rate needs at least one stage", at: executor.node("stages")) }
+            for node in nodes {
+                guard let stage = self.attempt(nil, { try executor.mapping(at: node, what: "a stage") }) else { continue }
+                self.attempt(()) { try stage.checkKeys(Scenario.stageKeys) }
+                let duration = self.duration(stage, "duration", default: .zero)
+                if duration <= .zero { self.fail(stage, "a stage needs a duration above zero", at: stage.node("duration")) }
+                let target = self.attempt(0) { try stage.number("target", in: 0...10_000_000) }
+                configuration.stages.append(.init(duration: duration, target: target))
+            }
+        }
+        return configuration
+    }
+
+    mutating func settings(_ yaml: YAMLMapping) -> [Scenario.Setting] {
+        guard let settings = self.attempt(nil, { try yaml.mapping("settings") }) else { return [] }
+        return settings.keys.compactMap { key in
+            let name = key.name
+            guard name.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_.]*/) != nil else {
+                self.problems.append("\(settings.position(key.mark)): \(name) is not a server setting name")
+                return nil
+            }
+            guard let value = settings.node(name), case .scalar(let scalar) = value else {
+                self.fail(settings, "setting \(name) must be a single value", at: settings.node(name))
+                return nil
+            }
+            return Scenario.Setting(name: name, value: scalar.string)
+        }
+    }
+
+    mutating func index(_ yaml: YAMLMapping) -> Scenario.IndexConfiguration {
+        var index = Scenario.IndexConfiguration()
+        guard let mapping = self.attempt(nil, { try yaml.mapping("index") }) else { return index }
+        self.attempt(()) { try mapping.checkKeys(Scenario.indexKeys) }
+        index.m = self.attempt(16) { try mapping.integer("m", default: 16, in: 2...100) }
+        index.efConstruction = self.attempt(200) { try mapping.integer("efConstruction", default: 200, in: 4...1000) }
+        index.efSearch = self.attempt(100) { try mapping.integer("efSearch", default: 100, in: 1...1000) }
+        return index
+    }
+
+    mutating func operations(_ yaml: YAMLMapping) -> [OperationSpec] {
+        let nodes = self.attempt([]) { try yaml.sequence("operations") }
+        if nodes.isEmpty { self.fail(yaml, "a scenario needs at least one operation under operations", at: yaml.node("operations")) }
+        var operations: [OperationSpec] = []
+        for node in nodes {
+            guard let entry = self.attempt(nil, { try yaml.mapping(at: node, what: "an operation") }) else { continue }
+            if let operation = self.operation(entry) {
+                if operations.contains(where: { $0.name == operation.name }) {
+                    self.fail(entry, "operation name \(operation.name) is used twice; give one a different name", at: entry.node("name"))
+                }
+                operations.append(operation)
+            }
+        }
+        return operations
+    }
+
+    mutating func operation(_ entry: YAMLMapping) -> OperationSpec? {
+        self.attempt(()) { try entry.checkKeys(Scenario.operationKeys) }
+        guard let name = self.attempt(nil, { try entry.string("name") }) else { return nil }
+        let builtIn = OperationKind.allCases.filter { $0 != .custom }.map(\.rawValue)
+        let kindNode = entry.node("operation") ?? (entry.node("sql") == nil ? entry.node("name") : nil)
+        var kind = OperationKind.custom
+        if let kindNode {
+            let text = kindNode.string ?? ""
+            guard let parsed = OperationKind(rawValue: text) else {
+                self.fail(entry, "unknown operation \(text)\(YAMLMapping.suggestion(for: text, among: builtIn)); built in: \(builtIn.joined(separator: ", ")), or give sql for a custom one", at: kindNode)
+                return nil
+            }
+            kind = parsed
+        }
+        let weight = self.attempt(1.0) { try entry.number("weight", default: 1, in: -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) }
+        if weight <= 0 { self.fail(entry, "weight must be above zero, not \(weight.formatted())", at: entry.node("weight")) }
+        var operation = OperationSpec(name: name, kind: kind, weight: weight)
+        operation.limit = self.attempt(kind.defaultLimit) { try entry.integer("limit", default: kind.defaultLimit, in: 1...10_000) }
+        operation.filter = self.choice(entry, "filter", default: VectorFilter.userAndType)
+        operation.windowDays = self.attempt(90) { try entry.integer("windowDays", default: 90, in: 1...3650) }
+        if kind == .custom {
+            guard let sql = self.attempt(nil, { try entry.string("sql") }) else { return nil }
+            operation.sql = sql
+            operation.parameters = self.attempt([]) { try entry.sequence("parameters") }.compactMap { self.parameter(entry, $0) }
+            let highest = sql.matches(of: /\$([0-9]+)/).compactMap { Int($0.output.1) }.max() ?? 0
+            if highest != operation.parameters.count {
+                self.fail(entry, "the SQL uses \(highest) parameter\(highest == 1 ? "" : "s") ($1…$n) but \(operation.parameters.count) \(operation.parameters.count == 1 ? "is" : "are") given under parameters", at: entry.node("sql"))
+            }
+        } else {
+            for key in ["sql", "parameters"] where entry.node(key) != nil {
+                self.fail(entry, "\(key) is only for custom operations; \(kind.rawValue) has its own query", at: entry.node(key))
+            }
+        }
+        return operation
+    }
+
+    mutating func parameter(_ entry: YAMLMapping, _ node: Node) -> ParameterGenerator? {
+        guard let mapping = self.attempt(nil, { try entry.mapping(at: node, what: "a parameter") }) else { return nil }
+        guard let type = self.attempt(nil, { try mapping.string("type") }) else { return nil }
+        let keys: [String: [String]] = [
+            "uniform": ["min", "max"], "zipf": ["min", "max", "exponent"], "words": ["count"], "date": ["from", "to"],
+            "constant": ["value"],
+        ]
+        guard ParameterGenerator.typeNames.contains(type) else {
+            self.fail(mapping, "unknown parameter type \(type)\(YAMLMapping.suggestion(for: type, among: ParameterGenerator.typeNames)); known: \(ParameterGenerator.typeNames.joined(separator: ", "))", at: mapping.node("type"))
+            return nil
+        }
+        self.attempt(()) { try mapping.checkKeys(["type"] + (keys[type] ?? [])) }
+        func range() -> (Int, Int)? {
+            let low = self.attempt(nil) { try mapping.integer("min", in: Int.min...Int.max) as Int? }
+            let high = self.attempt(nil) { try mapping.integer("max", in: Int.min...Int.max) as Int? }
+            guard let low, let high else { return nil }
+            guard low <= high else {
+                self.fail(mapping, "min (\(low)) is above max (\(high))", at: mapping.node("min"))
+                return nil
+            }
+            return (low, high)
+        }
+        switch type {
+        case "uniform":
+            return range().map { .uniform(min: $0.0, max: $0.1) }
+        case "zipf":
+            let exponent = self.attempt(1.0) { try mapping.number("exponent", default: 1, in: 0...10) }
+            guard let (low, high) = range() else { return nil }
+            guard high - low < 100_000_000 else {
+                self.fail(mapping, "a zipf range holds at most 100,000,000 values", at: mapping.node("max"))
+                return nil
+            }
+            return .zipf(min: low, max: high, exponent: exponent)
+        case "user": return .user
+        case "trip": return .trip
+        case "session": return .session
+        case "query_vector": return .queryVector
+        case "words": return .words(count: self.attempt(2) { try mapping.integer("count", default: 2, in: 1...50) })
+        case "date":
+            let from = self.attempt("2025-01-01") { try mapping.string("from") }
+            let to = self.attempt("2027-12-31") { try mapping.string("to") }
+            guard let start = DateText.days(from), let end = DateText.days(to), start <= end else {
+                self.fail(mapping, "from and to must be dates yyyy-mm-dd with from not after to", at: mapping.node("from"))
+                return nil
+            }
+            return .date(from: from, to: to)
+        default:
+            return .constant(self.attempt("") { try mapping.string("value") })
+        }
+    }
+
+    mutating func thresholds(_ yaml: YAMLMapping, operations: [String]) -> [Threshold] {
+        guard let mapping = self.attempt(nil, { try yaml.mapping("thresholds") }) else { return [] }
+        var thresholds: [Threshold] = []
+        for key in mapping.keys {
+            let node = mapping.node(key.name)
+            if key.name != "all", !operations.contains(key.name) {
+                self.problems.append("\(mapping.position(key.mark)): thresholds for \(key.name), which is not an operation of this scenario\(YAMLMapping.suggestion(for: key.name, among: operations + ["all"])); use an operation name or all")
+                continue
+            }
+            var texts: [(String, Node?)] = []
+            switch node {
+            case .scalar(let scalar)?: texts = [(scalar.string, node)]
+            case .sequence(let sequence)?: texts = sequence.map { ($0.string ?? "", $0) }
+            default: self.fail(mapping, "thresholds of \(key.name) must be a condition or a list of them", at: node)
+            }
+            for (text, at) in texts {
+                switch Threshold.parse(text, operation: key.name) {
+                case .success(let threshold): thresholds.append(threshold)
+                case .failure(let error): self.fail(mapping, error.message, at: at)
+                }
+            }
+        }
+        return thresholds
+    }
+}

@@ -1,0 +1,65 @@
+import VectorSearch
+
+/// A workload: which dataset, which target, how much load, for how long, and which operations in which
+/// proportions. Read from `scenarios/<name>.yaml` (every key in `docs/scenarios.md`); command-line options
+/// override the load and timing.
+public struct Scenario: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    /// A dataset spec name (`tiny`, `small`) or path.
+    public var dataset: String
+    public var target: TargetSelection
+    /// Seed of the operation stream: the same seed sends the same operations with the same parameters.
+    public var seed: UInt64
+    public var executor: ExecutorConfiguration
+    /// Requests in the warm-up run but are not measured.
+    public var warmup: Duration
+    /// How long the measured part lasts; ignored when `requests` is set.
+    public var duration: Duration
+    /// A count of measured requests instead of a duration.
+    public var requests: Int?
+    /// Per-request timeout: the server's `statement_timeout` for PostgreSQL.
+    public var timeout: Duration
+    /// Session settings for every PostgreSQL connection (`hnsw.ef_search`, `work_mem`, …), set in file order.
+    public var settings: [Setting]
+    /// The HNSW index the scenario needs: pgvector's is rebuilt when it differs, the in-process one is built so.
+    public var index: IndexConfiguration
+    /// Share of vector requests whose recall is measured against exact answers (0…1).
+    public var recallSample: Double
+    /// Each PostgreSQL client acts as one dataset user through the `authenticated` role and `auth.uid()`.
+    public var rowLevelSecurity: Bool
+    public var operations: [OperationSpec]
+    /// Pass/fail conditions per operation (or `all`), checked by the reporting step.
+    public var thresholds: [Threshold]
+
+    public struct Setting: Sendable, Equatable {
+        public var name: String
+        public var value: String
+    }
+
+    public struct IndexConfiguration: Sendable, Equatable {
+        public var m = 16
+        public var efConstruction = 200
+        /// `ef_search` of the in-process index (pgvector takes `hnsw.ef_search` from `settings`).
+        public var efSearch = 100
+    }
+}
+
+/// Which systems a run measures.
+public enum TargetSelection: String, Sendable, Codable, CaseIterable {
+    case postgres, index, both
+
+    /// The targets in the order they run.
+    public var targets: [TargetKind] {
+        switch self {
+        case .postgres: [.postgres]
+        case .index: [.index]
+        case .both: [.postgres, .index]
+        }
+    }
+}
+
+/// One system under test.
+public enum TargetKind: String, Sendable, Codable {
+    case postgres, index
+}

@@ -1,0 +1,67 @@
+import Datasets
+import Foundation
+
+/// A pass/fail condition on one operation's results (or `all` of them), such as `p95 < 100ms`,
+/// `error_rate < 1%`, `qps >= 471` or `recall >= 0.95`.
+public struct Threshold: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// An operation name, or `all` for the run's totals.
+    public var operation: String
+    public var metric: Metric
+    public var comparison: Comparison
+    /// In the metric's unit: microseconds for latencies, a fraction for rates and recall, requests per second.
+    public var value: Double
+    /// The condition as written, for reports.
+    public var expression: String
+
+    public enum Metric: String, Sendable, Codable, CaseIterable {
+        case p50, p90, p95, p99, p999, max, mean, qps, errorRate = "error_rate", recall
+
+        var isLatency: Bool { [.p50, .p90, .p95, .p99, .p999, .max, .mean].contains(self) }
+    }
+
+    public enum Comparison: String, Sendable, Codable, CaseIterable {
+        case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+
+        public func holds(_ actual: Double, _ limit: Double) -> Bool {
+            switch self {
+            case .less: actual < limit
+            case .lessOrEqual: actual <= limit
+            case .greater: actual > limit
+            case .greaterOrEqual: actual >= limit
+            }
+        }
+    }
+
+    public var description: String { "\(self.operation): \(self.expression)" }
+
+    /// Parses `metric op value[unit]`; latencies take `us`, `ms` or `s` (default ms), rates `%` or a fraction.
+    /// - Returns: the threshold, or a message saying what is wrong.
+    public static func parse(_ text: String, operation: String) -> Result<Threshold, ThresholdSyntaxError> {
+        let pattern = /^\s*([a-z0-9_]+)\s*(<=|>=|<|>)\s*([0-9]*\.?[0-9]+)\s*(us|µs|ms|s|%)?\s*$/
+        guard let match = text.wholeMatch(of: pattern) else {
+            return .failure(.init(message: "threshold \"\(text)\" is not `metric < value` (e.g. p95 < 100ms)"))
+        }
+        let name = String(match.output.1)
+        guard let metric = Metric(rawValue: name) else {
+            let known = Metric.allCases.map(\.rawValue)
+            return .failure(.init(message: "unknown threshold metric \(name)\(YAMLMapping.suggestion(for: name, among: known)); known: \(known.joined(separator: ", "))"))
+        }
+        let comparison = Comparison(rawValue: String(match.output.2))!
+        var value = Double(match.output.3)!
+        let unit = match.output.4.map(String.init)
+        switch (metric.isLatency, unit) {
+        case (true, nil), (true, "ms"): value *= 1000
+        case (true, "s"): value *= 1_000_000
+        case (true, "us"), (true, "µs"): break
+        case (false, "%") where metric == .errorRate || metric == .recall: value /= 100
+        case (false, nil): break
+        default:
+            return .failure(.init(message: "threshold \"\(text)\": \(unit ?? "") is not a unit of \(name)"))
+        }
+        return .success(Threshold(operation: operation, metric: metric, comparison: comparison, value: value, expression: text.trimmingCharacters(in: .whitespaces)))
+    }
+}
+
+public struct ThresholdSyntaxError: Error, Sendable {
+    public var message: String
+}

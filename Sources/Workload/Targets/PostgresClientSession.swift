@@ -1,0 +1,52 @@
+import Foundation
+import Postgres
+
+/// One client's connection, ready for the load: session settings applied, every operation's statements
+/// prepared, non-blocking. Opened again after the server drops it.
+final class PostgresClientSession {
+    let connection: PostgresConnection
+    /// Per operation, its statements in order.
+    let statements: [[PostgresPreparedStatement]]
+    let rollback: PostgresPreparedStatement
+
+    /// Opens and prepares a session; blocks the calling thread (a worker, before the run or while reconnecting).
+    /// - Parameter actingUser: with row-level security, the dataset user this client acts as.
+    init(target: PostgresConnectionString, scenario: Scenario, sql: [OperationSQL], actingUser: UUID?) throws {
+        let connection = try PostgresConnection(target)
+        let timeoutMillis = max(1, scenario.timeout.nanoseconds / 1_000_000)
+        try connection.query("SELECT set_config('statement_timeout', $1, false)", ["\(timeoutMillis)ms"])
+        for setting in scenario.settings {
+            do {
+                try connection.query("SELECT set_config($1, $2, false)", [setting.name, setting.value])
+            } catch var error as PostgresError {
+                error.message = "setting \(setting.name) = \(setting.value): \(error.message)"
+                throw error
+            }
+        }
+        if let actingUser {
+            try connection.query("SELECT set_config('request.jwt.claim.sub', $1, false)", [actingUser.uuidString.lowercased()])
+            try connection.execute(script: "SET ROLE authenticated")
+        }
+        self.statements = try sql.map { operation in try operation.statements.map { try connection.prepare($0) } }
+        self.rollback = try connection.prepare("ROLLBACK")
+        try connection.enterNonBlockingMode()
+        self.connection = connection
+    }
+}
+
+/// How an error is counted in reports.
+enum ErrorKind {
+    static func of(_ error: PostgresError) -> String {
+        switch error.code {
+        case .connectionLost, .connectionFailed: return "connection_lost"
+        case .encoding, .decoding: return "client"
+        default: break
+        }
+        switch error.sqlState {
+        case "57014"?: return "timeout"
+        case "57P01"?, "57P02"?, "57P03"?, "08006"?, "08003"?, "08000"?: return "connection_lost"
+        case let state?: return "sqlstate_\(state)"
+        case nil: return "server"
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import ArgumentParser
+import Datasets
+import Dispatch
+import Foundation
+import LocalServer
+import Postgres
+import Workload
+
+/// `tripbench run`: run a scenario against PostgreSQL and/or the in-process index and write report.json.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a workload scenario and write report.json.",
+        discussion: """
+            Reads the scenario (scenarios/<name>.yaml or a path; every key in docs/scenarios.md), generates and \
+            loads its dataset if needed, runs the operation mix at the scenario's concurrency or arrival rate \
+            against each target, and writes reports/<scenario>-<time>/report.json (docs/report-format.md). \
+            Options override the scenario. Ctrl-C stops the run and writes a partial report.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A scenario in scenarios/ by name, or a path to a scenario file.", valueName: "scenario"))
+    var scenario: String
+
+    @Option(help: ArgumentHelp("Dataset spec name or path (default: the scenario's).", valueName: "name"))
+    var dataset: String?
+
+    @Option(help: "postgres, index or both (default: the scenario's).")
+    var target: String?
+
+    @Option(help: "Concurrent clients.")
+    var clients: Int?
+
+    @Option(help: "Requests per second: an open-loop, constant-arrival-rate run (latency from each request's schedule).")
+    var rate: Double?
+
+    @Option(help: ArgumentHelp("Measured duration, e.g. 30s or 2m.", valueName: "duration"))
+    var duration: String?
+
+    @Option(help: ArgumentHelp("Warm-up before measuring, e.g. 5s.", valueName: "duration"))
+    var warmup: String?
+
+    @Option(help: "Measured request count instead of a duration.")
+    var requests: Int?
+
+    @Option(help: "Seed of the operation stream.")
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Directory for report.json (default: reports/<scenario>-<time>).", valueName: "dir"))
+    var out: String?
+
+    @Flag(help: "No live progress line (for CI).")
+    var quiet = false
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        if let clients, clients < 1 { throw ValidationError("--clients must be at least 1") }
+        if let rate, !(rate > 0) { throw ValidationError("--rate must be above zero") }
+        if let requests, requests < 1 { throw ValidationError("--requests must be at least 1") }
+        if let target, TargetSelection(rawValue: target) == nil { throw ValidationError("--target must be postgres, index or both, not \(target)") }
+        for (name, value) in [("--duration", self.duration), ("--warmup", self.warmup)] {
+            if let value, DurationText.parse(value) == nil { throw ValidationError("\(name) must be a duration such as 30s, not \(value)") }
+        }
+    }
+
+    func run() async throws {
+        let root = ProjectLocator.projectRoot()
+        let datasets = root.appendingPathComponent("datasets")
+        var scenario = try Scenario.load(self.scenario, scenariosDirectory: root.appendingPathComponent("scenarios"), datasetsDirectory: datasets)
+        try self.apply(to: &scenario)
+        let scenarioFile = self.scenario.contains("/") || self.scenario.hasSuffix(".yaml") ? self.scenario : "scenarios/\(self.scenario).yaml"
+        var datasetOptions = try DatasetOptions.parse([])
+        datasetOptions.dataset = scenario.dataset
+        let database = scenario.target == .index ? nil : try self.connection.resolve()
+
+        let chosen = scenario
+        let options = datasetOptions
+        let (manifest, directory) = try await DedicatedThread.run { () throws -> (DatasetManifest, URL) in
+            let (generator, _) = try options.generator()
+            let outcome = try generator.generate(force: false, logger: Console.logger)
+            return (outcome.manifest, generator.directory)
+        }
+        if let database {
+            var loader = DatasetLoader(directory: directory, manifest: manifest, target: database)
+            loader.index = PostgresHNSWIndex(m: chosen.index.m, efConstruction: chosen.index.efConstruction, operatorClass: LoadCommand.operatorClass(manifest.metric))
+            let display = ProgressDisplay()
+            let plan = loader
+            _ = try await DedicatedThread.run {
+                defer { display.finish() }
+                return try plan.load(logger: Console.logger) { display.update($0) }
+            }
+        }
+        let catalog = try await DedicatedThread.run { try DatasetCatalog(directory: directory, manifest: manifest) }
+
+        let stop = StopSignal()
+        let signals = Self.trapSignals(stop)
+        defer { signals.forEach { $0.cancel() } }
+        var runner = WorkloadRunner(scenario: chosen, scenarioFile: scenarioFile, catalog: catalog, database: database, stopSignal: stop)
+        runner.version = BuildInfo.version
+        runner.gitCommit = Self.gitCommit(root)
+        let live = LiveProgress(enabled: !self.quiet && isatty(STDERR_FILENO) != 0)
+        runner.progress = { live.show($0) }
+        Console.info("running \(chosen.name) on \(chosen.target.rawValue): \(Self.describeLoad(chosen))")
+        let finished = runner
+        let report = try await DedicatedThread.run(name: "tripbench-run") { try finished.run(logger: Console.logger) }
+        live.finish()
+
+        let stamp = Self.timestamp()
+        let outDirectory = self.out ?? root.appendingPathComponent("reports/\(chosen.name)-\(stamp)").path
+        let path = URL(fileURLWithPath: outDirectory).appendingPathComponent("report.json").path
+        try JSONFile.write(report, to: path)
+        Console.out(SummaryTable.render(report))
+        if report.partial { Console.info("the run was stopped early: the report is partial") }
+        Console.out(path)
+    }
+
+    /// Applies the command-line overrides to the scenario, checking them as the scenario file is checked.
+    private func apply(to scenario: inout Scenario) throws {
+        if let dataset = self.dataset { scenario.dataset = dataset }
+        if let target = self.target { scenario.target = TargetSelection(rawValue: target)! }
+        if let clients = self.clients { scenario.executor.clients = clients }
+        if let rate = self.rate {
+            if scenario.executor.type == .rampingArrivalRate {
+                throw CommandFailure(.badInput, "--rate does not apply to \(scenario.name)'s ramping-arrival-rate executor (its stages set the rate)")
+            }
+            // As pgbench --rate: a fixed rate makes the run open-loop.
+            scenario.executor = ExecutorConfiguration(type: .constantArrivalRate, clients: scenario.executor.clients, rate: rate)
+        }
+        if let duration = self.duration { scenario.duration = DurationText.parse(duration)! }
+        if let warmup = self.warmup { scenario.warmup = DurationText.parse(warmup)! }
+        if let requests = self.requests { scenario.requests = requests }
+        if let seed = self.seed { scenario.seed = seed }
+    }
+
+    static func describeLoad(_ scenario: Scenario) -> String {
+        let executor = scenario.executor
+        let load = switch executor.type {
+        case .constantVUs: "\(executor.clients) closed-loop clients"
+        case .constantArrivalRate: "\(executor.rate!.formatted()) requests/s over \(executor.clients) clients"
+        case .rampingArrivalRate: "rate ramping through \(executor.stages.count) stages over \(executor.clients) clients"
+        }
+        let length = scenario.requests.map { "\($0) requests" } ?? DurationText.format(executor.type == .rampingArrivalRate ? executor.stagesDuration : scenario.duration)
+        return "\(load), \(DurationText.format(scenario.warmup)) warm-up, \(length)"
+    }
+
+    /// SIGINT and SIGTERM set the stop signal instead of killing the process, so the partial report is written.
+    static func trapSignals(_ stop: StopSignal) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                Console.info("stopping: finishing requests in flight and writing a partial report")
+                stop.set()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    static func gitCommit(_ root: URL) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        process.arguments = ["-C", root.path, "rev-parse", "--short=12", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "unknown" }
+        process.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return process.terminationStatus == 0 && !text.isEmpty ? text : "unknown"
+    }
+
+    static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date())
+    }
+}

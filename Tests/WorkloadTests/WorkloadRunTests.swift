@@ -1,0 +1,144 @@
+import Datasets
+import Foundation
+import Logging
+import Postgres
+import TestSupport
+import Testing
+@testable import Workload
+
+/// Whole runs against the real server with the tiny dataset loaded.
+@Suite(.serialized) struct WorkloadRunTests {
+    static func run(_ yaml: String, target: TargetSelection = .postgres) async throws -> RunReport {
+        let loaded = try await TinyDataset.loaded()
+        var scenario = try Scenario.parse(yaml, file: "test.yaml")
+        scenario.target = target
+        let catalog = try DatasetCatalog(directory: loaded.directory, manifest: loaded.manifest)
+        let runner = WorkloadRunner(scenario: scenario, scenarioFile: "test.yaml", catalog: catalog, database: loaded.database, stopSignal: StopSignal())
+        return try await DedicatedThread.run { try runner.run(logger: Logger(label: "tests")) }
+    }
+
+    static func operation(_ report: RunReport, _ name: String, target: String = "postgres") throws -> OperationReport {
+        try #require(report.operations.first { $0.operation == name && $0.target == target })
+    }
+
+    @Test func everyBuiltInOperationReturnsRowsAndVectorSearchesMeasureRecall() async throws {
+        let report = try await Self.run("""
+            name: built-ins
+            executor: {type: constant-vus, clients: 3}
+            warmup: 0s
+            requests: 600
+            recallSample: 1
+            settings: {hnsw.ef_search: 100}
+            operations:
+              - {name: vector_search}
+              - {name: vector_search_all, operation: vector_search, filter: none}
+              - {name: hybrid_search}
+              - {name: similar_trips}
+              - {name: trip_details, windowDays: 1100}
+              - {name: preference_lookup}
+              - {name: chat_history}
+              - {name: create_trip}
+            """)
+        #expect(report.totals.first?.count == 600)
+        for name in ["vector_search", "vector_search_all", "hybrid_search", "similar_trips", "trip_details", "preference_lookup", "chat_history", "create_trip"] {
+            let operation = try Self.operation(report, name)
+            #expect(operation.count > 30, "\(name)")
+            #expect(operation.errors == 0, "\(name): \(operation.errorsByKind)")
+            #expect(operation.rowsPerRequest > 0.5, "\(name) returned \(operation.rowsPerRequest) rows per request")
+            #expect(operation.latencyUs.p50 > 0 && operation.latencyUs.p50 <= operation.latencyUs.p95 && operation.latencyUs.p95 <= operation.latencyUs.max)
+        }
+        #expect(try Self.operation(report, "preference_lookup").rowsPerRequest == 1)
+        // The filtered search is answered exactly through the b-tree; the unfiltered one by HNSW.
+        #expect(try #require(Self.operation(report, "vector_search").recall).mean == 1)
+        #expect(try #require(Self.operation(report, "vector_search_all").recall).mean > 0.9)
+        #expect(try #require(Self.operation(report, "similar_trips").recall).mean > 0.95)
+        #expect(try Self.operation(report, "hybrid_search").recall == nil)
+        // create_trip's rows are removed after the run.
+        let loaded = try await TinyDataset.loaded()
+        let left = try await PostgresConnection.withConnection(loaded.database) {
+            try $0.query("SELECT count(*) FROM memory_embeddings WHERE metadata ? 'tripbench_run'").decode(Int.self, row: 0, column: 0)
+        }
+        #expect(left == 0)
+        #expect(report.environment.serverSettings["hnsw.ef_search"] == "100")
+        #expect(report.environment.datasetChecksum == loaded.manifest.checksum)
+    }
+
+    @Test func rowLevelSecuritySeesOnlyTheClientsOwnRows() async throws {
+        let report = try await Self.run("""
+            name: rls
+            executor: {type: constant-vus, clients: 2}
+            warmup: 0s
+            requests: 200
+            rowLevelSecurity: true
+            operations:
+              - {name: vector_search_all, operation: vector_search, filter: none}
+              - {name: chat_history}
+              - {name: preference_lookup}
+            """)
+        let search = try Self.operation(report, "vector_search_all")
+        #expect(search.errors == 0 && search.rowsPerRequest > 1)
+        // Without the policies the unfiltered search would return other users' rows nearly every time.
+        #expect(search.foreignRows == 0)
+        #expect(try Self.operation(report, "chat_history").rowsPerRequest > 0.5)
+        #expect(try Self.operation(report, "preference_lookup").rowsPerRequest == 1)
+    }
+
+    /// One client, an open schedule of 200 requests/s, and a statement that takes ~10 ms: the server can do
+    /// ~100/s, so requests queue. Latency from the schedule must show the queue; service time must not.
+    @Test func openLoopCountsQueueingNoCoordinatedOmission() async throws {
+        let report = try await Self.run("""
+            name: sleep
+            executor: {type: constant-arrival-rate, rate: 200, clients: 1}
+            warmup: 0s
+            duration: 3s
+            operations:
+              - name: sleep
+                sql: SELECT pg_sleep(0.01)
+            """)
+        let sleep = try Self.operation(report, "sleep")
+        let service = try #require(sleep.serviceUs)
+        #expect(sleep.count > 150 && sleep.errors == 0)
+        #expect(service.p50 >= 10_000 && service.p95 < 25_000, "service \(service)")
+        #expect(sleep.latencyUs.p95 > 500_000, "latency \(sleep.latencyUs)")
+        #expect(try #require(report.totals.first?.unsent) > 100)
+    }
+
+    @Test func statementTimeoutsAreCountedAndTheRunGoesOn() async throws {
+        let report = try await Self.run("""
+            name: timeouts
+            executor: {type: constant-vus, clients: 2}
+            warmup: 0s
+            duration: 2s
+            timeout: 50ms
+            operations:
+              - {name: slow, sql: SELECT pg_sleep(0.2), weight: 1}
+              - {name: fast, sql: SELECT 1, weight: 1}
+            """)
+        let slow = try Self.operation(report, "slow")
+        #expect(slow.errors == slow.count && slow.errorsByKind["timeout"] == slow.count && slow.count > 0)
+        #expect(try Self.operation(report, "fast").errors == 0)
+    }
+
+    @Test func bothTargetsRunTheSameStreamAndTheIndexSaysWhatItCannotServe() async throws {
+        let report = try await Self.run("""
+            name: both
+            executor: {type: constant-vus, clients: 2}
+            warmup: 0s
+            requests: 300
+            operations:
+              - {name: vector_search}
+              - {name: vector_search_all, operation: vector_search, filter: none}
+              - {name: chat_history}
+            """, target: .both)
+        #expect(report.totals.map(\.target) == ["postgres", "index"])
+        let indexSearch = try Self.operation(report, "vector_search_all", target: "index")
+        #expect(indexSearch.count > 50)
+        #expect(try #require(indexSearch.recall).mean > 0.95)
+        let history = try Self.operation(report, "chat_history", target: "index")
+        #expect(history.unsupported ?? 0 > 0 && history.count == 0)
+        // The same seed sends the same requests: each operation's count is the same on both targets.
+        let counts = try ["vector_search", "vector_search_all", "chat_history"].map { try Self.operation(report, $0).count }
+        #expect(counts.reduce(0, +) == 300)
+        #expect(try #require(report.totals.last?.indexBuildSeconds) > 0)
+    }
+}
