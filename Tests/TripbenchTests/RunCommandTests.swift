@@ -1,0 +1,74 @@
+import Foundation
+import LocalServer
+import Postgres
+import TestSupport
+import Testing
+
+/// `tripbench run` as a user meets it: the CI smoke scenario end to end, and bad scenarios refused up front.
+@Suite struct RunCommandTests {
+    @Test func ciSmokeOnBothTargetsWritesEveryReportField() async throws {
+        let database = try await TestServer.createDatabase(migrated: false)
+        let url = try await TestServer.connectionString(database: database)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try await DedicatedThread.run {
+            try TripbenchCLI.run([
+                "run", "ci-smoke", "--dataset", "tiny", "--database-url", url.raw, "--out", out.path, "--quiet",
+                "--warmup", "0s", "--duration", "1s",
+            ])
+        }
+        #expect(run.status == 0, "\(run.standardError)")
+        // The summary table: a row per target and operation.
+        #expect(run.standardOutput.contains("postgres  vector_search"))
+        #expect(run.standardOutput.contains("index     vector_search"))
+        #expect(run.standardOutput.contains("not served"))
+        let data = try Data(contentsOf: out.appendingPathComponent("report.json"))
+        let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for key in ["schema_version", "scenario", "target", "environment", "operations", "totals", "timeseries", "histograms", "partial"] {
+            #expect(report[key] != nil, "\(key)")
+        }
+        let environment = try #require(report["environment"] as? [String: Any])
+        for key in ["cpu_model", "cores", "memory_bytes", "os", "server_version", "server_settings", "dataset", "dataset_checksum",
+                    "tripbench_version", "git_commit", "start_time", "end_time"] {
+            #expect(environment[key] != nil, "environment.\(key)")
+        }
+        let operations = try #require(report["operations"] as? [[String: Any]])
+        #expect(Set(operations.compactMap { $0["target"] as? String }) == ["postgres", "index"])
+        let search = try #require(operations.first { $0["target"] as? String == "postgres" && $0["operation"] as? String == "vector_search" })
+        for key in ["count", "errors", "qps", "latency_us", "recall"] { #expect(search[key] != nil, "operations[].\(key)") }
+        let latency = try #require(search["latency_us"] as? [String: Any])
+        for key in ["p50", "p90", "p95", "p99", "p999", "max", "mean"] { #expect(latency[key] != nil, "latency_us.\(key)") }
+        let totals = try #require(report["totals"] as? [[String: Any]])
+        #expect(totals.allSatisfy { $0["count"] != nil && $0["errors"] != nil && $0["qps"] != nil })
+        // No password anywhere, and the server named.
+        #expect(!String(decoding: data, as: UTF8.self).contains("password"))
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+
+    @Test(arguments: [
+        ("executor: {type: constant-vus, clients: 2, rate: 10}", "rate does not apply to constant-vus"),
+        ("executor: {type: constant-vus, clients: 2}\nduratoin: 5s", "unknown key duratoin (did you mean duration?)"),
+        ("executor: {type: constant-vus, clients: 2}\ndataset: nowhere", "no dataset nowhere"),
+    ])
+    func badScenarioExitsTwoWithItsPosition(body: String, words: String) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")
+        try "name: bad\n\(body)\noperations:\n  - {name: vector_search, weight: 1}\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let run = try TripbenchCLI.run(["run", file.path, "--target", "index"])
+        #expect(run.status == 2)
+        #expect(run.standardError.hasPrefix("tripbench: error: \(file.path):"), "\(run.standardError)")
+        #expect(run.standardError.contains(words), "\(run.standardError)")
+        #expect(run.standardError.split(separator: "\n").count == 1)
+    }
+
+    @Test func unknownOperationAndBadWeightAreRefusedBeforeAnythingRuns() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")
+        try "name: bad\nexecutor: {type: closed, clients: 1}\noperations:\n  - {name: vectr_search}\n  - {name: chat_history, weight: 0}\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let run = try TripbenchCLI.run(["run", file.path])
+        #expect(run.status == 2)
+        #expect(run.standardError.contains("\(file.path):4:") && run.standardError.contains("did you mean vector_search?"), "\(run.standardError)")
+        #expect(run.standardError.contains("\(file.path):5:") && run.standardError.contains("weight must be above zero"), "\(run.standardError)")
+    }
+}
