@@ -49,12 +49,9 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
 
     /// Reads a spec by name (`datasets/<name>.yaml` under `datasetsDirectory`) or by path.
     public static func load(_ nameOrPath: String, datasetsDirectory: URL) throws -> DatasetSpec {
-        let path = nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/")
-            ? nameOrPath
-            : datasetsDirectory.appendingPathComponent("\(nameOrPath).yaml").path
+        let path = YAMLMapping.path(of: nameOrPath, in: datasetsDirectory)
         guard FileManager.default.fileExists(atPath: path) else {
-            let known = ((try? FileManager.default.contentsOfDirectory(atPath: datasetsDirectory.path)) ?? [])
-                .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+            let known = YAMLMapping.names(in: datasetsDirectory)
             throw DatasetError(.badInput, "no dataset spec \(nameOrPath) (\(path)); known: \(known.joined(separator: ", "))")
         }
         return try self.parse(YAMLMapping.load(path))

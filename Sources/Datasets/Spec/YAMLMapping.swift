@@ -35,6 +35,19 @@ public struct YAMLMapping {
         return try self.parse(text, file: path)
     }
 
+    /// The file a command-line name means: a path as given (it ends in `.yaml`/`.yml` or holds a `/`), else
+    /// `<name>.yaml` in `directory`.
+    public static func path(of nameOrPath: String, in directory: URL) -> String {
+        nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/")
+            ? nameOrPath : directory.appendingPathComponent("\(nameOrPath).yaml").path
+    }
+
+    /// The names of the `.yaml` files in `directory`, sorted: what a message lists as known.
+    public static func names(in directory: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+            .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
     /// The keys present, in file order, with their positions.
     public var keys: [(name: String, mark: Mark?)] { self.mapping.keys.map { ($0.string ?? "", $0.mark) } }
 

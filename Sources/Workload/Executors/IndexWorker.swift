@@ -30,13 +30,13 @@ final class IndexWorker {
         let context = self.context
         let clientCount = context.executor.clients
         var nextSlot = self.clientIDs
-        var nextDue: [Int64?] = self.clientIDs.map { self.dueTime(slot: $0) }
+        var nextDue: [Int64?] = self.clientIDs.map { self.context.dueTime(slot: $0) }
         var thinkUntil = [Int64](repeating: 0, count: self.clientIDs.count)
         var finished = [Bool](repeating: false, count: self.clientIDs.count)
-        let cpuStart = ThreadCPU.nanoseconds()
+        let cpuStart = RunClock.threadCPU()
         var turn = 0
         while !context.shouldStop {
-            var now = PostgresWorker.now()
+            var now = RunClock.now()
             self.recorder.roll(to: now)
             if now >= context.end { break }
             // The client to serve: the earliest due (open loop), or the next ready one in turn (closed loop).
@@ -73,7 +73,7 @@ final class IndexWorker {
             }
             let request = nextSlot[chosen]
             nextSlot[chosen] += clientCount
-            if context.schedule != nil { nextDue[chosen] = self.dueTime(slot: nextSlot[chosen]) }
+            if context.schedule != nil { nextDue[chosen] = self.context.dueTime(slot: nextSlot[chosen]) }
             let draw = context.stream.draw(request)
             let operation = self.operations[draw.operation]
             guard InProcessIndex.serves(operation) else {
@@ -83,23 +83,19 @@ final class IndexWorker {
             if measured, context.schedule != nil { self.recorder.result.scheduleLag.record(nanos: now - intended) }
             let sent = now
             let found = self.search(draw, limit: operation.limit)
-            now = PostgresWorker.now()
+            now = RunClock.now()
             if context.schedule == nil, context.executor.thinkTime > .zero {
                 thinkUntil[chosen] = now + context.executor.thinkTime.nanoseconds
             }
             guard measured else { continue }
             let sampled = context.samplesRecall(request)
             self.recorder.record(
-                draw.operation, request: request, draw: draw, intended: intended, sent: sent, now: now, error: nil,
-                rows: found, memoryRows: sampled ? Array(self.ids[0..<found]) : nil, actingUser: nil)
+                draw.operation, draw: draw, intended: intended, sent: sent, now: now, error: nil,
+                rows: found, memoryRows: sampled ? Array(self.ids[0..<found]) : nil, sampled: sampled, actingUser: nil)
         }
         self.recorder.flush()
-        self.recorder.result.cpuNanos = ThreadCPU.nanoseconds() - cpuStart
+        self.recorder.result.cpuNanos = RunClock.threadCPU() - cpuStart
         return self.recorder.result
-    }
-
-    private func dueTime(slot: Int) -> Int64? {
-        self.context.schedule?.dueTime(ofSlot: slot).map { self.context.start + $0 }
     }
 
     /// Runs the search a request asks for; returns how many ids it wrote into `ids`.

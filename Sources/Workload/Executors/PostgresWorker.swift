@@ -4,43 +4,28 @@ import Glibc
 import Postgres
 import VectorSearch
 
-/// One load-driver thread: a few PostgreSQL clients multiplexed over non-blocking libpq, waiting in `ppoll`,
-/// as pgbench's `threadRun` does. Each client has one request in flight at most.
+/// One worker's PostgreSQL clients and how their sessions are opened, at the start and again after the
+/// server drops one.
 ///
-/// `@unchecked Sendable`: it is created and connected on the runner's thread, then handed to its worker
-/// thread, which alone uses it from then on.
-final class PostgresWorker: @unchecked Sendable {
-    private var context: RunContext
-    private let index: Int
-    private let clients: [PostgresClient]
-    private let target: PostgresConnectionString
-    private let scenario: Scenario
-    private let sql: [OperationSQL]
-    private let catalog: DatasetCatalog
-    private let runTag: String
-    private var recorder: WorkerRecorder
+/// `@unchecked Sendable`: it is connected on the runner's thread, then handed to its worker thread, which
+/// alone uses it from then on.
+final class PostgresClientGroup: @unchecked Sendable {
+    let clients: [PostgresClient]
+    let target: PostgresConnectionString
+    let scenario: Scenario
+    let sql: [OperationSQL]
+    let catalog: DatasetCatalog
 
-    /// - Parameter clientIDs: the global client numbers this worker drives.
+    /// - Parameter clientIDs: the global client numbers of this group; `actingUsers` is indexed by them.
     init(
-        index: Int, clientIDs: [Int], context: RunContext, target: PostgresConnectionString, scenario: Scenario,
-        sql: [OperationSQL], catalog: DatasetCatalog, runTag: String, actingUsers: [Int?]
+        clientIDs: [Int], actingUsers: [Int?], target: PostgresConnectionString, scenario: Scenario, sql: [OperationSQL],
+        catalog: DatasetCatalog
     ) {
-        self.index = index
-        self.context = context
+        self.clients = clientIDs.map { PostgresClient(id: $0, actingUser: actingUsers[$0]) }
         self.target = target
         self.scenario = scenario
         self.sql = sql
         self.catalog = catalog
-        self.runTag = runTag
-        self.clients = clientIDs.map { PostgresClient(id: $0, actingUser: actingUsers[$0]) }
-        self.recorder = WorkerRecorder(context: context, worker: index, catalog: catalog, operations: scenario.operations.count)
-    }
-
-    /// Puts the worker on `context`'s timeline (made after connecting, which takes a while).
-    func rebind(_ context: RunContext) -> PostgresWorker {
-        self.context = context
-        self.recorder = WorkerRecorder(context: context, worker: self.index, catalog: self.catalog, operations: self.scenario.operations.count)
-        return self
     }
 
     /// Opens every client's session; called before the run starts.
@@ -50,10 +35,34 @@ final class PostgresWorker: @unchecked Sendable {
         }
     }
 
-    private func openSession(for client: PostgresClient) throws -> PostgresClientSession {
+    func openSession(for client: PostgresClient) throws -> PostgresClientSession {
         try PostgresClientSession(
             target: self.target, scenario: self.scenario, sql: self.sql,
             actingUser: client.actingUser.map { self.catalog.userID($0) })
+    }
+}
+
+/// One load-driver thread: a few PostgreSQL clients multiplexed over non-blocking libpq, waiting in `ppoll`,
+/// as pgbench's `threadRun` does. Each client has one request in flight at most. Made and used on its thread.
+final class PostgresWorker {
+    private let context: RunContext
+    private let group: PostgresClientGroup
+    private let clients: [PostgresClient]
+    private let scenario: Scenario
+    private let sql: [OperationSQL]
+    private let catalog: DatasetCatalog
+    private let runTag: String
+    private var recorder: WorkerRecorder
+
+    init(index: Int, group: PostgresClientGroup, context: RunContext, runTag: String) {
+        self.context = context
+        self.group = group
+        self.clients = group.clients
+        self.scenario = group.scenario
+        self.sql = group.sql
+        self.catalog = group.catalog
+        self.runTag = runTag
+        self.recorder = WorkerRecorder(context: context, worker: index, catalog: group.catalog, operations: group.scenario.operations.count)
     }
 
     /// Runs the load until the end (or a stop), then waits for requests in flight, and returns the measurements.
@@ -61,9 +70,9 @@ final class PostgresWorker: @unchecked Sendable {
         let clientCount = self.context.executor.clients
         for client in self.clients {
             client.nextSlot = client.id
-            client.nextDue = self.dueTime(slot: client.id)
+            client.nextDue = self.context.dueTime(slot: client.id)
         }
-        let cpuStart = ThreadCPU.nanoseconds()
+        let cpuStart = RunClock.threadCPU()
         var descriptors: [pollfd] = []
         var polled: [PostgresClient] = []
         descriptors.reserveCapacity(self.clients.count)
@@ -71,7 +80,7 @@ final class PostgresWorker: @unchecked Sendable {
         let context = self.context
         let grace = context.timeoutNanos + 1_000_000_000
         while true {
-            var now = Self.now()
+            var now = RunClock.now()
             self.recorder.roll(to: now)
             let stopping = context.shouldStop || now >= context.end
             var wake = Int64.max
@@ -86,8 +95,7 @@ final class PostgresWorker: @unchecked Sendable {
                         continue
                     }
                     active = true
-                    descriptors.append(pollfd(fd: client.session!.connection.socketDescriptor,
-                                              events: Int16(POLLIN) | (client.flushPending ? Int16(POLLOUT) : 0), revents: 0))
+                    descriptors.append(client.pollDescriptor)
                     polled.append(client)
                     continue
                 }
@@ -99,7 +107,7 @@ final class PostgresWorker: @unchecked Sendable {
                         continue
                     }
                     self.reconnect(client, now: now)
-                    now = Self.now()
+                    now = RunClock.now()
                     if client.session == nil { active = true; continue }
                 }
                 if context.schedule != nil {
@@ -111,7 +119,7 @@ final class PostgresWorker: @unchecked Sendable {
                     }
                     self.start(client, index: client.nextSlot, intended: due, now: now)
                     client.nextSlot += clientCount
-                    client.nextDue = self.dueTime(slot: client.nextSlot)
+                    client.nextDue = self.context.dueTime(slot: client.nextSlot)
                 } else {
                     active = true
                     if client.thinkUntil > now {
@@ -127,14 +135,13 @@ final class PostgresWorker: @unchecked Sendable {
                     client.nextSlot += clientCount
                 }
                 if client.inFlight {
-                    descriptors.append(pollfd(fd: client.session!.connection.socketDescriptor,
-                                              events: Int16(POLLIN) | (client.flushPending ? Int16(POLLOUT) : 0), revents: 0))
+                    descriptors.append(client.pollDescriptor)
                     polled.append(client)
                 }
             }
             if !active && descriptors.isEmpty { break }
             if stopping && descriptors.isEmpty { break }
-            now = Self.now()
+            now = RunClock.now()
             // Wake for the next due request, the next second of the series, or within 100 ms to notice a stop.
             wake = min(wake, now >= context.measureStart ? self.recorder.nextSecondBoundary : context.measureStart, now + 100_000_000)
             if !stopping { wake = min(wake, max(context.end, now)) }
@@ -143,16 +150,16 @@ final class PostgresWorker: @unchecked Sendable {
                 tripbench_poll_nanos($0.baseAddress, UInt($0.count), timeout)
             }
             guard ready > 0 else { continue }
-            now = Self.now()
+            now = RunClock.now()
             for (position, client) in polled.enumerated() where descriptors[position].revents != 0 {
                 self.advance(client, now: &now)
             }
         }
         self.recorder.flush()
-        self.recorder.result.cpuNanos = ThreadCPU.nanoseconds() - cpuStart
+        self.recorder.result.cpuNanos = RunClock.threadCPU() - cpuStart
         if let schedule = context.schedule {
             // Requests that came due before the end but were never sent: a backlog the server never caught up on.
-            let endOffset = min(Self.now(), context.end) - context.start
+            let endOffset = min(RunClock.now(), context.end) - context.start
             for client in self.clients {
                 var slot = client.nextSlot
                 while let due = schedule.dueTime(ofSlot: slot), due < endOffset {
@@ -165,19 +172,15 @@ final class PostgresWorker: @unchecked Sendable {
         return self.recorder.result
     }
 
-    private func dueTime(slot: Int) -> Int64? {
-        self.context.schedule?.dueTime(ofSlot: slot).map { self.context.start + $0 }
-    }
-
     /// Draws request `index` and sends its first statement.
     private func start(_ client: PostgresClient, index: Int, intended: Int64, now: Int64) {
         let draw = self.context.stream.draw(index, asUser: client.actingUser)
-        client.request = index
         client.draw = draw
         client.step = 0
         client.intended = intended
         client.sentAt = now
         client.measured = intended >= self.context.measureStart
+        client.sampled = client.measured && self.context.samplesRecall(index)
         client.rows = 0
         client.memoryRows = nil
         client.previousID = nil
@@ -218,7 +221,7 @@ final class PostgresWorker: @unchecked Sendable {
             } catch { return }
         }
         guard case .finished(let outcome) = session.connection.pollResult() else { return }
-        now = Self.now()
+        now = RunClock.now()
         let sql = self.sql[client.draw.operation]
         if client.rollingBack {
             self.complete(client, now: now)
@@ -239,7 +242,7 @@ final class PostgresWorker: @unchecked Sendable {
                 if sql.statements.count > 1, result.rowCount > 0, result.columnCount > 0 {
                     client.previousID = try? result.decode(UUID.self, row: 0, column: 0)
                 }
-                if let column = sql.memoryIDColumn, client.measured, self.context.samplesRecall(client.request) || client.actingUser != nil {
+                if let column = sql.memoryIDColumn, client.sampled || client.actingUser != nil {
                     client.memoryRows = (0..<result.rowCount).map { row in
                         (try? result.decode(UUID.self, row: row, column: column)).flatMap { self.catalog.row(ofMemory: $0) } ?? -1
                     }
@@ -275,11 +278,11 @@ final class PostgresWorker: @unchecked Sendable {
 
     private func reconnect(_ client: PostgresClient, now: Int64) {
         do {
-            client.session = try self.openSession(for: client)
+            client.session = try self.group.openSession(for: client)
             client.backoff = 100_000_000
             self.recorder.result.reconnects += 1
         } catch {
-            client.reconnectAt = Self.now() + client.backoff
+            client.reconnectAt = RunClock.now() + client.backoff
             client.backoff = min(client.backoff * 2, 5_000_000_000)
         }
     }
@@ -293,12 +296,11 @@ final class PostgresWorker: @unchecked Sendable {
         }
         guard client.measured else { return }
         self.recorder.record(
-            client.draw.operation, request: client.request, draw: client.draw, intended: client.intended, sent: client.sentAt,
-            now: now, error: client.error, rows: client.rows, memoryRows: client.memoryRows, actingUser: client.actingUser)
+            client.draw.operation, draw: client.draw, intended: client.intended, sent: client.sentAt,
+            now: now, error: client.error, rows: client.rows, memoryRows: client.memoryRows, sampled: client.sampled,
+            actingUser: client.actingUser)
     }
 
-    @inline(__always)
-    static func now() -> Int64 { Int64(MonotonicClock.nanoseconds()) }
 }
 
 /// One simulated client: its connection and the request it has in flight.
@@ -315,7 +317,6 @@ final class PostgresClient {
 
     var inFlight = false
     var flushPending = false
-    var request = 0
     var draw = RequestDraw(operation: 0)
     var step = 0
     var intended: Int64 = 0
@@ -323,6 +324,8 @@ final class PostgresClient {
     var measured = false
     var rows = 0
     var memoryRows: [Int32]?
+    /// A measured request whose recall is measured.
+    var sampled = false
     var previousID: UUID?
     var rollingBack = false
     var error: String?
@@ -331,13 +334,10 @@ final class PostgresClient {
         self.id = id
         self.actingUser = actingUser
     }
-}
 
-/// CPU time of the calling thread.
-enum ThreadCPU {
-    static func nanoseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    /// What to wait for on the socket of the request in flight: its answer, and room to write when a send is
+    /// still pending.
+    var pollDescriptor: pollfd {
+        pollfd(fd: self.session!.connection.socketDescriptor, events: Int16(POLLIN) | (self.flushPending ? Int16(POLLOUT) : 0), revents: 0)
     }
 }

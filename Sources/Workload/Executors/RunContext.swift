@@ -51,6 +51,11 @@ final class RunContext: Sendable {
         self.end = self.countMode ? Int64.max / 4 : self.measureStart + measured.nanoseconds
     }
 
+    /// Open loop: when slot `slot` is due (monotonic ns), or nil after the end and in a closed loop.
+    func dueTime(slot: Int) -> Int64? {
+        self.schedule?.dueTime(ofSlot: slot).map { self.start + $0 }
+    }
+
     /// Whether request `index` is one of those whose recall is measured (a pure function of the index).
     func samplesRecall(_ index: Int) -> Bool {
         guard self.recallSample > 0 else { return false }

@@ -22,9 +22,10 @@ struct WorkerRecorder {
     /// - Parameters:
     ///   - intended: when it was due (open loop) or sent (closed loop), monotonic ns.
     ///   - memoryRows: the memory rows it returned, when they were decoded (recall sample or RLS check).
+    ///   - sampled: whether its recall is measured (``RunContext/samplesRecall(_:)``, decided once per request).
     mutating func record(
-        _ operation: Int, request: Int, draw: RequestDraw, intended: Int64, sent: Int64, now: Int64, error: String?,
-        rows: Int, memoryRows: [Int32]?, actingUser: Int?
+        _ operation: Int, draw: RequestDraw, intended: Int64, sent: Int64, now: Int64, error: String?,
+        rows: Int, memoryRows: [Int32]?, sampled: Bool, actingUser: Int?
     ) {
         self.roll(to: now)
         let latency = now - intended
@@ -45,7 +46,7 @@ struct WorkerRecorder {
                 $0 >= 0 && Int(self.catalog.memoryUsers[Int($0)]) != user
             }.count
         }
-        if self.context.samplesRecall(request) {
+        if sampled {
             self.result.recallSamples.append(RecallSample(operation: operation, draw: draw, rows: memoryRows))
         }
     }

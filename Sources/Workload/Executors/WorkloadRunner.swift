@@ -94,7 +94,7 @@ public struct WorkloadRunner: Sendable {
         // Start a little after now, so every worker is waiting when the first request is due.
         RunContext(
             scenario: self.scenario, stream: RequestStream(operations: self.scenario.operations, catalog: self.catalog, seed: self.scenario.seed),
-            start: Int64(MonotonicClock.nanoseconds()) + 20_000_000, stopSignal: self.stopSignal, board: board)
+            start: RunClock.now() + 20_000_000, stopSignal: self.stopSignal, board: board)
     }
 
     /// The clients of worker `worker` out of `workers` (round robin).
@@ -106,24 +106,21 @@ public struct WorkloadRunner: Sendable {
         let workers = max(1, min(self.threads, self.scenario.executor.clients))
         let board = SecondBoard(workers: workers)
         // With row-level security each client acts as one user, the busiest first.
-        let actingUsers: [Int?] = (0..<self.scenario.executor.clients).map { client in
-            self.scenario.rowLevelSecurity ? self.catalog.actingUser(client) : nil
+        let clients = self.scenario.executor.clients
+        let actingUsers: [Int?] = self.scenario.rowLevelSecurity ? self.catalog.actingUsers(clients) : Array(repeating: nil, count: clients)
+        let groups = (0..<workers).map {
+            PostgresClientGroup(
+                clientIDs: self.clients(of: $0, workers: workers), actingUsers: actingUsers, target: database,
+                scenario: self.scenario, sql: sql, catalog: self.catalog)
         }
-        var context = self.makeContext(board: board)
-        let drivers = (0..<workers).map {
-            PostgresWorker(
-                index: $0, clientIDs: self.clients(of: $0, workers: workers), context: context, target: database,
-                scenario: self.scenario, sql: sql, catalog: self.catalog, runTag: runTag, actingUsers: actingUsers)
+        for group in groups { try group.connect() }
+        logger.info("\(clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s")")
+        // The timeline starts once every client is connected.
+        let context = self.makeContext(board: board)
+        let results = self.runWorkers(count: workers, target: .postgres, context: context) { index in
+            PostgresWorker(index: index, group: groups[index], context: context, runTag: runTag).run()
         }
-        for driver in drivers { try driver.connect() }
-        logger.info("\(self.scenario.executor.clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s")")
-        // Connecting took a while: start the timeline now.
-        context = self.makeContext(board: board)
-        let started = context
-        let results = self.runWorkers(count: workers, target: .postgres, context: started) { index in
-            drivers[index].rebind(started).run()
-        }
-        return TargetRun(kind: .postgres, context: started, results: results.results, finished: results.finished, index: nil)
+        return TargetRun(kind: .postgres, context: context, results: results.results, finished: results.finished, index: nil)
     }
 
     private func runIndex(_ index: InProcessIndex) -> TargetRun {
@@ -170,7 +167,7 @@ public struct WorkloadRunner: Sendable {
             }
             shown = latest.second
         }
-        return ((0..<count).map { slots.get($0) }, Int64(MonotonicClock.nanoseconds()))
+        return ((0..<count).map { slots.get($0) }, RunClock.now())
     }
 }
 

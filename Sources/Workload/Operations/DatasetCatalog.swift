@@ -80,10 +80,11 @@ public final class DatasetCatalog: Sendable {
     func tripID(_ trip: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .trips, index: trip) }
     func sessionID(_ session: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .chatSessions, index: session) }
 
-    /// The user client `client` acts as under row-level security: the busiest users first (by trips).
-    func actingUser(_ client: Int) -> Int {
+    /// The users `count` clients act as under row-level security, client by client: the busiest users first
+    /// (by trips), round again when there are more clients than users.
+    func actingUsers(_ count: Int) -> [Int] {
         let ranking = self.plan.trips.indices.sorted { (self.plan.trips[$0], -$0) > (self.plan.trips[$1], -$1) }
-        return ranking[client % ranking.count]
+        return (0..<count).map { ranking[$0 % ranking.count] }
     }
 
     /// The memory rows of `user` with content type `type`.

@@ -97,15 +97,14 @@ struct ReportAssembler {
 
     private func summary() -> ScenarioSummary {
         let executor = self.scenario.executor
-        func seconds(_ duration: Duration) -> Double { Double(duration.nanoseconds) / 1e9 }
         return ScenarioSummary(
             name: self.scenario.name, file: self.scenarioFile, description: self.scenario.description, dataset: self.catalog.manifest.spec.directoryName,
             seed: self.scenario.seed, executor: executor.type.rawValue, clients: executor.clients, rate: executor.rate,
             startRate: executor.type == .rampingArrivalRate ? executor.startRate : nil,
-            stages: executor.stages.isEmpty ? nil : executor.stages.map { .init(durationSeconds: seconds($0.duration), target: $0.target) },
-            thinkTimeSeconds: executor.type == .constantVUs ? seconds(executor.thinkTime) : nil,
-            warmupSeconds: seconds(self.scenario.warmup), durationSeconds: seconds(executor.type == .rampingArrivalRate ? executor.stagesDuration : self.scenario.duration),
-            requests: self.scenario.requests, timeoutSeconds: seconds(self.scenario.timeout), recallSample: self.scenario.recallSample,
+            stages: executor.stages.isEmpty ? nil : executor.stages.map { .init(durationSeconds: $0.duration.inSeconds, target: $0.target) },
+            thinkTimeSeconds: executor.type == .constantVUs ? executor.thinkTime.inSeconds : nil,
+            warmupSeconds: self.scenario.warmup.inSeconds, durationSeconds: (executor.type == .rampingArrivalRate ? executor.stagesDuration : self.scenario.duration).inSeconds,
+            requests: self.scenario.requests, timeoutSeconds: self.scenario.timeout.inSeconds, recallSample: self.scenario.recallSample,
             rowLevelSecurity: self.scenario.rowLevelSecurity,
             settings: Dictionary(self.scenario.settings.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
             index: .init(m: self.scenario.index.m, efConstruction: self.scenario.index.efConstruction, efSearch: self.scenario.index.efSearch),

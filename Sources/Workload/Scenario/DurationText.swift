@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// Durations as scenario files and options write them: `250ms`, `30s`, `2m`, `1h`, `1m30s`, or a bare number
 /// of seconds.
@@ -39,14 +40,12 @@ enum DateText {
     static func days(_ text: String) -> Int? {
         guard let match = text.wholeMatch(of: /([0-9]{4})-([0-9]{2})-([0-9]{2})/),
             let year = Int(match.output.1), let month = Int(match.output.2), let day = Int(match.output.3),
-            (1...12).contains(month), (1...31).contains(day)
+            (1...12).contains(month)
         else { return nil }
-        var components = DateComponents()
-        (components.year, components.month, components.day) = (year, month, day)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard let date = calendar.date(from: components), calendar.component(.day, from: date) == day else { return nil }
-        return Int((date.timeIntervalSince1970 - 946_684_800) / 86_400)
+        let date = PostgresDate(year: year, month: month, day: day)
+        // A day past the month's end (2025-02-30) lands in the next month: not a date.
+        guard date.components == (year, month, day) else { return nil }
+        return Int(date.daysSince2000)
     }
 }
 

@@ -16,11 +16,9 @@ extension Scenario {
     /// - Parameter datasetsDirectory: where dataset specs live; the scenario's dataset must be there.
     /// - Throws: ``WorkloadError`` (bad input) with `file:line:column` for every problem found, in one line.
     public static func load(_ nameOrPath: String, scenariosDirectory: URL, datasetsDirectory: URL) throws -> Scenario {
-        let path = nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") || nameOrPath.contains("/")
-            ? nameOrPath : scenariosDirectory.appendingPathComponent("\(nameOrPath).yaml").path
+        let path = YAMLMapping.path(of: nameOrPath, in: scenariosDirectory)
         guard FileManager.default.fileExists(atPath: path) else {
-            let known = ((try? FileManager.default.contentsOfDirectory(atPath: scenariosDirectory.path)) ?? [])
-                .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+            let known = YAMLMapping.names(in: scenariosDirectory)
             throw WorkloadError(.badInput, "no scenario \(nameOrPath) (\(path)); known: \(known.joined(separator: ", "))")
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -74,8 +72,7 @@ struct ScenarioReader {
         if let datasetsDirectory, yaml.node("dataset") != nil, !dataset.contains("/"),
             !FileManager.default.fileExists(atPath: datasetsDirectory.appendingPathComponent("\(dataset).yaml").path)
         {
-            let known = ((try? FileManager.default.contentsOfDirectory(atPath: datasetsDirectory.path)) ?? [])
-                .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+            let known = YAMLMapping.names(in: datasetsDirectory)
             self.fail(yaml, "no dataset \(dataset)\(YAMLMapping.suggestion(for: dataset, among: known)); known: \(known.joined(separator: ", "))", at: yaml.node("dataset"))
         }
         let target = self.choice(yaml, "target", default: TargetSelection.postgres)

@@ -20,8 +20,7 @@ public final class InProcessIndex: Sendable {
         } catch let error as VectorSearchError {
             throw WorkloadError(error.kind == .badInput ? .badInput : .runtime, error.message)
         }
-        let elapsed = (clock.now - started).components
-        self.buildSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        self.buildSeconds = (clock.now - started).inSeconds
         self.efSearch = configuration.efSearch
     }
 

@@ -69,7 +69,7 @@ struct RunCommand: AsyncParsableCommand {
         let datasets = root.appendingPathComponent("datasets")
         var scenario = try Scenario.load(self.scenario, scenariosDirectory: root.appendingPathComponent("scenarios"), datasetsDirectory: datasets)
         try self.apply(to: &scenario)
-        let scenarioFile = self.scenario.contains("/") || self.scenario.hasSuffix(".yaml") ? self.scenario : "scenarios/\(self.scenario).yaml"
+        let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
         var datasetOptions = try DatasetOptions.parse([])
         datasetOptions.dataset = scenario.dataset
         let database = scenario.target == .index ? nil : try self.connection.resolve()
@@ -159,16 +159,11 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     static func gitCommit(_ root: URL) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["-C", root.path, "rev-parse", "--short=12", "HEAD"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "unknown" }
-        process.waitUntilExit()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return process.terminationStatus == 0 && !text.isEmpty ? text : "unknown"
+        guard let output = try? CommandRunner().run("/usr/bin/git", ["-C", root.path, "rev-parse", "--short=12", "HEAD"]),
+            output.succeeded
+        else { return "unknown" }
+        let commit = output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+        return commit.isEmpty ? "unknown" : commit
     }
 
     static func timestamp() -> String {
