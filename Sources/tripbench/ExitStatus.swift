@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import LocalServer
 import Postgres
+import Reporting
 import VectorSearch
 import Workload
 
@@ -27,6 +28,7 @@ enum ExitStatus: Int32, Error {
         case let error as DatasetError: self = error.kind == .badInput ? .badInput : .runtimeFailure
         case let error as VectorSearchError: self = error.kind == .badInput ? .badInput : .runtimeFailure
         case let error as WorkloadError: self = error.kind == .badInput ? .badInput : .runtimeFailure
+        case let error as ReportingError: self = error.kind == .badInput ? .badInput : .runtimeFailure
         case let error as CommandFailure: self = error.status
         case is ValidationError: self = .badInput
         default: self = .runtimeFailure
@@ -41,6 +43,7 @@ enum ExitStatus: Int32, Error {
         case let error as DatasetError: error.description
         case let error as VectorSearchError: error.description
         case let error as WorkloadError: error.description
+        case let error as ReportingError: error.description
         case let error as CommandFailure: error.message
         default: nil
         }

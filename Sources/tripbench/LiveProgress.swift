@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 import Workload
 
 /// The one-line-a-second report of a running workload (as `pgbench -P 1`): elapsed seconds, requests per
@@ -12,7 +13,7 @@ final class LiveProgress: Sendable {
         guard self.enabled else { return }
         let text = String(
             format: "%@ %4ds  %8d req/s  p95 %@  errors %d (total %d requests, %d errors)",
-            line.target.rawValue, line.second, line.count, SummaryTable.micros(line.p95Micros), line.errors, line.total, line.totalErrors)
+            line.target.rawValue, line.second, line.count, MetricText.micros(line.p95Micros), line.errors, line.total, line.totalErrors)
         FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
     }
 

@@ -17,7 +17,7 @@ struct Tripbench: AsyncParsableCommand {
             (server unreachable, a command failed).
             """,
         version: BuildInfo.versionLine,
-        subcommands: [DatabaseCommand.self, GenerateCommand.self, LoadCommand.self, RunCommand.self, GroundTruthCommand.self, IndexCommand.self]
+        subcommands: [DatabaseCommand.self, GenerateCommand.self, LoadCommand.self, RunCommand.self, ReportCommand.self, CompareCommand.self, GateCommand.self, GroundTruthCommand.self, IndexCommand.self]
     )
 
     static func main() async {

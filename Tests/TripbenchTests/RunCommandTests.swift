@@ -18,10 +18,16 @@ import Testing
             ])
         }
         #expect(run.status == 0, "\(run.standardError)")
-        // The summary table: a row per target and operation.
-        #expect(run.standardOutput.contains("postgres  vector_search"))
-        #expect(run.standardOutput.contains("index     vector_search"))
-        #expect(run.standardOutput.contains("not served"))
+        // The Markdown report, printed: a table per target, thresholds, health; and the four files.
+        #expect(run.standardOutput.contains("## PostgreSQL\n") && run.standardOutput.contains("## In-process HNSW index\n"))
+        #expect(run.standardOutput.contains("| vector_search | ") && run.standardOutput.contains("not served"))
+        #expect(run.standardOutput.contains("- ✅ `postgres` `vector_search: p95 < 100ms`: p95 = "))
+        #expect(run.standardOutput.contains("## Database health (PostgreSQL)"))
+        for file in ["report.json", "report.md", "report.html", "junit.xml"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
+        }
+        let junit = try String(contentsOf: out.appendingPathComponent("junit.xml"), encoding: .utf8)
+        #expect(junit.contains("<testcase classname=\"tripbench.ci-smoke.postgres\" name=\"vector_search: p95 &lt; 100ms\""))
         let data = try Data(contentsOf: out.appendingPathComponent("report.json"))
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         for key in ["schema_version", "scenario", "target", "environment", "operations", "totals", "timeseries", "histograms", "partial"] {
@@ -38,6 +44,12 @@ import Testing
         for key in ["count", "errors", "qps", "latency_us", "recall"] { #expect(search[key] != nil, "operations[].\(key)") }
         let latency = try #require(search["latency_us"] as? [String: Any])
         for key in ["p50", "p90", "p95", "p99", "p999", "max", "mean"] { #expect(latency[key] != nil, "latency_us.\(key)") }
+        // Database health from the server itself: the plans say how memory_embeddings was read.
+        let health = try #require(report["health"] as? [String: Any])
+        #expect(health["cache_hit_ratio"] is Double && health["index_scan_ratio"] is Double, "\(health["missing"] ?? "")")
+        let plans = try #require(health["plans"] as? [[String: Any]])
+        #expect(plans.first { $0["operation"] as? String == "vector_search_all" }?["vector_access"] as? String == "hnsw")
+        #expect((health["top_statements"] as? [[String: Any]])?.isEmpty == false)
         let totals = try #require(report["totals"] as? [[String: Any]])
         #expect(totals.allSatisfy { $0["count"] != nil && $0["errors"] != nil && $0["qps"] != nil })
         // No password anywhere, and the server named.

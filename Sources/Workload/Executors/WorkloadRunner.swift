@@ -48,6 +48,7 @@ public struct WorkloadRunner: Sendable {
         let sql = self.scenario.operations.map(OperationSQL.init)
         var environmentDatabase: (version: String, settings: [String: String])?
         var targetRuns: [TargetRun] = []
+        var health: DatabaseHealth?
         let runTag = UUID().uuidString.lowercased()
         for target in self.scenario.target.targets where !self.stopSignal.isSet {
             switch target {
@@ -59,7 +60,10 @@ public struct WorkloadRunner: Sendable {
                 defer {
                     if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try? admin.execute(script: OperationSQL.cleanup) }
                 }
-                targetRuns.append(try self.runPostgres(database, sql: sql, runTag: runTag, logger: logger))
+                let collector = HealthCollector(connection: admin)
+                collector.explain(operations: self.scenario.operations, sql: sql, stream: self.stream, catalog: self.catalog)
+                targetRuns.append(try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, logger: logger))
+                health = collector.endWindow()
             case .index:
                 logger.info("building the in-process HNSW index (m \(self.scenario.index.m), ef_construction \(self.scenario.index.efConstruction)) over \(self.catalog.base.count) vectors")
                 let index = try InProcessIndex(catalog: self.catalog, configuration: self.scenario.index)
@@ -71,7 +75,7 @@ public struct WorkloadRunner: Sendable {
             database: self.database.flatMap { self.scenario.target == .index ? nil : $0.summary }, server: environmentDatabase,
             manifest: self.catalog.manifest, version: self.version, gitCommit: self.gitCommit, start: startTime, end: Date())
         return ReportAssembler(scenario: self.scenario, scenarioFile: self.scenarioFile, catalog: self.catalog, sql: sql)
-            .report(runs: targetRuns, environment: environment, partial: self.stopSignal.isSet)
+            .report(runs: targetRuns, environment: environment, health: health, partial: self.stopSignal.isSet)
     }
 
     /// The server's version and the settings the run's sessions see.
@@ -90,10 +94,14 @@ public struct WorkloadRunner: Sendable {
         return (version, settings)
     }
 
+    private var stream: RequestStream {
+        RequestStream(operations: self.scenario.operations, catalog: self.catalog, seed: self.scenario.seed)
+    }
+
     private func makeContext(board: SecondBoard) -> RunContext {
         // Start a little after now, so every worker is waiting when the first request is due.
         RunContext(
-            scenario: self.scenario, stream: RequestStream(operations: self.scenario.operations, catalog: self.catalog, seed: self.scenario.seed),
+            scenario: self.scenario, stream: self.stream,
             start: RunClock.now() + 20_000_000, stopSignal: self.stopSignal, board: board)
     }
 
@@ -102,7 +110,9 @@ public struct WorkloadRunner: Sendable {
         Array(stride(from: worker, to: self.scenario.executor.clients, by: workers))
     }
 
-    private func runPostgres(_ database: PostgresConnectionString, sql: [OperationSQL], runTag: String, logger: Logger) throws -> TargetRun {
+    private func runPostgres(
+        _ database: PostgresConnectionString, sql: [OperationSQL], runTag: String, health: HealthCollector, logger: Logger
+    ) throws -> TargetRun {
         let workers = max(1, min(self.threads, self.scenario.executor.clients))
         let board = SecondBoard(workers: workers)
         // With row-level security each client acts as one user, the busiest first.
@@ -117,7 +127,7 @@ public struct WorkloadRunner: Sendable {
         logger.info("\(clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s")")
         // The timeline starts once every client is connected.
         let context = self.makeContext(board: board)
-        let results = self.runWorkers(count: workers, target: .postgres, context: context) { index in
+        let results = self.runWorkers(count: workers, target: .postgres, context: context, atMeasureStart: health.beginWindow) { index in
             PostgresWorker(index: index, group: groups[index], context: context, runTag: runTag).run()
         }
         return TargetRun(kind: .postgres, context: context, results: results.results, finished: results.finished, index: nil)
@@ -135,9 +145,11 @@ public struct WorkloadRunner: Sendable {
         return TargetRun(kind: .index, context: context, results: results.results, finished: results.finished, index: index)
     }
 
-    /// Runs `body(worker)` on `count` threads and waits for all, printing progress meanwhile.
+    /// Runs `body(worker)` on `count` threads and waits for all, printing progress meanwhile and calling
+    /// `atMeasureStart` (on this thread) once the warm-up is over.
     private func runWorkers(
-        count: Int, target: TargetKind, context: RunContext, _ body: @escaping @Sendable (Int) -> WorkerResult
+        count: Int, target: TargetKind, context: RunContext, atMeasureStart: (() -> Void)? = nil,
+        _ body: @escaping @Sendable (Int) -> WorkerResult
     ) -> (results: [WorkerResult], finished: Int64) {
         let slots = ResultBox<WorkerResult>(count: count)
         let group = DispatchGroup()
@@ -153,7 +165,14 @@ public struct WorkloadRunner: Sendable {
         }
         var shown = -1
         var total = 0, totalErrors = 0
-        while group.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
+        var measuring = false
+        while true {
+            if !measuring, RunClock.now() >= context.measureStart {
+                measuring = true
+                atMeasureStart?()
+            }
+            let untilMeasuring = measuring ? Int64.max : max(context.measureStart - RunClock.now(), 1_000_000)
+            if group.wait(timeout: .now() + .nanoseconds(Int(min(untilMeasuring, 200_000_000)))) == .success { break }
             guard let progress = self.progress, let latest = context.board.latestComplete(), latest.second > shown else { continue }
             for second in (shown + 1)...latest.second {
                 let metrics = second == latest.second ? latest.metrics : (context.board.all()[second] ?? SecondMetrics())

@@ -9,7 +9,7 @@ struct ReportAssembler {
     let catalog: DatasetCatalog
     let sql: [OperationSQL]
 
-    func report(runs: [TargetRun], environment: RunEnvironment, partial: Bool) -> RunReport {
+    func report(runs: [TargetRun], environment: RunEnvironment, health: DatabaseHealth?, partial: Bool) -> RunReport {
         var operations: [OperationReport] = []
         var totals: [TotalsReport] = []
         var series: [TimeseriesReport] = []
@@ -72,7 +72,7 @@ struct ReportAssembler {
         }
         return RunReport(
             partial: partial, scenario: self.summary(), target: self.scenario.target.rawValue, environment: environment,
-            operations: operations, totals: totals, timeseries: series, histograms: histograms)
+            operations: operations, totals: totals, timeseries: series, histograms: histograms, health: health)
     }
 
     /// Mean recall@k of the samples: |returned ∩ exact| / |exact| for the same filter (the acting user's rows

@@ -20,6 +20,8 @@ public struct RunReport: Codable, Sendable {
     public var timeseries: [TimeseriesReport]
     /// The merged histograms, per target and operation, in a form that merges again (see ``LatencyHistogram``).
     public var histograms: [HistogramReport]
+    /// What PostgreSQL said about the run (postgres target only).
+    public var health: DatabaseHealth?
 }
 
 public struct ScenarioSummary: Codable, Sendable {

@@ -62,6 +62,22 @@ public struct Threshold: Sendable, Equatable, Codable, CustomStringConvertible {
     }
 }
 
+extension Threshold {
+    /// Parses the command line's `operation:condition` (`vector_search:p95<100ms`, `all:qps>=471`), checking the
+    /// operation against `operations` (plus `all`).
+    public static func parse(qualified text: String, operations: [String]) -> Result<Threshold, ThresholdSyntaxError> {
+        guard let colon = text.firstIndex(of: ":") else {
+            return .failure(.init(message: "threshold \"\(text)\" is not operation:condition (e.g. vector_search:p95<100ms or all:qps>=471)"))
+        }
+        let operation = text[..<colon].trimmingCharacters(in: .whitespaces)
+        let known = operations + ["all"]
+        guard known.contains(operation) else {
+            return .failure(.init(message: "threshold \"\(text)\": no operation \(operation)\(YAMLMapping.suggestion(for: operation, among: known)); the run has \(known.joined(separator: ", "))"))
+        }
+        return Self.parse(String(text[text.index(after: colon)...]), operation: operation)
+    }
+}
+
 public struct ThresholdSyntaxError: Error, Sendable {
     public var message: String
 }

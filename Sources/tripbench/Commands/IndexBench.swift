@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Postgres
+import Reporting
 import VectorSearch
 
 /// `tripbench index bench`: recall, throughput and latency of the in-process HNSW index per `ef_search`.
@@ -124,7 +125,7 @@ struct IndexBench: AsyncParsableCommand {
                 buildSeconds: buildSeconds, indexBytes: index.bytes, count: index.count, dimension: index.dimension,
                 metric: index.parameters.metric, m: index.parameters.m, efConstruction: index.parameters.efConstruction,
                 k: k, threads: threads, queries: benchmark.queries.count, results: results)
-            try JSONFile.write(report, to: json)
+            try ReportFile.writeJSON(report, to: json)
         }
     }
 

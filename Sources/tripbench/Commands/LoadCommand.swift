@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import LocalServer
 import Postgres
+import Reporting
 import VectorSearch
 
 /// `tripbench load`: put a dataset into PostgreSQL and build its indexes.
@@ -69,7 +70,7 @@ struct LoadCommand: AsyncParsableCommand {
             return try chosen.load(logger: Console.logger) { display.update($0) }
         }
         let path = self.output ?? ProjectLocator.projectRoot().appendingPathComponent("reports/\(spec.directoryName)/load.json").path
-        try JSONFile.write(report, to: path)
+        try ReportFile.writeJSON(report, to: path)
         if report.skipped {
             Console.info("\(spec.directoryName) was already loaded with this index; nothing done")
         } else {

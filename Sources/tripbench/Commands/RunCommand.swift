@@ -4,18 +4,20 @@ import Dispatch
 import Foundation
 import LocalServer
 import Postgres
+import Reporting
 import Workload
 
 /// `tripbench run`: run a scenario against PostgreSQL and/or the in-process index and write report.json.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a workload scenario and write report.json.",
+        abstract: "Run a workload scenario and write its reports.",
         discussion: """
             Reads the scenario (scenarios/<name>.yaml or a path; every key in docs/scenarios.md), generates and \
             loads its dataset if needed, runs the operation mix at the scenario's concurrency or arrival rate \
-            against each target, and writes reports/<scenario>-<time>/report.json (docs/report-format.md). \
-            Options override the scenario. Ctrl-C stops the run and writes a partial report.
+            against each target, and writes reports/<scenario>-<time>/ with report.json (docs/report-format.md), \
+            report.md, report.html and junit.xml. Options override the scenario; --threshold adds to its thresholds. \
+            Exits 1 when a threshold fails. Ctrl-C stops the run and writes a partial report.
             """
     )
 
@@ -51,6 +53,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(help: "No live progress line (for CI).")
     var quiet = false
+
+    @OptionGroup var thresholdOptions: ThresholdOptions
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -107,12 +111,10 @@ struct RunCommand: AsyncParsableCommand {
         live.finish()
 
         let stamp = Self.timestamp()
-        let outDirectory = self.out ?? root.appendingPathComponent("reports/\(chosen.name)-\(stamp)").path
-        let path = URL(fileURLWithPath: outDirectory).appendingPathComponent("report.json").path
-        try JSONFile.write(report, to: path)
-        Console.out(SummaryTable.render(report))
+        let runDirectory = RunDirectory(path: self.out ?? root.appendingPathComponent("reports/\(chosen.name)-\(stamp)").path)
+        try runDirectory.write(report)
         if report.partial { Console.info("the run was stopped early: the report is partial") }
-        Console.out(path)
+        try ReportOutput.publish(report, verdict: GateVerdict(thresholds: ThresholdVerdict.evaluate(report.scenario.thresholds, in: report)), to: runDirectory)
     }
 
     /// Applies the command-line overrides to the scenario, checking them as the scenario file is checked.
@@ -131,6 +133,7 @@ struct RunCommand: AsyncParsableCommand {
         if let warmup = self.warmup { scenario.warmup = DurationText.parse(warmup)! }
         if let requests = self.requests { scenario.requests = requests }
         if let seed = self.seed { scenario.seed = seed }
+        scenario.thresholds += try self.thresholdOptions.parse(operations: scenario.operations.map(\.name))
     }
 
     static func describeLoad(_ scenario: Scenario) -> String {

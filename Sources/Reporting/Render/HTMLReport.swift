@@ -1,0 +1,200 @@
+import Foundation
+import Mustache
+import Workload
+
+/// `report.html`: one self-contained page (inline CSS and SVG, nothing fetched, no script) with the verdict,
+/// the summary tables, throughput, latency and errors over time, each operation's latency distribution on
+/// HdrHistogram's log percentile axis, recall per operation, database health and the environment.
+public enum HTMLReport {
+    public static func render(_ report: RunReport, verdict: GateVerdict) -> String {
+        HTMLTemplate.page.render(self.context(report, verdict: verdict))
+    }
+
+    static func context(_ report: RunReport, verdict: GateVerdict) -> [String: Any] {
+        let outcomes = verdict.thresholds
+        let targets = report.totals.map(\.target)
+        var context: [String: Any] = [
+            "title": "\(report.scenario.name) on \(report.target)",
+            "description": report.scenario.description,
+            "partial": report.partial,
+            "facts": self.facts(report),
+            "environment": self.environment(report),
+            "targets": targets.map { self.targetSection(report, target: $0, outcomes: outcomes) },
+            "recall": self.recallChart(report),
+        ]
+        if !outcomes.isEmpty || verdict.comparison != nil {
+            let failed = outcomes.filter { $0.status == .failed }.count + (verdict.comparison?.regressions.count ?? 0)
+            context["verdict"] = [
+                "passed": verdict.passed,
+                "text": verdict.passed ? "All \(outcomes.filter { $0.status == .passed }.count) thresholds met"
+                    : "\(failed) check\(failed == 1 ? "" : "s") failed",
+            ] as [String: Any]
+            context["hasThresholds"] = !outcomes.isEmpty
+            context["thresholds"] = outcomes.map { outcome -> [String: Any] in
+                ["status": outcome.status.rawValue, "mark": outcome.status == .passed ? "✓ pass" : (outcome.status == .failed ? "✗ fail" : "– n/a"),
+                 "target": outcome.target, "operation": outcome.threshold.operation, "expression": outcome.threshold.expression, "detail": outcome.detail]
+            }
+        }
+        if let comparison = verdict.comparison {
+            context["hasComparison"] = !comparison.rows.isEmpty
+            context["comparison"] = comparison.rows.map { row -> [String: Any] in
+                ["target": row.target, "operation": row.operation, "metric": row.metric.rawValue,
+                 "base": MetricText.format(row.base, row.metric), "new": MetricText.format(row.new, row.metric),
+                 "change": ComparisonText.change(row), "noise": ComparisonText.amount(row.noise, row),
+                 "status": row.status.rawValue, "regression": row.status == .regression]
+            }
+        }
+        if let health = report.health { context["health"] = self.health(health) }
+        return context
+    }
+
+    private static func facts(_ report: RunReport) -> [[String: String]] {
+        let scenario = report.scenario
+        return [
+            ["name": "dataset", "value": "\(scenario.dataset) (\(report.environment.datasetChecksum.prefix(16)))"],
+            ["name": "load", "value": MarkdownReport.load(scenario)],
+            ["name": "measured", "value": report.totals.map { String(format: "%@ %.1f s", $0.target, $0.measuredSeconds) }.joined(separator: ", ")
+                + " after \(scenario.warmupSeconds.formatted()) s warm-up"],
+            ["name": "seed", "value": "\(scenario.seed)"],
+        ]
+    }
+
+    private static func environment(_ report: RunReport) -> [[String: String]] {
+        let environment = report.environment
+        var rows = [
+            ["name": "CPU", "value": "\(environment.cpuModel), \(environment.cores) cores"],
+            ["name": "memory", "value": "\(environment.memoryBytes >> 30) GiB"],
+            ["name": "OS", "value": environment.os],
+            ["name": "host", "value": environment.hostname],
+        ]
+        if let database = environment.database { rows.append(["name": "database", "value": database]) }
+        if let server = environment.serverVersion { rows.append(["name": "server", "value": server]) }
+        for (name, value) in environment.serverSettings.sorted(by: { $0.key < $1.key }) { rows.append(["name": name, "value": value]) }
+        rows.append(["name": "tripbench", "value": "\(environment.tripbenchVersion) (\(environment.gitCommit))"])
+        rows.append(["name": "time", "value": "\(environment.startTime) to \(environment.endTime)"])
+        return rows
+    }
+
+    private static func targetSection(_ report: RunReport, target: String, outcomes: [ThresholdOutcome]) -> [String: Any] {
+        let rows = report.operations.filter { $0.target == target }.map { operation -> [String: Any] in
+            let mine = outcomes.filter { $0.target == target && $0.threshold.operation == operation.operation }
+            var row: [String: Any] = ["operation": operation.operation, "targets": mine.map(\.threshold.expression).joined(separator: ", "),
+                                      "mark": self.mark(mine), "failed": mine.contains { $0.status == .failed }]
+            if let skipped = operation.unsupported {
+                row["skipped"] = "not served (\(skipped) skipped)"
+            } else {
+                row["figures"] = [
+                    "\(operation.count)", String(format: "%.1f", operation.qps), MetricText.micros(operation.latencyUs.p50),
+                    MetricText.micros(operation.latencyUs.p95), MetricText.micros(operation.latencyUs.p99), MetricText.micros(operation.latencyUs.max),
+                    "\(operation.errors)", operation.recall.map { MetricText.recall($0.mean) } ?? "",
+                ]
+            }
+            return row
+        }
+        let total = report.totals.first { $0.target == target }
+        let totalOutcomes = outcomes.filter { $0.target == target && $0.threshold.operation == "all" }
+        return [
+            "name": target == "postgres" ? "PostgreSQL" : "In-process HNSW index",
+            "rows": rows,
+            "total": [
+                "count": total?.count ?? 0, "qps": String(format: "%.1f", total?.qps ?? 0), "errors": total?.errors ?? 0,
+                "targets": totalOutcomes.map(\.threshold.expression).joined(separator: ", "), "mark": self.mark(totalOutcomes),
+            ] as [String: Any],
+            "note": total.map { String(format: "driver CPU %.1f µs/request", $0.harnessCpuUsPerRequest) + ($0.unsent.map { $0 > 0 ? ", \($0) due requests never sent" : "" } ?? "") } ?? "",
+            "charts": [self.distributionChart(report, target: target)] + self.timeCharts(report, target: target),
+        ]
+    }
+
+    /// Throughput, percentiles and errors per second of one target. The last, partial second (requests in
+    /// flight at the end) is left out of the charts; report.json keeps it.
+    private static func timeCharts(_ report: RunReport, target: String) -> [String] {
+        guard let series = report.timeseries.first(where: { $0.target == target }),
+            let measured = report.totals.first(where: { $0.target == target })?.measuredSeconds
+        else { return [] }
+        let seconds = series.seconds.filter { Double($0.second) < max(measured.rounded(.down), 1) }
+        let colors = LineChart.palette
+        let point = { (second: TimeseriesReport.Second, value: Double) in (x: Double(second.second + 1), y: value) }
+        let latency = [("P50", \TimeseriesReport.Second.p50Us, colors[2]), ("P95", \.p95Us, colors[0]), ("P99", \.p99Us, colors[1])].map { name, value, color in
+            LineChart.Series(name: name, color: color, points: seconds.filter { $0.count > 0 }.map { point($0, Double($0[keyPath: value])) })
+        }
+        return [
+            LineChart(title: "Throughput", xLabel: "second", yLabel: "requests/s",
+                      series: [.init(name: "requests/s", color: colors[0], points: seconds.map { point($0, Double($0.count)) })]).svg(),
+            LineChart(title: "Latency over time (all operations)", xLabel: "second", yLabel: "latency", series: latency, logY: true,
+                      formatY: { MetricText.micros($0) }).svg(),
+            LineChart(title: "Errors", xLabel: "second", yLabel: "errors/s",
+                      series: [.init(name: "errors/s", color: colors[1], points: seconds.map { point($0, Double($0.errors)) })]).svg(),
+        ]
+    }
+
+    /// Each operation's latency by percentile, x = log10(1 / (1 − p)) as HdrHistogram plots it.
+    private static func distributionChart(_ report: RunReport, target: String) -> String {
+        var series: [LineChart.Series] = []
+        var maxX = 2.0
+        for (number, entry) in report.histograms.filter({ $0.target == target && $0.measure == "latency" }).enumerated() {
+            let histogram = LatencyHistogram(buckets: entry.buckets)
+            guard histogram.count > 0 else { continue }
+            let reach = min(max(log10(Double(histogram.count)), 1), 5)
+            maxX = max(maxX, ceil(reach))
+            let points = stride(from: 0.0, through: reach, by: 0.05).map { x -> (x: Double, y: Double) in
+                (x, Double(histogram.percentile((1 - pow(10, -x)) * 100)))
+            }
+            series.append(.init(name: entry.operation, color: LineChart.palette[number % LineChart.palette.count], points: points))
+        }
+        let labels = ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%"]
+        return LineChart(
+            title: "Latency by percentile", xLabel: "percentile", yLabel: "latency", series: series,
+            xTicks: (0...Int(maxX)).map { (Double($0), labels[$0]) }, logY: true, formatY: { MetricText.micros($0) }
+        ).svg()
+    }
+
+    private static func recallChart(_ report: RunReport) -> String? {
+        let measured = report.operations.filter { $0.recall != nil }
+        guard !measured.isEmpty else { return nil }
+        let targets = report.totals.map(\.target)
+        return BarChart(
+            title: "Recall@k against exact search (same filter)",
+            bars: measured.map { operation in
+                let color = LineChart.palette[(targets.firstIndex(of: operation.target) ?? 0) % LineChart.palette.count]
+                return ("\(operation.target) \(operation.operation)", operation.recall!.mean, color)
+            },
+            maximum: 1, format: { MetricText.recall($0) }
+        ).svg()
+    }
+
+    /// Text marks, not emoji: they render with any font.
+    private static func mark(_ outcomes: [ThresholdOutcome]) -> String {
+        switch MarkdownReport.mark(outcomes) {
+        case "❌": "✗ fail"
+        case "✅": "✓ pass"
+        default: ""
+        }
+    }
+
+    private static func health(_ health: DatabaseHealth) -> [String: Any] {
+        var figures: [[String: Any]] = []
+        if let ratio = health.cacheHitRatio {
+            figures.append(["name": "buffer cache hit ratio", "value": MetricText.percent(ratio), "target": "> 95%", "mark": health.cacheHitMet! ? "✓ pass" : "✗ fail"])
+        }
+        if let ratio = health.indexScanRatio {
+            figures.append(["name": "scans using an index", "value": "\(MetricText.percent(ratio)) (\(health.indexScans ?? 0) index, \(health.sequentialScans ?? 0) sequential)",
+                            "target": "> 98%", "mark": health.indexScanMet! ? "✓ pass" : "✗ fail"])
+        }
+        if let connections = health.connections {
+            figures.append(["name": "connections at start", "value": "\(connections.total) (\(connections.active) active) of \(connections.maxConnections)", "target": "", "mark": ""])
+        }
+        return [
+            "figures": figures,
+            "plans": health.plans.map { plan -> [String: Any] in
+                ["operation": plan.operation, "access": plan.vectorAccess ?? "", "plan": plan.error.map { "EXPLAIN failed: \($0)" } ?? plan.nodes.joined(separator: "\n"),
+                 "seqScan": plan.vectorAccess == "seq_scan"]
+            },
+            "statements": (health.topStatements ?? []).prefix(8).map { statement -> [String: String] in
+                ["calls": "\(statement.calls)", "mean": String(format: "%.2f ms", statement.meanMs), "max": String(format: "%.2f ms", statement.maxMs),
+                 "total": String(format: "%.0f ms", statement.totalMs), "query": statement.query]
+            },
+            "hasStatements": !(health.topStatements ?? []).isEmpty,
+            "missing": health.missing,
+        ]
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Mustache
+import Workload
+
+/// `junit.xml`: one test suite per target, one test case per threshold (and per operation compared with a
+/// baseline); a failure carries the measured value and the limit. CI systems show these as test results.
+public enum JUnitReport {
+    static let template = try! MustacheTemplate(string: """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <testsuites name="tripbench {{scenario}}" tests="{{tests}}" failures="{{failures}}" skipped="{{skipped}}" time="{{time}}">
+        {{#suites}}
+          <testsuite name="{{name}}" tests="{{tests}}" failures="{{failures}}" skipped="{{skipped}}" time="{{time}}" timestamp="{{timestamp}}">
+        {{#cases}}
+            <testcase classname="{{classname}}" name="{{name}}" time="0">
+        {{#failureMessage}}
+              <failure type="threshold" message="{{.}}">{{.}}</failure>
+        {{/failureMessage}}
+        {{#skipMessage}}
+              <skipped message="{{.}}"/>
+        {{/skipMessage}}
+              <system-out>{{output}}</system-out>
+            </testcase>
+        {{/cases}}
+          </testsuite>
+        {{/suites}}
+        </testsuites>
+
+        """)
+
+    public static func render(_ report: RunReport, verdict: GateVerdict) -> String {
+        let cases = verdict.cases
+        let targets = report.totals.map(\.target)
+        let suites: [[String: Any]] = targets.map { target in
+            let mine = cases.filter { $0.suite == target }
+            let seconds = report.totals.first { $0.target == target }?.measuredSeconds ?? 0
+            let suite = "tripbench.\(report.scenario.name).\(target)"
+            return [
+                "name": suite, "tests": mine.count, "failures": mine.filter { $0.failure != nil }.count,
+                "skipped": mine.filter { $0.skipped != nil }.count, "time": String(format: "%.3f", seconds),
+                "timestamp": report.environment.startTime,
+                "cases": mine.map { item -> [String: Any] in
+                    var entry: [String: Any] = ["classname": suite, "name": item.name, "output": item.output]
+                    if let failure = item.failure { entry["failureMessage"] = failure }
+                    if let skipped = item.skipped { entry["skipMessage"] = skipped }
+                    return entry
+                },
+            ]
+        }
+        return self.template.render([
+            "scenario": report.scenario.name, "tests": cases.count, "failures": cases.filter { $0.failure != nil }.count,
+            "skipped": cases.filter { $0.skipped != nil }.count,
+            "time": String(format: "%.3f", report.totals.reduce(0) { $0 + $1.measuredSeconds }), "suites": suites,
+        ] as [String: Any])
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Workload
+
+/// How figures are written in every report: `850µs`, `12.3ms`, `1.20s`; `471.2/s`; `0.10%`; `0.9812`.
+public enum MetricText {
+    public static func micros(_ value: UInt64) -> String {
+        self.micros(Double(value))
+    }
+
+    public static func micros(_ value: Double) -> String {
+        switch value {
+        case ..<1000: String(format: "%.0fµs", value)
+        case ..<1_000_000: String(format: "%.1fms", value / 1000)
+        default: String(format: "%.2fs", value / 1_000_000)
+        }
+    }
+
+    /// A plain axis number: `0`, `2.5`, `480`, `12k`.
+    static func number(_ value: Double) -> String {
+        switch abs(value) {
+        case 10000...: String(format: "%.0fk", value / 1000)
+        case 100...: String(format: "%.0f", value)
+        case 10...: String(format: "%.0f", value)
+        case 0: "0"
+        default: String(format: "%.2g", value)
+        }
+    }
+
+    public static func rate(_ value: Double) -> String { String(format: "%.1f/s", value) }
+
+    public static func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
+
+    public static func recall(_ value: Double) -> String { String(format: "%.4f", value) }
+
+    /// A value of `metric` in its unit.
+    public static func format(_ value: Double, _ metric: Threshold.Metric) -> String {
+        switch metric {
+        case .qps: self.rate(value)
+        case .errorRate: self.percent(value)
+        case .recall: self.recall(value)
+        default: self.micros(value)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Workload
+
+/// Reading and writing report files: JSON with snake_case keys, every output written under a temporary name
+/// and renamed, so an interrupted run never leaves a half-written file.
+public enum ReportFile {
+    /// Reads a `report.json` (or a run directory holding one), refusing newer schema versions and truncated files.
+    public static func read(_ path: String) throws -> RunReport {
+        var url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            url.appendPathComponent("report.json")
+        }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ReportingError(.badInput, "\(url.path): no such report")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ReportingError(.badInput, "\(url.path): not a JSON object (truncated or not a report.json)")
+        }
+        guard let version = object["schema_version"] as? Int else {
+            throw ReportingError(.badInput, "\(url.path): no schema_version: not a tripbench report.json")
+        }
+        guard version <= RunReport.currentSchemaVersion else {
+            throw ReportingError(.badInput, "\(url.path): schema_version \(version) is newer than this tripbench reads (\(RunReport.currentSchemaVersion)); upgrade tripbench")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(RunReport.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw ReportingError(.badInput, "\(url.path): missing \(Self.path(context.codingPath + [key]))")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            throw ReportingError(.badInput, "\(url.path): wrong value at \(Self.path(context.codingPath))")
+        } catch {
+            throw ReportingError(.badInput, "\(url.path): not a tripbench report: \(error)")
+        }
+    }
+
+    /// `operations[3].latency_us`.
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { key in key.intValue.map { "[\($0)]" } ?? ".\(Self.snakeCase(key.stringValue))" }.joined().drop { $0 == "." }.description
+    }
+
+    private static func snakeCase(_ name: String) -> String {
+        name.reduce(into: "") { text, character in
+            if character.isUppercase { text += "_" + character.lowercased() } else { text.append(character) }
+        }
+    }
+
+    /// The encoder every JSON output uses: snake_case keys, sorted and indented.
+    public static func encode(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
+    /// Encodes `value` (see ``encode(_:)``) and writes it to `path` under a temporary name.
+    public static func writeJSON(_ value: some Encodable, to path: String) throws {
+        let data: Data
+        do { data = try self.encode(value) } catch { throw ReportingError(.runtime, "cannot encode \(path): \(error)") }
+        try self.write(data, to: path)
+    }
+
+    /// Writes `data` to `path` under a temporary name and renames it, creating the directory if needed.
+    public static func write(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url, options: .atomic)
+        } catch {
+            throw ReportingError(.runtime, "cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Workload
+
+/// Everything a run is judged by: its thresholds and, for `gate`, a baseline comparison. One test case per
+/// threshold and target, and one per compared operation, for JUnit.
+public struct GateVerdict: Sendable {
+    public var thresholds: [ThresholdOutcome]
+    public var comparison: BaselineComparison?
+
+    public init(thresholds: [ThresholdOutcome], comparison: BaselineComparison? = nil) {
+        self.thresholds = thresholds
+        self.comparison = comparison
+    }
+
+    public var passed: Bool { ThresholdVerdict.passed(self.thresholds) && (self.comparison?.regressions.isEmpty ?? true) }
+
+    /// A JUnit test case: a suite per target, a name, and a failure or skip message.
+    public struct Case: Sendable {
+        public var suite: String
+        public var name: String
+        public var failure: String?
+        public var skipped: String?
+        public var output: String
+    }
+
+    public var cases: [Case] {
+        var cases = self.thresholds.map { outcome in
+            Case(
+                suite: outcome.target, name: "\(outcome.threshold.operation): \(outcome.threshold.expression)",
+                failure: outcome.status == .failed ? outcome.detail : nil, skipped: outcome.status == .notApplicable ? outcome.detail : nil,
+                output: outcome.detail)
+        }
+        if let comparison = self.comparison {
+            var seen: [String] = []
+            for row in comparison.rows where !seen.contains(row.target + "\u{0}" + row.operation) {
+                seen.append(row.target + "\u{0}" + row.operation)
+                let rows = comparison.rows.filter { $0.target == row.target && $0.operation == row.operation }
+                let regressions = rows.filter { $0.status == .regression }
+                cases.append(Case(
+                    suite: row.target, name: "\(row.operation): no regression against the baseline",
+                    failure: regressions.isEmpty ? nil : regressions.map(ComparisonText.describe).joined(separator: "; "), skipped: nil,
+                    output: rows.map(ComparisonText.describe).joined(separator: "\n")))
+            }
+        }
+        return cases
+    }
+}

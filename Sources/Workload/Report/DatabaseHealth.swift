@@ -1,0 +1,63 @@
+/// What PostgreSQL itself says about a run: the architecture document's health targets (buffer cache hit
+/// ratio above 95 %, index scans above 98 % of scans), the busiest statements, the connections, and the plan
+/// each operation ran under. Counters are differences over the measured window of the postgres target.
+///
+/// A figure the server would not give (pg_stat_statements not installed, no rights) is nil, and `missing`
+/// says which and why.
+public struct DatabaseHealth: Codable, Sendable {
+    public static let cacheHitTarget = 0.95
+    public static let indexScanTarget = 0.98
+
+    /// `blks_hit / (blks_hit + blks_read)` of this database over the window.
+    public var cacheHitRatio: Double?
+    public var blocksHit: Int64?
+    public var blocksRead: Int64?
+    /// `idx_scan / (idx_scan + seq_scan)` over the window, summed over the database's own tables.
+    public var indexScanRatio: Double?
+    public var indexScans: Int64?
+    public var sequentialScans: Int64?
+    public var connections: Connections?
+    /// pg_stat_statements over the window, by total execution time, busiest first.
+    public var topStatements: [StatementStats]?
+    public var plans: [OperationPlan]
+    /// One line per figure that could not be collected: what and why.
+    public var missing: [String]
+
+    public init(plans: [OperationPlan] = [], missing: [String] = []) {
+        self.plans = plans
+        self.missing = missing
+    }
+
+    /// Connections to this database when measuring began.
+    public struct Connections: Codable, Sendable {
+        public var total: Int
+        public var active: Int
+        public var maxConnections: Int
+    }
+
+    public struct StatementStats: Codable, Sendable {
+        public var query: String
+        public var calls: Int64
+        public var meanMs: Double
+        /// The slowest call in the window, when the server could reset the maxima at its start (PostgreSQL 17+
+        /// and the right to call `pg_stat_statements_reset`); otherwise since the statistics were last reset.
+        public var maxMs: Double
+        public var totalMs: Double
+        public var rows: Int64
+    }
+
+    /// `EXPLAIN` of an operation's main statement, once, with the first parameters the run draws for it.
+    public struct OperationPlan: Codable, Sendable {
+        public var operation: String
+        /// How memory_embeddings is read: `hnsw`, another index method (`btree`, `gin`), `bitmap`, `seq_scan`,
+        /// or nil when the statement does not read it.
+        public var vectorAccess: String?
+        /// The plan's nodes, depth first, indented two spaces a level (`Limit`, `  Index Scan using … on …`).
+        public var nodes: [String]
+        public var error: String?
+    }
+
+    /// Whether the cache and index figures meet the architecture's targets (nil when not measured).
+    public var cacheHitMet: Bool? { self.cacheHitRatio.map { $0 > Self.cacheHitTarget } }
+    public var indexScanMet: Bool? { self.indexScanRatio.map { $0 > Self.indexScanTarget } }
+}

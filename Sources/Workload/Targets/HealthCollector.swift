@@ -1,0 +1,161 @@
+import Foundation
+import Postgres
+
+/// Collects ``DatabaseHealth`` over the run's own admin connection: plans before the run, counters at the
+/// start and the end of the measured window. Nothing here stops a run: what the server refuses becomes a
+/// line in `missing`.
+final class HealthCollector {
+    private let connection: PostgresConnection
+    private var health = DatabaseHealth()
+    private var start: Counters?
+    private var statementsBefore: [Int64: StatementCounters]?
+    private var maximaReset = false
+
+    init(connection: PostgresConnection) {
+        self.connection = connection
+    }
+
+    private struct Counters {
+        var blocksHit: Int64
+        var blocksRead: Int64
+        var indexScans: Int64
+        var sequentialScans: Int64
+    }
+
+    private struct StatementCounters {
+        var query: String
+        var calls: Int64
+        var totalMs: Double
+        var maxMs: Double
+        var rows: Int64
+    }
+
+    /// EXPLAINs each operation's main statement with the first request the stream draws for it, under the
+    /// scenario's session settings (already set on the connection).
+    func explain(operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream, catalog: DatasetCatalog) {
+        var methods: [String: String] = [:]
+        if let result = try? self.connection.query("""
+            SELECT c.relname::text, am.amname::text FROM pg_class c JOIN pg_am am ON am.oid = c.relam
+            WHERE c.relkind = 'i' AND c.relnamespace = 'public'::regnamespace
+            """) {
+            for row in result.rows { if let name = try? row.decode(0, as: String.self) { methods[name] = try? row.decode(1, as: String.self) } }
+        }
+        var firstDraw: [Int: RequestDraw] = [:]
+        var index = 0
+        while firstDraw.count < operations.count, index < 100_000 {
+            let draw = stream.draw(index, asUser: nil)
+            if firstDraw[draw.operation] == nil { firstDraw[draw.operation] = draw }
+            index += 1
+        }
+        self.health.plans = operations.indices.map { operation in
+            let spec = operations[operation]
+            guard let draw = firstDraw[operation] else {
+                return .init(operation: spec.name, vectorAccess: nil, nodes: [], error: "no request drawn for it")
+            }
+            let statement = sql[operation].resultStatement
+            let parameters = OperationSQL.bind(draw, kind: spec.kind, statement: statement, previous: UUID(), catalog: catalog, runTag: "explain")
+            do {
+                let result = try self.connection.query("EXPLAIN (FORMAT JSON) " + sql[operation].statements[statement], parameters)
+                let text = try result.decode(String.self, row: 0, column: 0)
+                let plan = try PlanSummary(json: Data(text.utf8), indexMethods: methods)
+                return .init(operation: spec.name, vectorAccess: plan.vectorAccess, nodes: plan.nodes, error: nil)
+            } catch {
+                return .init(operation: spec.name, vectorAccess: nil, nodes: [], error: "\(error)")
+            }
+        }
+    }
+
+    /// Reads the counters when measuring begins.
+    func beginWindow() {
+        self.start = self.counters()
+        self.health.connections = self.note("connections") {
+            let row = try self.connection.query("""
+                SELECT count(*), count(*) FILTER (WHERE state = 'active'), current_setting('max_connections')::int8
+                FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'
+                """).rows[0]
+            return DatabaseHealth.Connections(
+                total: Int(try row.decode(0, as: Int64.self)), active: Int(try row.decode(1, as: Int64.self)), maxConnections: Int(try row.decode(2, as: Int64.self)))
+        }
+        self.statementsBefore = self.statements()
+        if self.statementsBefore != nil {
+            // PostgreSQL 17+: reset only the minima and maxima, so max_ms is the window's own.
+            self.maximaReset = (try? self.connection.query("SELECT pg_stat_statements_reset(0, 0, 0, true)")) != nil
+        }
+    }
+
+    /// Reads the counters again and returns the window's figures. Call it after the run's clients have
+    /// disconnected: a backend flushes its statistics when it exits.
+    func endWindow() -> DatabaseHealth {
+        Thread.sleep(forTimeInterval: 0.3)
+        _ = try? self.connection.query("SELECT pg_stat_clear_snapshot()")
+        if let start = self.start, let end = self.counters() {
+            let hit = end.blocksHit - start.blocksHit, read = end.blocksRead - start.blocksRead
+            let index = end.indexScans - start.indexScans, sequential = end.sequentialScans - start.sequentialScans
+            self.health.blocksHit = hit
+            self.health.blocksRead = read
+            self.health.cacheHitRatio = hit + read > 0 ? Double(hit) / Double(hit + read) : nil
+            self.health.indexScans = index
+            self.health.sequentialScans = sequential
+            self.health.indexScanRatio = index + sequential > 0 ? Double(index) / Double(index + sequential) : nil
+        } else if self.start == nil, !self.health.missing.contains(where: { $0.hasPrefix("cache_hit_ratio") }) {
+            self.health.missing.append("cache_hit_ratio and index_scan_ratio: the run ended before its measured window began")
+        }
+        if let before = self.statementsBefore, let after = self.statements() {
+            if !self.maximaReset { self.health.missing.append("top_statements.max_ms: since the statistics were last reset (the maxima could not be reset at the start: needs PostgreSQL 17+ and the right to call pg_stat_statements_reset)") }
+            self.health.topStatements = after.compactMap { id, now -> DatabaseHealth.StatementStats? in
+                let earlier = before[id]
+                let calls = now.calls - (earlier?.calls ?? 0)
+                guard calls > 0 else { return nil }
+                let total = now.totalMs - (earlier?.totalMs ?? 0)
+                return .init(query: now.query, calls: calls, meanMs: total / Double(calls), maxMs: now.maxMs, totalMs: total, rows: now.rows - (earlier?.rows ?? 0))
+            }.sorted { $0.totalMs > $1.totalMs }.prefix(10).map { $0 }
+        }
+        return self.health
+    }
+
+    private func counters() -> Counters? {
+        self.note("cache_hit_ratio and index_scan_ratio") {
+            let blocks = try self.connection.query("SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = current_database()").rows[0]
+            let scans = try self.connection.query("""
+                SELECT coalesce(sum(idx_scan), 0)::int8, coalesce(sum(seq_scan), 0)::int8 FROM pg_stat_user_tables
+                """).rows[0]
+            return Counters(
+                blocksHit: try blocks.decode(0), blocksRead: try blocks.decode(1), indexScans: try scans.decode(0), sequentialScans: try scans.decode(1))
+        }
+    }
+
+    /// pg_stat_statements of this database by query id, or nil (with the reason in `missing`).
+    private func statements() -> [Int64: StatementCounters]? {
+        let installed = (try? self.connection.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'").rowCount) ?? 0
+        guard installed == 1 else {
+            if !self.health.missing.contains(where: { $0.hasPrefix("top_statements") }) {
+                self.health.missing.append("top_statements: the pg_stat_statements extension is not installed in this database (CREATE EXTENSION pg_stat_statements; it must also be in shared_preload_libraries)")
+            }
+            return nil
+        }
+        return self.note("top_statements") {
+            let result = try self.connection.query("""
+                SELECT queryid, calls, total_exec_time, max_exec_time, rows, query FROM pg_stat_statements
+                WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND queryid IS NOT NULL
+                """)
+            var statements: [Int64: StatementCounters] = [:]
+            for row in result.rows {
+                let query = (try? row.decode(5, as: String.self)) ?? "<insufficient privilege>"
+                statements[try row.decode(0)] = StatementCounters(
+                    query: query, calls: try row.decode(1), totalMs: try row.decode(2), maxMs: try row.decode(3), rows: try row.decode(4))
+            }
+            return statements
+        }
+    }
+
+    /// Runs `body`; a failure becomes a line in `missing` naming `figure` and the server's reason.
+    private func note<T>(_ figure: String, _ body: () throws -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            let line = "\(figure): \(error)"
+            if !self.health.missing.contains(line) { self.health.missing.append(line) }
+            return nil
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import Reporting
+import Workload
+
+/// The end of `run`, `report` and `gate`: render the run directory, print the Markdown and where the files
+/// are, and exit 1 when the verdict failed.
+enum ReportOutput {
+    static func publish(_ report: RunReport, verdict: GateVerdict, to directory: RunDirectory) throws {
+        let markdown = try directory.render(report, verdict: verdict)
+        Console.out(markdown)
+        if let comparison = verdict.comparison {
+            Console.out("Against the baseline:\n" + ComparisonText.table(comparison) + "\n")
+        }
+        Console.out("report: \(directory.file("report.html"))")
+        Console.out("json:   \(directory.reportPath)")
+        Console.out("junit:  \(directory.file("junit.xml"))")
+        if !verdict.passed {
+            let failed = verdict.thresholds.filter { $0.status == .failed }.map { "\($0.name) (\($0.detail))" }
+                + (verdict.comparison?.regressions.map { "\($0.target) \($0.operation) \(ComparisonText.describe($0))" } ?? [])
+            Console.error("failed: " + failed.joined(separator: "; "))
+            throw ExitStatus.thresholdFailed
+        }
+    }
+}
