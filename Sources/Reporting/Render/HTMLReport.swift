@@ -20,8 +20,8 @@ public enum HTMLReport {
             "facts": self.facts(report),
             "environment": self.environment(report),
             "targets": targets.map { self.targetSection(report, target: $0, outcomes: outcomes) },
-            "recall": self.recallChart(report),
         ]
+        if let recall = self.recallChart(report) { context["recall"] = recall }
         if !outcomes.isEmpty || verdict.comparison != nil {
             let failed = outcomes.filter { $0.status == .failed }.count + (verdict.comparison?.regressions.count ?? 0)
             context["verdict"] = [

@@ -35,7 +35,7 @@ public enum MetricText {
     /// A value of `metric` in its unit.
     public static func format(_ value: Double, _ metric: Threshold.Metric) -> String {
         switch metric {
-        case .qps: self.rate(value)
+        case .qps: String(format: "%.2f/s", value)
         case .errorRate: self.percent(value)
         case .recall: self.recall(value)
         default: self.micros(value)

@@ -9,8 +9,9 @@ public enum ComparisonText {
             + "(\(self.change(row)); tolerance \(self.amount(row.tolerance, row)), noise \(self.amount(row.noise, row))): \(row.status.rawValue)"
     }
 
-    /// `+102.4% worse`, `-0.020 better` (points for rates and recall).
+    /// `+102.4% worse`, `-0.020 better` (points for rates and recall), `no change`.
     static func change(_ row: BaselineComparison.Row) -> String {
+        if abs(row.worse) < 0.0005 { return "no change" }
         let sign = row.worse >= 0 ? "+" : "-"
         return "\(sign)\(self.amount(abs(row.worse), row)) \(row.worse > 0 ? "worse" : "better")"
     }

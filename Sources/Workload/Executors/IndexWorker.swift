@@ -38,7 +38,7 @@ final class IndexWorker {
         while !context.shouldStop {
             var now = RunClock.now()
             self.recorder.roll(to: now)
-            if now >= context.end { break }
+            if now >= context.end + context.drainNanos { break }
             // The client to serve: the earliest due (open loop), or the next ready one in turn (closed loop).
             var chosen = -1
             var wake = Int64.max

@@ -82,7 +82,7 @@ final class PostgresWorker {
         while true {
             var now = RunClock.now()
             self.recorder.roll(to: now)
-            let stopping = context.shouldStop || now >= context.end
+            let stopping = context.shouldStop || now >= context.end + context.drainNanos
             var wake = Int64.max
             descriptors.removeAll(keepingCapacity: true)
             polled.removeAll(keepingCapacity: true)
@@ -158,7 +158,8 @@ final class PostgresWorker {
         self.recorder.flush()
         self.recorder.result.cpuNanos = RunClock.threadCPU() - cpuStart
         if let schedule = context.schedule {
-            // Requests that came due before the end but were never sent: a backlog the server never caught up on.
+            // Requests that came due before the end but were not sent even in the drain after it: a backlog the
+            // server never caught up on (k6's dropped iterations).
             let endOffset = min(RunClock.now(), context.end) - context.start
             for client in self.clients {
                 var slot = client.nextSlot
