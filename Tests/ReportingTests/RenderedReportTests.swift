@@ -105,6 +105,15 @@ import Workload
         #expect(MarkdownReport.render(read, outcomes: []) == MarkdownReport.render(report, outcomes: []))
     }
 
+    /// docs/ci.md points teams at it: it must stay readable by this tripbench and comparable with itself.
+    @Test func theCommittedExampleBaselineReadsAndCompares() throws {
+        let path = ProjectLocator.projectRoot().appendingPathComponent("reports/baselines/ci-smoke.json").path
+        let baseline = try ReportFile.read(path)
+        #expect(baseline.scenario.name == "ci-smoke" && baseline.totals.map(\.target) == ["postgres", "index"])
+        let comparison = try BaselineComparison.compare(baselines: [baseline], new: baseline, maxRegression: 0.1, force: false)
+        #expect(!comparison.rows.isEmpty && comparison.regressions.isEmpty)
+    }
+
     @Test func unreadableReportsAreRefusedWithTheReason() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
