@@ -6,11 +6,8 @@ import Workload
 public enum ReportFile {
     /// Reads a `report.json` (or a run directory holding one), refusing newer schema versions and truncated files.
     public static func read(_ path: String) throws -> RunReport {
-        var url = URL(fileURLWithPath: path)
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            url.appendPathComponent("report.json")
-        }
+        let directory = RunDirectory(locating: path)
+        let url = URL(fileURLWithPath: directory.path == path ? directory.reportPath : path)
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ReportingError(.badInput, "\(url.path): no such report")
         }

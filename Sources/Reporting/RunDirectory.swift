@@ -8,6 +8,13 @@ public struct RunDirectory: Sendable {
 
     public init(path: String) { self.path = path }
 
+    /// The run directory of `path`, which names either the directory or a report.json inside it.
+    public init(locating path: String) {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        self.init(path: exists && isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent)
+    }
+
     public var reportPath: String { self.file("report.json") }
     public func file(_ name: String) -> String { URL(fileURLWithPath: self.path).appendingPathComponent(name).path }
 

@@ -16,7 +16,7 @@ enum ReportOutput {
         Console.out("junit:  \(directory.file("junit.xml"))")
         if !verdict.passed {
             let failed = verdict.thresholds.filter { $0.status == .failed }.map { "\($0.name) (\($0.detail))" }
-                + (verdict.comparison?.regressions.map { "\($0.target) \($0.operation) \(ComparisonText.describe($0))" } ?? [])
+                + (verdict.comparison?.regressions.map(ComparisonText.line) ?? [])
             Console.error("failed: " + failed.joined(separator: "; "))
             throw ExitStatus.thresholdFailed
         }

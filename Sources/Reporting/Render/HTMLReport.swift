@@ -31,7 +31,7 @@ public enum HTMLReport {
             ] as [String: Any]
             context["hasThresholds"] = !outcomes.isEmpty
             context["thresholds"] = outcomes.map { outcome -> [String: Any] in
-                ["status": outcome.status.rawValue, "mark": outcome.status == .passed ? "✓ pass" : (outcome.status == .failed ? "✗ fail" : "– n/a"),
+                ["status": outcome.status.rawValue, "mark": self.mark(outcome.status),
                  "target": outcome.target, "operation": outcome.threshold.operation, "expression": outcome.threshold.expression, "detail": outcome.detail]
             }
         }
@@ -79,7 +79,7 @@ public enum HTMLReport {
         let rows = report.operations.filter { $0.target == target }.map { operation -> [String: Any] in
             let mine = outcomes.filter { $0.target == target && $0.threshold.operation == operation.operation }
             var row: [String: Any] = ["operation": operation.operation, "targets": mine.map(\.threshold.expression).joined(separator: ", "),
-                                      "mark": self.mark(mine), "failed": mine.contains { $0.status == .failed }]
+                                      "mark": self.mark(ThresholdVerdict.combined(mine)), "failed": mine.contains { $0.status == .failed }]
             if let skipped = operation.unsupported {
                 row["skipped"] = "not served (\(skipped) skipped)"
             } else {
@@ -98,7 +98,7 @@ public enum HTMLReport {
             "rows": rows,
             "total": [
                 "count": total?.count ?? 0, "qps": String(format: "%.1f", total?.qps ?? 0), "errors": total?.errors ?? 0,
-                "targets": totalOutcomes.map(\.threshold.expression).joined(separator: ", "), "mark": self.mark(totalOutcomes),
+                "targets": totalOutcomes.map(\.threshold.expression).joined(separator: ", "), "mark": self.mark(ThresholdVerdict.combined(totalOutcomes)),
             ] as [String: Any],
             "note": total.map { String(format: "driver CPU %.1f µs/request", $0.harnessCpuUsPerRequest) + ($0.unsent.map { $0 > 0 ? ", \($0) due requests never sent" : "" } ?? "") } ?? "",
             "charts": [self.distributionChart(report, target: target)] + self.timeCharts(report, target: target),
@@ -163,28 +163,18 @@ public enum HTMLReport {
     }
 
     /// Text marks, not emoji: they render with any font.
-    private static func mark(_ outcomes: [ThresholdOutcome]) -> String {
-        switch MarkdownReport.mark(outcomes) {
-        case "❌": "✗ fail"
-        case "✅": "✓ pass"
-        default: ""
+    private static func mark(_ status: ThresholdOutcome.Status?) -> String {
+        switch status {
+        case .passed: "✓ pass"
+        case .failed: "✗ fail"
+        case .notApplicable: "– n/a"
+        case nil: ""
         }
     }
 
     private static func health(_ health: DatabaseHealth) -> [String: Any] {
-        var figures: [[String: Any]] = []
-        if let ratio = health.cacheHitRatio {
-            figures.append(["name": "buffer cache hit ratio", "value": MetricText.percent(ratio), "target": "> 95%", "mark": health.cacheHitMet! ? "✓ pass" : "✗ fail"])
-        }
-        if let ratio = health.indexScanRatio {
-            figures.append(["name": "scans using an index", "value": "\(MetricText.percent(ratio)) (\(health.indexScans ?? 0) index, \(health.sequentialScans ?? 0) sequential)",
-                            "target": "> 98%", "mark": health.indexScanMet! ? "✓ pass" : "✗ fail"])
-        }
-        if let connections = health.connections {
-            figures.append(["name": "connections at start", "value": "\(connections.total) (\(connections.active) active) of \(connections.maxConnections)", "target": "", "mark": ""])
-        }
-        return [
-            "figures": figures,
+        [
+            "figures": HealthFigure.figures(health).map { ["name": $0.name, "value": $0.value, "target": $0.target, "mark": self.mark($0.status)] },
             "plans": health.plans.map { plan -> [String: Any] in
                 ["operation": plan.operation, "access": plan.vectorAccess ?? "", "plan": plan.error.map { "EXPLAIN failed: \($0)" } ?? plan.nodes.joined(separator: "\n"),
                  "seqScan": plan.vectorAccess == "seq_scan"]

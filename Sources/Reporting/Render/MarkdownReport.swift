@@ -81,8 +81,16 @@ public enum MarkdownReport {
 
     /// ✅ when every threshold on the row holds, ❌ when one fails, blank when none applies.
     static func mark(_ outcomes: [ThresholdOutcome]) -> String {
-        if outcomes.contains(where: { $0.status == .failed }) { return "❌" }
-        return outcomes.contains { $0.status == .passed } ? "✅" : ""
+        self.mark(ThresholdVerdict.combined(outcomes))
+    }
+
+    static func mark(_ status: ThresholdOutcome.Status?) -> String {
+        switch status {
+        case .passed: "✅"
+        case .failed: "❌"
+        case .notApplicable: "➖"
+        case nil: ""
+        }
     }
 
     private static func sideBySide(_ report: RunReport) -> [String] {
@@ -104,26 +112,15 @@ public enum MarkdownReport {
     private static func thresholdList(_ outcomes: [ThresholdOutcome]) -> [String] {
         var lines = ["## Thresholds", ""]
         for outcome in outcomes {
-            let mark = switch outcome.status {
-            case .passed: "✅"
-            case .failed: "❌"
-            case .notApplicable: "➖"
-            }
-            lines.append("- \(mark) `\(outcome.target)` `\(outcome.threshold.operation): \(outcome.threshold.expression)`: \(outcome.detail)")
+            lines.append("- \(self.mark(outcome.status)) `\(outcome.target)` `\(outcome.threshold.operation): \(outcome.threshold.expression)`: \(outcome.detail)")
         }
         return lines + [""]
     }
 
     private static func health(_ health: DatabaseHealth) -> [String] {
         var lines = ["## Database health (PostgreSQL)", "", "| figure | value | target | verdict |", "|---|--:|--:|:-:|"]
-        if let ratio = health.cacheHitRatio {
-            lines.append("| buffer cache hit ratio | \(MetricText.percent(ratio)) | > 95% | \(health.cacheHitMet! ? "✅" : "❌") |")
-        }
-        if let ratio = health.indexScanRatio {
-            lines.append("| scans using an index | \(MetricText.percent(ratio)) (\(health.indexScans ?? 0) index, \(health.sequentialScans ?? 0) sequential) | > 98% | \(health.indexScanMet! ? "✅" : "❌") |")
-        }
-        if let connections = health.connections {
-            lines.append("| connections at start | \(connections.total) (\(connections.active) active) of \(connections.maxConnections) | | |")
+        for figure in HealthFigure.figures(health) {
+            lines.append("| \(figure.name) | \(figure.value) | \(figure.target) | \(self.mark(figure.status)) |")
         }
         lines.append("")
         if !health.plans.isEmpty {

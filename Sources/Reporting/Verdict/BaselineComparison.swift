@@ -32,12 +32,26 @@ public struct BaselineComparison: Sendable {
         public var tolerance: Double
         public var noise: Double
         public var status: Status
-        public var isRelative: Bool { ![.errorRate, .recall].contains(self.metric) }
+        public var isRelative: Bool { BaselineComparison.isRelative(self.metric) }
     }
 
     public var regressions: [Row] { self.rows.filter { $0.status == .regression } }
 
+    /// The rows of each compared target and operation, in order (``compare`` adds them operation by operation).
+    public var rowsByOperation: [[Row]] {
+        self.rows.reduce(into: []) { groups, row in
+            if let last = groups.last?.last, last.target == row.target, last.operation == row.operation {
+                groups[groups.count - 1].append(row)
+            } else {
+                groups.append([row])
+            }
+        }
+    }
+
     static let comparedLatencies: [Threshold.Metric] = [.p50, .p95, .p99]
+
+    /// Latencies and throughput compare relatively; error rate and recall in absolute points.
+    static func isRelative(_ metric: Threshold.Metric) -> Bool { ![.errorRate, .recall].contains(metric) }
 
     /// - Throws: ``ReportingError`` (bad input) when the runs are of different scenarios or datasets, unless `force`.
     public static func compare(baselines: [RunReport], new: RunReport, maxRegression: Double, force: Bool) throws -> BaselineComparison {
@@ -89,19 +103,20 @@ public struct BaselineComparison: Sendable {
     ) -> Row? {
         let value = { (pair: (RunReport, OperationReport)) in ThresholdVerdict.measure(metric, of: [pair.1], target: pair.1.target, report: pair.0) }
         guard let newValue = value(new) else { return nil }
-        let baseValues = bases.compactMap(value).sorted()
-        guard !baseValues.isEmpty else { return nil }
-        let base = baseValues[baseValues.count / 2]
-        let relative = ![.errorRate, .recall].contains(metric)
+        // The baselines by value: the median one is the base, and its run is the one whose noise counts.
+        let measured = bases.compactMap { pair in value(pair).map { (value: $0, run: pair) } }.sorted { $0.value < $1.value }
+        guard !measured.isEmpty else { return nil }
+        let (base, baseRun) = measured[measured.count / 2]
+        let relative = Self.isRelative(metric)
         let higherIsWorse = metric != .qps && metric != .recall
         let difference = relative ? (base > 0 ? (newValue - base) / base : 0) : newValue - base
         let worse = higherIsWorse ? difference : -difference
         let tolerance = relative ? maxRegression : 0.01
 
-        var noise = [new, bases[bases.count / 2]].map { Self.samplingNoise(metric, $0) }.quadratureSum
-        noise = max(noise, [new, bases[bases.count / 2]].map { Self.perSecondNoise(metric, $0.0, target: $0.1.target) }.quadratureSum)
-        if baseValues.count > 1 {
-            let range = baseValues.last! - baseValues.first!
+        var noise = [new, baseRun].map { Self.samplingNoise(metric, $0) }.quadratureSum
+        noise = max(noise, [new, baseRun].map { Self.perSecondNoise(metric, $0.0, target: $0.1.target) }.quadratureSum)
+        if measured.count > 1 {
+            let range = measured.last!.value - measured.first!.value
             noise = max(noise, relative ? (base > 0 ? range / base : 0) : range)
         }
         let status: Row.Status = worse > tolerance && worse > noise ? .regression : (-worse > tolerance && -worse > noise ? .improvement : .ok)

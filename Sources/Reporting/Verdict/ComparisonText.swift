@@ -9,6 +9,11 @@ public enum ComparisonText {
             + "(\(self.change(row)); tolerance \(self.amount(row.tolerance, row)), noise \(self.amount(row.noise, row))): \(row.status.rawValue)"
     }
 
+    /// `postgres vector_search p95 …`: ``describe(_:)`` with the target and operation, for a list of regressions.
+    public static func line(_ row: BaselineComparison.Row) -> String {
+        "\(row.target) \(row.operation) \(self.describe(row))"
+    }
+
     /// `+102.4% worse`, `-0.020 better` (points for rates and recall), `no change`.
     static func change(_ row: BaselineComparison.Row) -> String {
         if abs(row.worse) < 0.0005 { return "no change" }

@@ -30,10 +30,8 @@ public struct GateVerdict: Sendable {
                 output: outcome.detail)
         }
         if let comparison = self.comparison {
-            var seen: [String] = []
-            for row in comparison.rows where !seen.contains(row.target + "\u{0}" + row.operation) {
-                seen.append(row.target + "\u{0}" + row.operation)
-                let rows = comparison.rows.filter { $0.target == row.target && $0.operation == row.operation }
+            for rows in comparison.rowsByOperation {
+                let row = rows[0]
                 let regressions = rows.filter { $0.status == .regression }
                 cases.append(Case(
                     suite: row.target, name: "\(row.operation): no regression against the baseline",

@@ -31,6 +31,13 @@ public enum ThresholdVerdict {
         }
     }
 
+    /// One row's verdict: failed when one of its outcomes failed, passed when one passed and none failed,
+    /// nil when none applies.
+    public static func combined(_ outcomes: [ThresholdOutcome]) -> ThresholdOutcome.Status? {
+        if outcomes.contains(where: { $0.status == .failed }) { return .failed }
+        return outcomes.contains { $0.status == .passed } ? .passed : nil
+    }
+
     /// True when no outcome failed.
     public static func passed(_ outcomes: [ThresholdOutcome]) -> Bool {
         !outcomes.contains { $0.status == .failed }

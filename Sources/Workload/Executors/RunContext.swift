@@ -51,12 +51,12 @@ final class RunContext: Sendable {
         self.end = self.countMode ? Int64.max / 4 : self.measureStart + measured.nanoseconds
     }
 
-    /// Open loop: when slot `slot` is due (monotonic ns), or nil after the end and in a closed loop.
     /// Open loop: how long after the end a request that came due before it may still be sent (its latency
     /// counted from its due time), so a client busy at the very end does not drop its last request: the
     /// timeout, at most a second. Zero for a closed loop.
     var drainNanos: Int64 { self.schedule == nil ? 0 : min(self.timeoutNanos, 1_000_000_000) }
 
+    /// Open loop: when slot `slot` is due (monotonic ns), or nil after the end and in a closed loop.
     func dueTime(slot: Int) -> Int64? {
         self.schedule?.dueTime(ofSlot: slot).map { self.start + $0 }
     }

@@ -37,7 +37,7 @@ struct CompareCommand: AsyncParsableCommand {
         let regressions = comparison.regressions
         guard regressions.isEmpty else {
             Console.error("\(regressions.count) regression\(regressions.count == 1 ? "" : "s"): "
-                + regressions.map { "\($0.target) \($0.operation) \(ComparisonText.describe($0))" }.joined(separator: "; "))
+                + regressions.map(ComparisonText.line).joined(separator: "; "))
             throw ExitStatus.thresholdFailed
         }
         Console.out("no regression beyond \(self.maxRegression.defaultValueDescription) and the noise")

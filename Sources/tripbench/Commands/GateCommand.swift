@@ -31,7 +31,7 @@ struct GateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let report = try ReportFile.read(self.report)
-        let thresholds = report.scenario.thresholds + (try self.thresholdOptions.parse(operations: report.scenario.operations.map(\.name)))
+        let thresholds = try self.thresholdOptions.thresholds(of: report)
         var verdict = GateVerdict(thresholds: ThresholdVerdict.evaluate(thresholds, in: report))
         if !self.baseline.isEmpty {
             verdict.comparison = try BaselineComparison.compare(
@@ -40,6 +40,6 @@ struct GateCommand: AsyncParsableCommand {
         if thresholds.isEmpty && self.baseline.isEmpty {
             throw CommandFailure(.badInput, "nothing to gate on: the scenario has no thresholds; pass --threshold or --baseline")
         }
-        try ReportOutput.publish(report, verdict: verdict, to: RunDirectory(report: self.report))
+        try ReportOutput.publish(report, verdict: verdict, to: RunDirectory(locating: self.report))
     }
 }

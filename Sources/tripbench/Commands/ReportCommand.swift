@@ -18,14 +18,8 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let report = try ReportFile.read(self.run)
-        let thresholds = report.scenario.thresholds + (try self.thresholdOptions.parse(operations: report.scenario.operations.map(\.name)))
-        try ReportOutput.publish(report, verdict: GateVerdict(thresholds: ThresholdVerdict.evaluate(thresholds, in: report)), to: RunDirectory(report: self.run))
+        let thresholds = try self.thresholdOptions.thresholds(of: report)
+        try ReportOutput.publish(report, verdict: GateVerdict(thresholds: ThresholdVerdict.evaluate(thresholds, in: report)), to: RunDirectory(locating: self.run))
     }
 }
 
-extension RunDirectory {
-    /// The directory of a run directory or report.json path.
-    init(report path: String) {
-        self.init(path: path.hasSuffix(".json") ? (path as NSString).deletingLastPathComponent : path)
-    }
-}

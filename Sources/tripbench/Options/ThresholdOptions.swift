@@ -11,6 +11,11 @@ struct ThresholdOptions: ParsableArguments {
             valueName: "operation:condition"))
     var thresholds: [String] = []
 
+    /// The report's thresholds (the scenario's as run) and these, checked against its operation names.
+    func thresholds(of report: RunReport) throws -> [Threshold] {
+        report.scenario.thresholds + (try self.parse(operations: report.scenario.operations.map(\.name)))
+    }
+
     /// The thresholds, checked against the run's operation names.
     func parse(operations: [String]) throws -> [Threshold] {
         try self.thresholds.map { text in
