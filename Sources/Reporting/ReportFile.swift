@@ -7,29 +7,35 @@ public enum ReportFile {
     /// Reads a `report.json` (or a run directory holding one), refusing newer schema versions and truncated files.
     public static func read(_ path: String) throws -> RunReport {
         let directory = RunDirectory(locating: path)
-        let url = URL(fileURLWithPath: directory.path == path ? directory.reportPath : path)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw ReportingError(.badInput, "\(url.path): no such report")
+        let file = directory.path == path ? directory.reportPath : path
+        return try self.decode(RunReport.self, from: file, what: "report.json", schemaVersion: RunReport.currentSchemaVersion)
+    }
+
+    /// Reads a JSON file tripbench wrote (`what` names it in messages), refusing a schema version newer than
+    /// `schemaVersion` and files that are truncated or are something else.
+    public static func decode<T: Decodable>(_: T.Type, from path: String, what: String, schemaVersion: Int) throws -> T {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ReportingError(.badInput, "\(path): no such \(what)")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ReportingError(.badInput, "\(url.path): not a JSON object (truncated or not a report.json)")
+            throw ReportingError(.badInput, "\(path): not a JSON object (truncated or not a \(what))")
         }
         guard let version = object["schema_version"] as? Int else {
-            throw ReportingError(.badInput, "\(url.path): no schema_version: not a tripbench report.json")
+            throw ReportingError(.badInput, "\(path): no schema_version: not a tripbench \(what)")
         }
-        guard version <= RunReport.currentSchemaVersion else {
-            throw ReportingError(.badInput, "\(url.path): schema_version \(version) is newer than this tripbench reads (\(RunReport.currentSchemaVersion)); upgrade tripbench")
+        guard version <= schemaVersion else {
+            throw ReportingError(.badInput, "\(path): schema_version \(version) is newer than this tripbench reads (\(schemaVersion)); upgrade tripbench")
         }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
-            return try decoder.decode(RunReport.self, from: data)
+            return try decoder.decode(T.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {
-            throw ReportingError(.badInput, "\(url.path): missing \(Self.path(context.codingPath + [key]))")
+            throw ReportingError(.badInput, "\(path): missing \(Self.path(context.codingPath + [key]))")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw ReportingError(.badInput, "\(url.path): wrong value at \(Self.path(context.codingPath))")
+            throw ReportingError(.badInput, "\(path): wrong value at \(Self.path(context.codingPath))")
         } catch {
-            throw ReportingError(.badInput, "\(url.path): not a tripbench report: \(error)")
+            throw ReportingError(.badInput, "\(path): not a tripbench \(what): \(error)")
         }
     }
 

@@ -15,6 +15,8 @@ enum ExitStatus: Int32, Error {
     case badInput = 2
     /// A failure at run time: the server is unreachable or stopped, a command failed.
     case runtimeFailure = 3
+    /// Stopped by Ctrl-C (SIGINT or SIGTERM) before the work was done; what was measured is saved.
+    case interrupted = 130
 
     /// The exit code for an error thrown by the core modules.
     init(for error: any Error) {

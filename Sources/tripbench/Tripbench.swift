@@ -14,10 +14,11 @@ struct Tripbench: AsyncParsableCommand {
             DATABASE_URL), creates the TripSage schema, and measures it against the architecture's targets.
 
             Exit codes: 0 success; 1 a threshold failed; 2 bad input or configuration; 3 runtime failure \
-            (server unreachable, a command failed).
+            (server unreachable, a command failed); 130 a sweep or capacity search stopped by Ctrl-C (what it measured \
+            is saved; a sweep resumes where it stopped).
             """,
         version: BuildInfo.versionLine,
-        subcommands: [DatabaseCommand.self, GenerateCommand.self, LoadCommand.self, RunCommand.self, ReportCommand.self, CompareCommand.self, GateCommand.self, GroundTruthCommand.self, IndexCommand.self]
+        subcommands: [DatabaseCommand.self, GenerateCommand.self, LoadCommand.self, RunCommand.self, ReportCommand.self, CompareCommand.self, GateCommand.self, SweepCommand.self, GroundTruthCommand.self, IndexCommand.self]
     )
 
     static func main() async {

@@ -2,7 +2,8 @@ import Mustache
 
 /// The page of report.html (Mustache; `{{{…}}}` holds SVG made by ``LineChart`` and ``BarChart``).
 enum HTMLTemplate {
-    static let page = try! MustacheTemplate(string: #"""
+    /// The document head and style every tripbench page shares, up to the opening `<main>`.
+    static let head = #"""
         <!DOCTYPE html>
         <html lang="en">
         <head>
@@ -27,11 +28,14 @@ enum HTMLTemplate {
         svg .grid { stroke: #e2e8f0; stroke-width: 1; } svg .frame { fill: none; stroke: #94a3b8; }
         svg .tick, svg .legend { font-size: 11px; fill: #475569; } svg .axis { font-size: 12px; fill: #334155; }
         svg .chart-title { font-size: 13px; font-weight: 600; fill: #0f172a; } svg .track { fill: #f1f5f9; } svg .empty { fill: #94a3b8; }
-        .facts td:first-child { color: #64748b; }
+        .facts td:first-child { color: #64748b; } tr.chosen td { background: #ecfdf5; font-weight: 600; }
         </style>
         </head>
         <body>
         <main>
+        """# + "\n"
+
+    static let page = try! MustacheTemplate(string: head + #"""
         <h1>tripbench: {{title}}</h1>
         <div class="muted">{{description}}</div>
         {{#partial}}<p class="partial">Partial report: the run was stopped early; the figures cover the part that ran.</p>{{/partial}}

@@ -8,7 +8,15 @@ struct LineChart {
         var color: String
         var dashed = false
         var points: [(x: Double, y: Double)]
+        /// A dot at each point (sweeps: one per ef_search).
+        var markers = false
+        var strokeWidth = 2.0
     }
+
+    /// Vertical marks across the plot at x (a knee, a limit), labelled at the top.
+    var xMarks: [(x: Double, label: String, color: String)] = []
+    /// Horizontal marks across the plot at y (an SLO).
+    var yMarks: [(y: Double, label: String, color: String)] = []
 
     var title: String
     var xLabel: String
@@ -24,7 +32,8 @@ struct LineChart {
     static let palette = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d", "#475569"]
 
     func svg() -> String {
-        let points = self.series.flatMap(\.points).filter { !self.logY || $0.y > 0 }
+        let points = (self.series.flatMap(\.points) + self.yMarks.map { (x: self.series.first?.points.first?.x ?? 0, y: $0.y) })
+            .filter { !self.logY || $0.y > 0 }
         let plotWidth = Self.width - Self.left - Self.right, plotHeight = Self.height - Self.top - Self.bottom
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(Self.width)) \(Int(Self.height))\" class=\"chart\" role=\"img\">"
         out += "<title>\(Escape.xml(self.title))</title>"
@@ -69,12 +78,27 @@ struct LineChart {
             if series.points.count == 1, let point = series.points.first {
                 out += "<circle cx=\"\(Self.f(scaleX(point.x)))\" cy=\"\(Self.f(scaleY(point.y)))\" r=\"3\" fill=\"\(series.color)\"/>"
             } else {
-                out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(series.color)\" stroke-width=\"2\"\(series.dashed ? " stroke-dasharray=\"5 3\"" : "")/>"
+                out += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(series.color)\" stroke-width=\"\(series.strokeWidth)\"\(series.dashed ? " stroke-dasharray=\"5 3\"" : "")/>"
+            }
+            if series.markers {
+                for point in series.points where !self.logY || point.y > 0 {
+                    out += "<circle cx=\"\(Self.f(scaleX(point.x)))\" cy=\"\(Self.f(scaleY(point.y)))\" r=\"3\" fill=\"\(series.color)\"/>"
+                }
             }
             let legendY = Self.top + 8 + Double(number) * 18
             let legendX = Self.left + plotWidth + 12
             out += "<line x1=\"\(legendX)\" x2=\"\(legendX + 18)\" y1=\"\(legendY)\" y2=\"\(legendY)\" stroke=\"\(series.color)\" stroke-width=\"2\"\(series.dashed ? " stroke-dasharray=\"5 3\"" : "")/>"
             out += "<text x=\"\(legendX + 24)\" y=\"\(legendY + 4)\" class=\"legend\">\(Escape.xml(series.name))</text>"
+        }
+        for mark in self.xMarks where mark.x >= xMin && mark.x <= xMax {
+            let x = Self.f(scaleX(mark.x))
+            out += "<line x1=\"\(x)\" x2=\"\(x)\" y1=\"\(Self.top)\" y2=\"\(Self.top + plotHeight)\" stroke=\"\(mark.color)\" stroke-dasharray=\"3 3\"/>"
+            out += "<text x=\"\(x)\" y=\"\(Self.top - 4)\" class=\"tick\" text-anchor=\"middle\">\(Escape.xml(mark.label))</text>"
+        }
+        for mark in self.yMarks {
+            let y = Self.f(scaleY(mark.y))
+            out += "<line x1=\"\(Self.left)\" x2=\"\(Self.left + plotWidth)\" y1=\"\(y)\" y2=\"\(y)\" stroke=\"\(mark.color)\" stroke-dasharray=\"6 3\"/>"
+            out += "<text x=\"\(Self.left + plotWidth - 4)\" y=\"\(Self.f(scaleY(mark.y) - 4))\" class=\"tick\" text-anchor=\"end\">\(Escape.xml(mark.label))</text>"
         }
         return out + "</svg>"
     }

@@ -11,9 +11,25 @@ public struct HNSWBenchmark: Sendable {
     public let groundTruth: [Int32]
     public let groundTruthDepth: Int
     public let k: Int
+    /// When set, every query is a filtered search over its own allowed set, and `groundTruth` holds the exact
+    /// neighbours among that set.
+    public var filter: QueryFilter?
+
+    /// The allowed set of each query: `sets[setOfQuery[query]]`.
+    public struct QueryFilter: Sendable {
+        public let sets: [AllowSet]
+        public let setOfQuery: [Int]
+
+        public init(sets: [AllowSet], setOfQuery: [Int]) {
+            self.sets = sets
+            self.setOfQuery = setOfQuery
+        }
+    }
 
     /// - Throws: ``VectorSearchError`` (bad input) when the shapes disagree or `k` exceeds the ground truth.
-    public init(index: HNSWIndex, queries: VectorStore, groundTruth: [Int32], groundTruthDepth: Int, k: Int) throws {
+    public init(
+        index: HNSWIndex, queries: VectorStore, groundTruth: [Int32], groundTruthDepth: Int, k: Int, filter: QueryFilter? = nil
+    ) throws {
         guard queries.count > 0 else { throw VectorSearchError(.badInput, "there are no queries") }
         guard queries.dimension == index.dimension else {
             throw VectorSearchError(.badInput, "the queries have \(queries.dimension) dimensions, the index \(index.dimension)")
@@ -23,6 +39,12 @@ public struct HNSWBenchmark: Sendable {
             throw VectorSearchError(.badInput, "the ground truth names row \(bad), the index has \(index.count) rows")
         }
         try queries.requireFinite(name: "query")
+        if let filter {
+            guard filter.setOfQuery.count == queries.count, filter.setOfQuery.allSatisfy(filter.sets.indices.contains) else {
+                throw VectorSearchError(.badInput, "the filter names a set for \(filter.setOfQuery.count) queries, there are \(queries.count)")
+            }
+        }
+        self.filter = filter
         self.index = index
         self.queries = queries
         self.groundTruth = groundTruth
@@ -95,7 +117,7 @@ public struct HNSWBenchmark: Sendable {
         let start = MonotonicClock.nanoseconds()
         var previous = start
         for query in 0..<self.queries.count {
-            self.index.search(self.queries.row(query), k: self.k, ef: ef, context: context, ids: found + query * self.k)
+            self.search(query, ef: ef, context: context, ids: found + query * self.k)
             let now = MonotonicClock.nanoseconds()
             latencies[query] = Double(now - previous) / 1_000
             previous = now
@@ -114,10 +136,22 @@ public struct HNSWBenchmark: Sendable {
             while true {
                 let query = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 guard query < self.queries.count else { break }
-                self.index.search(self.queries.row(query), k: self.k, ef: ef, context: context, ids: ids)
+                self.search(query, ef: ef, context: context, ids: ids)
             }
         }
         return Double(MonotonicClock.nanoseconds() - start) / 1e9
+    }
+
+    /// One query, through its filter when there is one.
+    @inline(__always)
+    private func search(_ query: Int, ef: Int, context: HNSWSearchContext, ids: UnsafeMutablePointer<Int32>) {
+        if let filter = self.filter {
+            ids.update(repeating: -1, count: self.k)
+            _ = self.index.search(
+                self.queries.row(query), k: self.k, ef: ef, allowing: filter.sets[filter.setOfQuery[query]], context: context, ids: ids)
+        } else {
+            self.index.search(self.queries.row(query), k: self.k, ef: ef, context: context, ids: ids)
+        }
     }
 
     private func recall(_ found: UnsafeMutablePointer<Int32>) -> Double {
@@ -130,7 +164,7 @@ public struct HNSWBenchmark: Sendable {
     }
 
     /// The nearest-rank percentile of sorted values.
-    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+    public static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
         let rank = Int((fraction * Double(sorted.count)).rounded(.up))
         return sorted[min(max(rank, 1), sorted.count) - 1]

@@ -65,9 +65,8 @@ struct ScenarioReader {
         self.problems.append(yaml.error(message, at: node).message)
     }
 
-    mutating func scenario(_ yaml: YAMLMapping, datasetsDirectory: URL?) -> Scenario {
-        self.attempt(()) { try yaml.checkKeys(Scenario.keys) }
-        let name = self.attempt("") { try yaml.string("name") }
+    /// The `dataset` key, checked against the specs in `datasetsDirectory`.
+    mutating func dataset(_ yaml: YAMLMapping, datasetsDirectory: URL?) -> String {
         let dataset = self.attempt("tiny") { try yaml.string("dataset", default: "tiny") }
         if let datasetsDirectory, yaml.node("dataset") != nil, !dataset.contains("/"),
             !FileManager.default.fileExists(atPath: datasetsDirectory.appendingPathComponent("\(dataset).yaml").path)
@@ -75,6 +74,13 @@ struct ScenarioReader {
             let known = YAMLMapping.names(in: datasetsDirectory)
             self.fail(yaml, "no dataset \(dataset)\(YAMLMapping.suggestion(for: dataset, among: known)); known: \(known.joined(separator: ", "))", at: yaml.node("dataset"))
         }
+        return dataset
+    }
+
+    mutating func scenario(_ yaml: YAMLMapping, datasetsDirectory: URL?) -> Scenario {
+        self.attempt(()) { try yaml.checkKeys(Scenario.keys) }
+        let name = self.attempt("") { try yaml.string("name") }
+        let dataset = self.dataset(yaml, datasetsDirectory: datasetsDirectory)
         let target = self.choice(yaml, "target", default: TargetSelection.postgres)
         let seed = self.attempt(1) { try yaml.integer("seed", default: 1, in: 0...Int.max) }
         let executor = self.executor(yaml)

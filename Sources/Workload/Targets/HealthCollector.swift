@@ -33,13 +33,7 @@ final class HealthCollector {
     /// EXPLAINs each operation's main statement with the first request the stream draws for it, under the
     /// scenario's session settings (already set on the connection).
     func explain(operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream, catalog: DatasetCatalog) {
-        var methods: [String: String] = [:]
-        if let result = try? self.connection.query("""
-            SELECT c.relname::text, am.amname::text FROM pg_class c JOIN pg_am am ON am.oid = c.relam
-            WHERE c.relkind = 'i' AND c.relnamespace = 'public'::regnamespace
-            """) {
-            for row in result.rows { if let name = try? row.decode(0, as: String.self) { methods[name] = try? row.decode(1, as: String.self) } }
-        }
+        let methods = PlanSummary.indexMethods(self.connection)
         var firstDraw: [Int: RequestDraw] = [:]
         var index = 0
         while firstDraw.count < operations.count, index < 100_000 {

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// An `EXPLAIN (FORMAT JSON)` plan, reduced to what explains a latency: its nodes, and how
 /// memory_embeddings is read (through the HNSW index, a b-tree, a bitmap, or a sequential scan).
@@ -21,6 +22,18 @@ struct PlanSummary {
             ?? accesses.first { $0 != "bitmap" && $0 != "seq_scan" }
             ?? accesses.first { $0 == "bitmap" }
             ?? accesses.first
+    }
+
+    /// Index name → access method (`hnsw`, `btree`, …) for the public schema; empty when it cannot be read.
+    static func indexMethods(_ connection: PostgresConnection) -> [String: String] {
+        var methods: [String: String] = [:]
+        if let result = try? connection.query("""
+            SELECT c.relname::text, am.amname::text FROM pg_class c JOIN pg_am am ON am.oid = c.relam
+            WHERE c.relkind = 'i' AND c.relnamespace = 'public'::regnamespace
+            """) {
+            for row in result.rows { if let name = try? row.decode(0, as: String.self) { methods[name] = try? row.decode(1, as: String.self) } }
+        }
+        return methods
     }
 
     private mutating func walk(_ node: [String: Any], depth: Int, methods: [String: String], accesses: inout [String]) {

@@ -74,28 +74,13 @@ struct RunCommand: AsyncParsableCommand {
         var scenario = try Scenario.load(self.scenario, scenariosDirectory: root.appendingPathComponent("scenarios"), datasetsDirectory: datasets)
         try self.apply(to: &scenario)
         let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
-        var datasetOptions = try DatasetOptions.parse([])
-        datasetOptions.dataset = scenario.dataset
         let database = scenario.target == .index ? nil : try self.connection.resolve()
-
         let chosen = scenario
-        let options = datasetOptions
-        let (manifest, directory) = try await DedicatedThread.run { () throws -> (DatasetManifest, URL) in
-            let (generator, _) = try options.generator()
-            let outcome = try generator.generate(force: false, logger: Console.logger)
-            return (outcome.manifest, generator.directory)
-        }
+        let dataset = try await PreparedDataset.open(scenario.dataset)
         if let database {
-            var loader = DatasetLoader(directory: directory, manifest: manifest, target: database)
-            loader.index = PostgresHNSWIndex(m: chosen.index.m, efConstruction: chosen.index.efConstruction, operatorClass: LoadCommand.operatorClass(manifest.metric))
-            let display = ProgressDisplay()
-            let plan = loader
-            _ = try await DedicatedThread.run {
-                defer { display.finish() }
-                return try plan.load(logger: Console.logger) { display.update($0) }
-            }
+            try await dataset.load(dataset.loader(into: database, m: chosen.index.m, efConstruction: chosen.index.efConstruction))
         }
-        let catalog = try await DedicatedThread.run { try DatasetCatalog(directory: directory, manifest: manifest) }
+        let catalog = dataset.catalog
 
         let stop = StopSignal()
         let signals = Self.trapSignals(stop)
@@ -148,12 +133,14 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// SIGINT and SIGTERM set the stop signal instead of killing the process, so the partial report is written.
-    static func trapSignals(_ stop: StopSignal) -> [any DispatchSourceSignal] {
+    static func trapSignals(
+        _ stop: StopSignal, what: String = "stopping: finishing requests in flight and writing a partial report"
+    ) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                Console.info("stopping: finishing requests in flight and writing a partial report")
+                Console.info(what)
                 stop.set()
             }
             source.resume()

@@ -1,0 +1,125 @@
+import Foundation
+
+/// `sweep.json`: everything a sweep measured, written after every point, so an interrupted sweep resumes
+/// from it and a finished one renders from it without running again. Schema in `docs/capacity-planning.md`.
+public struct SweepResults: Codable, Sendable {
+    public static let currentSchemaVersion = 1
+    public var schemaVersion = SweepResults.currentSchemaVersion
+    public var name: String
+    public var description: String
+    public var file: String
+    public var grid: SweepSpec.Grid
+    /// `postgres`, `index` or both, in the order they ran.
+    public var targets: [TargetKind]
+    public var recallFloor: Double
+    public var latencyTarget: Threshold
+    public var conditions: SweepConditions
+    public var builds: [BuildResult]
+    public var points: [PointResult]
+    /// True once every point of the grid was measured.
+    public var complete: Bool
+    public var environment: RunEnvironment?
+
+    /// The measurement of one grid point, if it was made.
+    public func point(_ target: TargetKind, _ build: BuildKey, efSearch: Int) -> PointResult? {
+        self.points.first { $0.target == target && $0.build == build && $0.efSearch == efSearch }
+    }
+
+    public func build(_ target: TargetKind, _ key: BuildKey) -> BuildResult? {
+        self.builds.first { $0.target == target && $0.build == key }
+    }
+
+    /// Every grid point of `target`, in grid order.
+    public var expectedPoints: Int { self.targets.count * self.grid.builds.count * self.grid.efSearch.count }
+
+    /// Adds or replaces the measurement of a point.
+    public mutating func record(_ point: PointResult) {
+        self.points.removeAll { $0.target == point.target && $0.build == point.build && $0.efSearch == point.efSearch }
+        self.points.append(point)
+    }
+
+    public mutating func record(_ build: BuildResult) {
+        self.builds.removeAll { $0.target == build.target && $0.build == build.build }
+        self.builds.append(build)
+    }
+}
+
+/// What must be the same for cached points to be comparable with new ones; a sweep whose conditions differ
+/// from its cache starts over.
+public struct SweepConditions: Codable, Sendable, Equatable {
+    public var dataset: String
+    public var datasetChecksum: String
+    public var k: Int
+    public var queries: Int
+    public var clients: Int
+    public var filtered: Bool
+    /// pgvector session settings, `name=value` in order.
+    public var settings: [String]
+    /// The server (password masked), when pgvector is swept.
+    public var database: String?
+
+    /// The conditions that differ from `other`, named for a message.
+    public func differences(from other: SweepConditions) -> [String] {
+        var names: [String] = []
+        if self.dataset != other.dataset || self.datasetChecksum != other.datasetChecksum { names.append("dataset") }
+        if self.k != other.k { names.append("k") }
+        if self.queries != other.queries { names.append("queries") }
+        if self.clients != other.clients { names.append("clients") }
+        if self.filtered != other.filtered { names.append("filtered") }
+        if self.settings != other.settings { names.append("settings") }
+        if self.database != other.database { names.append("database") }
+        return names
+    }
+}
+
+/// One index build: its time and size.
+public struct BuildResult: Codable, Sendable {
+    public var target: TargetKind
+    public var build: BuildKey
+    public var buildSeconds: Double
+    /// In-process: the graph and vectors; pgvector: `pg_relation_size` of the index.
+    public var indexBytes: Int
+}
+
+/// One grid point: an index build searched at one ef_search.
+public struct PointResult: Codable, Sendable {
+    public var target: TargetKind
+    public var build: BuildKey
+    public var efSearch: Int
+    /// Unfiltered: mean recall@k over the queries.
+    public var recall: Double
+    /// Queries per second, one client sending one query at a time.
+    public var qps1: Double
+    /// Queries per second over all the sweep's clients at once.
+    public var qpsAll: Double
+    /// One client's latency, µs.
+    public var p50Us: Double
+    public var p95Us: Double
+    public var p99Us: Double
+    /// pgvector: how the query reads memory_embeddings at this ef_search (`hnsw`, `seq_scan`, `btree`, …);
+    /// anything but `hnsw` is an exact search, which ef_search does not affect.
+    public var plan: String?
+    /// The same queries, each restricted to its content type, when the sweep measures it.
+    public var filtered: FilteredResult?
+
+    public struct FilteredResult: Codable, Sendable {
+        public var recall: Double
+        public var qps1: Double
+        public var p95Us: Double
+        public var plan: String?
+    }
+
+    /// False when PostgreSQL answered the unfiltered query without the HNSW index: the point then measures an
+    /// exact search, not this configuration of the index.
+    public var usesIndex: Bool { (self.plan ?? "hnsw") == "hnsw" }
+
+    /// The one-client latency a latency target names.
+    public func latency(_ metric: Threshold.Metric) -> Double? {
+        switch metric {
+        case .p50: self.p50Us
+        case .p95: self.p95Us
+        case .p99: self.p99Us
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Datasets
+import Foundation
+import Logging
+import Postgres
+import VectorSearch
+
+/// Runs a sweep: for each target, each (m, ef_construction) build with points still to measure is built
+/// once, then searched at each missing ef_search. The results are handed to `save` after every build and
+/// point, so a sweep stopped at any moment resumes from its last saved point.
+///
+/// Blocking: call it from a dedicated thread.
+public struct SweepRunner: Sendable {
+    public let spec: SweepSpec
+    public let specFile: String
+    public let catalog: DatasetCatalog
+    /// Where pgvector is swept (its loader names the server); nil for the in-process index only.
+    public let loader: DatasetLoader?
+    public let stopSignal: StopSignal
+    public var threads = ExactSearch.defaultThreads
+    public var version = "dev"
+    public var gitCommit = "unknown"
+
+    public init(spec: SweepSpec, specFile: String, catalog: DatasetCatalog, loader: DatasetLoader?, stopSignal: StopSignal) {
+        self.spec = spec
+        self.specFile = specFile
+        self.catalog = catalog
+        self.loader = loader
+        self.stopSignal = stopSignal
+    }
+
+    public var queryCount: Int { min(self.spec.queries ?? .max, self.catalog.queryCount) }
+
+    public var conditions: SweepConditions {
+        SweepConditions(
+            dataset: self.catalog.manifest.spec.directoryName, datasetChecksum: self.catalog.manifest.checksum, k: self.spec.k,
+            queries: self.queryCount, clients: self.spec.clients, filtered: self.spec.filtered,
+            settings: self.spec.settings.map { "\($0.name)=\($0.value)" },
+            database: self.spec.target == .index ? nil : self.loader?.target.summary)
+    }
+
+    /// The results to continue from: `cached` when it was measured under the same conditions, else a new set
+    /// (and the reason the cache was set aside).
+    public func resume(from cached: SweepResults?) -> (results: SweepResults, discarded: String?) {
+        var results = SweepResults(
+            name: self.spec.name, description: self.spec.description, file: self.specFile, grid: self.spec.grid,
+            targets: self.spec.target.targets, recallFloor: self.spec.recallFloor, latencyTarget: self.spec.latencyTarget,
+            conditions: self.conditions, builds: [], points: [], complete: false, environment: nil)
+        guard let cached else { return (results, nil) }
+        let differences = self.conditions.differences(from: cached.conditions)
+        guard differences.isEmpty else {
+            return (results, "the saved results were measured with another \(differences.joined(separator: ", ")); starting over")
+        }
+        results.builds = cached.builds
+        results.points = cached.points
+        results.environment = cached.environment
+        results.complete = self.missing(results).isEmpty
+        return (results, nil)
+    }
+
+    /// The grid points of `results` not measured yet, per target and build.
+    public func missing(_ results: SweepResults) -> [(target: TargetKind, build: BuildKey, efSearch: [Int])] {
+        self.spec.target.targets.flatMap { target in
+            self.spec.grid.builds.compactMap { build in
+                let efs = self.spec.grid.efSearch.filter { results.point(target, build, efSearch: $0) == nil }
+                return efs.isEmpty ? nil : (target, build, efs)
+            }
+        }
+    }
+
+    /// Measures every missing point of `results`, saving after each, until done or stopped.
+    public func run(
+        _ results: SweepResults, logger: Logger, save: (SweepResults) throws -> Void,
+        progress: @escaping @Sendable (LoadProgress) -> Void = { _ in }
+    ) throws -> SweepResults {
+        var results = results
+        let started = Date()
+        let work = self.missing(results)
+        let queries = try SweepQueries(
+            catalog: self.catalog, count: self.queryCount, k: self.spec.k, filtered: self.spec.filtered, threads: self.threads)
+        var server: (version: String, settings: [String: String])?
+        for target in self.spec.target.targets where !self.stopSignal.isSet {
+            var builds = work.filter { $0.target == target }
+            guard !builds.isEmpty else { continue }
+            switch target {
+            case .index:
+                let sweep = IndexSweep(catalog: self.catalog, queries: queries, clients: self.spec.clients, filtered: self.spec.filtered)
+                for item in builds where !self.stopSignal.isSet {
+                    logger.info("in-process: building \(item.build)")
+                    let built = try sweep.build(item.build, threads: self.threads)
+                    results.record(built.result)
+                    try save(results)
+                    for ef in item.efSearch where !self.stopSignal.isSet {
+                        results.record(try sweep.measure(built.index, build: item.build, efSearch: ef))
+                        try save(results)
+                        self.log(results.point(target, item.build, efSearch: ef)!, logger: logger)
+                    }
+                }
+            case .postgres:
+                guard let loader = self.loader else { throw WorkloadError(.badInput, "sweeping pgvector needs a database") }
+                let sweep = try PostgresSweep(
+                    loader: loader, catalog: self.catalog, queries: queries, clients: self.spec.clients, filtered: self.spec.filtered,
+                    settings: self.spec.settings)
+                // The database's own index last: when the grid holds it, no rebuild is needed to restore it.
+                if let original = sweep.originalBuild, let last = builds.firstIndex(where: { $0.build == original }) {
+                    builds.append(builds.remove(at: last))
+                }
+                do {
+                    for item in builds where !self.stopSignal.isSet {
+                        logger.info("pgvector: building \(item.build)")
+                        results.record(try sweep.build(item.build, logger: logger, progress: progress))
+                        try save(results)
+                        for ef in item.efSearch where !self.stopSignal.isSet {
+                            results.record(try sweep.measure(build: item.build, efSearch: ef))
+                            try save(results)
+                            self.log(results.point(target, item.build, efSearch: ef)!, logger: logger)
+                        }
+                    }
+                    server = try Self.describe(loader.target)
+                } catch {
+                    try? sweep.restore(logger: logger)
+                    throw error
+                }
+                try sweep.restore(logger: logger)
+            }
+        }
+        results.complete = self.missing(results).isEmpty
+        results.environment = RunEnvironment.collect(
+            database: self.conditions.database, server: server ?? results.environment.flatMap { old in old.serverVersion.map { ($0, old.serverSettings) } },
+            manifest: self.catalog.manifest, version: self.version, gitCommit: self.gitCommit, start: started, end: Date())
+        try save(results)
+        return results
+    }
+
+    private func log(_ point: PointResult, logger: Logger) {
+        var line = String(
+            format: "%@ m %d, ef_construction %d, ef_search %d: recall %.4f, %.0f QPS on 1 client, %.0f on %d, P95 %.2f ms",
+            point.target.rawValue, point.build.m, point.build.efConstruction, point.efSearch, point.recall, point.qps1, point.qpsAll,
+            self.spec.clients, point.p95Us / 1000)
+        if let filtered = point.filtered { line += String(format: "; filtered recall %.4f", filtered.recall) }
+        logger.info("\(line)")
+    }
+
+    /// The server's version and the settings that shape a search (the build's own are the loader's:
+    /// `maintenance_work_mem` 2GB, one parallel worker per core).
+    private static func describe(_ target: PostgresConnectionString) throws -> (String, [String: String]) {
+        let connection = try PostgresConnection(target)
+        var settings: [String: String] = [:]
+        for name in ["shared_buffers", "work_mem", "hnsw.iterative_scan", "jit"] {
+            let value = try connection.query("SELECT current_setting($1, true)", [name])
+            if let text = try value.decode(String?.self, row: 0, column: 0) { settings[name] = text }
+        }
+        return (try connection.query("SELECT version()").decode(String.self, row: 0, column: 0), settings)
+    }
+}

@@ -1,0 +1,175 @@
+import Datasets
+import Foundation
+import VectorSearch
+import Yams
+
+/// An HNSW parameter sweep: a grid over `m` × `ef_construction` × `ef_search` measured on the in-process
+/// index, on pgvector, or both. Read from a YAML file (`scenarios/hnsw-sweep.yaml`; every key in
+/// `docs/capacity-planning.md`).
+public struct SweepSpec: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    /// A dataset spec name or path.
+    public var dataset: String
+    public var target: TargetSelection
+    /// Neighbours per query; recall is recall@k.
+    public var k: Int
+    public var grid: Grid
+    /// Queries measured per point, the first of the dataset's (all of them when it has fewer); nil for all.
+    public var queries: Int?
+    /// Concurrent clients (threads) of the throughput pass.
+    public var clients: Int
+    /// Also measure a filtered search: each query restricted to its own content type.
+    public var filtered: Bool
+    /// The recommendation's floor: recall@k at or above this.
+    public var recallFloor: Double
+    /// The recommendation's latency target on one client, e.g. `p95 < 100ms`.
+    public var latencyTarget: Threshold
+    /// Session settings for pgvector's connections, in file order (`hnsw.iterative_scan: relaxed_order`).
+    public var settings: [Scenario.Setting]
+    /// A sweep estimated to take longer is refused before it starts.
+    public var maxDuration: Duration
+
+    public struct Grid: Sendable, Equatable, Codable {
+        public var m: [Int]
+        public var efConstruction: [Int]
+        public var efSearch: [Int]
+
+        /// Every (m, ef_construction) pair: one index build each, in file order.
+        public var builds: [BuildKey] {
+            self.m.flatMap { m in self.efConstruction.map { BuildKey(m: m, efConstruction: $0) } }
+        }
+    }
+
+    public static let keys = [
+        "name", "description", "dataset", "target", "k", "grid", "queries", "clients", "filtered", "recallFloor",
+        "latencyTarget", "settings", "maxDuration",
+    ]
+    static let gridKeys = ["m", "efConstruction", "efSearch"]
+
+    /// Reads a sweep by path, or by name from `directory`.
+    /// - Throws: ``WorkloadError`` (bad input) with `file:line:column` for every problem, in one line.
+    public static func load(_ nameOrPath: String, directory: URL, datasetsDirectory: URL) throws -> SweepSpec {
+        let path = YAMLMapping.path(of: nameOrPath, in: directory)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw WorkloadError(.badInput, "\(path): cannot read the file")
+        }
+        return try self.parse(text, file: path, datasetsDirectory: datasetsDirectory)
+    }
+
+    public static func parse(_ text: String, file: String, datasetsDirectory: URL? = nil) throws -> SweepSpec {
+        let yaml: YAMLMapping
+        do {
+            yaml = try YAMLMapping.parse(text, file: file)
+        } catch let error as DatasetError {
+            throw WorkloadError(.badInput, error.message)
+        }
+        var reader = ScenarioReader()
+        let spec = reader.sweep(yaml, datasetsDirectory: datasetsDirectory)
+        if let first = reader.problems.first {
+            let more = reader.problems.count > 1 ? " (and \(reader.problems.count - 1) more: \(reader.problems.dropFirst().joined(separator: "; ")))" : ""
+            throw WorkloadError(.badInput, first + more)
+        }
+        return spec
+    }
+
+    /// Checks what the command line may have changed after parsing (the target, k).
+    /// - Throws: ``WorkloadError`` (bad input).
+    public func validate() throws {
+        for ef in self.grid.efSearch where ef < self.k {
+            throw WorkloadError(.badInput, "ef_search \(ef) is below k \(self.k): a search cannot return more neighbours than it keeps")
+        }
+        if self.target != .index {
+            for build in self.grid.builds {
+                do {
+                    try PostgresHNSWIndex(m: build.m, efConstruction: build.efConstruction).validate()
+                } catch let error as DatasetError {
+                    throw WorkloadError(.badInput, "pgvector cannot build m \(build.m), ef_construction \(build.efConstruction): " + error.message.replacing("--", with: ""))
+                }
+            }
+            if let ef = self.grid.efSearch.first(where: { $0 > 1000 }) {
+                throw WorkloadError(.badInput, "ef_search \(ef) is above pgvector's limit of 1000")
+            }
+        }
+    }
+}
+
+/// One index build of a sweep.
+public struct BuildKey: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
+    public var m: Int
+    public var efConstruction: Int
+
+    public init(m: Int, efConstruction: Int) {
+        self.m = m
+        self.efConstruction = efConstruction
+    }
+
+    public var description: String { "m \(self.m), ef_construction \(self.efConstruction)" }
+
+    public static func < (a: BuildKey, b: BuildKey) -> Bool { (a.m, a.efConstruction) < (b.m, b.efConstruction) }
+}
+
+extension ScenarioReader {
+    mutating func sweep(_ yaml: YAMLMapping, datasetsDirectory: URL?) -> SweepSpec {
+        self.attempt(()) { try yaml.checkKeys(SweepSpec.keys) }
+        let name = self.attempt("") { try yaml.string("name") }
+        let dataset = self.dataset(yaml, datasetsDirectory: datasetsDirectory)
+        let k = self.attempt(10) { try yaml.integer("k", default: 10, in: 1...1000) }
+        let grid = self.grid(yaml, k: k)
+        let latency = self.attempt("p95 < 100ms") { try yaml.string("latencyTarget", default: "p95 < 100ms") }
+        var latencyTarget = Threshold(operation: "vector_search", metric: .p95, comparison: .less, value: 100_000, expression: "p95 < 100ms")
+        switch Threshold.parse(latency, operation: "vector_search") {
+        case .success(let threshold) where [.p50, .p95, .p99].contains(threshold.metric) && [.less, .lessOrEqual].contains(threshold.comparison):
+            latencyTarget = threshold
+        case .success:
+            self.fail(yaml, "latencyTarget must bound p50, p95 or p99 from above, such as p95 < 100ms, not \(latency)", at: yaml.node("latencyTarget"))
+        case .failure(let error):
+            self.fail(yaml, error.message, at: yaml.node("latencyTarget"))
+        }
+        let maxDuration = self.duration(yaml, "maxDuration", default: .seconds(7200))
+        return SweepSpec(
+            name: name, description: self.attempt("") { try yaml.string("description", default: "") }, dataset: dataset,
+            target: self.choice(yaml, "target", default: TargetSelection.both), k: k, grid: grid,
+            queries: yaml.node("queries") == nil ? nil : self.attempt(nil) { try yaml.integer("queries", in: 1...10_000_000) },
+            clients: self.attempt(2) { try yaml.integer("clients", default: ExactSearch.defaultThreads, in: 1...1000) },
+            filtered: self.attempt(true) { try yaml.boolean("filtered", default: true) },
+            recallFloor: self.attempt(0.95) { try yaml.number("recallFloor", default: 0.95, in: 0...1) },
+            latencyTarget: latencyTarget, settings: self.settings(yaml), maxDuration: maxDuration)
+    }
+
+    private mutating func grid(_ yaml: YAMLMapping, k: Int) -> SweepSpec.Grid {
+        var grid = SweepSpec.Grid(m: [], efConstruction: [], efSearch: [])
+        guard let mapping = self.attempt(nil, { try yaml.mapping("grid") }) else {
+            self.fail(yaml, "missing key grid (m, efConstruction and efSearch, each a list)", at: nil)
+            return grid
+        }
+        self.attempt(()) { try mapping.checkKeys(SweepSpec.gridKeys) }
+        grid.m = self.values(mapping, "m", minimum: 2, why: "an HNSW node needs at least 2 links")
+        grid.efConstruction = self.values(mapping, "efConstruction", minimum: 1, why: "a build keeps at least one candidate")
+        grid.efSearch = self.values(mapping, "efSearch", minimum: k, why: "ef_search below k \(k) cannot return k neighbours")
+        return grid
+    }
+
+    /// A non-empty list of whole numbers, each at least `minimum`, without repeats (file order kept).
+    private mutating func values(_ mapping: YAMLMapping, _ key: String, minimum: Int, why: String) -> [Int] {
+        guard let node = mapping.node(key) else {
+            self.fail(mapping, "missing key \(key): the grid needs a list of values for it", at: nil)
+            return []
+        }
+        let items: [Node] = if case .sequence(let sequence) = node { Array(sequence) } else { [node] }
+        if items.isEmpty { self.fail(mapping, "\(key) is an empty list: the grid would have no points", at: node) }
+        var values: [Int] = []
+        for item in items {
+            guard let value = item.int else {
+                self.fail(mapping, "\(key) values must be whole numbers, not \(item.string ?? "a \(item.kind)")", at: item)
+                continue
+            }
+            guard value >= minimum else {
+                self.fail(mapping, "\(key) \(value) is below \(minimum): \(why)", at: item)
+                continue
+            }
+            if !values.contains(value) { values.append(value) }
+        }
+        return values
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Postgres
+import Workload
+
+/// A generated dataset ready to run against: generated when missing, optionally loaded into PostgreSQL, and
+/// read into a ``DatasetCatalog``. What `run`, `sweep` and `capacity` start from.
+struct PreparedDataset {
+    let manifest: DatasetManifest
+    let directory: URL
+    let catalog: DatasetCatalog
+
+    /// Generates `name` if needed and reads its catalog.
+    static func open(_ name: String) async throws -> PreparedDataset {
+        var options = try DatasetOptions.parse([])
+        options.dataset = name
+        let chosen = options
+        let (manifest, directory) = try await DedicatedThread.run { () throws -> (DatasetManifest, URL) in
+            let (generator, _) = try chosen.generator()
+            return (try generator.generate(force: false, logger: Console.logger).manifest, generator.directory)
+        }
+        let catalog = try await DedicatedThread.run { try DatasetCatalog(directory: directory, manifest: manifest) }
+        return PreparedDataset(manifest: manifest, directory: directory, catalog: catalog)
+    }
+
+    /// A loader of this dataset into `database` with pgvector's HNSW index at (m, ef_construction).
+    func loader(into database: PostgresConnectionString, m: Int = 16, efConstruction: Int = 200) -> DatasetLoader {
+        var loader = DatasetLoader(directory: self.directory, manifest: self.manifest, target: database)
+        loader.index = PostgresHNSWIndex(m: m, efConstruction: efConstruction, operatorClass: LoadCommand.operatorClass(self.manifest.metric))
+        return loader
+    }
+
+    /// Loads the dataset (skipped when the database already holds it with this index), showing progress.
+    func load(_ loader: DatasetLoader) async throws {
+        let display = ProgressDisplay()
+        _ = try await DedicatedThread.run {
+            defer { display.finish() }
+            return try loader.load(logger: Console.logger) { display.update($0) }
+        }
+    }
+}
