@@ -45,7 +45,7 @@ var targets: [Target] = [
     ),
     .target(
         name: "Reporting",
-        dependencies: ["Workload", .product(name: "Mustache", package: "swift-mustache")]
+        dependencies: ["Workload", "Datasets", "Postgres", .product(name: "Mustache", package: "swift-mustache")]
     ),
 
     // The thin executable: argument parsing and dispatch.

@@ -20,6 +20,9 @@ public struct WorkloadRunner: Sendable {
     public var threads = ExactSearch.defaultThreads
     public var version = "dev"
     public var gitCommit = "unknown"
+    /// The in-process index to search, when one is already built (a capacity search runs many steps on one);
+    /// nil builds it from the scenario.
+    public var inProcessIndex: InProcessIndex?
     /// Called about once a second from a progress thread while measuring.
     public var progress: (@Sendable (ProgressLine) -> Void)?
 
@@ -65,10 +68,7 @@ public struct WorkloadRunner: Sendable {
                 targetRuns.append(try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, logger: logger))
                 health = collector.endWindow()
             case .index:
-                logger.info("building the in-process HNSW index (m \(self.scenario.index.m), ef_construction \(self.scenario.index.efConstruction)) over \(self.catalog.base.count) vectors")
-                let index = try InProcessIndex(catalog: self.catalog, configuration: self.scenario.index)
-                logger.info("built in \(String(format: "%.1f", index.buildSeconds)) s")
-                targetRuns.append(self.runIndex(index))
+                targetRuns.append(self.runIndex(try self.inProcessIndex ?? InProcessIndex(catalog: self.catalog, scenario: self.scenario, logger: logger)))
             }
         }
         let environment = RunEnvironment.collect(

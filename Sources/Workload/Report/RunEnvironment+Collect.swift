@@ -1,9 +1,10 @@
 import Datasets
 import Foundation
+import Postgres
 
 extension RunEnvironment {
     /// This machine, the server and the dataset, as a report records them.
-    static func collect(
+    public static func collect(
         database: String?, server: (version: String, settings: [String: String])?, manifest: DatasetManifest,
         version: String, gitCommit: String, start: Date, end: Date
     ) -> RunEnvironment {
@@ -24,5 +25,16 @@ extension RunEnvironment {
             hostname: ProcessInfo.processInfo.hostName, database: database, serverVersion: server?.version,
             serverSettings: server?.settings ?? [:], dataset: manifest.spec.directoryName, datasetChecksum: manifest.checksum,
             tripbenchVersion: version, gitCommit: gitCommit, startTime: iso.string(from: start), endTime: iso.string(from: end))
+    }
+
+    /// The server's version and the server-wide settings that shape a search, as a new session sees them.
+    public static func describeServer(_ target: PostgresConnectionString) throws -> (String, [String: String]) {
+        let connection = try PostgresConnection(target)
+        var settings: [String: String] = [:]
+        for name in ["shared_buffers", "work_mem", "hnsw.iterative_scan", "jit"] {
+            let value = try connection.query("SELECT current_setting($1, true)", [name])
+            if let text = try value.decode(String?.self, row: 0, column: 0) { settings[name] = text }
+        }
+        return (try connection.query("SELECT version()").decode(String.self, row: 0, column: 0), settings)
     }
 }

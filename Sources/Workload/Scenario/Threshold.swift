@@ -13,6 +13,14 @@ public struct Threshold: Sendable, Equatable, Codable, CustomStringConvertible {
     /// The condition as written, for reports.
     public var expression: String
 
+    public init(operation: String, metric: Metric, comparison: Comparison, value: Double, expression: String) {
+        self.operation = operation
+        self.metric = metric
+        self.comparison = comparison
+        self.value = value
+        self.expression = expression
+    }
+
     public enum Metric: String, Sendable, Codable, CaseIterable {
         case p50, p90, p95, p99, p999, max, mean, qps, errorRate = "error_rate", recall
 

@@ -115,7 +115,7 @@ public struct SweepRunner: Sendable {
                             self.log(results.point(target, item.build, efSearch: ef)!, logger: logger)
                         }
                     }
-                    server = try Self.describe(loader.target)
+                    server = try RunEnvironment.describeServer(loader.target)
                 } catch {
                     try? sweep.restore(logger: logger)
                     throw error
@@ -138,17 +138,5 @@ public struct SweepRunner: Sendable {
             self.spec.clients, point.p95Us / 1000)
         if let filtered = point.filtered { line += String(format: "; filtered recall %.4f", filtered.recall) }
         logger.info("\(line)")
-    }
-
-    /// The server's version and the settings that shape a search (the build's own are the loader's:
-    /// `maintenance_work_mem` 2GB, one parallel worker per core).
-    private static func describe(_ target: PostgresConnectionString) throws -> (String, [String: String]) {
-        let connection = try PostgresConnection(target)
-        var settings: [String: String] = [:]
-        for name in ["shared_buffers", "work_mem", "hnsw.iterative_scan", "jit"] {
-            let value = try connection.query("SELECT current_setting($1, true)", [name])
-            if let text = try value.decode(String?.self, row: 0, column: 0) { settings[name] = text }
-        }
-        return (try connection.query("SELECT version()").decode(String.self, row: 0, column: 0), settings)
     }
 }

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Logging
 import VectorSearch
 
 /// The in-process HNSW index over a dataset's memory embeddings, built with the scenario's parameters. It
@@ -22,6 +23,13 @@ public final class InProcessIndex: Sendable {
         }
         self.buildSeconds = (clock.now - started).inSeconds
         self.efSearch = configuration.efSearch
+    }
+
+    /// Builds the index a scenario asks for, saying so in the log.
+    public convenience init(catalog: DatasetCatalog, scenario: Scenario, logger: Logger) throws {
+        logger.info("building the in-process HNSW index (m \(scenario.index.m), ef_construction \(scenario.index.efConstruction)) over \(catalog.base.count) vectors")
+        try self.init(catalog: catalog, configuration: scenario.index)
+        logger.info("built in \(String(format: "%.1f", self.buildSeconds)) s")
     }
 
     /// Whether the index can answer `operation`.

@@ -1,0 +1,61 @@
+/// One step of a capacity search: an open-loop run at one offered rate.
+public struct CapacityStep: Sendable, Codable, Equatable {
+    public enum Phase: String, Sendable, Codable {
+        /// Raising the rate by a factor until a step fails (or lowering it until one passes).
+        case ramp
+        /// Halving the interval between the highest passing and lowest failing rate.
+        case bisect
+    }
+
+    public var phase: Phase = .ramp
+    public var offeredRate: Double
+    /// Requests completed (answers and errors) per measured second.
+    public var achievedRate: Double
+    /// The objective's latency metric over the step, µs; nil when nothing completed.
+    public var latencyUs: Double?
+    public var p50Us: Double?
+    public var p99Us: Double?
+    /// Errors and requests due but never sent, over the requests due.
+    public var errorRate: Double
+    /// Seconds measured (shorter when the step was stopped early).
+    public var seconds: Double
+    /// The step was cut short because latency was clearly past the objective.
+    public var stoppedEarly: Bool
+    public var passed = false
+    public var reason: String?
+
+    public init(
+        offeredRate: Double, achievedRate: Double, latencyUs: Double?, p50Us: Double? = nil, p99Us: Double? = nil,
+        errorRate: Double, seconds: Double, stoppedEarly: Bool = false
+    ) {
+        self.offeredRate = offeredRate
+        self.achievedRate = achievedRate
+        self.latencyUs = latencyUs
+        self.p50Us = p50Us
+        self.p99Us = p99Us
+        self.errorRate = errorRate
+        self.seconds = seconds
+        self.stoppedEarly = stoppedEarly
+    }
+}
+
+/// Decides, second by second, that a step is clearly failing, so it stops instead of holding the server in
+/// overload: the latency metric of `seconds` consecutive seconds above `factor` times the limit. In an open
+/// loop past capacity the backlog grows every second, so this rule fires within a few seconds of overload,
+/// while a single slow second (a checkpoint, a GC) does not end a step.
+public struct EarlyStopRule: Sendable, Codable, Equatable {
+    public var factor = 2.0
+    public var seconds = 2
+    private var run = 0
+
+    public init(factor: Double = 2.0, seconds: Int = 2) {
+        self.factor = factor
+        self.seconds = seconds
+    }
+
+    /// Feeds one second's latency (µs); returns true when the step should stop.
+    public mutating func observe(latencyUs: Double, limitUs: Double) -> Bool {
+        self.run = latencyUs > limitUs * self.factor ? self.run + 1 : 0
+        return self.run >= self.seconds
+    }
+}

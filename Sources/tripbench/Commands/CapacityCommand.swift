@@ -1,0 +1,172 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import LocalServer
+import Postgres
+import Reporting
+import Workload
+
+/// `tripbench capacity`: the highest open-loop arrival rate a scenario sustains within an SLO.
+struct CapacityCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capacity",
+        abstract: "Find the highest arrival rate that meets a latency SLO (P95 from each request's schedule).",
+        discussion: """
+            Runs the scenario open-loop in steps: the rate is multiplied by --growth from --start-rate until a \
+            step breaks the SLO or the error rate, then bisected until the passing and failing rates are within \
+            --precision. A step whose per-second P95 is past twice the limit for two seconds running stops at \
+            once, so the server is never held in overload. Writes capacity.json, capacity.md and capacity.html \
+            (latency against rate with the knee, served against offered with the saturation) to \
+            reports/capacity-<scenario>-<time>/. Ctrl-C stops the search and writes what it found so far.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A scenario in scenarios/ by name, or a path to a scenario file.", valueName: "scenario"))
+    var scenario: String
+
+    @Option(help: ArgumentHelp("The objective: a latency percentile below a limit.", valueName: "condition"))
+    var slo = "p95<100ms"
+
+    @Option(help: ArgumentHelp("The highest error rate a passing step may have (requests never sent count).", valueName: "rate"))
+    var maxErrorRate = "0.1%"
+
+    @Option(help: "The operation the SLO applies to, or all (every operation's latencies merged).")
+    var operation = "all"
+
+    @Option(help: ArgumentHelp("Dataset spec name or path (default: the scenario's).", valueName: "name"))
+    var dataset: String?
+
+    @Option(help: "postgres, index or both (default: the scenario's).")
+    var target: String?
+
+    @Option(help: "Concurrent clients (default: the scenario's); they bound the requests in flight.")
+    var clients: Int?
+
+    @Option(help: "The first rate, requests/s (default: the scenario's rate, else 100).")
+    var startRate: Double?
+
+    @Option(help: "Never offer more than this many requests/s.")
+    var maxRate: Double?
+
+    @Option(help: "Multiply the rate by this while steps pass.")
+    var growth = 2.0
+
+    @Option(help: ArgumentHelp("Stop bisecting when passing and failing rates are this close (e.g. 5%).", valueName: "share"))
+    var precision = "5%"
+
+    @Option(help: ArgumentHelp("Measured length of each step.", valueName: "duration"))
+    var step = "10s"
+
+    @Option(help: ArgumentHelp("Warm-up before each step.", valueName: "duration"))
+    var stepWarmup = "2s"
+
+    @Option(help: "At most this many steps per target.")
+    var maxSteps = 20
+
+    @Option(help: ArgumentHelp("Directory for the results (default: reports/capacity-<scenario>-<time>).", valueName: "dir"))
+    var out: String?
+
+    @Flag(help: "No live progress line (for CI).")
+    var quiet = false
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func validate() throws {
+        if let clients, clients < 1 { throw ValidationError("--clients must be at least 1") }
+        if let startRate, !(startRate > 0) { throw ValidationError("--start-rate must be above zero") }
+        if let maxRate, !(maxRate > 0) { throw ValidationError("--max-rate must be above zero") }
+        guard self.growth > 1 else { throw ValidationError("--growth must be above 1") }
+        guard self.maxSteps >= 1 else { throw ValidationError("--max-steps must be at least 1") }
+        if let target, TargetSelection(rawValue: target) == nil { throw ValidationError("--target must be postgres, index or both, not \(target)") }
+        for (name, value) in [("--step", self.step), ("--step-warmup", self.stepWarmup)] {
+            guard DurationText.parse(value) != nil else { throw ValidationError("\(name) must be a duration such as 10s, not \(value)") }
+        }
+        guard let step = DurationText.parse(self.step), step >= .seconds(2) else {
+            throw ValidationError("--step must be at least 2s: shorter steps are not stable")
+        }
+        _ = try self.precisionShare()
+        if case .failure(let error) = CapacityObjective.parse(slo: self.slo, operation: self.operation, maxErrorRate: self.maxErrorRate) {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func precisionShare() throws -> Double {
+        let text = self.precision.trimmingCharacters(in: .whitespaces)
+        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
+        guard let value, value > 0, value < 1 else { throw ValidationError("--precision must be a share such as 5% or 0.05, not \(self.precision)") }
+        return value
+    }
+
+    func run() async throws {
+        let root = ProjectLocator.projectRoot()
+        var scenario = try Scenario.load(
+            self.scenario, scenariosDirectory: root.appendingPathComponent("scenarios"), datasetsDirectory: root.appendingPathComponent("datasets"))
+        if let dataset = self.dataset { scenario.dataset = dataset }
+        if let target = self.target { scenario.target = TargetSelection(rawValue: target)! }
+        if let clients = self.clients { scenario.executor.clients = clients }
+        guard scenario.executor.type != .rampingArrivalRate || self.startRate != nil else {
+            throw CommandFailure(.badInput, "\(scenario.name) ramps its rate: give --start-rate for the capacity search")
+        }
+        let names = scenario.operations.map(\.name) + ["all"]
+        guard names.contains(self.operation) else {
+            throw CommandFailure(.badInput, "--operation \(self.operation): the scenario has \(names.joined(separator: ", "))")
+        }
+        let objective = try CapacityObjective.parse(slo: self.slo, operation: self.operation, maxErrorRate: self.maxErrorRate).get()
+        let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
+        let database = scenario.target == .index ? nil : try self.connection.resolve()
+        let dataset = try await PreparedDataset.open(scenario.dataset)
+        if let database {
+            try await dataset.load(dataset.loader(into: database, m: scenario.index.m, efConstruction: scenario.index.efConstruction))
+        }
+        let stop = StopSignal()
+        let signals = RunCommand.trapSignals(stop, what: "stopping: the step in progress is dropped; writing what was found")
+        defer { signals.forEach { $0.cancel() } }
+
+        var search = CapacitySearch(objective: objective, startRate: self.startRate ?? scenario.executor.rate ?? 100)
+        search.growth = self.growth
+        search.precision = try self.precisionShare()
+        search.maxRate = self.maxRate
+        search.maxSteps = self.maxSteps
+        let (step, warmup) = (DurationText.parse(self.step)!, DurationText.parse(self.stepWarmup)!)
+        var results = CapacityResults(
+            scenario: scenario.name, scenarioFile: scenarioFile, dataset: dataset.manifest.spec.directoryName,
+            datasetChecksum: dataset.manifest.checksum, clients: scenario.executor.clients, stepSeconds: step.inSeconds,
+            warmupSeconds: warmup.inSeconds, growth: search.growth, precision: search.precision, objective: objective)
+        let started = Date()
+        let live = LiveProgress(enabled: !self.quiet && isatty(STDERR_FILENO) != 0)
+        for target in scenario.target.targets where !stop.isSet {
+            let chosen = scenario, catalog = dataset.catalog
+            let index = target == .index
+                ? try await DedicatedThread.run { try InProcessIndex(catalog: catalog, scenario: chosen, logger: Console.logger) } : nil
+            var probe = ScenarioProbe(
+                scenario: scenario, scenarioFile: scenarioFile, target: target, catalog: catalog, database: database, index: index,
+                objective: objective, step: step, warmup: warmup, userStop: stop)
+            probe.progress = { live.show($0) }
+            Console.info("capacity of \(scenario.name) on \(target.rawValue): \(objective.latency.operation) \(objective.latency.expression), from \(Int(search.startRate)) requests/s")
+            let finished = search, measuring = probe
+            let outcome = try await DedicatedThread.run(name: "tripbench-capacity") {
+                try finished.run(probe: { try measuring.measure(rate: $0, logger: Console.logger) }) { step in
+                    live.finish()
+                    Console.info(Self.describe(step))
+                }
+            }
+            live.finish()
+            results.targets.append(.init(target: target, outcome: outcome, indexBuildSeconds: index?.buildSeconds))
+        }
+        results.environment = RunEnvironment.collect(
+            database: database?.summary, server: try database.map(RunEnvironment.describeServer), manifest: dataset.manifest, version: BuildInfo.version,
+            gitCommit: RunCommand.gitCommit(root), start: started, end: Date())
+        let directory = CapacityDirectory(path: self.out ?? root.appendingPathComponent("reports/capacity-\(scenario.name)-\(RunCommand.timestamp())").path)
+        Console.out(try directory.write(results))
+        Console.out("report: \(directory.file("capacity.html"))")
+        Console.out("json:   \(directory.file("capacity.json"))")
+        if stop.isSet { throw ExitStatus.interrupted }
+    }
+
+    static func describe(_ step: CapacityStep) -> String {
+        var line = String(format: "%@ %.0f/s: served %.0f/s", step.phase.rawValue, step.offeredRate, step.achievedRate)
+        if let latency = step.latencyUs { line += ", " + MetricText.micros(latency) }
+        line += String(format: ", errors %.2f%%, %.1f s", step.errorRate * 100, step.seconds)
+        return line + (step.passed ? " ✓" : " ✗ \(step.reason ?? "")")
+    }
+}
