@@ -59,7 +59,7 @@ public enum CapacityReport {
             if step.passed, step.offeredRate == outcome.sustainableRate { table.emphasised.insert(table.rows.count) }
             if !step.passed { table.failed.insert(table.rows.count) }
             table.rows.append([
-                "\(number)", step.phase.rawValue, self.rate(step.offeredRate), self.rate(step.achievedRate),
+                "\(number)", step.phase.rawValue, self.perSecond(step.offeredRate), self.perSecond(step.achievedRate),
                 step.latencyUs.map(MetricText.micros) ?? "—", step.p50Us.map(MetricText.micros) ?? "—", step.p99Us.map(MetricText.micros) ?? "—",
                 MetricText.percent(step.errorRate), String(format: "%.1f", step.seconds) + (step.stoppedEarly ? " (stopped)" : ""),
                 step.passed ? "✓ met" : "✗ " + (step.reason ?? "failed"),
@@ -74,15 +74,15 @@ public enum CapacityReport {
         let metric = outcome.objective.latency.metric.rawValue
         var series = [LineChart.Series(name: metric, color: LineChart.palette[0], points: steps.compactMap { step in step.latencyUs.map { (step.offeredRate, $0 / 1000) } }, markers: true)]
         if metric != "p99" {
-            series.append(LineChart.Series(name: "p99", color: LineChart.palette[1], dashed: true, points: steps.compactMap { step in step.p99Us.map { (step.offeredRate, $0 / 1000) } }))
+            series.append(LineChart.Series(name: "p99", color: LineChart.palette[3], dashed: true, points: steps.compactMap { step in step.p99Us.map { (step.offeredRate, $0 / 1000) } }))
         }
         series.append(LineChart.Series(name: "p50", color: LineChart.palette[2], dashed: true, points: steps.compactMap { step in step.p50Us.map { (step.offeredRate, $0 / 1000) } }))
         var chart = LineChart(
             title: "\(target.rawValue): latency vs offered rate", xLabel: "offered requests per second", yLabel: "latency (ms)",
             series: series, xTicks: nil, logY: true)
         chart.yMarks = [(outcome.objective.latency.value / 1000, outcome.objective.latency.expression, "#dc2626")]
-        if let knee = outcome.kneeRate { chart.xMarks.append((knee, "knee", "#7c3aed")) }
-        if let rate = outcome.sustainableRate { chart.xMarks.append((rate, "sustainable", "#059669")) }
+        if let rate = outcome.sustainableRate { chart.xMarks.append((rate, outcome.kneeRate == rate ? "sustainable = knee" : "sustainable", "#059669")) }
+        if let knee = outcome.kneeRate, knee != outcome.sustainableRate { chart.xMarks.append((knee, "knee", "#7c3aed")) }
         return chart.svg()
     }
 
@@ -100,4 +100,5 @@ public enum CapacityReport {
     }
 
     static func rate(_ value: Double) -> String { "\(Int(value.rounded()).formatted()) requests/s" }
+    static func perSecond(_ value: Double) -> String { "\(Int(value.rounded()).formatted())/s" }
 }

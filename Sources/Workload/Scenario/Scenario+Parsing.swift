@@ -29,6 +29,17 @@ extension Scenario {
 
     /// Parses scenario YAML; `file` names it in messages.
     public static func parse(_ text: String, file: String, datasetsDirectory: URL? = nil) throws -> Scenario {
+        try ScenarioReader.read(text, file: file) { $0.scenario($1, datasetsDirectory: datasetsDirectory) }
+    }
+}
+
+/// Reads a scenario and collects every problem instead of stopping at the first (k6's `Validate() []error`).
+struct ScenarioReader {
+    var problems: [String] = []
+
+    /// Parses `text` (the contents of `file`) and reads it with `body`; every problem found becomes one error.
+    /// - Throws: ``WorkloadError`` (bad input): the first problem, with the others after it.
+    static func read<T>(_ text: String, file: String, _ body: (inout ScenarioReader, YAMLMapping) -> T) throws -> T {
         let yaml: YAMLMapping
         do {
             yaml = try YAMLMapping.parse(text, file: file)
@@ -36,18 +47,13 @@ extension Scenario {
             throw WorkloadError(.badInput, error.message)
         }
         var reader = ScenarioReader()
-        let scenario = reader.scenario(yaml, datasetsDirectory: datasetsDirectory)
+        let value = body(&reader, yaml)
         if let first = reader.problems.first {
             let more = reader.problems.count > 1 ? " (and \(reader.problems.count - 1) more: \(reader.problems.dropFirst().joined(separator: "; ")))" : ""
             throw WorkloadError(.badInput, first + more)
         }
-        return scenario
+        return value
     }
-}
-
-/// Reads a scenario and collects every problem instead of stopping at the first (k6's `Validate() []error`).
-struct ScenarioReader {
-    var problems: [String] = []
 
     /// Runs `body`, recording its error and returning `fallback` instead.
     mutating func attempt<T>(_ fallback: T, _ body: () throws -> T) -> T {
@@ -78,6 +84,13 @@ struct ScenarioReader {
     }
 
     mutating func scenario(_ yaml: YAMLMapping, datasetsDirectory: URL?) -> Scenario {
+        if yaml.node("grid") != nil, yaml.node("executor") == nil {
+            self.fail(yaml, "this is a sweep file (it has a grid): run it with `tripbench sweep`", at: nil)
+            return Scenario(
+                name: "", description: "", dataset: "", target: .postgres, seed: 0, executor: ExecutorConfiguration(type: .constantVUs, clients: 1),
+                warmup: .zero, duration: .zero, requests: nil, timeout: .zero, settings: [], index: .init(), recallSample: 1,
+                rowLevelSecurity: false, operations: [], thresholds: [])
+        }
         self.attempt(()) { try yaml.checkKeys(Scenario.keys) }
         let name = self.attempt("") { try yaml.string("name") }
         let dataset = self.dataset(yaml, datasetsDirectory: datasetsDirectory)

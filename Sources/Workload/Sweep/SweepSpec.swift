@@ -57,20 +57,9 @@ public struct SweepSpec: Sendable, Equatable {
         return try self.parse(text, file: path, datasetsDirectory: datasetsDirectory)
     }
 
+    /// Parses sweep YAML; `file` names it in messages.
     public static func parse(_ text: String, file: String, datasetsDirectory: URL? = nil) throws -> SweepSpec {
-        let yaml: YAMLMapping
-        do {
-            yaml = try YAMLMapping.parse(text, file: file)
-        } catch let error as DatasetError {
-            throw WorkloadError(.badInput, error.message)
-        }
-        var reader = ScenarioReader()
-        let spec = reader.sweep(yaml, datasetsDirectory: datasetsDirectory)
-        if let first = reader.problems.first {
-            let more = reader.problems.count > 1 ? " (and \(reader.problems.count - 1) more: \(reader.problems.dropFirst().joined(separator: "; ")))" : ""
-            throw WorkloadError(.badInput, first + more)
-        }
-        return spec
+        try ScenarioReader.read(text, file: file) { $0.sweep($1, datasetsDirectory: datasetsDirectory) }
     }
 
     /// Checks what the command line may have changed after parsing (the target, k).

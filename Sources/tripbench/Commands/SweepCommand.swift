@@ -69,6 +69,24 @@ struct SweepCommand: AsyncParsableCommand {
         if let maxDuration = self.maxDuration { spec.maxDuration = DurationText.parse(maxDuration)! }
         try spec.validate()
         let database = spec.target == .index ? nil : try self.connection.resolve()
+        var datasetOptions = try DatasetOptions.parse([])
+        datasetOptions.dataset = spec.dataset
+        let shape = try datasetOptions.spec()
+        let directory = self.out ?? root.appendingPathComponent("reports/sweep-\(spec.name)-\(shape.directoryName)").path
+        let output = SweepDirectory(path: directory)
+        let cached = self.fresh ? nil : try output.readIfPresent()
+        // Checked before the dataset is generated: a sweep too large to finish is refused at once.
+        let rows = Int((Double(shape.users) * shape.embeddingsPerUser).rounded())
+        let queryCount = min(spec.queries ?? shape.queries, shape.queries)
+        func estimate(_ results: SweepResults?) throws -> SweepEstimate {
+            let estimate = SweepEstimate(
+                spec: spec, rows: rows, dimension: shape.dimension, queries: queryCount, threads: ExactSearch.defaultThreads, results: results)
+            guard estimate.totalSeconds <= spec.maxDuration.inSeconds else {
+                throw CommandFailure(.badInput, "the sweep is estimated to take \(estimate.description), more than its limit of \(DurationText.format(spec.maxDuration)): shrink the grid, lower queries, or raise maxDuration (--max-duration)")
+            }
+            return estimate
+        }
+        var forecast = try estimate(cached)
         let dataset = try await PreparedDataset.open(spec.dataset)
 
         let stop = StopSignal()
@@ -79,25 +97,17 @@ struct SweepCommand: AsyncParsableCommand {
             loader: database.map { dataset.loader(into: $0) }, stopSignal: stop)
         runner.version = BuildInfo.version
         runner.gitCommit = RunCommand.gitCommit(root)
-
-        let directory = self.out ?? root.appendingPathComponent("reports/sweep-\(spec.name)-\(dataset.manifest.spec.directoryName)").path
-        let output = SweepDirectory(path: directory)
-        let cached = self.fresh ? nil : try output.readIfPresent()
         let (start, discarded) = runner.resume(from: cached)
-        if let discarded { Console.info(discarded) }
+        if let discarded {
+            Console.info(discarded)
+            forecast = try estimate(nil)
+        }
         var results = start
         if results.complete {
             Console.info("all \(results.points.count) points are saved in \(output.resultsPath); rendering without measuring (--fresh measures again)")
         } else {
-            let estimate = SweepEstimate(
-                spec: spec, rows: dataset.catalog.base.count, dimension: dataset.catalog.base.dimension, queries: runner.queryCount,
-                threads: runner.threads, results: results)
-            let limit = spec.maxDuration.inSeconds
-            guard estimate.totalSeconds <= limit else {
-                throw CommandFailure(.badInput, "the sweep is estimated to take \(estimate.description), more than its limit of \(DurationText.format(spec.maxDuration)): shrink the grid, lower queries, or raise maxDuration (--max-duration)")
-            }
             let saved = results.points.count
-            Console.info("sweeping \(spec.name) on \(spec.target.rawValue): \(estimate.points) points to measure\(saved > 0 ? " (\(saved) saved from before)" : ""), estimated \(estimate.description)")
+            Console.info("sweeping \(spec.name) on \(spec.target.rawValue): \(forecast.points) points to measure\(saved > 0 ? " (\(saved) saved from before)" : ""), estimated \(forecast.description)")
             let display = ProgressDisplay()
             let chosen = runner
             results = try await DedicatedThread.run(name: "tripbench-sweep") {

@@ -1,0 +1,156 @@
+import Datasets
+import Foundation
+import LocalServer
+import Postgres
+import TestSupport
+import Testing
+
+/// `sweep` and `capacity` as a capacity planner runs them, on the tiny dataset against the test server.
+@Suite(.serialized) struct CapacityPlanningCommandTests {
+    static func temporary(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+    }
+
+    static let sweep = """
+        name: unit-sweep
+        dataset: tiny
+        target: both
+        grid: {m: [8, 12], efConstruction: [32], efSearch: [10, 40]}
+        queries: 50
+        clients: 2
+        recallFloor: 0.5
+        latencyTarget: p95 < 1s
+        """
+
+    /// Interrupted after its first saved point, the sweep exits 130 and keeps what it measured; run again, it
+    /// measures only the rest; run a third time, it renders without measuring. pgvector's index is the one
+    /// the database had before, every time.
+    @Test func anInterruptedSweepResumesAndTheDatabaseKeepsItsIndex() async throws {
+        let database = try await TestServer.createDatabase(migrated: false)
+        let url = try await TestServer.connectionString(database: database)
+        let work = Self.temporary("sweep")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let file = work.appendingPathComponent("unit-sweep.yaml")
+        try Self.sweep.write(to: file, atomically: true, encoding: .utf8)
+        let out = work.appendingPathComponent("out")
+        let results = out.appendingPathComponent("sweep.json")
+        let load = try TripbenchCLI.run(["load", "--dataset", "tiny", "--database-url", url.raw])
+        #expect(load.status == 0, "\(load.standardError)")
+        let arguments = ["sweep", file.path, "--database-url", url.raw, "--out", out.path]
+
+        // First run, stopped by SIGINT once a point is saved.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TRIPBENCH_") && $0.key != "DATABASE_URL" }
+            .merging(["TRIPBENCH_HOME": ProjectLocator.projectRoot().path]) { $1 }
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Self.savedPoints(results) < 1, process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        process.interrupt()
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("run the same command again to resume"), "\(stderr)")
+        let saved = Self.savedPoints(results)
+        #expect(saved >= 1 && saved < 8, "\(saved) points saved")
+        let firstPoints = try Self.points(results)
+
+        // Second run: resumes, measures the rest, keeps the points saved before as they were.
+        let resumed = try await DedicatedThread.run { try TripbenchCLI.run(arguments) }
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(resumed.standardError.contains("(\(saved) saved from before)"), "\(resumed.standardError)")
+        #expect(Self.savedPoints(results) == 8)
+        let allPoints = try Self.points(results)
+        for (key, point) in firstPoints { #expect(allPoints[key] == point, "\(key) was measured again") }
+        #expect(resumed.standardOutput.contains("## Recall versus throughput") && resumed.standardOutput.contains("## How well the in-process index predicts pgvector"))
+        let html = try String(contentsOf: out.appendingPathComponent("sweep.html"), encoding: .utf8)
+        #expect(html.contains(">Pareto front<") && html.contains("pgvector: recall@10 vs QPS"))
+
+        // Third run: nothing to measure.
+        let again = try TripbenchCLI.run(arguments)
+        #expect(again.status == 0 && again.standardError.contains("rendering without measuring"), "\(again.standardError)")
+
+        // The database has the index `load` built, not one of the sweep's.
+        let connection = try PostgresConnection(url)
+        #expect(try PostgresHNSWIndex.current(connection) == PostgresHNSWIndex(m: 16, efConstruction: 200))
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+
+    @Test(arguments: [
+        ("grid: {m: [16], efConstruction: [64], efSearch: [5]}", "efSearch 5 is below 10"),
+        ("grid: {m: [16], efConstruction: [64], efSearch: []}", "efSearch is an empty list"),
+        ("grid: {m: [1], efConstruction: [64], efSearch: [40]}", "m 1 is below 2"),
+        ("grid: {m: [16, 32, 48], efConstruction: [200, 400], efSearch: [40, 100]}\ndataset: medium\nmaxDuration: 10m", "the sweep is estimated to take about"),
+    ])
+    func aBadOrTooLargeSweepExitsTwoBeforeMeasuring(grid: String, message: String) throws {
+        let file = Self.temporary("bad-sweep").appendingPathExtension("yaml")
+        try "name: bad\ntarget: index\n\(grid)\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let run = try TripbenchCLI.run(["sweep", file.path, "--out", Self.temporary("bad-out").path])
+        #expect(run.status == 2, "\(run.standardError)")
+        #expect(run.standardError.contains(message) && !run.standardError.contains("Fatal error"), "\(run.standardError)")
+    }
+
+    /// The issue's command on PostgreSQL, with short steps: a rate is found and the report shows the curve.
+    @Test func capacityFindsARateOnPostgres() async throws {
+        let database = try await TestServer.createDatabase(migrated: false)
+        let url = try await TestServer.connectionString(database: database)
+        let out = Self.temporary("capacity")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try await DedicatedThread.run {
+            try TripbenchCLI.run([
+                "capacity", "scenarios/vector-search.yaml", "--dataset", "tiny", "--slo", "p95<100ms", "--target", "postgres",
+                "--database-url", url.raw, "--step", "2s", "--step-warmup", "500ms", "--start-rate", "100", "--precision", "25%",
+                "--max-steps", "8", "--out", out.path, "--quiet",
+            ])
+        }
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput.contains("**✅ postgres sustains "), "\(run.standardOutput)")
+        let data = try Data(contentsOf: out.appendingPathComponent("capacity.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let target = try #require((json["targets"] as? [[String: Any]])?.first)
+        let outcome = try #require(target["outcome"] as? [String: Any])
+        let rate = try #require(outcome["sustainable_rate"] as? Double)
+        let steps = try #require(outcome["steps"] as? [[String: Any]])
+        #expect(rate >= 100 && steps.count <= 8)
+        // Every step at or below the rate found met the SLO.
+        #expect(steps.filter { ($0["offered_rate"] as? Double ?? 0) <= rate }.allSatisfy { $0["passed"] as? Bool == true })
+        let html = try String(contentsOf: out.appendingPathComponent("capacity.html"), encoding: .utf8)
+        #expect(html.contains("postgres: latency vs offered rate") && (html.contains(">sustainable<") || html.contains(">sustainable = knee<")))
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+
+    @Test(arguments: [
+        (["--slo", "p95 > 100ms"], "--slo must bound a latency percentile from above"),
+        (["--slo", "fast"], "is not `metric < value`"),
+        (["--max-error-rate", "a lot"], "--max-error-rate must be a percentage"),
+        (["--operation", "vectr_search"], "--operation vectr_search: the scenario has vector_search, all"),
+        (["--step", "1s"], "--step must be at least 2s"),
+    ])
+    func aBadObjectiveExitsTwo(options: [String], message: String) throws {
+        let run = try TripbenchCLI.run(["capacity", "vector-search", "--target", "index", "--dataset", "tiny"] + options)
+        #expect(run.status == 2, "\(run.standardError)")
+        #expect(run.standardError.contains(message), "\(run.standardError)")
+    }
+
+    static func savedPoints(_ file: URL) -> Int { (try? self.points(file).count) ?? 0 }
+
+    /// The saved points by "target m efc ef", as JSON text (so a re-measured point shows as changed).
+    static func points(_ file: URL) throws -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: file.path),
+            let json = try JSONSerialization.jsonObject(with: data) as? [String: Any], let points = json["points"] as? [[String: Any]]
+        else { return [:] }
+        var byKey: [String: String] = [:]
+        for point in points {
+            let build = point["build"] as? [String: Any] ?? [:]
+            let key = "\(point["target"] ?? "") \(build["m"] ?? "") \(build["ef_construction"] ?? "") \(point["ef_search"] ?? "")"
+            byKey[key] = String(decoding: try JSONSerialization.data(withJSONObject: point, options: .sortedKeys), as: UTF8.self)
+        }
+        return byKey
+    }
+}
