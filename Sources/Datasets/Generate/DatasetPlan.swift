@@ -29,7 +29,7 @@ public struct DatasetPlan: Sendable {
         let users = Double(spec.users)
         self.trips = Self.allocate(Int((users * spec.tripsPerUser).rounded()), weights: weights, minimum: 1)
         self.sessions = Self.allocate(Int((users * spec.chatSessionsPerUser).rounded()), weights: weights, minimum: 1)
-        let total = embeddingTotal ?? Int((users * spec.embeddingsPerUser).rounded())
+        let total = embeddingTotal ?? spec.embeddingTotal
         let memories = Self.allocate(total, weights: weights, minimum: 1)
         let shares = spec.contentTypeShares
         self.embeddings = memories.map { Self.allocate($0, weights: shares, minimum: 0) }

@@ -114,6 +114,9 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
         return spec
     }
 
+    /// Memory embeddings the spec generates: `users × embeddingsPerUser`.
+    public var embeddingTotal: Int { Int((Double(self.users) * self.embeddingsPerUser).rounded()) }
+
     /// The share of each content type in ``contentTypeNames`` order, summing to 1.
     public var contentTypeShares: [Double] {
         let mix = self.contentTypes

@@ -8,9 +8,21 @@ struct IndexSweep {
     let catalog: DatasetCatalog
     let queries: SweepQueries
     let clients: Int
-    let filtered: Bool
+    /// Each query's content type as an allowed set over the base rows, made once for every build and point;
+    /// nil when the sweep is not filtered.
+    let filter: HNSWBenchmark.QueryFilter?
     /// Timed passes per measurement; the median is kept.
-    var repeats = 3
+    let repeats = 3
+
+    init(catalog: DatasetCatalog, queries: SweepQueries, clients: Int, filtered: Bool) {
+        self.catalog = catalog
+        self.queries = queries
+        self.clients = clients
+        self.filter = filtered
+            ? HNSWBenchmark.QueryFilter(
+                sets: queries.rowsOfType.map { AllowSet($0.map(Int.init), nodes: catalog.base.count) }, setOfQuery: queries.types)
+            : nil
+    }
 
     func build(_ key: BuildKey, threads: Int) throws -> (index: HNSWIndex, result: BuildResult) {
         let parameters = HNSWParameters(metric: self.catalog.manifest.metric, m: key.m, efConstruction: key.efConstruction)
@@ -33,9 +45,7 @@ struct IndexSweep {
         var point = PointResult(
             target: .index, build: build, efSearch: efSearch, recall: plain.recall, qps1: plain.qps1t, qpsAll: plain.qpsNt,
             p50Us: plain.p50Us, p95Us: plain.p95Us, p99Us: plain.p99Us, plan: nil, filtered: nil)
-        if self.filtered {
-            let sets = self.queries.rowsOfType.map { AllowSet($0.map(Int.init), nodes: index.count) }
-            let filter = HNSWBenchmark.QueryFilter(sets: sets, setOfQuery: self.queries.types)
+        if let filter = self.filter {
             let result = try HNSWBenchmark(
                 index: index, queries: self.queries.vectors, groundTruth: self.queries.filteredGroundTruth, groundTruthDepth: k, k: k,
                 filter: filter

@@ -16,22 +16,18 @@ public struct SweepEstimate: Sendable {
     /// The work left in `spec` on `rows × dimension` vectors, given the points already in `results`.
     public init(spec: SweepSpec, rows: Int, dimension: Int, queries: Int, threads: Int, results: SweepResults?) {
         let scale = Double(rows) / 50_000 * Double(dimension) / 1536
-        for target in spec.target.targets {
-            for build in spec.grid.builds {
-                let missing = spec.grid.efSearch.filter { results?.point(target, build, efSearch: $0) == nil }
-                guard !missing.isEmpty else { continue }
-                let linkFactor = (Double(build.m) / 16).squareRoot()
-                let perBuild = 28.8 * scale * Double(build.efConstruction) / 200 * linkFactor * 2 / Double(max(threads, 1))
-                self.buildSeconds += target == .postgres ? perBuild * 1.94 : perBuild
-                self.builds += 1
-                self.points += missing.count
-                for ef in missing {
-                    let perQuery = (target == .postgres ? 2e-3 : 0.5e-3) * Double(ef) / 100 * Double(dimension) / 1536 * linkFactor
-                    // In-process: a warm-up and 3 timed passes on one thread, 3 on all, 2 filtered; pgvector: a
-                    // warm-up, one pass, at least a second on all clients, one filtered pass.
-                    let passes = target == .postgres ? 2.0 + (spec.filtered ? 1 : 0) : 4.0 + 3 / Double(max(spec.clients, 1)) + (spec.filtered ? 2 : 0)
-                    self.searchSeconds += passes * perQuery * Double(queries) + (target == .postgres ? 1 : 0)
-                }
+        for (target, build, missing) in spec.missing(in: results) {
+            let linkFactor = (Double(build.m) / 16).squareRoot()
+            let perBuild = 28.8 * scale * Double(build.efConstruction) / 200 * linkFactor * 2 / Double(max(threads, 1))
+            self.buildSeconds += target == .postgres ? perBuild * 1.94 : perBuild
+            self.builds += 1
+            self.points += missing.count
+            for ef in missing {
+                let perQuery = (target == .postgres ? 2e-3 : 0.5e-3) * Double(ef) / 100 * Double(dimension) / 1536 * linkFactor
+                // In-process: a warm-up and 3 timed passes on one thread, 3 on all, 2 filtered; pgvector: a
+                // warm-up, one pass, at least a second on all clients, one filtered pass.
+                let passes = target == .postgres ? 2.0 + (spec.filtered ? 1 : 0) : 4.0 + 3 / Double(max(spec.clients, 1)) + (spec.filtered ? 2 : 0)
+                self.searchSeconds += passes * perQuery * Double(queries) + (target == .postgres ? 1 : 0)
             }
         }
     }

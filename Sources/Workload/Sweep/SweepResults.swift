@@ -29,7 +29,7 @@ public struct SweepResults: Codable, Sendable {
         self.builds.first { $0.target == target && $0.build == key }
     }
 
-    /// Every grid point of `target`, in grid order.
+    /// The grid's points over every target swept.
     public var expectedPoints: Int { self.targets.count * self.grid.builds.count * self.grid.efSearch.count }
 
     /// Adds or replaces the measurement of a point.

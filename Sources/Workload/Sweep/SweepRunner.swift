@@ -53,18 +53,8 @@ public struct SweepRunner: Sendable {
         results.builds = cached.builds
         results.points = cached.points
         results.environment = cached.environment
-        results.complete = self.missing(results).isEmpty
+        results.complete = self.spec.missing(in: results).isEmpty
         return (results, nil)
-    }
-
-    /// The grid points of `results` not measured yet, per target and build.
-    public func missing(_ results: SweepResults) -> [(target: TargetKind, build: BuildKey, efSearch: [Int])] {
-        self.spec.target.targets.flatMap { target in
-            self.spec.grid.builds.compactMap { build in
-                let efs = self.spec.grid.efSearch.filter { results.point(target, build, efSearch: $0) == nil }
-                return efs.isEmpty ? nil : (target, build, efs)
-            }
-        }
     }
 
     /// Measures every missing point of `results`, saving after each, until done or stopped.
@@ -74,10 +64,19 @@ public struct SweepRunner: Sendable {
     ) throws -> SweepResults {
         var results = results
         let started = Date()
-        let work = self.missing(results)
+        let work = self.spec.missing(in: results)
         let queries = try SweepQueries(
             catalog: self.catalog, count: self.queryCount, k: self.spec.k, filtered: self.spec.filtered, threads: self.threads)
         var server: (version: String, settings: [String: String])?
+        /// Measures the build's missing ef_search values in turn, saving and logging each point.
+        func measurePoints(_ efSearch: [Int], _ measure: (Int) throws -> PointResult) throws {
+            for ef in efSearch where !self.stopSignal.isSet {
+                let point = try measure(ef)
+                results.record(point)
+                try save(results)
+                self.log(point, logger: logger)
+            }
+        }
         for target in self.spec.target.targets where !self.stopSignal.isSet {
             var builds = work.filter { $0.target == target }
             guard !builds.isEmpty else { continue }
@@ -89,11 +88,7 @@ public struct SweepRunner: Sendable {
                     let built = try sweep.build(item.build, threads: self.threads)
                     results.record(built.result)
                     try save(results)
-                    for ef in item.efSearch where !self.stopSignal.isSet {
-                        results.record(try sweep.measure(built.index, build: item.build, efSearch: ef))
-                        try save(results)
-                        self.log(results.point(target, item.build, efSearch: ef)!, logger: logger)
-                    }
+                    try measurePoints(item.efSearch) { try sweep.measure(built.index, build: item.build, efSearch: $0) }
                 }
             case .postgres:
                 guard let loader = self.loader else { throw WorkloadError(.badInput, "sweeping pgvector needs a database") }
@@ -109,11 +104,7 @@ public struct SweepRunner: Sendable {
                         logger.info("pgvector: building \(item.build)")
                         results.record(try sweep.build(item.build, logger: logger, progress: progress))
                         try save(results)
-                        for ef in item.efSearch where !self.stopSignal.isSet {
-                            results.record(try sweep.measure(build: item.build, efSearch: ef))
-                            try save(results)
-                            self.log(results.point(target, item.build, efSearch: ef)!, logger: logger)
-                        }
+                        try measurePoints(item.efSearch) { try sweep.measure(build: item.build, efSearch: $0) }
                     }
                     server = try RunEnvironment.describeServer(loader.target)
                 } catch {
@@ -123,7 +114,7 @@ public struct SweepRunner: Sendable {
                 try sweep.restore(logger: logger)
             }
         }
-        results.complete = self.missing(results).isEmpty
+        results.complete = self.spec.missing(in: results).isEmpty
         results.environment = RunEnvironment.collect(
             database: self.conditions.database, server: server ?? results.environment.flatMap { old in old.serverVersion.map { ($0, old.serverSettings) } },
             manifest: self.catalog.manifest, version: self.version, gitCommit: self.gitCommit, start: started, end: Date())

@@ -62,6 +62,16 @@ public struct SweepSpec: Sendable, Equatable {
         try ScenarioReader.read(text, file: file) { $0.sweep($1, datasetsDirectory: datasetsDirectory) }
     }
 
+    /// The grid points not in `results` yet (all of them when nil), per target and build, in running order.
+    public func missing(in results: SweepResults?) -> [(target: TargetKind, build: BuildKey, efSearch: [Int])] {
+        self.target.targets.flatMap { target in
+            self.grid.builds.compactMap { build in
+                let efs = self.grid.efSearch.filter { results?.point(target, build, efSearch: $0) == nil }
+                return efs.isEmpty ? nil : (target, build, efs)
+            }
+        }
+    }
+
     /// Checks what the command line may have changed after parsing (the target, k).
     /// - Throws: ``WorkloadError`` (bad input).
     public func validate() throws {

@@ -76,11 +76,10 @@ struct SweepCommand: AsyncParsableCommand {
         let output = SweepDirectory(path: directory)
         let cached = self.fresh ? nil : try output.readIfPresent()
         // Checked before the dataset is generated: a sweep too large to finish is refused at once.
-        let rows = Int((Double(shape.users) * shape.embeddingsPerUser).rounded())
         let queryCount = min(spec.queries ?? shape.queries, shape.queries)
         func estimate(_ results: SweepResults?) throws -> SweepEstimate {
             let estimate = SweepEstimate(
-                spec: spec, rows: rows, dimension: shape.dimension, queries: queryCount, threads: ExactSearch.defaultThreads, results: results)
+                spec: spec, rows: shape.embeddingTotal, dimension: shape.dimension, queries: queryCount, threads: ExactSearch.defaultThreads, results: results)
             guard estimate.totalSeconds <= spec.maxDuration.inSeconds else {
                 throw CommandFailure(.badInput, "the sweep is estimated to take \(estimate.description), more than its limit of \(DurationText.format(spec.maxDuration)): shrink the grid, lower queries, or raise maxDuration (--max-duration)")
             }
