@@ -67,7 +67,7 @@ var targets: [Target] = [
     .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
     .testTarget(name: "LocalServerTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
     .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch"]),
-    .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Datasets", "Postgres", "TestSupport", "VectorSearch"]),
+    .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Datasets", "Postgres", "LocalServer", "TestSupport", "VectorSearch"]),
     .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Workload", "LocalServer"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
     .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport", "VectorSearch"]),

@@ -1,17 +1,25 @@
 """make bench-driver: tripbench's PostgreSQL driver beside pgbench on the same local server, in one run.
 
 1. Throughput: a prepared `SELECT 1`, closed loop, at 1, 8 and 32 clients: `pgbench -M prepared` and
-   `tripbench run select1`, alternating, same duration. Prints tripbench / pgbench.
+   `tripbench run select1`, same threads (pgbench -j = tripbench --threads), same duration. Prints the medians
+   over ROUNDS alternating rounds, the median of the rounds' ratios, and each side's CPU per request.
 2. Latency agreement, open loop: `SELECT 1` at 2,000/s and the unfiltered vector search at 471/s, 8 clients,
-   through `pgbench --rate -l` (percentiles from its per-transaction log, which pgbench measures from each
-   transaction's scheduled start) and through tripbench (latency from the due time). Prints P50/P95 of each.
+   through `pgbench --rate -l` (Poisson arrivals; percentiles from its per-transaction log, which pgbench
+   measures from each transaction's scheduled start) and through tripbench with `--arrivals poisson` (latency
+   from the due time), with the same session settings. Prints the median P50/P95 of each over the rounds, and
+   the spread of pgbench's own rounds: the agreement one can expect on this machine.
 
-Usage: scripts/bench_driver.py TRIPBENCH_BINARY   (env: DURATION seconds, default 10; DATASET, default tiny)
+The machine is shared and its speed drifts: only alternating runs compared within a round mean anything.
+
+Usage: scripts/bench_driver.py TRIPBENCH_BINARY
+       (env: DURATION seconds per run, default 10; ROUNDS, default 3; DATASET, default tiny)
 """
 import glob
 import json
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,11 +29,17 @@ from vector_files import read_bin  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DURATION = int(os.environ.get("DURATION", 10))
+ROUNDS = int(os.environ.get("ROUNDS", 3))
 DATASET = os.environ.get("DATASET", "tiny")
 
 
 def run(args, **kwargs):
     return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs)
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def pg_bin(name):
@@ -47,9 +61,13 @@ def tripbench_run(tripbench, scenario, *options):
     return report["totals"][0]["qps"], operation["latency_us"], report["totals"][0]["harness_cpu_us_per_request"]
 
 
-def pgbench(url, script, clients, *options, log=False):
-    """Runs pgbench; returns TPS and, with log, (p50, p95) µs from the per-transaction log."""
+def pgbench(url, script, clients, *options, log=False, settings=None):
+    """Runs pgbench; returns TPS, its CPU µs per transaction and, with log, (p50, p95) µs from the
+    per-transaction log. `settings` become session settings through PGOPTIONS."""
     work = tempfile.mkdtemp(prefix="bench-driver-pgbench-")
+    env = dict(os.environ)
+    if settings:
+        env["PGOPTIONS"] = " ".join(f"-c {name}={value}" for name, value in settings.items())
     try:
         path = os.path.join(work, "script.sql")
         with open(path, "w") as f:
@@ -58,17 +76,21 @@ def pgbench(url, script, clients, *options, log=False):
                 "-T", str(DURATION), *options]
         if log:
             args += ["-l", "--log-prefix", os.path.join(work, "log")]
-        result = run(args + [url], cwd=work)
+        cpu_before = children_cpu()
+        result = run(args + [url], cwd=work, env=env)
+        cpu = children_cpu() - cpu_before
         tps = float(next(line for line in result.stdout.splitlines() if line.startswith("tps")).split()[2])
+        transactions = int(next(line for line in result.stdout.splitlines() if "actually processed" in line).split(":")[1].split("/")[0])
+        cpu_us = cpu * 1e6 / max(transactions, 1)
         if not log:
-            return tps, None
+            return tps, cpu_us, None
         latencies = []
         for name in glob.glob(os.path.join(work, "log.*")):
             with open(name) as f:
                 latencies += [int(line.split()[2]) for line in f if line.strip()]
         latencies.sort()
         pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
-        return tps, (pick(0.50), pick(0.95))
+        return tps, cpu_us, (pick(0.50), pick(0.95))
     finally:
         shutil.rmtree(work)
 
@@ -92,24 +114,35 @@ def main():
          f"DROP TABLE IF EXISTS tripbench_driver_queries; CREATE TABLE tripbench_driver_queries (id int PRIMARY KEY, v vector({queries.shape[1]}))"])
     run([psql, "-q", "-v", "ON_ERROR_STOP=1", url, "-c", "\\copy tripbench_driver_queries FROM STDIN"], input=rows + "\n")
 
-    print(f"bench-driver: {DURATION} s per run, local server, dataset {DATASET}")
-    print("\n1. prepared SELECT 1, closed loop (requests/s)")
-    print(f"{'clients':>8} {'pgbench':>10} {'tripbench':>10} {'ratio':>6} {'tripbench CPU µs/req':>21}")
+    threads = lambda clients: min(2, clients)
+    median = statistics.median
+    print(f"bench-driver: {DURATION} s per run, {ROUNDS} alternating rounds, local server, dataset {DATASET}")
+    print("\n1. prepared SELECT 1, closed loop (requests/s; medians over the rounds)")
+    print(f"{'clients':>8} {'pgbench':>10} {'tripbench':>10} {'ratio':>6} {'ratio range':>12} {'CPU µs/req: pgbench':>20} {'tripbench':>10}")
     for clients in (1, 8, 32):
-        ours, _, cpu = tripbench_run(tripbench, "select1", "--clients", str(clients), "--duration", f"{DURATION}s", "--warmup", "2s")
-        theirs, _ = pgbench(url, "SELECT 1;\n", clients)
-        print(f"{clients:>8} {theirs:>10,.0f} {ours:>10,.0f} {ours / theirs:>6.2f} {cpu:>21.1f}")
+        rounds = []
+        for _ in range(ROUNDS):
+            ours, _, cpu = tripbench_run(tripbench, "select1", "--clients", str(clients), "--threads", str(threads(clients)),
+                                         "--duration", f"{DURATION}s", "--warmup", "2s")
+            theirs, their_cpu, _ = pgbench(url, "SELECT 1;\n", clients)
+            rounds.append((theirs, ours, ours / theirs, their_cpu, cpu))
+        column = lambda i: [r[i] for r in rounds]
+        ratios = column(2)
+        print(f"{clients:>8} {median(column(0)):>10,.0f} {median(column(1)):>10,.0f} {median(ratios):>6.2f} "
+              f"{min(ratios):>5.2f}–{max(ratios):<5.2f} {median(column(3)):>20.1f} {median(column(4)):>10.1f}")
 
-    print("\n2. open loop, 8 clients: latency from the scheduled start, µs (pgbench from its -l log)")
-    print(f"{'statement':>22} {'rate':>6} {'pgbench p50':>12} {'tripbench p50':>14} {'pgbench p95':>12} {'tripbench p95':>14}")
+    print("\n2. open loop, Poisson arrivals, 8 clients: latency from the scheduled start, µs (medians over the rounds;")
+    print("   pgbench from its -l log; its range is the spread of its own rounds)")
+    print(f"{'statement':>22} {'rate':>6} {'pgbench p50':>12} {'tripbench':>10} {'Δ':>5} {'pgbench p95':>12} {'tripbench':>10} {'Δ':>5} {'pgbench p95 range':>18}")
     vector_sql = "SELECT id, content_text, metadata, embedding <=> {v} AS similarity_score FROM memory_embeddings ORDER BY embedding <=> {v} LIMIT 10"
+    settings = {"hnsw.ef_search": 100}
     scenario = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
     scenario.write(f"""name: driver-vector
 dataset: {DATASET}
 executor: {{type: constant-arrival-rate, rate: 471, clients: 8}}
 warmup: 2s
 duration: {DURATION}s
-settings: {{hnsw.ef_search: 100}}
+settings: {{{", ".join(f"{k}: {v}" for k, v in settings.items())}}}
 operations:
   - name: vector_search_all
     sql: "{vector_sql.format(v='$1')}"
@@ -117,15 +150,22 @@ operations:
 """)
     scenario.close()
     cases = [
-        ("SELECT 1", 2000, "SELECT 1;\n", ["select1", "--rate", "2000", "--clients", "8"]),
+        ("SELECT 1", 2000, "SELECT 1;\n", ["select1", "--rate", "2000", "--clients", "8"], None),
         ("vector search (none)", 471,
          f"\\set q random(1, {len(queries)})\n" + vector_sql.format(v="(SELECT v FROM tripbench_driver_queries WHERE id = :q)") + ";\n",
-         [scenario.name]),
+         [scenario.name], settings),
     ]
-    for name, rate, script, options in cases:
-        _, ours, _ = tripbench_run(tripbench, options[0], *options[1:], "--duration", f"{DURATION}s", "--warmup", "2s")
-        _, (p50, p95) = pgbench(url, script, 8, "--rate", str(rate), "-c", "8", log=True)
-        print(f"{name:>22} {rate:>6} {p50:>12,} {ours['p50']:>14,} {p95:>12,} {ours['p95']:>14,}")
+    for name, rate, script, options, session in cases:
+        rounds = []
+        for _ in range(ROUNDS):
+            _, ours, _ = tripbench_run(tripbench, options[0], *options[1:], "--arrivals", "poisson", "--threads", "2",
+                                       "--duration", f"{DURATION}s", "--warmup", "2s")
+            _, _, (p50, p95) = pgbench(url, script, 8, "--rate", str(rate), log=True, settings=session)
+            rounds.append((p50, ours["p50"], p95, ours["p95"]))
+        p50, our_p50, p95, our_p95 = (median([r[i] for r in rounds]) for i in range(4))
+        spread = [r[2] for r in rounds]
+        print(f"{name:>22} {rate:>6} {p50:>12,.0f} {our_p50:>10,.0f} {our_p50 / p50 - 1:>+5.0%} {p95:>12,.0f} {our_p95:>10,.0f} "
+              f"{our_p95 / p95 - 1:>+5.0%} {min(spread):>8,}–{max(spread):<9,}")
     os.unlink(scenario.name)
     run([psql, "-q", url, "-c", "DROP TABLE IF EXISTS tripbench_driver_queries"])
 

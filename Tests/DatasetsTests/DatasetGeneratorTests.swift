@@ -91,6 +91,31 @@ import VectorSearch
         #expect(leftovers.isEmpty)
     }
 
+    /// A verified dataset is not re-read while its files keep their identity (size, inode, modification
+    /// time); a file whose identity changed is hashed again.
+    @Test func verificationSkipsFilesUnchangedSinceTheLastCheck() throws {
+        let (directory, manifest) = try Self.generate(try Self.spec())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let old = Date(timeIntervalSinceNow: -3_600)
+        for name in manifest.files.keys {
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: directory.appendingPathComponent(name).path)
+        }
+        try manifest.verify(in: directory)
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("verified.json").path))
+        // Damage a file but give it back its identity: the stamp vouches for it, so it is not read.
+        let gt = directory.appendingPathComponent("gt.ibin")
+        var bytes = try Data(contentsOf: gt)
+        bytes[bytes.count - 1] ^= 0xFF
+        try bytes.write(to: gt)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: gt.path)
+        try manifest.verify(in: directory)
+        // Touched: it is hashed again and the damage found.
+        try FileManager.default.setAttributes([.modificationDate: old.addingTimeInterval(1)], ofItemAtPath: gt.path)
+        #expect { try manifest.verify(in: directory) } throws: { error in
+            "\(error)".contains("gt.ibin") && "\(error)".contains("checksum")
+        }
+    }
+
     @Test(arguments: VectorMetric.allCases)
     func groundTruthMatchesANaiveSearch(metric: VectorMetric) throws {
         let (directory, manifest) = try Self.generate(try Self.spec(metric: metric))

@@ -68,7 +68,7 @@ enum ReportFixture {
         }.sorted { $0.description < $1.description }
         let scenario = ScenarioSummary(
             name: name, file: "scenarios/\(name).yaml", description: "A fixture.", dataset: "tiny-1", seed: seed, executor: "constant-vus",
-            clients: 4, rate: nil, startRate: nil, stages: nil, thinkTimeSeconds: 0, warmupSeconds: 1, durationSeconds: Double(seconds), requests: nil,
+            clients: 4, rate: nil, startRate: nil, stages: nil, thinkTimeSeconds: 0, arrivals: nil, warmupSeconds: 1, durationSeconds: Double(seconds), requests: nil,
             timeoutSeconds: 5, recallSample: 1, rowLevelSecurity: false, settings: ["hnsw.ef_search": "100"],
             index: .init(m: 16, efConstruction: 200, efSearch: 100),
             operations: operations.map { .init(name: $0.name, kind: $0.kind, weight: 1, limit: 10, filter: nil, sql: ["SELECT 1"]) },

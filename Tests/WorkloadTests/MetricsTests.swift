@@ -32,19 +32,70 @@ import VectorSearch
 
     @Test func constantRateScheduleSpacesRequestsEvenly() {
         let schedule = LoadSchedule(rate: 200, warmup: .seconds(1), duration: .seconds(2))
-        #expect(schedule.dueTime(ofSlot: 0) == 0)
-        #expect(schedule.dueTime(ofSlot: 1) == 5_000_000)
-        #expect(schedule.dueTime(ofSlot: 599) == 2_995_000_000)
-        #expect(schedule.dueTime(ofSlot: 600) == nil)
+        #expect(schedule.dueTime(atArrival: 0) == 0)
+        #expect(schedule.dueTime(atArrival: 1) == 5_000_000)
+        #expect(schedule.dueTime(atArrival: 599) == 2_995_000_000)
+        #expect(schedule.dueTime(atArrival: 600) == nil)
     }
 
     @Test func rampScheduleFollowsTheIntegralOfTheRate() {
         // 1 s warm-up at 100/s (100 requests), then 100 → 200/s over 2 s (300), then 200/s for 1 s (200).
         let schedule = LoadSchedule(startRate: 100, stages: [.init(duration: .seconds(2), target: 200), .init(duration: .seconds(1), target: 200)], warmup: .seconds(1))
-        #expect(schedule.dueTime(ofSlot: 100).map { abs($0 - 1_000_000_000) < 1000 } == true)
+        #expect(schedule.dueTime(atArrival: 100).map { abs($0 - 1_000_000_000) < 1000 } == true)
         // One second into the ramp the rate has gone 100 → 150/s: 125 more requests, 225 in all.
-        #expect(schedule.dueTime(ofSlot: 225).map { abs($0 - 2_000_000_000) < 1000 } == true)
-        #expect(schedule.dueTime(ofSlot: 400).map { abs($0 - 3_000_000_000) < 1000 } == true)
-        #expect(schedule.dueTime(ofSlot: 599) != nil && schedule.dueTime(ofSlot: 600) == nil)
+        #expect(schedule.dueTime(atArrival: 225).map { abs($0 - 2_000_000_000) < 1000 } == true)
+        #expect(schedule.dueTime(atArrival: 400).map { abs($0 - 3_000_000_000) < 1000 } == true)
+        #expect(schedule.dueTime(atArrival: 599) != nil && schedule.dueTime(atArrival: 600) == nil)
+    }
+
+    @Test func uniformWorkerSchedulesShareTheRunsSlotsEvenly() {
+        // 200/s for 3 s over 3 workers: worker w takes slots w, w + 3, …, each at slot / 200 s.
+        let schedule = LoadSchedule(rate: 200, warmup: .seconds(1), duration: .seconds(2))
+        var seen: [Int: Int64] = [:]
+        for worker in 0..<3 {
+            var share = WorkerSchedule(schedule: schedule, start: 1_000, worker: worker, workers: 3, arrivals: .uniform, seed: 7)
+            while let due = share.due {
+                #expect(share.slot % 3 == worker)
+                seen[share.slot] = due
+                share.advance()
+            }
+        }
+        #expect(seen.count == 600)
+        #expect((0..<600).allSatisfy { seen[$0] == 1_000 + Int64($0) * 5_000_000 })
+    }
+
+    @Test func poissonWorkerSchedulesAddUpToAPoissonProcessAtTheRate() {
+        // 1,000/s for 20 s over 2 workers: about 20,000 arrivals with exponential gaps (mean 1 ms, sd 1 ms).
+        let schedule = LoadSchedule(rate: 1_000, warmup: .zero, duration: .seconds(20))
+        var dues: [Int64] = []
+        var slots = Set<Int>()
+        for worker in 0..<2 {
+            var share = WorkerSchedule(schedule: schedule, start: 0, worker: worker, workers: 2, arrivals: .poisson, seed: 7)
+            while let due = share.due {
+                #expect(slots.insert(share.slot).inserted)
+                dues.append(due)
+                share.advance()
+            }
+        }
+        // A count of a Poisson process has sd √20,000 ≈ 141: within 5 sd.
+        #expect(abs(dues.count - 20_000) < 700)
+        dues.sort()
+        let gaps = zip(dues.dropFirst(), dues).map { Double($0 - $1) / 1e6 }
+        let mean = gaps.reduce(0, +) / Double(gaps.count)
+        let sd = (gaps.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(gaps.count)).squareRoot()
+        #expect(abs(mean - 1) < 0.05 && abs(sd - 1) < 0.05, "gaps: mean \(mean) ms, sd \(sd) ms")
+        // Same seed, same schedule; another seed, another.
+        var again = WorkerSchedule(schedule: schedule, start: 0, worker: 1, workers: 2, arrivals: .poisson, seed: 7)
+        var other = WorkerSchedule(schedule: schedule, start: 0, worker: 1, workers: 2, arrivals: .poisson, seed: 8)
+        again.advance()
+        other.advance()
+        #expect(dues.contains(again.due!) && !dues.contains(other.due!))
+    }
+
+    @Test func aScheduleCountsTheBacklogLeftInAWindow() {
+        let schedule = LoadSchedule(rate: 100, warmup: .seconds(1), duration: .seconds(1))
+        let share = WorkerSchedule(schedule: schedule, start: 0, worker: 0, workers: 1, arrivals: .uniform, seed: 1)
+        // Due in [1 s, 1.5 s): slots 100 … 149.
+        #expect(share.count(from: 1_000_000_000, before: 1_500_000_000) == 50)
     }
 }

@@ -59,6 +59,8 @@ import Testing
     @Test func readsEveryPart() throws {
         let scenario = try Self.parse(Self.valid)
         #expect(scenario.executor.type == .constantArrivalRate && scenario.executor.rate == 50 && scenario.executor.clients == 2)
+        #expect(scenario.executor.arrivals == .uniform)
+        #expect(try Self.parse(Self.valid.replacingOccurrences(of: "clients: 2}", with: "clients: 2, arrivals: poisson}")).executor.arrivals == .poisson)
         #expect(scenario.warmup == .milliseconds(500) && scenario.duration == .seconds(2))
         #expect(scenario.settings.map(\.name) == ["hnsw.ef_search", "work_mem"])
         #expect(scenario.operations[0].kind == .vectorSearch && scenario.operations[0].filter == .none && scenario.operations[0].weight == 3)
@@ -87,6 +89,8 @@ import Testing
         ("\"p95 < 100ms\"", "\"p96 < 100ms\"", "unit.yaml:15:", "unknown threshold metric p96"),
         ("  all: error_rate < 1%", "  lookups: error_rate < 1%", "unit.yaml:16:3", "not an operation of this scenario (did you mean lookup?)"),
         ("constant-arrival-rate", "constant-arival-rate", "unit.yaml:3:", "did you mean constant-arrival-rate?"),
+        ("rate: 50, clients: 2}", "rate: 50, clients: 2, arrivals: poison}", "unit.yaml:3:", "arrivals must be one of uniform, poisson, not poison (did you mean poisson?)"),
+        ("{type: constant-arrival-rate, rate: 50, clients: 2}", "{type: constant-vus, clients: 2, arrivals: poisson}", "unit.yaml:3:", "arrivals does not apply to constant-vus"),
     ])
     func badScenarioNamesTheFileAndPosition(original: String, replacement: String, position: String, words: String) {
         let text = Self.valid.replacingOccurrences(of: original, with: replacement)

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import LocalServer
 import Logging
 import Postgres
 import TestSupport
@@ -8,12 +9,15 @@ import Testing
 
 /// Whole runs against the real server with the tiny dataset loaded.
 @Suite(.serialized) struct WorkloadRunTests {
-    static func run(_ yaml: String, target: TargetSelection = .postgres) async throws -> RunReport {
+    static func run(
+        _ yaml: String, target: TargetSelection = .postgres, database: PostgresConnectionString? = nil, stop: StopSignal = StopSignal()
+    ) async throws -> RunReport {
         let loaded = try await TinyDataset.loaded()
         var scenario = try Scenario.parse(yaml, file: "test.yaml")
         scenario.target = target
         let catalog = try DatasetCatalog(directory: loaded.directory, manifest: loaded.manifest)
-        let runner = WorkloadRunner(scenario: scenario, scenarioFile: "test.yaml", catalog: catalog, database: loaded.database, stopSignal: StopSignal())
+        let runner = WorkloadRunner(
+            scenario: scenario, scenarioFile: "test.yaml", catalog: catalog, database: database ?? loaded.database, stopSignal: stop)
         return try await DedicatedThread.run { try runner.run(logger: Logger(label: "tests")) }
     }
 
@@ -140,5 +144,101 @@ import Testing
         let counts = try ["vector_search", "vector_search_all", "chat_history"].map { try Self.operation(report, $0).count }
         #expect(counts.reduce(0, +) == 300)
         #expect(try #require(report.totals.last?.indexBuildSeconds) > 0)
+    }
+
+    /// The server ends the run's sessions halfway (as an administrator or a failover would): the requests in
+    /// flight count as `connection_lost`, the clients reconnect, and the run goes on to its end.
+    @Test func droppedConnectionsAreCountedAndTheClientsReconnect() async throws {
+        let loaded = try await TinyDataset.loaded()
+        let killer = Task {
+            try await Task.sleep(for: .milliseconds(1_200))
+            return try await PostgresConnection.withConnection(loaded.database) { connection in
+                try connection.query(
+                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%dropped-connection-probe%' AND pid <> pg_backend_pid()) t"
+                ).decode(Int.self, row: 0, column: 0)
+            }
+        }
+        let report = try await Self.run("""
+            name: dropped
+            executor: {type: constant-vus, clients: 3}
+            warmup: 0s
+            duration: 3s
+            operations:
+              - {name: probe, sql: "SELECT pg_sleep(0.005) /* dropped-connection-probe */"}
+            """)
+        let terminated = try await killer.value
+        #expect(terminated >= 1)
+        let probe = try Self.operation(report, "probe")
+        #expect(probe.errorsByKind["connection_lost"] ?? 0 >= 1, "\(probe.errorsByKind)")
+        #expect(try #require(report.totals.first).reconnects >= 1)
+        // It went on: the last full second completed requests without errors.
+        let last = try #require(report.timeseries.first?.seconds.dropLast().last)
+        #expect(last.count > 10 && last.errors == 0, "\(last)")
+        #expect(!report.partial)
+    }
+
+    /// The server restarts during the run: requests fail while it is away, the clients reconnect with back-off
+    /// once it is back, and the report covers the whole run.
+    @Test func aServerRestartIsSurvived() async throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("restart-\(UUID().uuidString.prefix(8))")
+        let cluster = LocalCluster(stateDirectory: state)
+        let configuration = LocalCluster.Configuration(port: TestServer.port + 3)
+        let installation = try PostgresInstallation.find(projectRoot: ProjectLocator.projectRoot())
+        let logger = Logger(label: "tests")
+        let settings = {
+            var settings = ServerSettings.architectureDefaults
+            settings.set("shared_buffers", "32MB")
+            settings.set("fsync", "off")
+            return settings
+        }()
+        try await DedicatedThread.run { _ = try cluster.up(configuration, settings: settings, installation: installation, logger: logger) }
+        defer {
+            _ = try? cluster.down(installation: installation, logger: logger)
+            try? FileManager.default.removeItem(at: state)
+        }
+        let database = try PostgresConnectionString(cluster.connectionURL(configuration: configuration))
+        let restart = Task {
+            try await Task.sleep(for: .milliseconds(1_000))
+            try await DedicatedThread.run {
+                try cluster.down(installation: installation, logger: logger)
+                _ = try cluster.up(configuration, settings: settings, installation: installation, logger: logger)
+            }
+        }
+        let report = try await Self.run("""
+            name: restart
+            executor: {type: constant-vus, clients: 2}
+            warmup: 0s
+            duration: 8s
+            operations:
+              - {name: ping, sql: SELECT 1}
+            """, database: database)
+        try await restart.value
+        let ping = try Self.operation(report, "ping")
+        #expect(ping.errorsByKind["connection_lost"] ?? 0 >= 1, "\(ping.errorsByKind)")
+        #expect(try #require(report.totals.first).reconnects >= 2)
+        let last = try #require(report.timeseries.first?.seconds.dropLast().last)
+        #expect(last.count > 100 && last.errors == 0, "\(last)")
+    }
+
+    /// A stop (Ctrl-C) ends the run early: requests in flight finish, and the report says it is partial.
+    @Test func aStoppedRunReportsWhatRanAndIsPartial() async throws {
+        let stop = StopSignal()
+        Task {
+            try await Task.sleep(for: .milliseconds(1_500))
+            stop.set()
+        }
+        let started = Date()
+        let report = try await Self.run("""
+            name: stopped
+            executor: {type: constant-vus, clients: 2}
+            warmup: 0s
+            duration: 60s
+            operations:
+              - {name: ping, sql: SELECT 1}
+            """, stop: stop)
+        #expect(Date().timeIntervalSince(started) < 20)
+        #expect(report.partial)
+        let ping = try Self.operation(report, "ping")
+        #expect(ping.count > 100 && ping.errors == 0)
     }
 }

@@ -71,7 +71,8 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
         try encoder.encode(self).write(to: directory.appendingPathComponent(Self.fileName), options: .atomic)
     }
 
-    /// Checks every file's size and SHA-256.
+    /// Checks every file's size and SHA-256. Hashing is skipped for files unchanged since they were last
+    /// verified (``VerifiedStamp``): a large dataset is not re-read on every run.
     /// - Throws: ``DatasetError`` (bad input) naming the first file that is missing or differs.
     public func verify(in directory: URL) throws {
         for (name, entry) in self.files {
@@ -82,10 +83,14 @@ public struct DatasetManifest: Codable, Sendable, Equatable {
                 throw DatasetError(.badInput, "\(path): \(size) bytes, the manifest says \(entry.bytes); regenerate with --force")
             }
         }
-        let actual = try Self.entries(for: Array(self.files.keys), in: directory)
-        for name in self.files.keys.sorted() where actual[name]?.sha256 != self.files[name]?.sha256 {
+        let stamp = VerifiedStamp.read(from: directory)
+        let unverified = self.files.keys.filter { stamp?.vouches(for: $0, in: directory, checksum: self.checksum) != true }
+        guard !unverified.isEmpty else { return }
+        let actual = try Self.entries(for: unverified, in: directory)
+        for name in unverified.sorted() where actual[name]?.sha256 != self.files[name]?.sha256 {
             throw DatasetError(.badInput, "\(directory.appendingPathComponent(name).path): checksum does not match the manifest; regenerate with --force")
         }
+        VerifiedStamp(checksum: self.checksum, files: Array(self.files.keys), in: directory).write(to: directory)
     }
 }
 

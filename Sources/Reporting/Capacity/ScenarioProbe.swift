@@ -44,7 +44,8 @@ public struct ScenarioProbe: Sendable {
         guard !self.userStop.isSet else { return nil }
         var scenario = self.scenario
         scenario.target = self.target == .postgres ? .postgres : .index
-        scenario.executor = ExecutorConfiguration(type: .constantArrivalRate, clients: scenario.executor.clients, rate: rate)
+        scenario.executor = ExecutorConfiguration(
+            type: .constantArrivalRate, clients: scenario.executor.clients, rate: rate, arrivals: scenario.executor.arrivals)
         scenario.duration = self.step
         scenario.warmup = self.warmup
         scenario.requests = nil

@@ -38,8 +38,9 @@ public enum MarkdownReport {
     static func load(_ scenario: ScenarioSummary) -> String {
         switch scenario.executor {
         case "constant-vus": return "\(scenario.clients) closed-loop clients (constant-vus)"
-        case "constant-arrival-rate": return "\(scenario.rate.map { $0.formatted() } ?? "?") requests/s open loop over \(scenario.clients) clients"
-        default: return "ramping arrival rate over \(scenario.clients) clients (\(scenario.stages?.count ?? 0) stages)"
+        case "constant-arrival-rate":
+            return "\(scenario.rate.map { $0.formatted() } ?? "?") requests/s open loop (\(scenario.arrivals ?? "uniform") arrivals) over \(scenario.clients) clients"
+        default: return "ramping arrival rate (\(scenario.arrivals ?? "uniform") arrivals) over \(scenario.clients) clients (\(scenario.stages?.count ?? 0) stages)"
         }
     }
 

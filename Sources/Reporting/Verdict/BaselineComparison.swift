@@ -68,7 +68,9 @@ public struct BaselineComparison: Sendable {
                 if !force { throw ReportingError(.badInput, message + "; pass --force to compare anyway") }
                 warnings.append(message)
             }
-            if base.scenario.executor != new.scenario.executor || base.scenario.rate != new.scenario.rate || base.scenario.clients != new.scenario.clients {
+            if base.scenario.executor != new.scenario.executor || base.scenario.rate != new.scenario.rate || base.scenario.clients != new.scenario.clients
+                || (base.scenario.arrivals ?? "uniform") != (new.scenario.arrivals ?? "uniform")
+            {
                 warnings.append("the load differs: \(Self.load(base)) vs \(Self.load(new))")
             }
             if base.scenario.settings != new.scenario.settings { warnings.append("the scenario's server settings differ") }
@@ -95,7 +97,8 @@ public struct BaselineComparison: Sendable {
 
     private static func load(_ report: RunReport) -> String {
         let scenario = report.scenario
-        return scenario.rate.map { "\(scenario.executor) \($0.formatted())/s, \(scenario.clients) clients" } ?? "\(scenario.executor), \(scenario.clients) clients"
+        let arrivals = scenario.arrivals.map { " \($0)" } ?? ""
+        return scenario.rate.map { "\(scenario.executor) \($0.formatted())/s\(arrivals), \(scenario.clients) clients" } ?? "\(scenario.executor), \(scenario.clients) clients"
     }
 
     private static func row(

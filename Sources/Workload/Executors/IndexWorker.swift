@@ -6,6 +6,7 @@ import VectorSearch
 /// that wait counts in its latency as it would behind a busy server.
 final class IndexWorker {
     private let context: RunContext
+    private let worker: Int
     private let clientIDs: [Int]
     private let index: InProcessIndex
     private let catalog: DatasetCatalog
@@ -17,6 +18,7 @@ final class IndexWorker {
 
     init(index: Int, clientIDs: [Int], context: RunContext, target: InProcessIndex, catalog: DatasetCatalog, operations: [OperationSpec]) {
         self.context = context
+        self.worker = index
         self.clientIDs = clientIDs
         self.index = target
         self.catalog = catalog
@@ -29,8 +31,8 @@ final class IndexWorker {
     func run() -> WorkerResult {
         let context = self.context
         let clientCount = context.executor.clients
+        var schedule = context.schedule(ofWorker: self.worker)
         var nextSlot = self.clientIDs
-        var nextDue: [Int64?] = self.clientIDs.map { self.context.dueTime(slot: $0) }
         var thinkUntil = [Int64](repeating: 0, count: self.clientIDs.count)
         var finished = [Bool](repeating: false, count: self.clientIDs.count)
         let cpuStart = RunClock.threadCPU()
@@ -39,16 +41,21 @@ final class IndexWorker {
             var now = RunClock.now()
             self.recorder.roll(to: now)
             if now >= context.end + context.drainNanos { break }
-            // The client to serve: the earliest due (open loop), or the next ready one in turn (closed loop).
+            // The next request: the worker's next one when it is due (open loop), or the next ready client's in
+            // turn (closed loop).
+            var request = -1
+            var intended = now
             var chosen = -1
             var wake = Int64.max
-            if context.schedule != nil {
-                for slot in self.clientIDs.indices {
-                    guard let due = nextDue[slot] else { continue }
-                    if chosen < 0 || due < nextDue[chosen]! { chosen = slot }
+            if schedule != nil {
+                guard let due = schedule!.due else { break }
+                if due <= now {
+                    request = schedule!.slot
+                    intended = due
+                    schedule!.advance()
+                } else {
+                    wake = due
                 }
-                if chosen >= 0, nextDue[chosen]! > now { wake = nextDue[chosen]!; chosen = -1 }
-                if chosen < 0 && wake == .max { break }
             } else {
                 for offset in self.clientIDs.indices {
                     let slot = (turn + offset) % self.clientIDs.count
@@ -59,32 +66,32 @@ final class IndexWorker {
                 }
                 if chosen < 0 && wake == .max { break }
                 turn += 1
+                if chosen >= 0 {
+                    if now >= context.measureStart, !context.claimMeasuredRequest() {
+                        finished[chosen] = true
+                        continue
+                    }
+                    request = nextSlot[chosen]
+                    nextSlot[chosen] += clientCount
+                }
             }
-            guard chosen >= 0 else {
+            guard request >= 0 else {
                 let until = min(wake, self.recorder.nextSecondBoundary, now + 100_000_000, context.end)
                 _ = tripbench_poll_nanos(nil, 0, max(until - now, 0))
                 continue
             }
-            let intended = context.schedule != nil ? nextDue[chosen]! : now
             let measured = intended >= context.measureStart
-            if context.schedule == nil, measured, !context.claimMeasuredRequest() {
-                finished[chosen] = true
-                continue
-            }
-            let request = nextSlot[chosen]
-            nextSlot[chosen] += clientCount
-            if context.schedule != nil { nextDue[chosen] = self.context.dueTime(slot: nextSlot[chosen]) }
             let draw = context.stream.draw(request)
             let operation = self.operations[draw.operation]
             guard InProcessIndex.serves(operation) else {
                 if measured { self.recorder.result.unsupported[draw.operation, default: 0] += 1 }
                 continue
             }
-            if measured, context.schedule != nil { self.recorder.result.scheduleLag.record(nanos: now - intended) }
+            if measured, schedule != nil { self.recorder.result.scheduleLag.record(nanos: now - intended) }
             let sent = now
             let found = self.search(draw, limit: operation.limit)
             now = RunClock.now()
-            if context.schedule == nil, context.executor.thinkTime > .zero {
+            if schedule == nil, context.executor.thinkTime > .zero {
                 thinkUntil[chosen] = now + context.executor.thinkTime.nanoseconds
             }
             guard measured else { continue }

@@ -2,9 +2,9 @@ import Foundation
 
 /// When each request of an open-loop run is due, in nanoseconds from the start of the warm-up.
 ///
-/// Slot `i` of the run goes to client `i mod clients` (wrk2 gives each connection its share of the rate the
-/// same way). A constant rate puts slot `i` at `i / rate`; a ramp puts it where the integral of the rate,
-/// moving linearly through the stages, reaches `i`.
+/// Arrival `a` (a position on the count of arrivals, not necessarily whole: ``WorkerSchedule`` chooses them) falls
+/// where the integral of the rate reaches `a`: at `a / rate` for a constant rate, and for a ramp where the rate,
+/// moving linearly through the stages, has added up to `a`.
 struct LoadSchedule: Sendable {
     /// Piecewise-linear rate: the rate at each knot's start, and the knot's start time (ns).
     private let knots: [(start: Double, rate: Double, slope: Double, arrivalsBefore: Double)]
@@ -39,9 +39,8 @@ struct LoadSchedule: Sendable {
         self.end = time
     }
 
-    /// The due time of slot `slot` (ns from the start), or nil when it falls after the end.
-    func dueTime(ofSlot slot: Int) -> Int64? {
-        let target = Double(slot)
+    /// When arrival `target` is due (ns from the start), or nil when it falls after the end.
+    func dueTime(atArrival target: Double) -> Int64? {
         guard let knot = self.knots.last(where: { $0.arrivalsBefore <= target }) else { return nil }
         let remaining = target - knot.arrivalsBefore
         let offset: Double

@@ -31,14 +31,14 @@ final class PostgresClientGroup: @unchecked Sendable {
     /// Opens every client's session; called before the run starts.
     func connect() throws {
         for client in self.clients {
-            client.session = try self.openSession(for: client)
+            client.session = try self.openSession(actingUser: client.actingUser)
         }
     }
 
-    func openSession(for client: PostgresClient) throws -> PostgresClientSession {
+    /// Opens a session for a client acting as `actingUser` (row-level security); blocks the calling thread.
+    func openSession(actingUser: Int?) throws -> PostgresClientSession {
         try PostgresClientSession(
-            target: self.target, scenario: self.scenario, sql: self.sql,
-            actingUser: client.actingUser.map { self.catalog.userID($0) })
+            target: self.target, scenario: self.scenario, sql: self.sql, actingUser: actingUser.map { self.catalog.userID($0) })
     }
 }
 
@@ -53,6 +53,8 @@ final class PostgresWorker {
     private let catalog: DatasetCatalog
     private let runTag: String
     private var recorder: WorkerRecorder
+    /// Open loop: the worker's share of the schedule, taken by whichever client is idle.
+    private var schedule: WorkerSchedule?
 
     init(index: Int, group: PostgresClientGroup, context: RunContext, runTag: String) {
         self.context = context
@@ -63,15 +65,12 @@ final class PostgresWorker {
         self.catalog = group.catalog
         self.runTag = runTag
         self.recorder = WorkerRecorder(context: context, worker: index, catalog: group.catalog, operations: group.scenario.operations.count)
+        self.schedule = context.schedule(ofWorker: index)
     }
 
     /// Runs the load until the end (or a stop), then waits for requests in flight, and returns the measurements.
     func run() -> WorkerResult {
-        let clientCount = self.context.executor.clients
-        for client in self.clients {
-            client.nextSlot = client.id
-            client.nextDue = self.context.dueTime(slot: client.id)
-        }
+        for client in self.clients { client.nextSlot = client.id }
         let cpuStart = RunClock.threadCPU()
         var descriptors: [pollfd] = []
         var polled: [PostgresClient] = []
@@ -101,39 +100,14 @@ final class PostgresWorker {
                 }
                 if stopping || client.finished { continue }
                 if client.session == nil {
-                    if now < client.reconnectAt {
-                        wake = min(wake, client.reconnectAt)
-                        active = true
-                        continue
-                    }
-                    self.reconnect(client, now: now)
-                    now = RunClock.now()
-                    if client.session == nil { active = true; continue }
-                }
-                if context.schedule != nil {
-                    guard let due = client.nextDue else { client.finished = true; continue }
                     active = true
-                    if due > now {
-                        wake = min(wake, due)
-                        continue
-                    }
-                    self.start(client, index: client.nextSlot, intended: due, now: now)
-                    client.nextSlot += clientCount
-                    client.nextDue = self.context.dueTime(slot: client.nextSlot)
-                } else {
-                    active = true
-                    if client.thinkUntil > now {
-                        wake = min(wake, client.thinkUntil)
-                        continue
-                    }
-                    let measured = now >= context.measureStart
-                    if measured, !context.claimMeasuredRequest() {
-                        client.finished = true
-                        continue
-                    }
-                    self.start(client, index: client.nextSlot, intended: now, now: now)
-                    client.nextSlot += clientCount
+                    guard let retry = self.reconnect(client, now: now) else { continue }
+                    wake = min(wake, retry)
+                    continue
                 }
+                let next = self.drive(client, now: &now)
+                if !client.finished { active = true }
+                wake = min(wake, next)
                 if client.inFlight {
                     descriptors.append(client.pollDescriptor)
                     polled.append(client)
@@ -153,24 +127,60 @@ final class PostgresWorker {
             now = RunClock.now()
             for (position, client) in polled.enumerated() where descriptors[position].revents != 0 {
                 self.advance(client, now: &now)
+                // As pgbench does, the next request goes out as soon as the last one's answer is in.
+                if !client.inFlight, !stopping, !client.finished, client.session != nil { _ = self.drive(client, now: &now) }
             }
         }
         self.recorder.flush()
         self.recorder.result.cpuNanos = RunClock.threadCPU() - cpuStart
-        if let schedule = context.schedule {
+        if let schedule = self.schedule {
             // Requests that came due before the end but were not sent even in the drain after it: a backlog the
             // server never caught up on (k6's dropped iterations).
-            let endOffset = min(RunClock.now(), context.end) - context.start
-            for client in self.clients {
-                var slot = client.nextSlot
-                while let due = schedule.dueTime(ofSlot: slot), due < endOffset {
-                    if context.start + due >= context.measureStart { self.recorder.result.unsent += 1 }
-                    slot += clientCount
-                }
-            }
+            self.recorder.result.unsent += schedule.count(from: context.measureStart, before: min(RunClock.now(), context.end))
         }
         for client in self.clients { client.session = nil }
         return self.recorder.result
+    }
+
+    /// Sends an idle client's next requests while they are ready, reading right after each send as pgbench
+    /// does: the kernel often runs the woken backend at once, so the answer is already there and the next
+    /// request goes without a wait in ppoll. Stops at a request still out, or after a few rounds so the other
+    /// clients get their turn.
+    /// - Returns: when to look at the client again if it is idle (`Int64.max`: not before something else happens).
+    private func drive(_ client: PostgresClient, now: inout Int64) -> Int64 {
+        for _ in 0..<8 {
+            let next = self.startIfReady(client, now: now)
+            guard client.inFlight else { return next }
+            guard !client.flushPending else { return .max }
+            self.advance(client, now: &now)
+            if client.inFlight || client.session == nil { return .max }
+        }
+        return .max
+    }
+
+    /// Starts the next request of the worker's schedule on the client when it is due (open loop), or the
+    /// client's next request when its think time is over and the request count allows it (closed loop).
+    /// - Returns: when to look again if nothing was started (`Int64.max`: not before something else happens).
+    private func startIfReady(_ client: PostgresClient, now: Int64) -> Int64 {
+        let context = self.context
+        if let schedule = self.schedule {
+            guard let due = schedule.due else {
+                client.finished = true
+                return .max
+            }
+            if due > now { return due }
+            self.schedule!.advance()
+            self.start(client, index: schedule.slot, intended: due, now: now)
+        } else {
+            if client.thinkUntil > now { return client.thinkUntil }
+            if now >= context.measureStart, !context.claimMeasuredRequest() {
+                client.finished = true
+                return .max
+            }
+            self.start(client, index: client.nextSlot, intended: now, now: now)
+            client.nextSlot += context.executor.clients
+        }
+        return .max
     }
 
     /// Draws request `index` and sends its first statement.
@@ -277,15 +287,36 @@ final class PostgresWorker {
         client.backoff = min(client.backoff * 2, 5_000_000_000)
     }
 
-    private func reconnect(_ client: PostgresClient, now: Int64) {
-        do {
-            client.session = try self.group.openSession(for: client)
-            client.backoff = 100_000_000
-            self.recorder.result.reconnects += 1
-        } catch {
-            client.reconnectAt = RunClock.now() + client.backoff
-            client.backoff = min(client.backoff * 2, 5_000_000_000)
+    /// Moves a client without a session towards one: the session is opened on a thread of its own, so the
+    /// worker's other clients go on meanwhile (connecting and preparing takes round trips, and a server
+    /// coming back may be slow to accept).
+    /// - Returns: when to look again; nil when the client has its session back.
+    private func reconnect(_ client: PostgresClient, now: Int64) -> Int64? {
+        if let attempt = client.reconnection {
+            // Still connecting: look again soon.
+            guard let outcome = attempt.take() else { return now + 2_000_000 }
+            client.reconnection = nil
+            switch outcome {
+            case .success(let session):
+                client.session = session
+                client.backoff = 100_000_000
+                self.recorder.result.reconnects += 1
+                return nil
+            case .failure:
+                client.reconnectAt = now + client.backoff
+                client.backoff = min(client.backoff * 2, 5_000_000_000)
+                return client.reconnectAt
+            }
         }
+        guard now >= client.reconnectAt else { return client.reconnectAt }
+        let attempt = Reconnection()
+        client.reconnection = attempt
+        let group = self.group
+        let actingUser = client.actingUser
+        let thread = Thread { attempt.finish(Result { try group.openSession(actingUser: actingUser) }) }
+        thread.name = "tripbench-reconnect"
+        thread.start()
+        return now + 2_000_000
     }
 
     /// Records a finished request.
@@ -310,11 +341,13 @@ final class PostgresClient {
     let actingUser: Int?
     var session: PostgresClientSession?
     var finished = false
+    /// Closed loop: the client's next request (its requests are `id`, `id + clients`, …).
     var nextSlot = 0
-    var nextDue: Int64?
     var thinkUntil: Int64 = 0
     var reconnectAt: Int64 = 0
     var backoff: Int64 = 100_000_000
+    /// A session being opened on another thread.
+    var reconnection: Reconnection?
 
     var inFlight = false
     var flushPending = false
@@ -341,4 +374,16 @@ final class PostgresClient {
     var pollDescriptor: pollfd {
         pollfd(fd: self.session!.connection.socketDescriptor, events: Int16(POLLIN) | (self.flushPending ? Int16(POLLOUT) : 0), revents: 0)
     }
+}
+
+/// A session opened on a thread of its own for a worker's client: the opening thread finishes it once, the
+/// worker takes the outcome. The session is handed over whole and used by the worker alone from then on.
+final class Reconnection: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcome: Result<PostgresClientSession, any Error>?
+
+    func finish(_ outcome: Result<PostgresClientSession, any Error>) { self.lock.withLock { self.outcome = outcome } }
+
+    /// The outcome once the attempt has ended, else nil.
+    func take() -> Result<PostgresClientSession, any Error>? { self.lock.withLock { self.outcome } }
 }

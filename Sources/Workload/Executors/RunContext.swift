@@ -14,6 +14,9 @@ final class RunContext: Sendable {
     let end: Int64
     /// Open loop only.
     let schedule: LoadSchedule?
+    /// The load-driver threads sharing the run.
+    let workers: Int
+    let seed: UInt64
     /// Closed loop with a request count: measured requests still to start.
     let remaining: Atomic<Int>
     let countMode: Bool
@@ -22,17 +25,17 @@ final class RunContext: Sendable {
     let stopSignal: StopSignal
     let board: SecondBoard
 
-    init(
-        scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, board: SecondBoard
-    ) {
+    init(scenario: Scenario, stream: RequestStream, start: Int64, workers: Int, stopSignal: StopSignal) {
         self.stream = stream
+        self.workers = workers
+        self.seed = scenario.seed
         self.executor = scenario.executor
         self.start = start
         self.measureStart = start + scenario.warmup.nanoseconds
         self.timeoutNanos = scenario.timeout.nanoseconds
         self.recallSample = scenario.recallSample
         self.stopSignal = stopSignal
-        self.board = board
+        self.board = SecondBoard(workers: workers)
         var measured = scenario.duration
         switch scenario.executor.type {
         case .constantVUs:
@@ -56,9 +59,11 @@ final class RunContext: Sendable {
     /// timeout, at most a second. Zero for a closed loop.
     var drainNanos: Int64 { self.schedule == nil ? 0 : min(self.timeoutNanos, 1_000_000_000) }
 
-    /// Open loop: when slot `slot` is due (monotonic ns), or nil after the end and in a closed loop.
-    func dueTime(slot: Int) -> Int64? {
-        self.schedule?.dueTime(ofSlot: slot).map { self.start + $0 }
+    /// Open loop: worker `worker`'s share of the schedule; nil for a closed loop.
+    func schedule(ofWorker worker: Int) -> WorkerSchedule? {
+        self.schedule.map {
+            WorkerSchedule(schedule: $0, start: self.start, worker: worker, workers: self.workers, arrivals: self.executor.arrivals, seed: self.seed)
+        }
     }
 
     /// Whether request `index` is one of those whose recall is measured (a pure function of the index).

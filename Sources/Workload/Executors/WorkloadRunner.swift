@@ -98,11 +98,9 @@ public struct WorkloadRunner: Sendable {
         RequestStream(operations: self.scenario.operations, catalog: self.catalog, seed: self.scenario.seed)
     }
 
-    private func makeContext(board: SecondBoard) -> RunContext {
+    private func makeContext(workers: Int) -> RunContext {
         // Start a little after now, so every worker is waiting when the first request is due.
-        RunContext(
-            scenario: self.scenario, stream: self.stream,
-            start: RunClock.now() + 20_000_000, stopSignal: self.stopSignal, board: board)
+        RunContext(scenario: self.scenario, stream: self.stream, start: RunClock.now() + 20_000_000, workers: workers, stopSignal: self.stopSignal)
     }
 
     /// The clients of worker `worker` out of `workers` (round robin).
@@ -114,7 +112,6 @@ public struct WorkloadRunner: Sendable {
         _ database: PostgresConnectionString, sql: [OperationSQL], runTag: String, health: HealthCollector, logger: Logger
     ) throws -> TargetRun {
         let workers = max(1, min(self.threads, self.scenario.executor.clients))
-        let board = SecondBoard(workers: workers)
         // With row-level security each client acts as one user, the busiest first.
         let clients = self.scenario.executor.clients
         let actingUsers: [Int?] = self.scenario.rowLevelSecurity ? self.catalog.actingUsers(clients) : Array(repeating: nil, count: clients)
@@ -126,7 +123,7 @@ public struct WorkloadRunner: Sendable {
         for group in groups { try group.connect() }
         logger.info("\(clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s")")
         // The timeline starts once every client is connected.
-        let context = self.makeContext(board: board)
+        let context = self.makeContext(workers: workers)
         let results = self.runWorkers(count: workers, target: .postgres, context: context, atMeasureStart: health.beginWindow) { index in
             PostgresWorker(index: index, group: groups[index], context: context, runTag: runTag).run()
         }
@@ -135,7 +132,7 @@ public struct WorkloadRunner: Sendable {
 
     private func runIndex(_ index: InProcessIndex) -> TargetRun {
         let workers = max(1, min(self.threads, self.scenario.executor.clients))
-        let context = self.makeContext(board: SecondBoard(workers: workers))
+        let context = self.makeContext(workers: workers)
         let results = self.runWorkers(count: workers, target: .index, context: context) { worker in
             IndexWorker(
                 index: worker, clientIDs: self.clients(of: worker, workers: workers), context: context, target: index,

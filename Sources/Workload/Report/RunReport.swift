@@ -36,6 +36,8 @@ public struct ScenarioSummary: Codable, Sendable {
     public var startRate: Double?
     public var stages: [StageSummary]?
     public var thinkTimeSeconds: Double?
+    /// Open loop: `uniform` or `poisson` (absent in reports from before it was a choice: uniform).
+    public var arrivals: String?
     public var warmupSeconds: Double
     public var durationSeconds: Double
     public var requests: Int?

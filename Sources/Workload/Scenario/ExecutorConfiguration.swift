@@ -7,6 +7,9 @@
 ///   server is measured (no coordinated omission).
 /// - `ramping-arrival-rate`: open loop through `stages`, each moving the rate linearly to its `target` over
 ///   its `duration`, starting from `startRate`.
+///
+/// Open-loop requests arrive evenly spaced (`arrivals: uniform`, as k6 and wrk2 send) or as a Poisson process
+/// (`arrivals: poisson`, as pgbench `--rate` does and independent users do), whose bursts queue.
 public struct ExecutorConfiguration: Sendable, Equatable {
     public var type: ExecutorType
     public var clients: Int
@@ -17,19 +20,25 @@ public struct ExecutorConfiguration: Sendable, Equatable {
     public var stages: [Stage]
     /// Pause between a response and the next request (`constant-vus`).
     public var thinkTime: Duration
+    /// How open-loop requests are spaced.
+    public var arrivals: ArrivalProcess
 
     public struct Stage: Sendable, Equatable {
         public var duration: Duration
         public var target: Double
     }
 
-    public init(type: ExecutorType, clients: Int, rate: Double? = nil, startRate: Double = 0, stages: [Stage] = [], thinkTime: Duration = .zero) {
+    public init(
+        type: ExecutorType, clients: Int, rate: Double? = nil, startRate: Double = 0, stages: [Stage] = [], thinkTime: Duration = .zero,
+        arrivals: ArrivalProcess = .uniform
+    ) {
         self.type = type
         self.clients = clients
         self.rate = rate
         self.startRate = startRate
         self.stages = stages
         self.thinkTime = thinkTime
+        self.arrivals = arrivals
     }
 
     /// Whether requests follow a schedule (open loop) rather than each other (closed loop).
@@ -48,4 +57,10 @@ public enum ExecutorType: String, Sendable, Codable, CaseIterable {
     static let aliases: [String: ExecutorType] = [
         "closed": .constantVUs, "open": .constantArrivalRate, "ramp": .rampingArrivalRate,
     ]
+}
+
+/// How an open loop spaces its requests: evenly, or with exponential gaps (a Poisson process).
+public enum ArrivalProcess: String, Sendable, Codable, CaseIterable {
+    case uniform
+    case poisson
 }

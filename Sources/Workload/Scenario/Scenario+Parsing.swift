@@ -7,7 +7,7 @@ extension Scenario {
         "name", "description", "dataset", "target", "seed", "executor", "warmup", "duration", "requests", "timeout",
         "settings", "index", "recallSample", "rowLevelSecurity", "operations", "thresholds",
     ]
-    static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime"]
+    static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
     static let indexKeys = ["m", "efConstruction", "efSearch"]
     static let operationKeys = ["name", "operation", "weight", "limit", "filter", "windowDays", "sql", "parameters"]
@@ -158,7 +158,7 @@ struct ScenarioReader {
         configuration.clients = self.attempt(1) { try executor.integer("clients", default: 1, in: 1...10_000) }
         switch configuration.type {
         case .constantVUs:
-            for key in ["rate", "startRate", "stages"] where executor.node(key) != nil {
+            for key in ["rate", "startRate", "stages", "arrivals"] where executor.node(key) != nil {
                 self.fail(executor, "\(key) does not apply to constant-vus (a closed loop sends as fast as responses come back); use constant-arrival-rate for a fixed rate", at: executor.node(key))
             }
             configuration.thinkTime = self.duration(executor, "thinkTime", default: .zero)
@@ -183,6 +183,7 @@ struct ScenarioReader {
                 configuration.stages.append(.init(duration: duration, target: target))
             }
         }
+        if configuration.isOpen { configuration.arrivals = self.choice(executor, "arrivals", default: .uniform) }
         return configuration
     }
 

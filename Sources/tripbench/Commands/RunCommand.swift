@@ -33,8 +33,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Concurrent clients.")
     var clients: Int?
 
+    @Option(help: "Load-driver threads, each multiplexing its share of the clients (as pgbench -j; default: one per core).")
+    var threads: Int?
+
     @Option(help: "Requests per second: an open-loop, constant-arrival-rate run (latency from each request's schedule).")
     var rate: Double?
+
+    @Option(help: "Open loop: uniform (evenly spaced, as k6) or poisson (exponential gaps, as pgbench --rate).")
+    var arrivals: String?
 
     @Option(help: ArgumentHelp("Measured duration, e.g. 30s or 2m.", valueName: "duration"))
     var duration: String?
@@ -60,8 +66,10 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let clients, clients < 1 { throw ValidationError("--clients must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let rate, !(rate > 0) { throw ValidationError("--rate must be above zero") }
         if let requests, requests < 1 { throw ValidationError("--requests must be at least 1") }
+        if let arrivals, ArrivalProcess(rawValue: arrivals) == nil { throw ValidationError("--arrivals must be uniform or poisson, not \(arrivals)") }
         if let target, TargetSelection(rawValue: target) == nil { throw ValidationError("--target must be postgres, index or both, not \(target)") }
         for (name, value) in [("--duration", self.duration), ("--warmup", self.warmup)] {
             if let value, DurationText.parse(value) == nil { throw ValidationError("\(name) must be a duration such as 30s, not \(value)") }
@@ -86,6 +94,7 @@ struct RunCommand: AsyncParsableCommand {
         let signals = Self.trapSignals(stop)
         defer { signals.forEach { $0.cancel() } }
         var runner = WorkloadRunner(scenario: chosen, scenarioFile: scenarioFile, catalog: catalog, database: database, stopSignal: stop)
+        if let threads = self.threads { runner.threads = threads }
         runner.version = BuildInfo.version
         runner.gitCommit = Self.gitCommit(root)
         let live = LiveProgress(enabled: !self.quiet && isatty(STDERR_FILENO) != 0)
@@ -112,7 +121,14 @@ struct RunCommand: AsyncParsableCommand {
                 throw CommandFailure(.badInput, "--rate does not apply to \(scenario.name)'s ramping-arrival-rate executor (its stages set the rate)")
             }
             // As pgbench --rate: a fixed rate makes the run open-loop.
-            scenario.executor = ExecutorConfiguration(type: .constantArrivalRate, clients: scenario.executor.clients, rate: rate)
+            scenario.executor = ExecutorConfiguration(
+                type: .constantArrivalRate, clients: scenario.executor.clients, rate: rate, arrivals: scenario.executor.arrivals)
+        }
+        if let arrivals = self.arrivals {
+            guard scenario.executor.isOpen else {
+                throw CommandFailure(.badInput, "--arrivals applies to an open loop: \(scenario.name) is closed-loop (add --rate)")
+            }
+            scenario.executor.arrivals = ArrivalProcess(rawValue: arrivals)!
         }
         if let duration = self.duration { scenario.duration = DurationText.parse(duration)! }
         if let warmup = self.warmup { scenario.warmup = DurationText.parse(warmup)! }
@@ -125,8 +141,8 @@ struct RunCommand: AsyncParsableCommand {
         let executor = scenario.executor
         let load = switch executor.type {
         case .constantVUs: "\(executor.clients) closed-loop clients"
-        case .constantArrivalRate: "\(executor.rate!.formatted()) requests/s over \(executor.clients) clients"
-        case .rampingArrivalRate: "rate ramping through \(executor.stages.count) stages over \(executor.clients) clients"
+        case .constantArrivalRate: "\(executor.rate!.formatted()) requests/s (\(executor.arrivals.rawValue)) over \(executor.clients) clients"
+        case .rampingArrivalRate: "rate ramping through \(executor.stages.count) stages (\(executor.arrivals.rawValue)) over \(executor.clients) clients"
         }
         let length = scenario.requests.map { "\($0) requests" } ?? DurationText.format(executor.type == .rampingArrivalRate ? executor.stagesDuration : scenario.duration)
         return "\(load), \(DurationText.format(scenario.warmup)) warm-up, \(length)"
