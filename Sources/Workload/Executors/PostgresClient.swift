@@ -1,0 +1,94 @@
+import Foundation
+import Glibc
+import Postgres
+
+/// One worker's PostgreSQL clients and how their sessions are opened, at the start and again after the
+/// server drops one.
+///
+/// `@unchecked Sendable`: it is connected on the runner's thread, then handed to its worker thread, which
+/// alone uses it from then on.
+final class PostgresClientGroup: @unchecked Sendable {
+    let clients: [PostgresClient]
+    let target: PostgresConnectionString
+    let scenario: Scenario
+    let sql: [OperationSQL]
+    let catalog: DatasetCatalog
+
+    /// - Parameter clientIDs: the global client numbers of this group; `actingUsers` is indexed by them.
+    init(
+        clientIDs: [Int], actingUsers: [Int?], target: PostgresConnectionString, scenario: Scenario, sql: [OperationSQL],
+        catalog: DatasetCatalog
+    ) {
+        self.clients = clientIDs.map { PostgresClient(id: $0, actingUser: actingUsers[$0]) }
+        self.target = target
+        self.scenario = scenario
+        self.sql = sql
+        self.catalog = catalog
+    }
+
+    /// Opens every client's session; called before the run starts.
+    func connect() throws {
+        for client in self.clients {
+            client.session = try self.openSession(actingUser: client.actingUser)
+        }
+    }
+
+    /// Opens a session for a client acting as `actingUser` (row-level security); blocks the calling thread.
+    func openSession(actingUser: Int?) throws -> PostgresClientSession {
+        try PostgresClientSession(
+            target: self.target, scenario: self.scenario, sql: self.sql, actingUser: actingUser.map { self.catalog.userID($0) })
+    }
+}
+
+/// One simulated client: its connection and the request it has in flight.
+final class PostgresClient {
+    let id: Int
+    let actingUser: Int?
+    var session: PostgresClientSession?
+    var finished = false
+    /// Closed loop: the client's next request (its requests are `id`, `id + clients`, …).
+    var nextSlot = 0
+    var thinkUntil: Int64 = 0
+    var reconnectAt: Int64 = 0
+    var backoff: Int64 = 100_000_000
+    /// A session being opened on another thread.
+    var reconnection: Reconnection?
+
+    var inFlight = false
+    var flushPending = false
+    var draw = RequestDraw(operation: 0)
+    var step = 0
+    var intended: Int64 = 0
+    var sentAt: Int64 = 0
+    var measured = false
+    var rows = 0
+    var memoryRows: [Int32]?
+    /// A measured request whose recall is measured.
+    var sampled = false
+    var previousID: UUID?
+    var rollingBack = false
+    var error: String?
+
+    init(id: Int, actingUser: Int?) {
+        self.id = id
+        self.actingUser = actingUser
+    }
+
+    /// What to wait for on the socket of the request in flight: its answer, and room to write when a send is
+    /// still pending.
+    var pollDescriptor: pollfd {
+        pollfd(fd: self.session!.connection.socketDescriptor, events: Int16(POLLIN) | (self.flushPending ? Int16(POLLOUT) : 0), revents: 0)
+    }
+}
+
+/// A session opened on a thread of its own for a worker's client: the opening thread finishes it once, the
+/// worker takes the outcome. The session is handed over whole and used by the worker alone from then on.
+final class Reconnection: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcome: Result<PostgresClientSession, any Error>?
+
+    func finish(_ outcome: Result<PostgresClientSession, any Error>) { self.lock.withLock { self.outcome = outcome } }
+
+    /// The outcome once the attempt has ended, else nil.
+    func take() -> Result<PostgresClientSession, any Error>? { self.lock.withLock { self.outcome } }
+}
