@@ -1,3 +1,4 @@
+import CPoll
 import Foundation
 import Glibc
 import Postgres
