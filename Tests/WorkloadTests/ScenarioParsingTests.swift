@@ -33,15 +33,7 @@ import Testing
 
     /// The message a bad scenario gets, which must name the file and a position.
     static func problem(_ text: String) -> String {
-        do {
-            _ = try self.parse(text)
-            return "no error"
-        } catch let error as WorkloadError {
-            #expect(error.kind == .badInput)
-            return error.message
-        } catch {
-            return "\(error)"
-        }
+        badInputMessage { _ = try self.parse(text) }
     }
 
     @Test func shippedScenariosParse() throws {

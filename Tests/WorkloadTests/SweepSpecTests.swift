@@ -8,15 +8,9 @@ import Workload
     static let root = ProjectLocator.projectRoot()
 
     static func problem(_ text: String, validate: Bool = false) -> String {
-        do {
+        badInputMessage {
             let spec = try SweepSpec.parse(text, file: "sweep.yaml", datasetsDirectory: self.root.appendingPathComponent("datasets"))
             if validate { try spec.validate() }
-            return "no error"
-        } catch let error as WorkloadError {
-            #expect(error.kind == .badInput)
-            return error.message
-        } catch {
-            return "\(error)"
         }
     }
 

@@ -36,8 +36,8 @@ struct CapacityCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Dataset spec name or path (default: the scenario's).", valueName: "name"))
     var dataset: String?
 
-    @Option(help: "postgres, index or both (default: the scenario's).")
-    var target: String?
+    @Option(help: "The targets to run (default: the scenario's).")
+    var target: TargetSelection?
 
     @Option(help: "Concurrent clients (default: the scenario's); they bound the requests in flight.")
     var clients: Int?
@@ -77,7 +77,6 @@ struct CapacityCommand: AsyncParsableCommand {
         if let maxRate, !(maxRate > 0) { throw ValidationError("--max-rate must be above zero") }
         guard self.growth > 1 else { throw ValidationError("--growth must be above 1") }
         guard self.maxSteps >= 1 else { throw ValidationError("--max-steps must be at least 1") }
-        if let target, TargetSelection(rawValue: target) == nil { throw ValidationError("--target must be postgres, index or both, not \(target)") }
         for (name, value) in [("--step", self.step), ("--step-warmup", self.stepWarmup)] {
             guard DurationText.parse(value) != nil else { throw ValidationError("\(name) must be a duration such as 10s, not \(value)") }
         }
@@ -102,7 +101,7 @@ struct CapacityCommand: AsyncParsableCommand {
         var scenario = try Scenario.load(
             self.scenario, scenariosDirectory: root.appendingPathComponent("scenarios"), datasetsDirectory: root.appendingPathComponent("datasets"))
         if let dataset = self.dataset { scenario.dataset = dataset }
-        if let target = self.target { scenario.target = TargetSelection(rawValue: target)! }
+        if let target = self.target { scenario.target = target }
         if let clients = self.clients { scenario.executor.clients = clients }
         guard scenario.executor.type != .rampingArrivalRate || self.startRate != nil else {
             throw CommandFailure(.badInput, "\(scenario.name) ramps its rate: give --start-rate for the capacity search")

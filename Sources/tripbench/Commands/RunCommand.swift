@@ -27,8 +27,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Dataset spec name or path (default: the scenario's).", valueName: "name"))
     var dataset: String?
 
-    @Option(help: "postgres, index or both (default: the scenario's).")
-    var target: String?
+    @Option(help: "The targets to run (default: the scenario's).")
+    var target: TargetSelection?
 
     @Option(help: "Concurrent clients.")
     var clients: Int?
@@ -39,8 +39,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Requests per second: an open-loop, constant-arrival-rate run (latency from each request's schedule).")
     var rate: Double?
 
-    @Option(help: "Open loop: uniform (evenly spaced, as k6) or poisson (exponential gaps, as pgbench --rate).")
-    var arrivals: String?
+    @Option(help: "Open loop: evenly spaced arrivals (uniform, as k6) or exponential gaps (poisson, as pgbench --rate).")
+    var arrivals: ArrivalProcess?
 
     @Option(help: ArgumentHelp("Measured duration, e.g. 30s or 2m.", valueName: "duration"))
     var duration: String?
@@ -69,8 +69,6 @@ struct RunCommand: AsyncParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let rate, !(rate > 0) { throw ValidationError("--rate must be above zero") }
         if let requests, requests < 1 { throw ValidationError("--requests must be at least 1") }
-        if let arrivals, ArrivalProcess(rawValue: arrivals) == nil { throw ValidationError("--arrivals must be uniform or poisson, not \(arrivals)") }
-        if let target, TargetSelection(rawValue: target) == nil { throw ValidationError("--target must be postgres, index or both, not \(target)") }
         for (name, value) in [("--duration", self.duration), ("--warmup", self.warmup)] {
             if let value, DurationText.parse(value) == nil { throw ValidationError("\(name) must be a duration such as 30s, not \(value)") }
         }
@@ -114,7 +112,7 @@ struct RunCommand: AsyncParsableCommand {
     /// Applies the command-line overrides to the scenario, checking them as the scenario file is checked.
     private func apply(to scenario: inout Scenario) throws {
         if let dataset = self.dataset { scenario.dataset = dataset }
-        if let target = self.target { scenario.target = TargetSelection(rawValue: target)! }
+        if let target = self.target { scenario.target = target }
         if let clients = self.clients { scenario.executor.clients = clients }
         if let rate = self.rate {
             if scenario.executor.type == .rampingArrivalRate {
@@ -128,7 +126,7 @@ struct RunCommand: AsyncParsableCommand {
             guard scenario.executor.isOpen else {
                 throw CommandFailure(.badInput, "--arrivals applies to an open loop: \(scenario.name) is closed-loop (add --rate)")
             }
-            scenario.executor.arrivals = ArrivalProcess(rawValue: arrivals)!
+            scenario.executor.arrivals = arrivals
         }
         if let duration = self.duration { scenario.duration = DurationText.parse(duration)! }
         if let warmup = self.warmup { scenario.warmup = DurationText.parse(warmup)! }

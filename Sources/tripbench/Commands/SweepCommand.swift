@@ -29,8 +29,8 @@ struct SweepCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Dataset spec name or path (default: the sweep's).", valueName: "name"))
     var dataset: String?
 
-    @Option(help: "postgres, index or both (default: the sweep's).")
-    var target: String?
+    @Option(help: "The targets to measure (default: the sweep's).")
+    var target: TargetSelection?
 
     @Option(help: "Queries measured per point (default: the sweep's, else all of the dataset's).")
     var queries: Int?
@@ -52,7 +52,6 @@ struct SweepCommand: AsyncParsableCommand {
     func validate() throws {
         if let queries, queries < 1 { throw ValidationError("--queries must be at least 1") }
         if let clients, clients < 1 { throw ValidationError("--clients must be at least 1") }
-        if let target, TargetSelection(rawValue: target) == nil { throw ValidationError("--target must be postgres, index or both, not \(target)") }
         if let maxDuration, DurationText.parse(maxDuration) == nil {
             throw ValidationError("--max-duration must be a duration such as 30m or 2h, not \(maxDuration)")
         }
@@ -63,7 +62,7 @@ struct SweepCommand: AsyncParsableCommand {
         var spec = try SweepSpec.load(
             self.sweep, directory: root.appendingPathComponent("scenarios"), datasetsDirectory: root.appendingPathComponent("datasets"))
         if let dataset = self.dataset { spec.dataset = dataset }
-        if let target = self.target { spec.target = TargetSelection(rawValue: target)! }
+        if let target = self.target { spec.target = target }
         if let queries = self.queries { spec.queries = queries }
         if let clients = self.clients { spec.clients = clients }
         if let maxDuration = self.maxDuration { spec.maxDuration = DurationText.parse(maxDuration)! }
