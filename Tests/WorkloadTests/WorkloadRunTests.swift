@@ -178,7 +178,8 @@ import Testing
     }
 
     /// The server restarts during the run: requests fail while it is away, the clients reconnect with back-off
-    /// once it is back, and the report covers the whole run.
+    /// once it is back, and the report covers the whole run. (A think time keeps these runs from taking both
+    /// cores away from the timing-sensitive tests running beside them.)
     @Test func aServerRestartIsSurvived() async throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("restart-\(UUID().uuidString.prefix(8))")
         let cluster = LocalCluster(stateDirectory: state)
@@ -206,7 +207,7 @@ import Testing
         }
         let report = try await Self.run("""
             name: restart
-            executor: {type: constant-vus, clients: 2}
+            executor: {type: constant-vus, clients: 2, thinkTime: 2ms}
             warmup: 0s
             duration: 8s
             operations:
@@ -230,7 +231,7 @@ import Testing
         let started = Date()
         let report = try await Self.run("""
             name: stopped
-            executor: {type: constant-vus, clients: 2}
+            executor: {type: constant-vus, clients: 2, thinkTime: 2ms}
             warmup: 0s
             duration: 60s
             operations:
