@@ -41,7 +41,10 @@ var targets: [Target] = [
         dependencies: [
             "Postgres", "VectorSearch", "Datasets", "CPoll", .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
-        ]
+        ],
+        // The load driver's hot loop touches class properties per request; their run-time exclusivity checks
+        // cost ~0.3 µs of CPU per request (measured at 8 clients). Debug builds, which the tests run, keep them.
+        swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
     ),
     .target(
         name: "Reporting",

@@ -21,14 +21,19 @@ extension PostgresConnection {
     /// Sends a prepared statement and returns at once; ``flushOutput()`` and ``pollResult()`` drive it to its end.
     /// - Throws: ``PostgresError`` when the parameters cannot be encoded or the connection is broken.
     public func send(_ statement: PostgresPreparedStatement, _ parameters: [(any PostgresEncodable)?]) throws {
-        self.inFlight = nil
+        self.discardFirstResult()
         let status: Int32
+        // withCString lends the name's own bytes; passing the String itself would copy it into a new array.
         if parameters.isEmpty {
-            status = PQsendQueryPrepared(self.handle, statement.name, 0, nil, nil, nil, PostgresFormat.binary.rawValue)
+            status = statement.name.withCString { name in
+                PQsendQueryPrepared(self.handle, name, 0, nil, nil, nil, PostgresFormat.binary.rawValue)
+            }
         } else {
             let encoded = try EncodedParameters(parameters, serverTypes: statement.parameterTypes)
-            status = encoded.withArguments { count, _, values, lengths, formats in
-                PQsendQueryPrepared(self.handle, statement.name, count, values, lengths, formats, PostgresFormat.binary.rawValue)
+            status = statement.name.withCString { name in
+                encoded.withArguments { count, _, values, lengths, formats in
+                    PQsendQueryPrepared(self.handle, name, count, values, lengths, formats, PostgresFormat.binary.rawValue)
+                }
             }
         }
         guard status == 1 else { throw self.connectionError() }
@@ -53,17 +58,14 @@ extension PostgresConnection {
         guard PQconsumeInput(self.handle) == 1 else { return .finished(.failure(self.connectionError())) }
         while PQisBusy(self.handle) == 0 {
             guard let result = PQgetResult(self.handle) else {
-                let outcome = self.inFlight ?? .failure(PostgresError(.protocolViolation, "the statement ended without a result"))
-                self.inFlight = nil
-                return .finished(outcome)
-            }
-            if self.inFlight == nil {
-                self.inFlight = Result { try self.check(result, for: "") }.mapError {
-                    $0 as? PostgresError ?? PostgresError(.protocolViolation, "\($0)")
+                guard let first = self.firstResult else {
+                    return .finished(.failure(PostgresError(.protocolViolation, "the statement ended without a result")))
                 }
-            } else {
-                PQclear(result)
+                self.firstResult = nil
+                do { return .finished(.success(try self.check(first, for: ""))) } catch { return .finished(.failure(error)) }
             }
+            // The first result is the statement's outcome; it stays raw until the statement has ended.
+            if self.firstResult == nil { self.firstResult = result } else { PQclear(result) }
         }
         return .pending
     }

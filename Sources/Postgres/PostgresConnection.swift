@@ -12,9 +12,9 @@ public final class PostgresConnection {
     public let connectionString: PostgresConnectionString
     private let notices = NoticeLog()
     private var preparedCount = 0
-    /// The first result (or error) of the statement in flight, kept until libpq signals its end: see
-    /// ``PostgresConnection/pollResult()``.
-    var inFlight: Result<PostgresResult, PostgresError>?
+    /// The first result (its outcome, success or error) of the statement in flight, kept raw until libpq
+    /// signals its end: see ``PostgresConnection/pollResult()``.
+    var firstResult: OpaquePointer?
 
     /// Opens a connection, waiting at most `connect_timeout` seconds (10 unless the string says otherwise).
     /// - Throws: ``PostgresError`` with code `.connectionFailed` when the server cannot be reached, or
@@ -57,7 +57,16 @@ public final class PostgresConnection {
         }
     }
 
-    deinit { PQfinish(self.handle) }
+    deinit {
+        self.discardFirstResult()
+        PQfinish(self.handle)
+    }
+
+    /// Frees the first result of a statement sent without waiting whose end was never read.
+    func discardFirstResult() {
+        if let result = self.firstResult { PQclear(result) }
+        self.firstResult = nil
+    }
 
     /// The server's version as an integer, e.g. 180006 for 18.6.
     public var serverVersion: Int { Int(PQserverVersion(self.handle)) }
@@ -94,7 +103,7 @@ public final class PostgresConnection {
     }
 
     /// Turns a result pointer into a ``PostgresResult``, or the error it carries.
-    func check(_ result: OpaquePointer?, for sql: String) throws -> PostgresResult {
+    func check(_ result: OpaquePointer?, for sql: String) throws(PostgresError) -> PostgresResult {
         guard let result else { throw self.connectionError() }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN, PGRES_SINGLE_TUPLE:

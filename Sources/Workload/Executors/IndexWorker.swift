@@ -35,7 +35,6 @@ final class IndexWorker {
         var nextSlot = self.clientIDs
         var thinkUntil = [Int64](repeating: 0, count: self.clientIDs.count)
         var finished = [Bool](repeating: false, count: self.clientIDs.count)
-        let cpuStart = RunClock.threadCPU()
         var turn = 0
         while !context.shouldStop {
             var now = RunClock.now()
@@ -97,11 +96,10 @@ final class IndexWorker {
             guard measured else { continue }
             let sampled = context.samplesRecall(request)
             self.recorder.record(
-                draw.operation, draw: draw, intended: intended, sent: sent, now: now, error: nil,
-                rows: found, memoryRows: sampled ? Array(self.ids[0..<found]) : nil, sampled: sampled, actingUser: nil)
+                draw.operation, intended: intended, sent: sent, now: now, error: nil,
+                rows: found, memoryRows: sampled ? Array(self.ids[0..<found]) : nil, sample: sampled ? draw : nil, actingUser: nil)
         }
-        self.recorder.flush()
-        self.recorder.result.cpuNanos = RunClock.threadCPU() - cpuStart
+        self.recorder.finish()
         return self.recorder.result
     }
 

@@ -31,11 +31,17 @@ final class PostgresWorker {
     }
 
     /// Runs the load until the end (or a stop), then waits for requests in flight, and returns the measurements.
+    ///
+    /// Each pass moves every client on by at most one request, as pgbench's `threadRun` does: a client whose
+    /// answer came in is read and finished, an idle client whose next request is due sends it and reads at
+    /// once (the kernel often runs the woken backend during the send, so the answer is already there). A
+    /// client finished in a pass sends again in the next, after the others have had their turn. The thread
+    /// waits in `ppoll` only when no client can act now, and reads only the sockets that poll found readable.
     func run() -> WorkerResult {
         for client in self.clients { client.nextSlot = client.id }
-        let cpuStart = RunClock.threadCPU()
         var descriptors: [pollfd] = []
-        var polled: [PostgresClient] = []
+        var polled: [Int] = []
+        var readable = [Bool](repeating: false, count: self.clients.count)
         descriptors.reserveCapacity(self.clients.count)
         polled.reserveCapacity(self.clients.count)
         let context = self.context
@@ -45,56 +51,66 @@ final class PostgresWorker {
             self.recorder.roll(to: now)
             let stopping = context.shouldStop || now >= context.end + context.drainNanos
             var wake = Int64.max
-            descriptors.removeAll(keepingCapacity: true)
-            polled.removeAll(keepingCapacity: true)
             var active = false
-            for client in self.clients {
+            var waiting = false
+            for (position, client) in self.clients.enumerated() {
                 if client.inFlight {
                     if now - client.sentAt > grace {
                         // The server never answered, even past statement_timeout: drop the connection.
                         self.fail(client, kind: "timeout", now: now)
+                        readable[position] = false
                         continue
                     }
-                    active = true
-                    descriptors.append(client.pollDescriptor)
-                    polled.append(client)
-                    continue
+                    guard readable[position] else {
+                        active = true
+                        waiting = true
+                        continue
+                    }
+                    readable[position] = false
+                    self.advance(client, now: &now)
+                } else {
+                    if stopping || client.finished { continue }
+                    if client.session == nil {
+                        active = true
+                        guard let retry = self.reconnect(client, now: now) else {
+                            wake = now
+                            continue
+                        }
+                        wake = min(wake, retry)
+                        continue
+                    }
+                    self.startIfReady(client, now: now)
+                    if client.finished { continue }
+                    if client.inFlight, !client.flushPending { self.advance(client, now: &now) }
                 }
-                if stopping || client.finished { continue }
-                if client.session == nil {
-                    active = true
-                    guard let retry = self.reconnect(client, now: now) else { continue }
-                    wake = min(wake, retry)
-                    continue
-                }
-                let next = self.drive(client, now: &now)
-                if !client.finished { active = true }
-                wake = min(wake, next)
+                active = true
                 if client.inFlight {
-                    descriptors.append(client.pollDescriptor)
-                    polled.append(client)
+                    waiting = true
+                } else if !stopping {
+                    wake = min(wake, self.nextStart(of: client, now: now))
                 }
             }
-            if !active && descriptors.isEmpty { break }
-            if stopping && descriptors.isEmpty { break }
+            if !active || (stopping && !waiting) { break }
+            // Some client can act now: go round again without waiting (and without reading, as pgbench).
+            if wake <= now { continue }
             now = RunClock.now()
+            if wake <= now { continue }
             // Wake for the next due request, the next second of the series, or within 100 ms to notice a stop.
             wake = min(wake, now >= context.measureStart ? self.recorder.nextSecondBoundary : context.measureStart, now + 100_000_000)
             if !stopping { wake = min(wake, max(context.end, now)) }
-            let timeout = max(wake - now, 0)
+            descriptors.removeAll(keepingCapacity: true)
+            polled.removeAll(keepingCapacity: true)
+            for (position, client) in self.clients.enumerated() where client.inFlight {
+                descriptors.append(client.pollDescriptor)
+                polled.append(position)
+            }
             let ready = descriptors.withUnsafeMutableBufferPointer {
-                tripbench_poll_nanos($0.baseAddress, UInt($0.count), timeout)
+                tripbench_poll_nanos($0.baseAddress, UInt($0.count), max(wake - now, 0))
             }
             guard ready > 0 else { continue }
-            now = RunClock.now()
-            for (position, client) in polled.enumerated() where descriptors[position].revents != 0 {
-                self.advance(client, now: &now)
-                // As pgbench does, the next request goes out as soon as the last one's answer is in.
-                if !client.inFlight, !stopping, !client.finished, client.session != nil { _ = self.drive(client, now: &now) }
-            }
+            for (index, position) in polled.enumerated() where descriptors[index].revents != 0 { readable[position] = true }
         }
-        self.recorder.flush()
-        self.recorder.result.cpuNanos = RunClock.threadCPU() - cpuStart
+        self.recorder.finish()
         if let schedule = self.schedule {
             // Requests that came due before the end but were not sent even in the drain after it: a backlog the
             // server never caught up on (k6's dropped iterations).
@@ -104,45 +120,35 @@ final class PostgresWorker {
         return self.recorder.result
     }
 
-    /// Sends an idle client's next requests while they are ready, reading right after each send as pgbench
-    /// does: the kernel often runs the woken backend at once, so the answer is already there and the next
-    /// request goes without a wait in ppoll. Stops at a request still out, or after a few rounds so the other
-    /// clients get their turn.
-    /// - Returns: when to look at the client again if it is idle (`Int64.max`: not before something else happens).
-    private func drive(_ client: PostgresClient, now: inout Int64) -> Int64 {
-        for _ in 0..<8 {
-            let next = self.startIfReady(client, now: now)
-            guard client.inFlight else { return next }
-            guard !client.flushPending else { return .max }
-            self.advance(client, now: &now)
-            if client.inFlight || client.session == nil { return .max }
-        }
-        return .max
+    /// When an idle client could start its next request: the worker's next due slot (open loop), or the end
+    /// of its think time (closed loop); `Int64.max` when the schedule is used up.
+    private func nextStart(of client: PostgresClient, now: Int64) -> Int64 {
+        if let schedule = self.schedule { return schedule.due ?? .max }
+        return max(client.thinkUntil, now)
     }
 
     /// Starts the next request of the worker's schedule on the client when it is due (open loop), or the
-    /// client's next request when its think time is over and the request count allows it (closed loop).
-    /// - Returns: when to look again if nothing was started (`Int64.max`: not before something else happens).
-    private func startIfReady(_ client: PostgresClient, now: Int64) -> Int64 {
+    /// client's next request when its think time is over and the request count allows it (closed loop); marks
+    /// the client finished when there is none left. ``nextStart(of:now:)`` says when to look again otherwise.
+    private func startIfReady(_ client: PostgresClient, now: Int64) {
         let context = self.context
         if let schedule = self.schedule {
             guard let due = schedule.due else {
                 client.finished = true
-                return .max
+                return
             }
-            if due > now { return due }
+            guard due <= now else { return }
             self.schedule!.advance()
             self.start(client, index: schedule.slot, intended: due, now: now)
         } else {
-            if client.thinkUntil > now { return client.thinkUntil }
+            guard client.thinkUntil <= now else { return }
             if now >= context.measureStart, !context.claimMeasuredRequest() {
                 client.finished = true
-                return .max
+                return
             }
             self.start(client, index: client.nextSlot, intended: now, now: now)
             client.nextSlot += context.executor.clients
         }
-        return .max
     }
 
     /// Draws request `index` and sends its first statement.
@@ -290,9 +296,8 @@ final class PostgresWorker {
         }
         guard client.measured else { return }
         self.recorder.record(
-            client.draw.operation, draw: client.draw, intended: client.intended, sent: client.sentAt,
-            now: now, error: client.error, rows: client.rows, memoryRows: client.memoryRows, sampled: client.sampled,
+            client.draw.operation, intended: client.intended, sent: client.sentAt, now: now, error: client.error,
+            rows: client.rows, memoryRows: client.memoryRows, sample: client.sampled ? client.draw : nil,
             actingUser: client.actingUser)
     }
-
 }

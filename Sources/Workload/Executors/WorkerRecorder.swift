@@ -7,6 +7,9 @@ struct WorkerRecorder {
     var result: WorkerResult
     private var second = SecondMetrics()
     private var secondIndex = 0
+    /// The thread's CPU time when the measured window opened, and when it closed (nil: not yet).
+    private var cpuAtMeasureStart: Int64?
+    private var cpuAtEnd: Int64?
 
     init(context: RunContext, worker: Int, catalog: DatasetCatalog, operations: Int) {
         self.context = context
@@ -22,10 +25,11 @@ struct WorkerRecorder {
     /// - Parameters:
     ///   - intended: when it was due (open loop) or sent (closed loop), monotonic ns.
     ///   - memoryRows: the memory rows it returned, when they were decoded (recall sample or RLS check).
-    ///   - sampled: whether its recall is measured (``RunContext/samplesRecall(_:)``, decided once per request).
+    ///   - sample: the request's draw when its recall is measured (``RunContext/samplesRecall(_:)``, decided
+    ///     once per request), else nil.
     mutating func record(
-        _ operation: Int, draw: RequestDraw, intended: Int64, sent: Int64, now: Int64, error: String?,
-        rows: Int, memoryRows: [Int32]?, sampled: Bool, actingUser: Int?
+        _ operation: Int, intended: Int64, sent: Int64, now: Int64, error: String?,
+        rows: Int, memoryRows: [Int32]?, sample: RequestDraw?, actingUser: Int?
     ) {
         self.roll(to: now)
         let latency = now - intended
@@ -46,14 +50,17 @@ struct WorkerRecorder {
                 $0 >= 0 && Int(self.catalog.memoryUsers[Int($0)]) != user
             }.count
         }
-        if sampled {
-            self.result.recallSamples.append(RecallSample(operation: operation, draw: draw, rows: memoryRows))
+        if let sample {
+            self.result.recallSamples.append(RecallSample(operation: operation, draw: sample, rows: memoryRows))
         }
     }
 
-    /// Hands finished seconds to the board when `now` has moved past them.
+    /// Hands finished seconds to the board when `now` has moved past them, and notes the thread's CPU time
+    /// as the measured window opens and closes (the harness's cost per request leaves out the warm-up).
     mutating func roll(to now: Int64) {
         guard now >= self.context.measureStart else { return }
+        if self.cpuAtMeasureStart == nil { self.cpuAtMeasureStart = RunClock.threadCPU() }
+        if now >= self.context.end, self.cpuAtEnd == nil { self.cpuAtEnd = RunClock.threadCPU() }
         let second = Int((now - self.context.measureStart) / 1_000_000_000)
         while second > self.secondIndex {
             self.flush()
@@ -61,8 +68,14 @@ struct WorkerRecorder {
         }
     }
 
+    /// Ends the worker's measurements: hands on the last second and sets the CPU time spent measuring.
+    mutating func finish() {
+        self.flush()
+        if let start = self.cpuAtMeasureStart { self.result.cpuNanos = (self.cpuAtEnd ?? RunClock.threadCPU()) - start }
+    }
+
     /// Hands the current (possibly partial) second to the board.
-    mutating func flush() {
+    private mutating func flush() {
         self.context.board.add(self.second, second: self.secondIndex, worker: self.worker)
         self.second = SecondMetrics()
     }
