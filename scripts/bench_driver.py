@@ -6,13 +6,16 @@
 2. Latency agreement, open loop: `SELECT 1` at 2,000/s and the unfiltered vector search at 471/s, 8 clients,
    through `pgbench --rate -l` (Poisson arrivals; percentiles from its per-transaction log, which pgbench
    measures from each transaction's scheduled start) and through tripbench with `--arrivals poisson` (latency
-   from the due time), with the same session settings. Prints the median P50/P95 of each over the rounds, and
-   the spread of pgbench's own rounds: the agreement one can expect on this machine.
+   from the due time), the same statement text and session settings on both. Prints the median P50/P95 of
+   each over the rounds, the spread of pgbench's own rounds (the agreement one can expect on this machine),
+   and the server's own active time per transaction during each tool's runs: when the two tools disagree,
+   it tells whether the server worked longer for one of them or one tool's clock is off.
 
 The machine is shared and its speed drifts: only alternating runs compared within a round mean anything.
 
 Usage: scripts/bench_driver.py TRIPBENCH_BINARY
-       (env: DURATION seconds per run, default 10; ROUNDS, default 3; DATASET, default tiny)
+       (env: DURATION seconds per run, default 10; ROUNDS, default 3; DATASET, default tiny;
+        PARTS, default "1,2": which of the two comparisons to run)
 """
 import glob
 import json
@@ -23,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from vector_files import read_bin  # noqa: E402
@@ -31,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DURATION = int(os.environ.get("DURATION", 10))
 ROUNDS = int(os.environ.get("ROUNDS", 3))
 DATASET = os.environ.get("DATASET", "tiny")
+PARTS = os.environ.get("PARTS", "1,2").split(",")
 
 
 def run(args, **kwargs):
@@ -114,11 +119,19 @@ def main():
          f"DROP TABLE IF EXISTS tripbench_driver_queries; CREATE TABLE tripbench_driver_queries (id int PRIMARY KEY, v vector({queries.shape[1]}))"])
     run([psql, "-q", "-v", "ON_ERROR_STOP=1", url, "-c", "\\copy tripbench_driver_queries FROM STDIN"], input=rows + "\n")
 
-    threads = lambda clients: min(2, clients)
-    median = statistics.median
     print(f"bench-driver: {DURATION} s per run, {ROUNDS} alternating rounds, local server, dataset {DATASET}")
+    if "1" in PARTS:
+        throughput(tripbench, url)
+    if "2" in PARTS:
+        latency(tripbench, url, queries, psql)
+    run([psql, "-q", url, "-c", "DROP TABLE IF EXISTS tripbench_driver_queries"])
+
+
+def throughput(tripbench, url):
+    median = statistics.median
     print("\n1. prepared SELECT 1, closed loop (requests/s; medians over the rounds)")
     print(f"{'clients':>8} {'pgbench':>10} {'tripbench':>10} {'ratio':>6} {'ratio range':>12} {'CPU µs/req: pgbench':>20} {'tripbench':>10}")
+    threads = lambda clients: min(2, clients)
     for clients in (1, 8, 32):
         rounds = []
         for _ in range(ROUNDS):
@@ -131,10 +144,29 @@ def main():
         print(f"{clients:>8} {median(column(0)):>10,.0f} {median(column(1)):>10,.0f} {median(ratios):>6.2f} "
               f"{min(ratios):>5.2f}–{max(ratios):<5.2f} {median(column(3)):>20.1f} {median(column(4)):>10.1f}")
 
+
+
+def server_active(psql, url):
+    """The database's active_time (ms spent executing statements, pg_stat_database) and its transaction count, once
+    the backends of the last run have exited and flushed their statistics."""
+    time.sleep(1)
+    sql = "SELECT active_time, xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+    active, transactions = run([psql, "-Atq", url, "-c", sql]).stdout.strip().split("|")
+    return float(active), int(transactions)
+
+
+def latency(tripbench, url, queries, psql):
+    median = statistics.median
     print("\n2. open loop, Poisson arrivals, 8 clients: latency from the scheduled start, µs (medians over the rounds;")
-    print("   pgbench from its -l log; its range is the spread of its own rounds)")
-    print(f"{'statement':>22} {'rate':>6} {'pgbench p50':>12} {'tripbench':>10} {'Δ':>5} {'pgbench p95':>12} {'tripbench':>10} {'Δ':>5} {'pgbench p95 range':>18}")
+    print("   pgbench from its -l log; its range is the spread of its own rounds). \"server\": the server's own")
+    print("   active_time per transaction during each tool's run (pg_stat_database; tripbench's includes its warm-up")
+    print("   and its once-a-second health queries), a third observer of how much work the statements took.")
+    print(f"{'statement':>22} {'rate':>6} {'pgbench p50':>12} {'tripbench':>10} {'Δ':>5} {'pgbench p95':>12} {'tripbench':>10} {'Δ':>5} "
+          f"{'pgbench p95 range':>18} {'server: pgbench':>16} {'tripbench':>10} {'Δ':>5}")
     vector_sql = "SELECT id, content_text, metadata, embedding <=> {v} AS similarity_score FROM memory_embeddings ORDER BY embedding <=> {v} LIMIT 10"
+    # Both tools run the very same statement: the query vector is looked up by a random id on the server (pgbench
+    # cannot bind a vector), so neither side's figure carries work the other's does not.
+    query_vector = "(SELECT v FROM tripbench_driver_queries WHERE id = {q})"
     settings = {"hnsw.ef_search": 100}
     scenario = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
     scenario.write(f"""name: driver-vector
@@ -145,29 +177,33 @@ duration: {DURATION}s
 settings: {{{", ".join(f"{k}: {v}" for k, v in settings.items())}}}
 operations:
   - name: vector_search_all
-    sql: "{vector_sql.format(v='$1')}"
-    parameters: [{{type: query_vector}}]
+    sql: "{vector_sql.format(v=query_vector.format(q='$1'))}"
+    parameters: [{{type: uniform, min: 1, max: {len(queries)}}}]
 """)
     scenario.close()
     cases = [
         ("SELECT 1", 2000, "SELECT 1;\n", ["select1", "--rate", "2000", "--clients", "8"], None),
         ("vector search (none)", 471,
-         f"\\set q random(1, {len(queries)})\n" + vector_sql.format(v="(SELECT v FROM tripbench_driver_queries WHERE id = :q)") + ";\n",
+         f"\\set q random(1, {len(queries)})\n" + vector_sql.format(v=query_vector.format(q=":q")) + ";\n",
          [scenario.name], settings),
     ]
     for name, rate, script, options, session in cases:
         rounds = []
         for _ in range(ROUNDS):
+            before = server_active(psql, url)
             _, ours, _ = tripbench_run(tripbench, options[0], *options[1:], "--arrivals", "poisson", "--threads", "2",
                                        "--duration", f"{DURATION}s", "--warmup", "2s")
+            between = server_active(psql, url)
             _, _, (p50, p95) = pgbench(url, script, 8, "--rate", str(rate), log=True, settings=session)
-            rounds.append((p50, ours["p50"], p95, ours["p95"]))
-        p50, our_p50, p95, our_p95 = (median([r[i] for r in rounds]) for i in range(4))
+            after = server_active(psql, url)
+            per_transaction = lambda a, b: (b[0] - a[0]) * 1000 / max(b[1] - a[1], 1)
+            rounds.append((p50, ours["p50"], p95, ours["p95"], per_transaction(between, after), per_transaction(before, between)))
+        p50, our_p50, p95, our_p95, server, our_server = (median([r[i] for r in rounds]) for i in range(6))
         spread = [r[2] for r in rounds]
         print(f"{name:>22} {rate:>6} {p50:>12,.0f} {our_p50:>10,.0f} {our_p50 / p50 - 1:>+5.0%} {p95:>12,.0f} {our_p95:>10,.0f} "
-              f"{our_p95 / p95 - 1:>+5.0%} {min(spread):>8,}–{max(spread):<9,}")
+              f"{our_p95 / p95 - 1:>+5.0%} {min(spread):>8,}–{max(spread):<9,} {server:>16,.0f} {our_server:>10,.0f} "
+              f"{our_server / server - 1:>+5.0%}")
     os.unlink(scenario.name)
-    run([psql, "-q", url, "-c", "DROP TABLE IF EXISTS tripbench_driver_queries"])
 
 
 if __name__ == "__main__":
