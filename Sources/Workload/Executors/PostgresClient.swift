@@ -51,7 +51,9 @@ final class PostgresClient {
     var nextSlot = 0
     var thinkUntil: Int64 = 0
     var reconnectAt: Int64 = 0
-    var backoff: Int64 = 100_000_000
+    /// The wait before the next connection attempt after a failed one: 100 ms, doubling up to 5 s.
+    var backoff = PostgresClient.firstBackoff
+    static let firstBackoff: Int64 = 100_000_000
     /// A session being opened on another thread.
     var reconnection: Reconnection?
 
@@ -73,6 +75,12 @@ final class PostgresClient {
     init(id: Int, actingUser: Int?) {
         self.id = id
         self.actingUser = actingUser
+    }
+
+    /// Puts the next connection attempt off by the back-off, and doubles the back-off (up to 5 s).
+    func backOff(now: Int64) {
+        self.reconnectAt = now + self.backoff
+        self.backoff = min(self.backoff * 2, 5_000_000_000)
     }
 
     /// What to wait for on the socket of the request in flight: its answer, and room to write when a send is

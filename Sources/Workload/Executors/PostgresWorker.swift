@@ -251,8 +251,7 @@ final class PostgresWorker {
         client.error = kind
         self.complete(client, now: now)
         client.session = nil
-        client.reconnectAt = now + client.backoff
-        client.backoff = min(client.backoff * 2, 5_000_000_000)
+        client.backOff(now: now)
     }
 
     /// Moves a client without a session towards one: the session is opened on a thread of its own, so the
@@ -267,12 +266,11 @@ final class PostgresWorker {
             switch outcome {
             case .success(let session):
                 client.session = session
-                client.backoff = 100_000_000
+                client.backoff = PostgresClient.firstBackoff
                 self.recorder.result.reconnects += 1
                 return nil
             case .failure:
-                client.reconnectAt = now + client.backoff
-                client.backoff = min(client.backoff * 2, 5_000_000_000)
+                client.backOff(now: now)
                 return client.reconnectAt
             }
         }
