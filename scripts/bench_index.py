@@ -4,10 +4,12 @@ Run by `make bench-index`. On two seeded clustered sets (the mixture of shared/n
 100,000 x 128 with 1,000 clusters and 20,000 x 1536 with 200, cosine) both libraries build with the same
 m, ef_construction and threads, then answer every query at each ef_search. hnswlib is timed with its batch
 call on one thread (knn_query(num_threads=1): no per-query Python overhead), tripbench with
-`tripbench index bench` (one query at a time on one thread). Rounds alternate which goes first; the table
-gives medians over rounds and tripbench's ratios. Query throughput is measured after each round's builds,
-pass for pass in alternation (hnswlib, tripbench, tripbench, hnswlib, ...) at each ef_search, because this
-machine's speed drifts by tens of per cent within minutes; the ratio is the median over adjacent pairs.
+`tripbench index bench` (one query at a time on one thread). Rounds alternate which goes first, and round r
+builds both graphs with level seed r: one pair of graphs differs in recall@10 at ef 10 by up to 0.02 from
+seed to seed, so recall is the mean over the rounds' seeds; the other columns are medians over rounds.
+Query throughput is measured after each round's builds, pass for pass in alternation (hnswlib, tripbench,
+tripbench, hnswlib, ...) at each ef_search, because this machine's speed drifts by tens of per cent within
+minutes; the ratio is the median over adjacent pairs.
 
 Environment: ROUNDS (3), REPEATS (3 query passes each per ef and round), THREADS (2), SETS (c128,c1536), M (16), EF_CONSTRUCTION (200),
 EF_SEARCH (10,20,40,80,100,200).
@@ -86,13 +88,13 @@ def rss_bytes():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def run_hnswlib(paths):
+def run_hnswlib(paths, seed):
     base = read_bin(paths["base.fbin"], np.float32)
     queries = read_bin(paths["queries.fbin"], np.float32)
     truth = read_bin(paths["gt.ibin"], np.int32)[:, :K]
     before = rss_bytes()
     index = hnswlib.Index(space="cosine", dim=base.shape[1])
-    index.init_index(max_elements=len(base), M=M, ef_construction=EF_CONSTRUCTION, random_seed=100)
+    index.init_index(max_elements=len(base), M=M, ef_construction=EF_CONSTRUCTION, random_seed=seed)
     start = time.perf_counter()
     index.add_items(base, num_threads=THREADS)
     build = time.perf_counter() - start
@@ -193,11 +195,11 @@ def same_graph(binary, paths, hnsw, repeats):
         hnsw.setdefault("same_graph", []).append(ours / theirs)
 
 
-def run_tripbench(binary, paths):
+def run_tripbench(binary, paths, seed):
     saved = f"{WORK}/tripbench.hnsw"
     data = tripbench(binary, paths, ["--base", paths["base.fbin"], "--m", str(M), "--ef-construction",
                                      str(EF_CONSTRUCTION), "--ef-search", ",".join(map(str, EF_SEARCH)),
-                                     "--threads", str(THREADS), "--save", saved])
+                                     "--threads", str(THREADS), "--level-seed", str(seed), "--save", saved])
     results = {row["ef_search"]: {"recall": row["recall"], "qps_nt": row["qps_nt"], "p95": row["p95_us"],
                                   "distances": row["distances_per_query"]}
                for row in data["results"]}
@@ -221,27 +223,35 @@ def interleaved_qps(binary, paths, hnsw, ours, repeats):
             ours["results"][max(ef, K)].setdefault("ratio", []).append(measured["tripbench"] / measured["hnswlib"])
 
 
-def median(runs, *keys):
-    """The median over rounds (and over the repeats within them, for lists) of runs[...][keys...]."""
-    values = []
+def values(runs, *keys):
+    """runs[...][keys...] of every round (and every repeat within them, for lists)."""
+    found = []
     for run in runs:
         value = run
         for key in keys:
             value = value[key]
-        values.extend(value if isinstance(value, list) else [value])
-    return statistics.median(values)
+        found.extend(value if isinstance(value, list) else [value])
+    return found
+
+
+def median(runs, *keys):
+    return statistics.median(values(runs, *keys))
+
+
+def mean(runs, *keys):
+    return statistics.fmean(values(runs, *keys))
 
 
 def report(name, hnsw, ours):
     rows, dim, _, queries = SETS[name]
     print(f"\n{name}: {rows:,} x {dim}, {queries:,} queries, cosine, m {M}, ef_construction {EF_CONSTRUCTION}, "
-          f"k {K}; medians of {len(hnsw)} rounds × {REPEATS} alternating query passes; ratio = median of tripbench/hnswlib "
-          "over adjacent passes")
+          f"k {K}; recall: mean over the {len(hnsw)} rounds' level seeds; QPS: medians of {len(hnsw)} rounds × {REPEATS} "
+          "alternating query passes; ratio = median of tripbench/hnswlib over adjacent passes")
     print(f"{'ef':>5} {'recall hnswlib':>15} {'recall ours':>12} {'QPS hnswlib':>12} {'QPS ours':>9} {'ratio':>6}"
           f" {'ours QPS ' + str(THREADS) + 't':>12} {'ours P95 us':>12} {'dist/q':>7}")
     for ef in sorted(hnsw[0]["results"]):
         theirs_qps, our_qps = median(hnsw, "results", ef, "qps"), median(ours, "results", ef, "qps")
-        print(f"{ef:>5} {median(hnsw, 'results', ef, 'recall'):>15.4f} {median(ours, 'results', ef, 'recall'):>12.4f}"
+        print(f"{ef:>5} {mean(hnsw, 'results', ef, 'recall'):>15.4f} {mean(ours, 'results', ef, 'recall'):>12.4f}"
               f" {theirs_qps:>12,.0f} {our_qps:>9,.0f} {median(ours, 'results', ef, 'ratio'):>6.2f}"
               f" {median(ours, 'results', ef, 'qps_nt'):>12,.0f} {median(ours, 'results', ef, 'p95'):>12.0f}"
               f" {median(ours, 'results', ef, 'distances'):>7.0f}")
@@ -271,7 +281,8 @@ def main():
             if round_number % 2:
                 order.reverse()
             for library, runs in order:
-                runs.append(run_hnswlib(paths) if library == "hnswlib" else run_tripbench(binary, paths))
+                seed = round_number + 1
+                runs.append(run_hnswlib(paths, seed) if library == "hnswlib" else run_tripbench(binary, paths, seed))
                 print(f"  {name} round {round_number + 1}: {library} built in {runs[-1]['build']:.1f} s", flush=True)
             interleaved_qps(binary, paths, hnsw[-1], ours[-1], REPEATS)
             same_graph(binary, paths, hnsw[-1], REPEATS)

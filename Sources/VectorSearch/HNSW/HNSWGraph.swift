@@ -55,6 +55,12 @@ struct HNSWGraph: @unchecked Sendable {
     /// enough for the hardware prefetcher to stream the rest (shared/notes/hnsw.md §5.5).
     var prefetchBytes: Int { min(self.dimension &* 4, 1024) }
 
+    /// Rows a search keeps prefetched ahead of the one it measures: about 2 KiB in flight, at least two rows.
+    /// Measured in alternating passes in one process (docs/benchmarks.md): 3–5 rows ahead was best at 128
+    /// dimensions (4 here), 2–3 at 1536 (2 here); every row at once was 20–28 % slower at 128 dimensions
+    /// and 2–5 % at 1536, where the hardware prefetcher streams most of each row anyway.
+    var prefetchRows: Int { max(2, 2048 / self.prefetchBytes) }
+
     /// Prefetches the first line of node `id`'s list on `level` (the count and the first 15 ids).
     @inline(__always)
     func prefetchList(_ id: UInt32, level: Int) { tripbench_prefetch(self.list(id, level: level)) }

@@ -50,13 +50,13 @@ extension HNSWIndex {
         return plan.path == .graph ? .graphThenExact : .exact
     }
 
-    /// Exact search over the allowed nodes, prefetching a few rows ahead; leaves the `k` nearest in
+    /// Exact search over the allowed nodes, prefetching ``HNSWGraph/prefetchRows`` rows ahead; leaves the `k` nearest in
     /// `context.results`.
     private func scanAllowed<Kernel: MetricKernel>(_: Kernel.Type, k: Int, allowed: AllowSet, context: HNSWSearchContext) {
         let graph = self.graph
         let query = UnsafePointer(context.query)
         let prefetchBytes = graph.prefetchBytes
-        let lookahead = 4
+        let lookahead = graph.prefetchRows
         var results = context.results
         results.removeAll()
         allowed.ids.withUnsafeBufferPointer { members in
