@@ -11,7 +11,8 @@ final class PostgresWorker {
     private let group: PostgresClientGroup
     private let clients: [PostgresClient]
     private let scenario: Scenario
-    private let sql: [OperationSQL]
+    /// The worker's own copy of each operation's shape (see ``OperationSQL/Shape``).
+    private let shapes: [OperationSQL.Shape]
     private let catalog: DatasetCatalog
     private let runTag: String
     private var recorder: WorkerRecorder
@@ -23,7 +24,7 @@ final class PostgresWorker {
         self.group = group
         self.clients = group.clients
         self.scenario = group.scenario
-        self.sql = group.sql
+        self.shapes = group.sql.map(\.shape)
         self.catalog = group.catalog
         self.runTag = runTag
         self.recorder = WorkerRecorder(context: context, worker: index, catalog: group.catalog, operations: group.scenario.operations.count)
@@ -201,7 +202,7 @@ final class PostgresWorker {
         }
         guard case .finished(let outcome) = session.connection.pollResult() else { return }
         now = RunClock.now()
-        let sql = self.sql[client.draw.operation]
+        let sql = self.shapes[client.draw.operation]
         if client.rollingBack {
             self.complete(client, now: now)
             return
@@ -218,7 +219,7 @@ final class PostgresWorker {
         case .success(let result):
             if client.step == sql.resultStatement {
                 client.rows = result.rowCount
-                if sql.statements.count > 1, result.rowCount > 0, result.columnCount > 0 {
+                if sql.statementCount > 1, result.rowCount > 0, result.columnCount > 0 {
                     client.previousID = try? result.decode(UUID.self, row: 0, column: 0)
                 }
                 if let column = sql.memoryIDColumn, client.sampled || client.actingUser != nil {
@@ -228,7 +229,7 @@ final class PostgresWorker {
                 }
             }
             client.step += 1
-            if client.step < sql.statements.count {
+            if client.step < sql.statementCount {
                 self.send(client, now: now)
             } else {
                 self.complete(client, now: now)

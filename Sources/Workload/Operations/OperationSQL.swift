@@ -109,6 +109,23 @@ struct OperationSQL: Sendable {
         self.isTransaction = spec.kind == .createTrip
     }
 
+    /// What a load-driver thread consults on every request, without the statement texts.
+    var shape: Shape {
+        Shape(statementCount: self.statements.count, resultStatement: self.resultStatement, memoryIDColumn: self.memoryIDColumn,
+              isTransaction: self.isTransaction)
+    }
+
+    /// An operation's SQL as plain values. A worker thread keeps its own array of these: reading an
+    /// ``OperationSQL`` from the array every worker shares retains its `statements`, and that reference count
+    /// is written by every thread, so each request pulled its cache line over from the other core (7 % of the
+    /// driver's user time at 8 clients, docs/benchmarks.md).
+    struct Shape {
+        let statementCount: Int
+        let resultStatement: Int
+        let memoryIDColumn: Int?
+        let isTransaction: Bool
+    }
+
     /// Removes what create_trip added during earlier runs (trips first: they are found through the memories).
     static let cleanup = """
         DELETE FROM trips WHERE id IN (
