@@ -1,9 +1,12 @@
 import CLibPQ
 
-/// What ``PostgresConnection/pollResult()`` found: the statement is still running, or it finished.
+/// What ``PostgresConnection/pollResult()`` found: the statement is still running, it finished, or it failed.
+/// Flat cases rather than a `Result`: a load driver checks one per request, and copying a generic `Result`
+/// goes through the runtime's value witnesses.
 public enum PostgresPollResult {
     case pending
-    case finished(Result<PostgresResult, PostgresError>)
+    case finished(PostgresResult)
+    case failed(PostgresError)
 }
 
 extension PostgresConnection {
@@ -55,14 +58,14 @@ extension PostgresConnection {
     /// A statement's end is libpq's NULL result after its last one; the first result (or the first error)
     /// is the statement's outcome.
     public func pollResult() -> PostgresPollResult {
-        guard PQconsumeInput(self.handle) == 1 else { return .finished(.failure(self.connectionError())) }
+        guard PQconsumeInput(self.handle) == 1 else { return .failed(self.connectionError()) }
         while PQisBusy(self.handle) == 0 {
             guard let result = PQgetResult(self.handle) else {
                 guard let first = self.firstResult else {
-                    return .finished(.failure(PostgresError(.protocolViolation, "the statement ended without a result")))
+                    return .failed(PostgresError(.protocolViolation, "the statement ended without a result"))
                 }
                 self.firstResult = nil
-                do { return .finished(.success(try self.check(first, for: ""))) } catch { return .finished(.failure(error)) }
+                do { return .finished(try self.check(first, for: "")) } catch { return .failed(error) }
             }
             // The first result is the statement's outcome; it stays raw until the statement has ended.
             if self.firstResult == nil { self.firstResult = result } else { PQclear(result) }

@@ -124,7 +124,8 @@ final class PostgresWorker {
     /// When an idle client could start its next request: the worker's next due slot (open loop), or the end
     /// of its think time (closed loop); `Int64.max` when the schedule is used up.
     private func nextStart(of client: PostgresClient, now: Int64) -> Int64 {
-        if let schedule = self.schedule { return schedule.due ?? .max }
+        // Optional chaining reads the one field; `if let` would copy the schedule (and retain what it holds).
+        if self.schedule != nil { return self.schedule?.due ?? .max }
         return max(client.thinkUntil, now)
     }
 
@@ -133,14 +134,15 @@ final class PostgresWorker {
     /// the client finished when there is none left. ``nextStart(of:now:)`` says when to look again otherwise.
     private func startIfReady(_ client: PostgresClient, now: Int64) {
         let context = self.context
-        if let schedule = self.schedule {
-            guard let due = schedule.due else {
+        if self.schedule != nil {
+            guard let due = self.schedule?.due else {
                 client.finished = true
                 return
             }
             guard due <= now else { return }
+            let slot = self.schedule!.slot
             self.schedule!.advance()
-            self.start(client, index: schedule.slot, intended: due, now: now)
+            self.start(client, index: slot, intended: due, now: now)
         } else {
             guard client.thinkUntil <= now else { return }
             if now >= context.measureStart, !context.claimMeasuredRequest() {
@@ -200,7 +202,8 @@ final class PostgresWorker {
                 return
             } catch { return }
         }
-        guard case .finished(let outcome) = session.connection.pollResult() else { return }
+        let outcome = session.connection.pollResult()
+        if case .pending = outcome { return }
         now = RunClock.now()
         let sql = self.shapes[client.draw.operation]
         if client.rollingBack {
@@ -208,7 +211,8 @@ final class PostgresWorker {
             return
         }
         switch outcome {
-        case .failure(let error):
+        case .pending: return
+        case .failed(let error):
             if sql.isTransaction, client.step > 0, session.connection.isHealthy {
                 client.error = ErrorKind.of(error)
                 client.rollingBack = true
@@ -216,7 +220,7 @@ final class PostgresWorker {
             } else {
                 self.finishWithError(client, error, now: now)
             }
-        case .success(let result):
+        case .finished(let result):
             if client.step == sql.resultStatement {
                 client.rows = result.rowCount
                 if sql.statementCount > 1, result.rowCount > 0, result.columnCount > 0 {
