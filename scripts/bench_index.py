@@ -107,7 +107,7 @@ def run_hnswlib(paths, seed):
         index.set_ef(ef)
         labels, _ = index.knn_query(queries, k=K, num_threads=1)
         results[max(ef, K)] = {"recall": np.mean([len(set(labels[i]) & set(truth[i])) / K for i in range(len(queries))])}
-    return {"build": build, "memory": memory, "file": file_bytes, "results": results, "index": index}
+    return {"build": build, "memory": memory, "file": file_bytes, "results": results, "index": index, "seed": seed}
 
 
 def hnswlib_qps(index, queries, ef):
@@ -135,7 +135,7 @@ def tripbench(binary, paths, arguments):
         return json.load(f)
 
 
-def hnswlib_graph_as_tripbench(source, target, dim, seed=100):
+def hnswlib_graph_as_tripbench(source, target, dim, seed):
     """Rewrites an hnswlib (0.8.0) cosine index file in tripbench's index format, nodes renumbered by label, so
     that tripbench can search hnswlib's own graph: the same graph for both makes the QPS gap one of search
     code, not of graph quality. Layouts: hnswlib's saveIndex (hnswalg.h) and docs/hnsw.md."""
@@ -187,7 +187,8 @@ def same_graph(binary, paths, hnsw, repeats):
     """tripbench searching hnswlib's own graph (converted), alternating with hnswlib, at ef 100: the ratio of
     search code alone."""
     converted = f"{WORK}/hnswlib-graph.hnsw"
-    hnswlib_graph_as_tripbench(f"{WORK}/hnswlib.bin", converted, read_bin(paths["queries.fbin"], np.float32).shape[1])
+    hnswlib_graph_as_tripbench(f"{WORK}/hnswlib.bin", converted, read_bin(paths["queries.fbin"], np.float32).shape[1],
+                               hnsw["seed"])
     queries = read_bin(paths["queries.fbin"], np.float32)
     for repeat in range(repeats):
         theirs = hnswlib_qps(hnsw["index"], queries, 100)
@@ -280,8 +281,8 @@ def main():
             order = [("hnswlib", hnsw), ("tripbench", ours)]
             if round_number % 2:
                 order.reverse()
+            seed = round_number + 1
             for library, runs in order:
-                seed = round_number + 1
                 runs.append(run_hnswlib(paths, seed) if library == "hnswlib" else run_tripbench(binary, paths, seed))
                 print(f"  {name} round {round_number + 1}: {library} built in {runs[-1]['build']:.1f} s", flush=True)
             interleaved_qps(binary, paths, hnsw[-1], ours[-1], REPEATS)
