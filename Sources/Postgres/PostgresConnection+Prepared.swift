@@ -1,11 +1,20 @@
 import CLibPQ
 
 /// A named prepared statement on one connection, with the parameter types the server inferred.
-public struct PostgresPreparedStatement: Hashable, Sendable {
+///
+/// A class: it stands for one object on the server, and a load driver passes it on every request, where a
+/// struct of two strings and an array was copied field by field.
+public final class PostgresPreparedStatement: Sendable {
     public let name: String
     public let sql: String
     /// The type of each `$n` as the server resolved it; parameters are encoded to match.
     public let parameterTypes: [PostgresDataType]
+
+    init(name: String, sql: String, parameterTypes: [PostgresDataType]) {
+        self.name = name
+        self.sql = sql
+        self.parameterTypes = parameterTypes
+    }
 }
 
 extension PostgresConnection {

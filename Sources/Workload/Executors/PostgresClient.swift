@@ -59,6 +59,8 @@ final class PostgresClient {
 
     var inFlight = false
     var flushPending = false
+    var operation = 0
+    /// The request's draw, kept only when a later statement or the recall sample needs it again.
     var draw = RequestDraw(operation: 0)
     var step = 0
     var intended: Int64 = 0

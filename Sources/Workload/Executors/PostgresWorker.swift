@@ -33,11 +33,10 @@ final class PostgresWorker {
 
     /// Runs the load until the end (or a stop), then waits for requests in flight, and returns the measurements.
     ///
-    /// Each pass moves every client on by at most one request, as pgbench's `threadRun` does: a client whose
-    /// answer came in is read and finished, an idle client whose next request is due sends it and reads at
-    /// once (the kernel often runs the woken backend during the send, so the answer is already there). A
-    /// client finished in a pass sends again in the next, after the others have had their turn. The thread
-    /// waits in `ppoll` only when no client can act now, and reads only the sockets that poll found readable.
+    /// Each pass visits every client once, as pgbench's `threadRun` does: a client whose answer came in is
+    /// read and finished, and an idle client whose next request is due moves on as far as it can without
+    /// waiting (``sendAndRead(_:now:)``). The thread waits in `ppoll` only when no client can act now, and
+    /// reads only the sockets that poll found readable.
     func run() -> WorkerResult {
         for client in self.clients { client.nextSlot = client.id }
         var descriptors: [pollfd] = []
@@ -69,7 +68,8 @@ final class PostgresWorker {
                     }
                     readable[position] = false
                     self.advance(client, now: &now)
-                } else {
+                }
+                if !client.inFlight {
                     if stopping || client.finished { continue }
                     if client.session == nil {
                         active = true
@@ -80,9 +80,8 @@ final class PostgresWorker {
                         wake = min(wake, retry)
                         continue
                     }
-                    self.startIfReady(client, now: now)
+                    self.sendAndRead(client, now: &now)
                     if client.finished { continue }
-                    if client.inFlight, !client.flushPending { self.advance(client, now: &now) }
                 }
                 active = true
                 if client.inFlight {
@@ -121,11 +120,25 @@ final class PostgresWorker {
         return self.recorder.result
     }
 
+    /// Starts the idle client's next request when it is due and reads at once, and goes on with the one
+    /// after for as long as each answer is already there, as pgbench's `advanceConnectionState` does: the
+    /// kernel often runs the woken backend during the send, so the answer is waiting. A pass then costs a
+    /// visit of every client per chain of requests rather than per request.
+    private func sendAndRead(_ client: PostgresClient, now: inout Int64) {
+        let context = self.context
+        while true {
+            self.startIfReady(client, now: now)
+            guard client.inFlight, !client.flushPending else { return }
+            self.advance(client, now: &now)
+            guard !client.inFlight, client.session != nil, !context.shouldStop, now < context.end + context.drainNanos else { return }
+        }
+    }
+
     /// When an idle client could start its next request: the worker's next due slot (open loop), or the end
     /// of its think time (closed loop); `Int64.max` when the schedule is used up.
     private func nextStart(of client: PostgresClient, now: Int64) -> Int64 {
         // Optional chaining reads the one field; `if let` would copy the schedule (and retain what it holds).
-        if self.schedule != nil { return self.schedule?.due ?? .max }
+        if self.context.openLoop { return self.schedule?.due ?? .max }
         return max(client.thinkUntil, now)
     }
 
@@ -134,7 +147,7 @@ final class PostgresWorker {
     /// the client finished when there is none left. ``nextStart(of:now:)`` says when to look again otherwise.
     private func startIfReady(_ client: PostgresClient, now: Int64) {
         let context = self.context
-        if self.schedule != nil {
+        if context.openLoop {
             guard let due = self.schedule?.due else {
                 client.finished = true
                 return
@@ -157,32 +170,35 @@ final class PostgresWorker {
     /// Draws request `index` and sends its first statement.
     private func start(_ client: PostgresClient, index: Int, intended: Int64, now: Int64) {
         let draw = self.context.stream.draw(index, asUser: client.actingUser)
-        client.draw = draw
+        client.operation = draw.operation
         client.step = 0
         client.intended = intended
         client.sentAt = now
         client.measured = intended >= self.context.measureStart
         client.sampled = client.measured && self.context.samplesRecall(index)
+        // Most requests are one statement without a recall sample: their draw is used here and dropped.
+        if client.sampled || self.shapes[draw.operation].statementCount > 1 { client.draw = draw }
         client.rows = 0
         client.memoryRows = nil
         client.previousID = nil
         client.rollingBack = false
         client.error = nil
         client.inFlight = true
-        if client.measured, self.context.schedule != nil { self.recorder.result.scheduleLag.record(nanos: now - intended) }
-        self.send(client, now: now)
+        if client.measured, self.context.openLoop { self.recorder.result.scheduleLag.record(nanos: now - intended) }
+        self.send(client, draw: draw, now: now)
     }
 
-    private func send(_ client: PostgresClient, now: Int64) {
+    /// Sends the client's next statement of `draw` (its ROLLBACK while rolling back).
+    private func send(_ client: PostgresClient, draw: borrowing RequestDraw, now: Int64) {
         guard let session = client.session else { return }
-        let operation = client.draw.operation
+        let operation = client.operation
         do {
             if client.rollingBack {
                 try session.connection.send(session.rollback, [])
             } else {
                 let parameters = OperationSQL.bind(
-                    client.draw, kind: self.scenario.operations[operation].kind, statement: client.step,
-                    previous: client.previousID, catalog: self.catalog, runTag: self.runTag)
+                    draw, kind: self.shapes[operation].kind, statement: client.step, previous: client.previousID,
+                    catalog: self.catalog, runTag: self.runTag)
                 try session.connection.send(session.statements[operation][client.step], parameters)
             }
             client.flushPending = !(try session.connection.flushOutput())
@@ -205,7 +221,7 @@ final class PostgresWorker {
         let outcome = session.connection.pollResult()
         if case .pending = outcome { return }
         now = RunClock.now()
-        let sql = self.shapes[client.draw.operation]
+        let sql = self.shapes[client.operation]
         if client.rollingBack {
             self.complete(client, now: now)
             return
@@ -216,7 +232,7 @@ final class PostgresWorker {
             if sql.isTransaction, client.step > 0, session.connection.isHealthy {
                 client.error = ErrorKind.of(error)
                 client.rollingBack = true
-                self.send(client, now: now)
+                self.send(client, draw: client.draw, now: now)
             } else {
                 self.finishWithError(client, error, now: now)
             }
@@ -234,7 +250,7 @@ final class PostgresWorker {
             }
             client.step += 1
             if client.step < sql.statementCount {
-                self.send(client, now: now)
+                self.send(client, draw: client.draw, now: now)
             } else {
                 self.complete(client, now: now)
             }
@@ -294,12 +310,12 @@ final class PostgresWorker {
     private func complete(_ client: PostgresClient, now: Int64) {
         client.inFlight = false
         client.flushPending = false
-        if self.context.schedule == nil, self.scenario.executor.thinkTime > .zero {
+        if !self.context.openLoop, self.scenario.executor.thinkTime > .zero {
             client.thinkUntil = now + self.scenario.executor.thinkTime.nanoseconds
         }
         guard client.measured else { return }
         self.recorder.record(
-            client.draw.operation, intended: client.intended, sent: client.sentAt, now: now, error: client.error,
+            client.operation, intended: client.intended, sent: client.sentAt, now: now, error: client.error,
             rows: client.rows, memoryRows: client.memoryRows, sample: client.sampled ? client.draw : nil,
             actingUser: client.actingUser)
     }

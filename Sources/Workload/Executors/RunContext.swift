@@ -14,6 +14,9 @@ final class RunContext: Sendable {
     let end: Int64
     /// Open loop only.
     let schedule: LoadSchedule?
+    /// Whether requests follow the schedule (open loop). A plain flag for the per-request path: comparing
+    /// the optional schedule with nil copies it.
+    let openLoop: Bool
     /// The load-driver threads sharing the run.
     let workers: Int
     let seed: UInt64
@@ -48,6 +51,7 @@ final class RunContext: Sendable {
             measured = scenario.executor.stagesDuration
             self.schedule = LoadSchedule(startRate: scenario.executor.startRate, stages: scenario.executor.stages, warmup: scenario.warmup)
         }
+        self.openLoop = self.schedule != nil
         self.countMode = scenario.requests != nil && scenario.executor.type == .constantVUs
         self.remaining = Atomic(scenario.requests ?? 0)
         // A closed run with a request count ends when the count is reached; the end is only a safety net.
@@ -57,7 +61,7 @@ final class RunContext: Sendable {
     /// Open loop: how long after the end a request that came due before it may still be sent (its latency
     /// counted from its due time), so a client busy at the very end does not drop its last request: the
     /// timeout, at most a second. Zero for a closed loop.
-    var drainNanos: Int64 { self.schedule == nil ? 0 : min(self.timeoutNanos, 1_000_000_000) }
+    var drainNanos: Int64 { self.openLoop ? min(self.timeoutNanos, 1_000_000_000) : 0 }
 
     /// Open loop: worker `worker`'s share of the schedule; nil for a closed loop.
     func schedule(ofWorker worker: Int) -> WorkerSchedule? {

@@ -33,24 +33,17 @@ struct WorkerRecorder {
     ) {
         self.roll(to: now)
         let latency = now - intended
-        self.result.operations[operation].latency.record(nanos: latency)
-        self.result.operations[operation].service.record(nanos: now - sent)
-        self.result.operations[operation].count += 1
         self.second.count += 1
         self.second.latency.record(nanos: latency)
-        if let error {
-            self.result.operations[operation].errors[error, default: 0] += 1
-            self.second.errors += 1
-            return
+        if error != nil { self.second.errors += 1 }
+        var foreign = 0
+        if error == nil, let user = actingUser, let memoryRows {
+            foreign = memoryRows.filter { $0 >= 0 && Int(self.catalog.memoryUsers[Int($0)]) != user }.count
         }
-        self.result.operations[operation].rows += rows
-        guard let memoryRows else { return }
-        if let user = actingUser {
-            self.result.operations[operation].foreignRows += memoryRows.filter {
-                $0 >= 0 && Int(self.catalog.memoryUsers[Int($0)]) != user
-            }.count
-        }
-        if let sample {
+        // Closed loop: a request is sent when it is due, so its service time is its latency.
+        self.result.operations[operation].count(
+            latency: latency, service: self.context.openLoop ? now - sent : nil, error: error, rows: rows, foreignRows: foreign)
+        if error == nil, let memoryRows, let sample {
             self.result.recallSamples.append(RecallSample(operation: operation, draw: sample, rows: memoryRows))
         }
     }

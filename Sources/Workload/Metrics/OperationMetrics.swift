@@ -15,6 +15,20 @@ public struct OperationMetrics: Sendable {
 
     public var errorCount: Int { self.errors.values.reduce(0, +) }
 
+    /// Counts one finished request (ns); `service` is nil when it equals the latency (closed loop), and rows
+    /// count only without an error.
+    mutating func count(latency: Int64, service: Int64?, error: String?, rows: Int, foreignRows: Int) {
+        self.latency.record(nanos: latency)
+        if let service { self.service.record(nanos: service) }
+        self.count += 1
+        if let error {
+            self.errors[error, default: 0] += 1
+        } else {
+            self.rows += rows
+            self.foreignRows += foreignRows
+        }
+    }
+
     public mutating func add(_ other: OperationMetrics) {
         self.latency.add(other.latency)
         self.service.add(other.service)

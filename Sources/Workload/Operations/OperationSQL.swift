@@ -5,6 +5,7 @@ import Postgres
 /// The SQL of an operation against PostgreSQL: the architecture document's queries, statement by statement,
 /// and how a drawn request binds their parameters.
 struct OperationSQL: Sendable {
+    let kind: OperationKind
     /// The statements a request runs in order (create_trip: BEGIN, two inserts, COMMIT; others: one).
     let statements: [String]
     /// Which statement's rows are the request's rows.
@@ -15,6 +16,7 @@ struct OperationSQL: Sendable {
     let isTransaction: Bool
 
     init(_ spec: OperationSpec) {
+        self.kind = spec.kind
         let limit = spec.limit
         switch spec.kind {
         case .vectorSearch:
@@ -111,8 +113,8 @@ struct OperationSQL: Sendable {
 
     /// What a load-driver thread consults on every request, without the statement texts.
     var shape: Shape {
-        Shape(statementCount: self.statements.count, resultStatement: self.resultStatement, memoryIDColumn: self.memoryIDColumn,
-              isTransaction: self.isTransaction)
+        Shape(kind: self.kind, statementCount: self.statements.count, resultStatement: self.resultStatement,
+              memoryIDColumn: self.memoryIDColumn, isTransaction: self.isTransaction)
     }
 
     /// An operation's SQL as plain values. A worker thread keeps its own array of these: reading an
@@ -120,6 +122,7 @@ struct OperationSQL: Sendable {
     /// is written by every thread, so each request pulled its cache line over from the other core (7 % of the
     /// driver's user time at 8 clients, docs/benchmarks.md).
     struct Shape {
+        let kind: OperationKind
         let statementCount: Int
         let resultStatement: Int
         let memoryIDColumn: Int?

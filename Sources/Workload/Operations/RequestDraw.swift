@@ -72,11 +72,12 @@ public struct RequestStream: Sendable {
         /// A user as active as the data: the owner of a uniformly chosen trip.
         func activeUser() -> Int { fixedUser ?? Int(catalog.tripOwners[Int(random.next() % UInt64(catalog.tripCount))]) }
         func query() -> Int { Int(random.next() % UInt64(catalog.queryCount)) }
-        let spec = self.operations[operation]
-        switch spec.kind {
+        // Fields are read from the shared array one at a time: copying the whole spec would retain its strings
+        // and arrays, whose reference counts every load-driver thread would then write.
+        switch self.operations[operation].kind {
         case .vectorSearch:
             draw.query = query()
-            if spec.filter == .userAndType {
+            if self.operations[operation].filter == .userAndType {
                 draw.user = fixedUser ?? Int(catalog.queryUsers[draw.query])
                 draw.type = Int(catalog.queryTypes[draw.query])
             }
@@ -92,9 +93,9 @@ public struct RequestStream: Sendable {
             draw.type = DatasetCatalog.tripCreationType
         case .tripDetails:
             draw.user = activeUser()
-            let span = max(Self.tripDays - spec.windowDays, 1)
-            draw.dayFrom = Self.firstTripDay + Int(random.next() % UInt64(span))
-            draw.dayTo = draw.dayFrom + spec.windowDays - 1
+            let window = self.operations[operation].windowDays
+            draw.dayFrom = Self.firstTripDay + Int(random.next() % UInt64(max(Self.tripDays - window, 1)))
+            draw.dayTo = draw.dayFrom + window - 1
         case .preferenceLookup:
             draw.user = activeUser()
         case .chatHistory:
@@ -114,7 +115,7 @@ public struct RequestStream: Sendable {
             draw.words = destination
             draw.category = TravelTerms.categories[Int(random.next() % UInt64(TravelTerms.categories.count))]
         case .custom:
-            draw.values = spec.parameters.enumerated().map { position, generator in
+            draw.values = self.operations[operation].parameters.enumerated().map { position, generator in
                 self.value(generator, zipf: self.zipfTables[operation][position], random: &random, user: activeUser)
             }
         }
