@@ -33,10 +33,13 @@ final class PostgresWorker {
 
     /// Runs the load until the end (or a stop), then waits for requests in flight, and returns the measurements.
     ///
-    /// Each pass visits every client once, as pgbench's `threadRun` does: a client whose answer came in is
-    /// read and finished, and an idle client whose next request is due moves on as far as it can without
-    /// waiting (``sendAndRead(_:now:)``). The thread waits in `ppoll` only when no client can act now, and
-    /// reads only the sockets that poll found readable.
+    /// Each pass moves every client on by at most one request, as pgbench's `threadRun` does: a client whose
+    /// answer came in is read and finished, an idle client whose next request is due sends it and reads at
+    /// once (the kernel often runs the woken backend during the send, so the answer is already there). A
+    /// client finished in a pass sends again in the next, after the others have had their turn: going on with
+    /// the same client while its answers keep coming at once gives more requests per second but leaves the
+    /// other clients' answers unread meanwhile (docs/benchmarks.md). The thread waits in `ppoll` only when no
+    /// client can act now, and reads only the sockets that poll found readable.
     func run() -> WorkerResult {
         for client in self.clients { client.nextSlot = client.id }
         var descriptors: [pollfd] = []
@@ -68,8 +71,7 @@ final class PostgresWorker {
                     }
                     readable[position] = false
                     self.advance(client, now: &now)
-                }
-                if !client.inFlight {
+                } else {
                     if stopping || client.finished { continue }
                     if client.session == nil {
                         active = true
@@ -80,8 +82,9 @@ final class PostgresWorker {
                         wake = min(wake, retry)
                         continue
                     }
-                    self.sendAndRead(client, now: &now)
+                    self.startIfReady(client, now: now)
                     if client.finished { continue }
+                    if client.inFlight, !client.flushPending { self.advance(client, now: &now) }
                 }
                 active = true
                 if client.inFlight {
@@ -118,20 +121,6 @@ final class PostgresWorker {
         }
         for client in self.clients { client.session = nil }
         return self.recorder.result
-    }
-
-    /// Starts the idle client's next request when it is due and reads at once, and goes on with the one
-    /// after for as long as each answer is already there, as pgbench's `advanceConnectionState` does: the
-    /// kernel often runs the woken backend during the send, so the answer is waiting. A pass then costs a
-    /// visit of every client per chain of requests rather than per request.
-    private func sendAndRead(_ client: PostgresClient, now: inout Int64) {
-        let context = self.context
-        while true {
-            self.startIfReady(client, now: now)
-            guard client.inFlight, !client.flushPending else { return }
-            self.advance(client, now: &now)
-            guard !client.inFlight, client.session != nil, !context.shouldStop, now < context.end + context.drainNanos else { return }
-        }
     }
 
     /// When an idle client could start its next request: the worker's next due slot (open loop), or the end
