@@ -6,7 +6,8 @@
 2. Latency agreement, open loop: `SELECT 1` at 2,000/s and the unfiltered vector search at 471/s, 8 clients,
    through `pgbench --rate -l` (Poisson arrivals; percentiles from its per-transaction log, which pgbench
    measures from each transaction's scheduled start) and through tripbench with `--arrivals poisson` (latency
-   from the due time), the same statement text and session settings on both. Prints the median P50/P95 of
+   from the due time), the same statement text and session settings on both, and the same 1 ns timer slack
+   (pgbench inherits this script's; tripbench sets its own). Prints the median P50/P95 of
    each over the rounds, the spread of pgbench's own rounds (the agreement one can expect on this machine),
    and the server's own active time per transaction during each tool's runs: when the two tools disagree,
    it tells whether the server worked longer for one of them or one tool's clock is off.
@@ -14,9 +15,10 @@
 The machine is shared and its speed drifts: only alternating runs compared within a round mean anything.
 
 Usage: scripts/bench_driver.py TRIPBENCH_BINARY
-       (env: DURATION seconds per run, default 10; ROUNDS, default 3; DATASET, default tiny;
+       (env: DURATION seconds per run, default 10; ROUNDS, default 5; DATASET, default tiny;
         PARTS, default "1,2": which of the two comparisons to run)
 """
+import ctypes
 import glob
 import json
 import os
@@ -33,7 +35,7 @@ from vector_files import read_bin  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DURATION = int(os.environ.get("DURATION", 10))
-ROUNDS = int(os.environ.get("ROUNDS", 3))
+ROUNDS = int(os.environ.get("ROUNDS", 5))
 DATASET = os.environ.get("DATASET", "tiny")
 PARTS = os.environ.get("PARTS", "1,2").split(",")
 
@@ -100,8 +102,28 @@ def pgbench(url, script, clients, *options, log=False, settings=None):
         shutil.rmtree(work)
 
 
+def in_turn(round, ours, theirs):
+    """Runs both sides of a round, tripbench first in even rounds and pgbench first in odd ones, so a drift of the
+    machine's speed within a round does not always favour the same side; returns (ours, theirs)."""
+    if round % 2 == 0:
+        first = ours()
+        return first, theirs()
+    first = theirs()
+    return ours(), first
+
+
+def precise_timers():
+    """Sets this process's timer slack to 1 ns (prctl PR_SET_TIMERSLACK); pgbench inherits it. tripbench sets it on
+    its load threads itself: with the kernel's default 50 µs, both tools sent open-loop requests ~45 µs late at the
+    median, and the latencies they report from the scheduled start carried it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(29, ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
+        sys.exit(f"bench-driver: prctl(PR_SET_TIMERSLACK): {os.strerror(ctypes.get_errno())}")
+
+
 def main():
     tripbench = sys.argv[1]
+    precise_timers()
     if os.environ.get("DATABASE_URL"):
         url = os.environ["DATABASE_URL"]
     else:
@@ -134,10 +156,11 @@ def throughput(tripbench, url):
     threads = lambda clients: min(2, clients)
     for clients in (1, 8, 32):
         rounds = []
-        for _ in range(ROUNDS):
-            ours, _, cpu = tripbench_run(tripbench, "select1", "--clients", str(clients), "--threads", str(threads(clients)),
+        for round in range(ROUNDS):
+            ours = lambda: tripbench_run(tripbench, "select1", "--clients", str(clients), "--threads", str(threads(clients)),
                                          "--duration", f"{DURATION}s", "--warmup", "2s")
-            theirs, their_cpu, _ = pgbench(url, "SELECT 1;\n", clients)
+            theirs = lambda: pgbench(url, "SELECT 1;\n", clients)
+            (ours, _, cpu), (theirs, their_cpu, _) = in_turn(round, ours, theirs)
             rounds.append((theirs, ours, ours / theirs, their_cpu, cpu))
         column = lambda i: [r[i] for r in rounds]
         ratios = column(2)
@@ -189,15 +212,20 @@ operations:
     ]
     for name, rate, script, options, session in cases:
         rounds = []
-        for _ in range(ROUNDS):
+        per_transaction = lambda a, b: (b[0] - a[0]) * 1000 / max(b[1] - a[1], 1)
+
+        def observed(measure):
+            """The run's figures and the server's active time per transaction during it."""
             before = server_active(psql, url)
-            _, ours, _ = tripbench_run(tripbench, options[0], *options[1:], "--arrivals", "poisson", "--threads", "2",
-                                       "--duration", f"{DURATION}s", "--warmup", "2s")
-            between = server_active(psql, url)
-            _, _, (p50, p95) = pgbench(url, script, 8, "--rate", str(rate), log=True, settings=session)
-            after = server_active(psql, url)
-            per_transaction = lambda a, b: (b[0] - a[0]) * 1000 / max(b[1] - a[1], 1)
-            rounds.append((p50, ours["p50"], p95, ours["p95"], per_transaction(between, after), per_transaction(before, between)))
+            figures = measure()
+            return figures, per_transaction(before, server_active(psql, url))
+
+        for round in range(ROUNDS):
+            ours = lambda: tripbench_run(tripbench, options[0], *options[1:], "--arrivals", "poisson", "--threads", "2",
+                                         "--duration", f"{DURATION}s", "--warmup", "2s")[1]
+            theirs = lambda: pgbench(url, script, 8, "--rate", str(rate), log=True, settings=session)[2]
+            (ours, our_server), ((p50, p95), server) = in_turn(round, lambda: observed(ours), lambda: observed(theirs))
+            rounds.append((p50, ours["p50"], p95, ours["p95"], server, our_server))
         p50, our_p50, p95, our_p95, server, our_server = (median([r[i] for r in rounds]) for i in range(6))
         spread = [r[2] for r in rounds]
         print(f"{name:>22} {rate:>6} {p50:>12,.0f} {our_p50:>10,.0f} {our_p50 / p50 - 1:>+5.0%} {p95:>12,.0f} {our_p95:>10,.0f} "

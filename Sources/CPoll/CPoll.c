@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include "CPoll.h"
 
@@ -11,4 +12,8 @@ int tripbench_poll_nanos(struct pollfd *fds, unsigned long count, long long time
         ready = ppoll(fds, count, timeout_nanos < 0 ? NULL : &timeout, NULL);
     } while (ready < 0 && errno == EINTR);
     return ready;
+}
+
+int tripbench_precise_timers(void) {
+    return prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 }
