@@ -157,16 +157,15 @@ def throughput(tripbench, url):
     for clients in (1, 8, 32):
         rounds = []
         for round in range(ROUNDS):
-            ours = lambda: tripbench_run(tripbench, "select1", "--clients", str(clients), "--threads", str(threads(clients)),
-                                         "--duration", f"{DURATION}s", "--warmup", "2s")
-            theirs = lambda: pgbench(url, "SELECT 1;\n", clients)
-            (ours, _, cpu), (theirs, their_cpu, _) = in_turn(round, ours, theirs)
+            run_ours = lambda: tripbench_run(tripbench, "select1", "--clients", str(clients), "--threads",
+                                             str(threads(clients)), "--duration", f"{DURATION}s", "--warmup", "2s")
+            run_theirs = lambda: pgbench(url, "SELECT 1;\n", clients)
+            (ours, _, cpu), (theirs, their_cpu, _) = in_turn(round, run_ours, run_theirs)
             rounds.append((theirs, ours, ours / theirs, their_cpu, cpu))
         column = lambda i: [r[i] for r in rounds]
         ratios = column(2)
         print(f"{clients:>8} {median(column(0)):>10,.0f} {median(column(1)):>10,.0f} {median(ratios):>6.2f} "
               f"{min(ratios):>5.2f}–{max(ratios):<5.2f} {median(column(3)):>20.1f} {median(column(4)):>10.1f}")
-
 
 
 def server_active(psql, url):
@@ -210,21 +209,20 @@ operations:
          f"\\set q random(1, {len(queries)})\n" + vector_sql.format(v=query_vector.format(q=":q")) + ";\n",
          [scenario.name], settings),
     ]
+    def observed(measure):
+        """The run's figures and the server's active time per transaction during it."""
+        before = server_active(psql, url)
+        figures = measure()
+        after = server_active(psql, url)
+        return figures, (after[0] - before[0]) * 1000 / max(after[1] - before[1], 1)
+
     for name, rate, script, options, session in cases:
         rounds = []
-        per_transaction = lambda a, b: (b[0] - a[0]) * 1000 / max(b[1] - a[1], 1)
-
-        def observed(measure):
-            """The run's figures and the server's active time per transaction during it."""
-            before = server_active(psql, url)
-            figures = measure()
-            return figures, per_transaction(before, server_active(psql, url))
-
         for round in range(ROUNDS):
-            ours = lambda: tripbench_run(tripbench, options[0], *options[1:], "--arrivals", "poisson", "--threads", "2",
-                                         "--duration", f"{DURATION}s", "--warmup", "2s")[1]
-            theirs = lambda: pgbench(url, script, 8, "--rate", str(rate), log=True, settings=session)[2]
-            (ours, our_server), ((p50, p95), server) = in_turn(round, lambda: observed(ours), lambda: observed(theirs))
+            run_ours = lambda: tripbench_run(tripbench, options[0], *options[1:], "--arrivals", "poisson", "--threads", "2",
+                                             "--duration", f"{DURATION}s", "--warmup", "2s")[1]
+            run_theirs = lambda: pgbench(url, script, 8, "--rate", str(rate), log=True, settings=session)[2]
+            (ours, our_server), ((p50, p95), server) = in_turn(round, lambda: observed(run_ours), lambda: observed(run_theirs))
             rounds.append((p50, ours["p50"], p95, ours["p95"], server, our_server))
         p50, our_p50, p95, our_p95, server, our_server = (median([r[i] for r in rounds]) for i in range(6))
         spread = [r[2] for r in rounds]
