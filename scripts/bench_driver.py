@@ -16,7 +16,8 @@ The machine is shared and its speed drifts: only alternating runs compared withi
 
 Usage: scripts/bench_driver.py TRIPBENCH_BINARY
        (env: DURATION seconds per run, default 10; ROUNDS, default 5; DATASET, default tiny;
-        PARTS, default "1,2": which of the two comparisons to run)
+        PARTS, default "1,2": which of the two comparisons to run; CLIENTS, default "1,8,32": the client counts of
+        the first)
 """
 import ctypes
 import glob
@@ -38,6 +39,7 @@ DURATION = int(os.environ.get("DURATION", 10))
 ROUNDS = int(os.environ.get("ROUNDS", 5))
 DATASET = os.environ.get("DATASET", "tiny")
 PARTS = os.environ.get("PARTS", "1,2").split(",")
+CLIENTS = [int(count) for count in os.environ.get("CLIENTS", "1,8,32").split(",")]
 
 
 def run(args, **kwargs):
@@ -154,7 +156,7 @@ def throughput(tripbench, url):
     print("\n1. prepared SELECT 1, closed loop (requests/s; medians over the rounds)")
     print(f"{'clients':>8} {'pgbench':>10} {'tripbench':>10} {'ratio':>6} {'ratio range':>12} {'CPU µs/req: pgbench':>20} {'tripbench':>10}")
     threads = lambda clients: min(2, clients)
-    for clients in (1, 8, 32):
+    for clients in CLIENTS:
         rounds = []
         for round in range(ROUNDS):
             run_ours = lambda: tripbench_run(tripbench, "select1", "--clients", str(clients), "--threads",

@@ -1,11 +1,12 @@
 import CLibPQ
 
-/// What ``PostgresConnection/pollResult()`` found: the statement is still running, it finished, or it failed.
-/// Flat cases rather than a `Result`: a load driver checks one per request, and copying a generic `Result`
-/// goes through the runtime's value witnesses.
+/// What ``PostgresConnection/pollResult(keepingResult:)`` found: the statement is still running, it finished,
+/// or it failed. Flat cases rather than a `Result`: a load driver checks one per request, and copying a generic
+/// `Result` goes through the runtime's value witnesses.
 public enum PostgresPollResult {
     case pending
-    case finished(PostgresResult)
+    /// The statement's row count, and its result when the caller asked to keep it.
+    case finished(rows: Int, result: PostgresResult?)
     case failed(PostgresError)
 }
 
@@ -21,7 +22,8 @@ extension PostgresConnection {
         guard PQsetnonblocking(self.handle, 1) == 0 else { throw self.connectionError() }
     }
 
-    /// Sends a prepared statement and returns at once; ``flushOutput()`` and ``pollResult()`` drive it to its end.
+    /// Sends a prepared statement and returns at once; ``flushOutput()`` and ``pollResult(keepingResult:)`` drive
+    /// it to its end.
     /// - Throws: ``PostgresError`` when the parameters cannot be encoded or the connection is broken.
     public func send(_ statement: PostgresPreparedStatement, _ parameters: [(any PostgresEncodable)?]) throws {
         self.discardFirstResult()
@@ -57,7 +59,9 @@ extension PostgresConnection {
     ///
     /// A statement's end is libpq's NULL result after its last one; the first result (or the first error)
     /// is the statement's outcome.
-    public func pollResult() -> PostgresPollResult {
+    /// - Parameter keep: whether to hand back the result for decoding; without it only the row count is read
+    ///   and the result is freed at once (a load driver reads most results this way, with no object to make).
+    public func pollResult(keepingResult keep: Bool) -> PostgresPollResult {
         guard PQconsumeInput(self.handle) == 1 else { return .failed(self.connectionError()) }
         while PQisBusy(self.handle) == 0 {
             guard let result = PQgetResult(self.handle) else {
@@ -65,7 +69,13 @@ extension PostgresConnection {
                     return .failed(PostgresError(.protocolViolation, "the statement ended without a result"))
                 }
                 self.firstResult = nil
-                do { return .finished(try self.check(first, for: "")) } catch { return .failed(error) }
+                if let error = Self.failure(of: first) { return .failed(error) }
+                let rows = Int(PQntuples(first))
+                guard keep else {
+                    PQclear(first)
+                    return .finished(rows: rows, result: nil)
+                }
+                return .finished(rows: rows, result: PostgresResult(first))
             }
             // The first result is the statement's outcome; it stays raw until the statement has ended.
             if self.firstResult == nil { self.firstResult = result } else { PQclear(result) }

@@ -13,7 +13,7 @@ public final class PostgresConnection {
     private let notices = NoticeLog()
     private var preparedCount = 0
     /// The first result (its outcome, success or error) of the statement in flight, kept raw until libpq
-    /// signals its end: see ``PostgresConnection/pollResult()``.
+    /// signals its end: see ``PostgresConnection/pollResult(keepingResult:)``.
     var firstResult: OpaquePointer?
 
     /// Opens a connection, waiting at most `connect_timeout` seconds (10 unless the string says otherwise).
@@ -105,15 +105,21 @@ public final class PostgresConnection {
     /// Turns a result pointer into a ``PostgresResult``, or the error it carries.
     func check(_ result: OpaquePointer?, for sql: String) throws(PostgresError) -> PostgresResult {
         guard let result else { throw self.connectionError() }
+        if let error = Self.failure(of: result) { throw error }
+        return PostgresResult(result)
+    }
+
+    /// The error a result carries, or nil when its statement succeeded. A failed result is freed here.
+    static func failure(of result: OpaquePointer) -> PostgresError? {
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY, PGRES_COPY_IN, PGRES_SINGLE_TUPLE:
-            return PostgresResult(result)
+            return nil
         case PGRES_PIPELINE_ABORTED:
             PQclear(result)
-            throw PostgresError(.pipelineAborted, "skipped because an earlier statement in the pipeline failed")
+            return PostgresError(.pipelineAborted, "skipped because an earlier statement in the pipeline failed")
         default:
             defer { PQclear(result) }
-            throw Self.serverError(result)
+            return Self.serverError(result)
         }
     }
 

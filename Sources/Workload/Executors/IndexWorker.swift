@@ -90,14 +90,10 @@ final class IndexWorker {
             let sent = now
             let found = self.search(draw, limit: operation.limit)
             now = RunClock.now()
-            if schedule == nil, context.executor.thinkTime > .zero {
-                thinkUntil[chosen] = now + context.executor.thinkTime.nanoseconds
-            }
+            if context.thinkNanos > 0 { thinkUntil[chosen] = now + context.thinkNanos }
             guard measured else { continue }
-            let sampled = context.samplesRecall(request)
-            self.recorder.record(
-                draw.operation, intended: intended, sent: sent, now: now, error: nil,
-                rows: found, memoryRows: sampled ? Array(self.ids[0..<found]) : nil, sample: sampled ? draw : nil, actingUser: nil)
+            self.recorder.record(draw.operation, intended: intended, sent: sent, now: now, error: nil, rows: found, memoryRows: nil, actingUser: nil)
+            if context.samplesRecall(request) { self.recorder.keepRecallSample(draw.operation, draw: draw, rows: Array(self.ids[0..<found])) }
         }
         self.recorder.finish()
         return self.recorder.result

@@ -10,7 +10,6 @@ final class PostgresWorker {
     private let context: RunContext
     private let group: PostgresClientGroup
     private let clients: [PostgresClient]
-    private let scenario: Scenario
     /// The worker's own copy of each operation's shape (see ``OperationSQL/Shape``).
     private let shapes: [OperationSQL.Shape]
     private let catalog: DatasetCatalog
@@ -23,7 +22,6 @@ final class PostgresWorker {
         self.context = context
         self.group = group
         self.clients = group.clients
-        self.scenario = group.scenario
         self.shapes = group.sql.map(\.shape)
         self.catalog = group.catalog
         self.runTag = runTag
@@ -182,15 +180,10 @@ final class PostgresWorker {
         guard let session = client.session else { return }
         let operation = client.operation
         do {
-            if client.rollingBack {
-                try session.connection.send(session.rollback, [])
-            } else {
-                let parameters = OperationSQL.bind(
-                    draw, kind: self.shapes[operation].kind, statement: client.step, previous: client.previousID,
-                    catalog: self.catalog, runTag: self.runTag)
-                try session.connection.send(session.statements[operation][client.step], parameters)
-            }
-            client.flushPending = !(try session.connection.flushOutput())
+            let parameters = client.rollingBack ? [] : OperationSQL.bind(
+                draw, kind: self.shapes[operation].kind, statement: client.step, previous: client.previousID,
+                catalog: self.catalog, runTag: self.runTag)
+            client.flushPending = !(try session.send(operation: operation, step: client.step, rollback: client.rollingBack, parameters))
         } catch let error as PostgresError {
             self.finishWithError(client, error, now: now)
         } catch {
@@ -207,10 +200,13 @@ final class PostgresWorker {
                 return
             } catch { return }
         }
-        let outcome = session.connection.pollResult()
+        let sql = self.shapes[client.operation]
+        // The result itself is read only for what a later statement, a recall sample or an RLS check needs.
+        let keep = client.step == sql.resultStatement
+            && (sql.statementCount > 1 || (sql.memoryIDColumn != nil && (client.sampled || client.actingUser != nil)))
+        let outcome = session.connection.pollResult(keepingResult: keep)
         if case .pending = outcome { return }
         now = RunClock.now()
-        let sql = self.shapes[client.operation]
         if client.rollingBack {
             self.complete(client, now: now)
             return
@@ -225,9 +221,9 @@ final class PostgresWorker {
             } else {
                 self.finishWithError(client, error, now: now)
             }
-        case .finished(let result):
-            if client.step == sql.resultStatement {
-                client.rows = result.rowCount
+        case .finished(let rows, let result):
+            if client.step == sql.resultStatement { client.rows = rows }
+            if let result {
                 if sql.statementCount > 1, result.rowCount > 0, result.columnCount > 0 {
                     client.previousID = try? result.decode(UUID.self, row: 0, column: 0)
                 }
@@ -299,13 +295,13 @@ final class PostgresWorker {
     private func complete(_ client: PostgresClient, now: Int64) {
         client.inFlight = false
         client.flushPending = false
-        if !self.context.openLoop, self.scenario.executor.thinkTime > .zero {
-            client.thinkUntil = now + self.scenario.executor.thinkTime.nanoseconds
-        }
+        if self.context.thinkNanos > 0 { client.thinkUntil = now + self.context.thinkNanos }
         guard client.measured else { return }
         self.recorder.record(
             client.operation, intended: client.intended, sent: client.sentAt, now: now, error: client.error,
-            rows: client.rows, memoryRows: client.memoryRows, sample: client.sampled ? client.draw : nil,
-            actingUser: client.actingUser)
+            rows: client.rows, memoryRows: client.memoryRows, actingUser: client.actingUser)
+        if client.sampled, client.error == nil, let rows = client.memoryRows {
+            self.recorder.keepRecallSample(client.operation, draw: client.draw, rows: rows)
+        }
     }
 }

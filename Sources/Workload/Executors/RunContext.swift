@@ -24,6 +24,8 @@ final class RunContext: Sendable {
     let remaining: Atomic<Int>
     let countMode: Bool
     let timeoutNanos: Int64
+    /// Closed loop: a client's pause between requests, ns (0 for an open loop or no think time).
+    let thinkNanos: Int64
     let recallSample: Double
     let stopSignal: StopSignal
     let board: SecondBoard
@@ -52,6 +54,7 @@ final class RunContext: Sendable {
             self.schedule = LoadSchedule(startRate: scenario.executor.startRate, stages: scenario.executor.stages, warmup: scenario.warmup)
         }
         self.openLoop = self.schedule != nil
+        self.thinkNanos = self.openLoop ? 0 : scenario.executor.thinkTime.nanoseconds
         self.countMode = scenario.requests != nil && scenario.executor.type == .constantVUs
         self.remaining = Atomic(scenario.requests ?? 0)
         // A closed run with a request count ends when the count is reached; the end is only a safety net.

@@ -10,12 +10,15 @@ struct WorkerRecorder {
     /// The thread's CPU time when the measured window opened, and when it closed (nil: not yet).
     private var cpuAtMeasureStart: Int64?
     private var cpuAtEnd: Int64?
+    /// When ``roll(to:)`` next has something to do.
+    private var nextRoll: Int64
 
     init(context: RunContext, worker: Int, catalog: DatasetCatalog, operations: Int) {
         self.context = context
         self.worker = worker
         self.catalog = catalog
         self.result = WorkerResult(operations: operations)
+        self.nextRoll = context.measureStart
     }
 
     /// The next time the series must be handed on.
@@ -25,11 +28,8 @@ struct WorkerRecorder {
     /// - Parameters:
     ///   - intended: when it was due (open loop) or sent (closed loop), monotonic ns.
     ///   - memoryRows: the memory rows it returned, when they were decoded (recall sample or RLS check).
-    ///   - sample: the request's draw when its recall is measured (``RunContext/samplesRecall(_:)``, decided
-    ///     once per request), else nil.
     mutating func record(
-        _ operation: Int, intended: Int64, sent: Int64, now: Int64, error: String?,
-        rows: Int, memoryRows: [Int32]?, sample: RequestDraw?, actingUser: Int?
+        _ operation: Int, intended: Int64, sent: Int64, now: Int64, error: String?, rows: Int, memoryRows: [Int32]?, actingUser: Int?
     ) {
         self.roll(to: now)
         let latency = now - intended
@@ -43,14 +43,23 @@ struct WorkerRecorder {
         // Closed loop: a request is sent when it is due, so its service time is its latency.
         self.result.operations[operation].count(
             latency: latency, service: self.context.openLoop ? now - sent : nil, error: error, rows: rows, foreignRows: foreign)
-        if error == nil, let memoryRows, let sample {
-            self.result.recallSamples.append(RecallSample(operation: operation, draw: sample, rows: memoryRows))
-        }
+    }
+
+    /// Keeps a measured request whose recall is measured (``RunContext/samplesRecall(_:)``) and the memory rows
+    /// it returned, for the recall computed after the run.
+    mutating func keepRecallSample(_ operation: Int, draw: RequestDraw, rows: [Int32]) {
+        self.result.recallSamples.append(RecallSample(operation: operation, draw: draw, rows: rows))
     }
 
     /// Hands finished seconds to the board when `now` has moved past them, and notes the thread's CPU time
     /// as the measured window opens and closes (the harness's cost per request leaves out the warm-up).
+    /// Called for every request and every pass of a worker: it returns at once until the next such moment.
+    @inline(__always)
     mutating func roll(to now: Int64) {
+        if now >= self.nextRoll { self.rollOn(to: now) }
+    }
+
+    private mutating func rollOn(to now: Int64) {
         guard now >= self.context.measureStart else { return }
         if self.cpuAtMeasureStart == nil { self.cpuAtMeasureStart = RunClock.threadCPU() }
         if now >= self.context.end, self.cpuAtEnd == nil { self.cpuAtEnd = RunClock.threadCPU() }
@@ -59,6 +68,7 @@ struct WorkerRecorder {
             self.flush()
             self.secondIndex += 1
         }
+        self.nextRoll = self.cpuAtEnd == nil ? min(self.nextSecondBoundary, self.context.end) : self.nextSecondBoundary
     }
 
     /// Ends the worker's measurements: hands on the last second and sets the CPU time spent measuring.

@@ -32,6 +32,13 @@ final class PostgresClientSession {
         try connection.enterNonBlockingMode()
         self.connection = connection
     }
+
+    /// Sends statement `step` of operation `operation` (or the ROLLBACK) without waiting, and writes what it can.
+    /// - Returns: true when all of it is sent, false when the socket was full (wait until it is writable).
+    func send(operation: Int, step: Int, rollback: Bool, _ parameters: [(any PostgresEncodable)?]) throws -> Bool {
+        try self.connection.send(rollback ? self.rollback : self.statements[operation][step], parameters)
+        return try self.connection.flushOutput()
+    }
 }
 
 /// How an error is counted in reports.
