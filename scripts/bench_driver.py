@@ -40,6 +40,9 @@ ROUNDS = int(os.environ.get("ROUNDS", 5))
 DATASET = os.environ.get("DATASET", "tiny")
 PARTS = os.environ.get("PARTS", "1,2").split(",")
 CLIENTS = [int(count) for count in os.environ.get("CLIENTS", "1,8,32").split(",")]
+# tripbench sets a scenario's timeout as statement_timeout in each of its sessions (5 s in select1.yaml and in the
+# vector scenario below); pgbench's sessions get the same through PGOPTIONS, so the server does the same work.
+TIMEOUT = "5s"
 
 
 def run(args, **kwargs):
@@ -72,11 +75,11 @@ def tripbench_run(tripbench, scenario, *options):
 
 def pgbench(url, script, clients, *options, log=False, settings=None):
     """Runs pgbench; returns TPS, its CPU µs per transaction and, with log, (p50, p95) µs from the
-    per-transaction log. `settings` become session settings through PGOPTIONS."""
+    per-transaction log. `settings` become session settings through PGOPTIONS, with tripbench's statement_timeout."""
     work = tempfile.mkdtemp(prefix="bench-driver-pgbench-")
     env = dict(os.environ)
-    if settings:
-        env["PGOPTIONS"] = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    settings = {"statement_timeout": TIMEOUT, **(settings or {})}
+    env["PGOPTIONS"] = " ".join(f"-c {name}={value}" for name, value in settings.items())
     try:
         path = os.path.join(work, "script.sql")
         with open(path, "w") as f:
@@ -198,6 +201,7 @@ dataset: {DATASET}
 executor: {{type: constant-arrival-rate, rate: 471, clients: 8}}
 warmup: 2s
 duration: {DURATION}s
+timeout: {TIMEOUT}
 settings: {{{", ".join(f"{k}: {v}" for k, v in settings.items())}}}
 operations:
   - name: vector_search_all
