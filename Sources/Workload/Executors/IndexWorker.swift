@@ -92,8 +92,11 @@ final class IndexWorker {
             now = RunClock.now()
             if context.thinkNanos > 0 { thinkUntil[chosen] = now + context.thinkNanos }
             guard measured else { continue }
-            self.recorder.record(draw.operation, intended: intended, sent: sent, now: now, error: nil, rows: found, memoryRows: nil, actingUser: nil)
-            if context.samplesRecall(request) { self.recorder.keepRecallSample(draw.operation, draw: draw, rows: Array(self.ids[0..<found])) }
+            self.recorder.record(
+                draw.operation, intended: intended, sent: sent, now: now, error: nil, rows: found, memoryRows: nil, actingUser: nil)
+            if context.samplesRecall(request) {
+                self.recorder.keepRecallSample(draw.operation, draw: draw, rows: Array(self.ids[0..<found]))
+            }
         }
         self.recorder.finish()
         return self.recorder.result
