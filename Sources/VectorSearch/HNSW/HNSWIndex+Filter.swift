@@ -50,8 +50,8 @@ extension HNSWIndex {
         return plan.path == .graph ? .graphThenExact : .exact
     }
 
-    /// Exact search over the allowed nodes, prefetching ``HNSWGraph/prefetchRows`` rows ahead; leaves the `k` nearest in
-    /// `context.results`.
+    /// Exact search over the allowed nodes, prefetching ``HNSWGraph/prefetchRows`` rows ahead; leaves the `k`
+    /// nearest in `context.results`.
     private func scanAllowed<Kernel: MetricKernel>(_: Kernel.Type, k: Int, allowed: AllowSet, context: HNSWSearchContext) {
         let graph = self.graph
         let query = UnsafePointer(context.query)

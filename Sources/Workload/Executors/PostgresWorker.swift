@@ -201,10 +201,12 @@ final class PostgresWorker {
             } catch { return }
         }
         let sql = self.shapes[client.operation]
-        // The result itself is read only for what a later statement, a recall sample or an RLS check needs.
-        let keep = client.step == sql.resultStatement
-            && (sql.statementCount > 1 || (sql.memoryIDColumn != nil && (client.sampled || client.actingUser != nil)))
-        let outcome = session.connection.pollResult(keepingResult: keep)
+        // The result itself is read only for what it feeds: the id a later statement binds, and the memory rows
+        // of a recall sample or an RLS check.
+        let atResult = client.step == sql.resultStatement
+        let needsID = atResult && sql.statementCount > 1
+        let memoryColumn = atResult && (client.sampled || client.actingUser != nil) ? sql.memoryIDColumn : nil
+        let outcome = session.connection.pollResult(keepingResult: needsID || memoryColumn != nil)
         if case .pending = outcome { return }
         now = RunClock.now()
         if client.rollingBack {
@@ -222,12 +224,12 @@ final class PostgresWorker {
                 self.finishWithError(client, error, now: now)
             }
         case .finished(let rows, let result):
-            if client.step == sql.resultStatement { client.rows = rows }
+            if atResult { client.rows = rows }
             if let result {
-                if sql.statementCount > 1, result.rowCount > 0, result.columnCount > 0 {
+                if needsID, result.rowCount > 0, result.columnCount > 0 {
                     client.previousID = try? result.decode(UUID.self, row: 0, column: 0)
                 }
-                if let column = sql.memoryIDColumn, client.sampled || client.actingUser != nil {
+                if let column = memoryColumn {
                     client.memoryRows = (0..<result.rowCount).map { row in
                         (try? result.decode(UUID.self, row: row, column: column)).flatMap { self.catalog.row(ofMemory: $0) } ?? -1
                     }
