@@ -39,8 +39,9 @@ import VectorSearch
             case .tripDetails:
                 #expect(draw.dayTo - draw.dayFrom + 1 == stream.operations[draw.operation].windowDays)
             case .custom:
-                guard case .integer(let rank) = draw.values[0], case .text(let words) = draw.values[1], case .day(let day) = draw.values[2] else {
-                    Issue.record("unexpected values \(draw.values)")
+                let values = stream.customValues(of: draw)
+                guard case .integer(let rank) = values[0], case .text(let words) = values[1], case .day(let day) = values[2] else {
+                    Issue.record("unexpected values \(values)")
                     continue
                 }
                 #expect((1...50).contains(rank) && words.split(separator: " ").count == 3)
@@ -96,7 +97,7 @@ import VectorSearch
         ])
         var counts = [Int](repeating: 0, count: 10)
         for index in 0..<50_000 {
-            guard case .integer(let value) = stream.draw(index).values[0] else { continue }
+            guard case .integer(let value) = stream.customValues(of: stream.draw(index))[0] else { continue }
             counts[value + 5] += 1
         }
         // 9 degrees of freedom: the 99.9th percentile is 27.9.

@@ -61,7 +61,7 @@ final class PostgresClient {
     var flushPending = false
     var operation = 0
     /// The request's draw, kept only when a later statement or the recall sample needs it again.
-    var draw = RequestDraw(operation: 0)
+    var draw = RequestDraw(index: 0, operation: 0)
     var step = 0
     var intended: Int64 = 0
     var sentAt: Int64 = 0

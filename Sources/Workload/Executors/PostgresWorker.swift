@@ -13,6 +13,7 @@ final class PostgresWorker {
     /// The worker's own copy of each operation's shape (see ``OperationSQL/Shape``).
     private let shapes: [OperationSQL.Shape]
     private let catalog: DatasetCatalog
+    private let stream: RequestStream
     private let runTag: String
     private var recorder: WorkerRecorder
     /// Open loop: the worker's share of the schedule, taken by whichever client is idle.
@@ -24,6 +25,7 @@ final class PostgresWorker {
         self.clients = group.clients
         self.shapes = group.sql.map(\.shape)
         self.catalog = group.catalog
+        self.stream = context.stream
         self.runTag = runTag
         self.recorder = WorkerRecorder(context: context, worker: index, catalog: group.catalog, operations: group.scenario.operations.count)
         self.schedule = context.schedule(ofWorker: index)
@@ -156,7 +158,7 @@ final class PostgresWorker {
 
     /// Draws request `index` and sends its first statement.
     private func start(_ client: PostgresClient, index: Int, intended: Int64, now: Int64) {
-        let draw = self.context.stream.draw(index, asUser: client.actingUser)
+        let draw = self.stream.draw(index, asUser: client.actingUser)
         client.operation = draw.operation
         client.step = 0
         client.intended = intended
@@ -182,7 +184,7 @@ final class PostgresWorker {
         do {
             let parameters = client.rollingBack ? [] : OperationSQL.bind(
                 draw, kind: self.shapes[operation].kind, statement: client.step, previous: client.previousID,
-                catalog: self.catalog, runTag: self.runTag)
+                stream: self.stream, runTag: self.runTag)
             client.flushPending = !(try session.send(operation: operation, step: client.step, rollback: client.rollingBack, parameters))
         } catch let error as PostgresError {
             self.finishWithError(client, error, now: now)

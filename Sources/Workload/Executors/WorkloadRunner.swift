@@ -65,7 +65,7 @@ public struct WorkloadRunner: Sendable {
                     if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try? admin.execute(script: OperationSQL.cleanup) }
                 }
                 let collector = HealthCollector(connection: admin)
-                collector.explain(operations: self.scenario.operations, sql: sql, stream: self.stream, catalog: self.catalog)
+                collector.explain(operations: self.scenario.operations, sql: sql, stream: self.stream)
                 targetRuns.append(try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, logger: logger))
                 health = collector.endWindow()
             case .index:

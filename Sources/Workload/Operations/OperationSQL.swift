@@ -139,14 +139,15 @@ struct OperationSQL: Sendable {
     /// The parameters of statement `statement` for `draw`; `previous` is the first value of the statement
     /// before it (the new trip's id in create_trip).
     static func bind(
-        _ draw: RequestDraw, kind: OperationKind, statement: Int, previous: UUID?, catalog: DatasetCatalog, runTag: String
+        _ draw: RequestDraw, kind: OperationKind, statement: Int, previous: UUID?, stream: RequestStream, runTag: String
     ) -> [(any PostgresEncodable)?] {
+        let catalog = stream.catalog
         switch kind {
         case .vectorSearch:
             let vector = catalog.queryVectors[draw.query]
             return draw.user >= 0 ? [vector, catalog.userID(draw.user), DatasetSpec.contentTypeNames[draw.type]] : [vector]
         case .hybridSearch:
-            return [catalog.queryVectors[draw.query], draw.words, catalog.userID(draw.user), draw.category]
+            return [catalog.queryVectors[draw.query], draw.words, catalog.userID(draw.user), draw.categoryName]
         case .similarTrips:
             return [catalog.userID(draw.user), catalog.queryVectors[draw.query]]
         case .tripDetails:
@@ -156,12 +157,13 @@ struct OperationSQL: Sendable {
         case .chatHistory:
             return [catalog.sessionID(draw.session)]
         case .createTrip:
-            let description = "A \(draw.category) trip to \(draw.words.capitalized), planned with tripbench."
+            let destination = draw.words.capitalized, category = draw.categoryName
+            let description = "A \(category) trip to \(destination), planned with tripbench."
             switch statement {
             case 1:
                 let days = Double(draw.dayTo - draw.dayFrom)
                 return [
-                    catalog.userID(draw.user), "\(draw.words.capitalized) \(draw.category) trip", description,
+                    catalog.userID(draw.user), "\(destination) \(category) trip", description,
                     PostgresDate(daysSince2000: Int32(draw.dayFrom)), PostgresDate(daysSince2000: Int32(draw.dayTo)),
                     String(format: "%.2f", 150 * days),
                 ]
@@ -171,7 +173,7 @@ struct OperationSQL: Sendable {
                 return []
             }
         case .custom:
-            return draw.values.map { value -> (any PostgresEncodable)? in
+            return stream.customValues(of: draw).map { value -> (any PostgresEncodable)? in
                 switch value {
                 case .integer(let number): number
                 case .user(let user): catalog.userID(user)

@@ -5,7 +5,13 @@ import VectorSearch
 ///
 /// Request `index` of a run is a pure function of (seed, index, acting user): its own random stream, so every
 /// target and every run with the same seed sees the same stream, whatever the number of clients.
-public struct RequestDraw: Sendable, Equatable {
+///
+/// A plain value, with no strings or arrays to count references of: the load driver makes one for every request,
+/// and copying or dropping it costs nothing. Words and categories are vocabulary indices; a custom operation's
+/// values are drawn when bound (``RequestStream/customValues(of:)``), from the same random stream.
+public struct RequestDraw: Sendable, Equatable, BitwiseCopyable {
+    /// The request's number in the stream.
+    public var index: Int
     public var operation: Int
     /// A row of `queries.fbin` (vector operations, create_trip), else -1.
     public var query = -1
@@ -16,11 +22,27 @@ public struct RequestDraw: Sendable, Equatable {
     /// trip_details: the date window, days since 2000-01-01.
     public var dayFrom = 0
     public var dayTo = 0
-    /// hybrid_search: the full-text words and the metadata category.
-    public var words = ""
-    public var category = ""
-    /// custom: one value per parameter.
-    public var values: [CustomValue] = []
+    /// hybrid_search: its two full-text words; create_trip: the destination, in `firstWord`. Indices into
+    /// `TravelTerms.words`, else -1.
+    public var firstWord = -1
+    public var secondWord = -1
+    /// hybrid_search, create_trip: an index into `TravelTerms.categories`, else -1.
+    public var category = -1
+    /// The user the request acts as (row-level security), else -1.
+    public var actingUser = -1
+
+    public init(index: Int, operation: Int) {
+        self.index = index
+        self.operation = operation
+    }
+
+    /// hybrid_search: its full-text words, space-separated; create_trip: its destination.
+    public var words: String {
+        [self.firstWord, self.secondWord].filter { $0 >= 0 }.map { TravelTerms.words[$0] }.joined(separator: " ")
+    }
+
+    /// hybrid_search, create_trip: the metadata category.
+    public var categoryName: String { self.category >= 0 ? TravelTerms.categories[self.category] : "" }
 
     /// A drawn value for a custom operation's parameter.
     public enum CustomValue: Sendable, Equatable {
@@ -34,8 +56,9 @@ public struct RequestDraw: Sendable, Equatable {
     }
 }
 
-/// Draws requests for a scenario's operation mix from a dataset.
-public struct RequestStream: Sendable {
+/// Draws requests for a scenario's operation mix from a dataset. A class: every load-driver thread reads the
+/// one stream, and passing it on costs one reference, not one per array it holds.
+public final class RequestStream: Sendable {
     public let operations: [OperationSpec]
     let catalog: DatasetCatalog
     let seed: UInt64
@@ -64,14 +87,15 @@ public struct RequestStream: Sendable {
 
     /// Request `index`; `user` fixes the acting user (row-level security), else users follow the data.
     public func draw(_ index: Int, asUser fixedUser: Int? = nil) -> RequestDraw {
-        var random = SplitMix64(seed: self.seed ^ 0x7265_7175_6573_7473, stream: UInt64(index))
+        var random = self.random(of: index)
         let u = Double(random.next() >> 11) * 0x1p-53
         let operation = self.cumulativeWeights.firstIndex { u < $0 } ?? (self.operations.count - 1)
-        var draw = RequestDraw(operation: operation)
+        var draw = RequestDraw(index: index, operation: operation)
+        draw.actingUser = fixedUser ?? -1
         let catalog = self.catalog
-        /// A user as active as the data: the owner of a uniformly chosen trip.
-        func activeUser() -> Int { fixedUser ?? Int(catalog.tripOwners[Int(random.next() % UInt64(catalog.tripCount))]) }
         func query() -> Int { Int(random.next() % UInt64(catalog.queryCount)) }
+        func word() -> Int { Int(random.next() % UInt64(TravelTerms.words.count)) }
+        func category() -> Int { Int(random.next() % UInt64(TravelTerms.categories.count)) }
         // Fields are read from the shared array one at a time: copying the whole spec would retain its strings
         // and arrays, whose reference counts every load-driver thread would then write.
         switch self.operations[operation].kind {
@@ -84,20 +108,20 @@ public struct RequestStream: Sendable {
         case .hybridSearch:
             draw.query = query()
             draw.user = fixedUser ?? Int(catalog.queryUsers[draw.query])
-            let words = TravelTerms.words
-            draw.words = (0..<2).map { _ in words[Int(random.next() % UInt64(words.count))] }.joined(separator: " ")
-            draw.category = TravelTerms.categories[Int(random.next() % UInt64(TravelTerms.categories.count))]
+            draw.firstWord = word()
+            draw.secondWord = word()
+            draw.category = category()
         case .similarTrips:
             draw.query = query()
             draw.user = fixedUser ?? Int(catalog.queryUsers[draw.query])
             draw.type = DatasetCatalog.tripCreationType
         case .tripDetails:
-            draw.user = activeUser()
+            draw.user = self.activeUser(fixedUser, &random)
             let window = self.operations[operation].windowDays
             draw.dayFrom = Self.firstTripDay + Int(random.next() % UInt64(max(Self.tripDays - window, 1)))
             draw.dayTo = draw.dayFrom + window - 1
         case .preferenceLookup:
-            draw.user = activeUser()
+            draw.user = self.activeUser(fixedUser, &random)
         case .chatHistory:
             if let fixedUser {
                 draw.user = fixedUser
@@ -107,30 +131,49 @@ public struct RequestStream: Sendable {
                 draw.user = Int(catalog.sessionOwners[draw.session])
             }
         case .createTrip:
-            draw.user = activeUser()
+            draw.user = self.activeUser(fixedUser, &random)
             draw.query = query()
             draw.dayFrom = Self.firstTripDay + Int(random.next() % UInt64(Self.tripDays))
             draw.dayTo = draw.dayFrom + 2 + Int(random.next() % 14)
-            let destination = TravelTerms.words[Int(random.next() % UInt64(TravelTerms.words.count))]
-            draw.words = destination
-            draw.category = TravelTerms.categories[Int(random.next() % UInt64(TravelTerms.categories.count))]
+            draw.firstWord = word()
+            draw.category = category()
         case .custom:
-            draw.values = self.operations[operation].parameters.enumerated().map { position, generator in
-                self.value(generator, zipf: self.zipfTables[operation][position], random: &random, user: activeUser)
-            }
+            // Drawn when bound, from the same random stream: see customValues(of:).
+            break
         }
         return draw
     }
 
+    /// The values a custom operation's request binds, one per parameter: drawn from the request's random stream
+    /// after its operation, so they depend on (seed, index, acting user) alone.
+    public func customValues(of draw: RequestDraw) -> [RequestDraw.CustomValue] {
+        var random = self.random(of: draw.index)
+        _ = random.next()
+        let fixedUser = draw.actingUser >= 0 ? draw.actingUser : nil
+        return self.operations[draw.operation].parameters.enumerated().map { position, generator in
+            self.value(generator, zipf: self.zipfTables[draw.operation][position], random: &random, fixedUser: fixedUser)
+        }
+    }
+
+    /// Request `index`'s own random stream: its first number picks the operation, the rest its parameters.
+    private func random(of index: Int) -> SplitMix64 {
+        SplitMix64(seed: self.seed ^ 0x7265_7175_6573_7473, stream: UInt64(index))
+    }
+
+    /// A user as active as the data: the owner of a uniformly chosen trip (or the fixed acting user).
+    private func activeUser(_ fixedUser: Int?, _ random: inout SplitMix64) -> Int {
+        fixedUser ?? Int(self.catalog.tripOwners[Int(random.next() % UInt64(self.catalog.tripCount))])
+    }
+
     private func value(
-        _ generator: ParameterGenerator, zipf: ZipfDistribution?, random: inout SplitMix64, user: () -> Int
+        _ generator: ParameterGenerator, zipf: ZipfDistribution?, random: inout SplitMix64, fixedUser: Int?
     ) -> RequestDraw.CustomValue {
         switch generator {
         case .uniform(let low, let high):
             return .integer(low + Int(random.next() % UInt64(high - low + 1)))
         case .zipf(let low, _, _):
             return .integer(low + zipf!.sample(&random))
-        case .user: return .user(user())
+        case .user: return .user(self.activeUser(fixedUser, &random))
         case .trip: return .trip(Int(random.next() % UInt64(self.catalog.tripCount)))
         case .session: return .session(Int(random.next() % UInt64(self.catalog.sessionCount)))
         case .queryVector: return .query(Int(random.next() % UInt64(self.catalog.queryCount)))

@@ -32,7 +32,7 @@ final class HealthCollector {
 
     /// EXPLAINs each operation's main statement with the first request the stream draws for it, under the
     /// scenario's session settings (already set on the connection).
-    func explain(operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream, catalog: DatasetCatalog) {
+    func explain(operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream) {
         let methods = PlanSummary.indexMethods(self.connection)
         var firstDraw: [Int: RequestDraw] = [:]
         var index = 0
@@ -47,7 +47,7 @@ final class HealthCollector {
                 return .init(operation: spec.name, vectorAccess: nil, nodes: [], error: "no request drawn for it")
             }
             let statement = sql[operation].resultStatement
-            let parameters = OperationSQL.bind(draw, kind: spec.kind, statement: statement, previous: UUID(), catalog: catalog, runTag: "explain")
+            let parameters = OperationSQL.bind(draw, kind: spec.kind, statement: statement, previous: UUID(), stream: stream, runTag: "explain")
             do {
                 let result = try self.connection.query("EXPLAIN (FORMAT JSON) " + sql[operation].statements[statement], parameters)
                 let text = try result.decode(String.self, row: 0, column: 0)
