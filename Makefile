@@ -59,7 +59,7 @@ bench-driver: release .venv/.bench-references
 # A release build with DWARF 4 debug information (valgrind 3.19 cannot read Swift's default DWARF 5) in a build
 # directory of its own, and the sigsuspend shim valgrind needs under libdispatch (scripts/valgrind/).
 PROFILE_BIN := .build/profile/release/tripbench
-profile-driver: release
+profile-driver: .venv/.bench-references
 	swift build -c release --build-path .build/profile $(CPU_FLAGS) -Xswiftc -dwarf-version=4 -Xcc -gdwarf-4
 	cc -shared -fPIC -O2 -o .build/profile/sigsuspend_copy.so scripts/valgrind/sigsuspend_copy.c -ldl
 	.venv/bin/python scripts/profile_driver.py $(PROFILE_BIN)

