@@ -1,8 +1,10 @@
 """make bench-driver: tripbench's PostgreSQL driver beside pgbench on the same local server, in one run.
 
 1. Throughput: a prepared `SELECT 1`, closed loop, at 1, 8 and 32 clients: `pgbench -M prepared` and
-   `tripbench run select1`, same threads (pgbench -j = tripbench --threads), same duration. Prints the medians
-   over ROUNDS alternating rounds, the median of the rounds' ratios, and each side's CPU per request.
+   `tripbench run select1` with each of its drivers (`--driver direct`, its own protocol code, the default; and
+   `--driver libpq`, libpq's calls as pgbench makes them), same threads (pgbench -j = tripbench --threads), same
+   duration. Prints the medians over ROUNDS rounds (the order of the sides rotates from round to round), the
+   median of the rounds' ratios to pgbench, and each side's CPU per request.
 2. Latency agreement, open loop: `SELECT 1` at 2,000/s and the unfiltered vector search at 471/s, 8 clients,
    through `pgbench --rate -l` (Poisson arrivals; percentiles from its per-transaction log, which pgbench
    measures from each transaction's scheduled start) and through tripbench with `--arrivals poisson` (latency
@@ -17,7 +19,7 @@ The machine is shared and its speed drifts: only alternating runs compared withi
 Usage: scripts/bench_driver.py TRIPBENCH_BINARY
        (env: DURATION seconds per run, default 10; ROUNDS, default 5; DATASET, default tiny;
         PARTS, default "1,2": which of the two comparisons to run; CLIENTS, default "1,8,32": the client counts of
-        the first)
+        the first; DRIVERS, default "direct,libpq": tripbench's drivers in the first)
 """
 import ctypes
 import glob
@@ -40,6 +42,7 @@ ROUNDS = int(os.environ.get("ROUNDS", 5))
 DATASET = os.environ.get("DATASET", "tiny")
 PARTS = os.environ.get("PARTS", "1,2").split(",")
 CLIENTS = [int(count) for count in os.environ.get("CLIENTS", "1,8,32").split(",")]
+DRIVERS = os.environ.get("DRIVERS", "direct,libpq").split(",")
 # tripbench sets a scenario's timeout as statement_timeout in each of its sessions (5 s in select1.yaml and in the
 # vector scenario below); pgbench's sessions get the same through PGOPTIONS, so the server does the same work.
 TIMEOUT = "5s"
@@ -107,14 +110,15 @@ def pgbench(url, script, clients, *options, log=False, settings=None):
         shutil.rmtree(work)
 
 
-def in_turn(round, ours, theirs):
-    """Runs both sides of a round, tripbench first in even rounds and pgbench first in odd ones, so a drift of the
-    machine's speed within a round does not always favour the same side; returns (ours, theirs)."""
-    if round % 2 == 0:
-        first = ours()
-        return first, theirs()
-    first = theirs()
-    return ours(), first
+def in_turn(round, *sides):
+    """Runs every side of a round, starting with side `round` and going round (two sides: alternately first), so a
+    drift of the machine's speed within a round does not always favour the same side; returns the results in the
+    order the sides were given."""
+    results = [None] * len(sides)
+    for step in range(len(sides)):
+        which = (round + step) % len(sides)
+        results[which] = sides[which]()
+    return tuple(results)
 
 
 def precise_timers():
@@ -156,21 +160,30 @@ def main():
 
 def throughput(tripbench, url):
     median = statistics.median
-    print("\n1. prepared SELECT 1, closed loop (requests/s; medians over the rounds)")
-    print(f"{'clients':>8} {'pgbench':>10} {'tripbench':>10} {'ratio':>6} {'ratio range':>12} {'CPU µs/req: pgbench':>20} {'tripbench':>10}")
+    print("\n1. prepared SELECT 1, closed loop (requests/s; medians over the rounds; ratios to pgbench in the same round)")
+    header = f"{'clients':>8} {'pgbench':>10}"
+    for driver in DRIVERS:
+        header += f" {'tripbench ' + driver:>17} {'ratio':>6} {'range':>10}"
+    header += f" {'CPU µs/req: pgbench':>20}" + "".join(f" {driver:>7}" for driver in DRIVERS)
+    print(header)
     threads = lambda clients: min(2, clients)
     for clients in CLIENTS:
         rounds = []
         for round in range(ROUNDS):
-            run_ours = lambda: tripbench_run(tripbench, "select1", "--clients", str(clients), "--threads",
-                                             str(threads(clients)), "--duration", f"{DURATION}s", "--warmup", "2s")
+            def run_ours(driver):
+                return lambda: tripbench_run(tripbench, "select1", "--clients", str(clients), "--threads", str(threads(clients)),
+                                             "--driver", driver, "--duration", f"{DURATION}s", "--warmup", "2s")
             run_theirs = lambda: pgbench(url, "SELECT 1;\n", clients)
-            (ours, _, cpu), (theirs, their_cpu, _) = in_turn(round, run_ours, run_theirs)
-            rounds.append((theirs, ours, ours / theirs, their_cpu, cpu))
-        column = lambda i: [r[i] for r in rounds]
-        ratios = column(2)
-        print(f"{clients:>8} {median(column(0)):>10,.0f} {median(column(1)):>10,.0f} {median(ratios):>6.2f} "
-              f"{min(ratios):>5.2f}–{max(ratios):<5.2f} {median(column(3)):>20.1f} {median(column(4)):>10.1f}")
+            (theirs, their_cpu, _), *ours = in_turn(round, run_theirs, *[run_ours(driver) for driver in DRIVERS])
+            rounds.append((theirs, their_cpu, [(qps, qps / theirs, cpu) for qps, _, cpu in ours]))
+        line = f"{clients:>8} {median(r[0] for r in rounds):>10,.0f}"
+        for side in range(len(DRIVERS)):
+            ratios = [r[2][side][1] for r in rounds]
+            line += (f" {median(r[2][side][0] for r in rounds):>17,.0f} {median(ratios):>6.2f}"
+                     f" {min(ratios):>4.2f}–{max(ratios):<5.2f}")
+        line += f" {median(r[1] for r in rounds):>20.1f}" + "".join(
+            f" {median(r[2][side][2] for r in rounds):>7.1f}" for side in range(len(DRIVERS)))
+        print(line)
 
 
 def server_active(psql, url):

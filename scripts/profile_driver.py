@@ -1,5 +1,8 @@
 """make profile-driver: the instructions each side of `make bench-driver` spends per request, counted by callgrind.
 
+tripbench is counted with each of its drivers: `direct` (its own protocol code on libpq's socket, the default) and
+`libpq` (libpq's PQsendQueryPrepared/PQgetResult, as pgbench).
+
 Throughput on this shared 2-core VM moves by ±5-10 % from run to run; an instruction count does not. Both drivers
 run the same prepared `SELECT 1`, closed loop, against the local server under `valgrind --tool=callgrind`, and
 only their load-driving code is counted:
@@ -80,11 +83,11 @@ def main():
         f.write("SELECT 1;\n")
     requests = REQUESTS // CLIENTS * CLIENTS
 
-    def run_ours(count, name):
-        return callgrind(os.path.join(work, name), [
+    def run_ours(driver):
+        return lambda count, name: callgrind(os.path.join(work, name), [
             tripbench, "run", "select1", "--database-url", url, "--clients", str(CLIENTS), "--threads", str(THREADS),
-            "--requests", str(count), "--warmup", "0s", "--quiet", "--out", os.path.join(work, name + ".report")],
-            TRIPBENCH_TOGGLES)
+            "--driver", driver, "--requests", str(count), "--warmup", "0s", "--quiet",
+            "--out", os.path.join(work, name + ".report")], TRIPBENCH_TOGGLES)
 
     def run_theirs(count, name):
         return callgrind(os.path.join(work, name), [
@@ -92,20 +95,22 @@ def main():
             "-t", str(count // CLIENTS), url], ["threadRun"],
             env=dict(os.environ, PGOPTIONS=f"-c statement_timeout={TIMEOUT}"))
 
+    def counted(runner, name):
+        return per_request(runner(requests, name + "-1"), runner(2 * requests, name + "-2"), requests)
+
     try:
-        theirs = per_request(run_theirs(requests, "pgbench-1"), run_theirs(2 * requests, "pgbench-2"), requests)
-        ours = per_request(run_ours(requests, "tripbench-1"), run_ours(2 * requests, "tripbench-2"), requests)
+        sides = [("pgbench", counted(run_theirs, "pgbench"))]
+        sides += [(f"tripbench {driver}", counted(run_ours(driver), driver)) for driver in ("direct", "libpq")]
     finally:
         shutil.rmtree(work)
 
     print(f"profile-driver: prepared SELECT 1, closed loop, {CLIENTS} clients on {THREADS} threads, callgrind:"
           f" instructions per request in the load-driving code (runs of {requests:,} and {2 * requests:,} requests)")
-    print(f"{'driver':>10} {'total':>8} " + " ".join(f"{name:>8}" for name in PARTS))
-    for name, parts in (("pgbench", theirs), ("tripbench", ours)):
-        print(f"{name:>10} {sum(parts.values()):>8,.0f} " + " ".join(f"{parts[p]:>8,.0f}" for p in PARTS))
-    outside = lambda parts: sum(parts.values()) - parts["libpq"]
-    print(f"tripbench / pgbench: {sum(ours.values()) / sum(theirs.values()):.2f} in all,"
-          f" {outside(ours) / outside(theirs):.2f} outside libpq")
+    print(f"{'driver':>16} {'total':>8} " + " ".join(f"{name:>8}" for name in PARTS))
+    for name, parts in sides:
+        print(f"{name:>16} {sum(parts.values()):>8,.0f} " + " ".join(f"{parts[p]:>8,.0f}" for p in PARTS))
+    theirs = sum(sides[0][1].values())
+    print("against pgbench: " + ", ".join(f"{name} {sum(parts.values()) / theirs:.2f}" for name, parts in sides[1:]))
 
 
 if __name__ == "__main__":

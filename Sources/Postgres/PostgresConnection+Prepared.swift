@@ -9,11 +9,17 @@ public final class PostgresPreparedStatement: Sendable {
     public let sql: String
     /// The type of each `$n` as the server resolved it; parameters are encoded to match.
     public let parameterTypes: [PostgresDataType]
+    /// The type of each column of its rows (empty for a command that returns none).
+    public let resultTypes: [PostgresDataType]
+    /// The name in UTF-8 and NUL-terminated, as a Bind message carries it.
+    let nameBytes: [UInt8]
 
-    init(name: String, sql: String, parameterTypes: [PostgresDataType]) {
+    init(name: String, sql: String, parameterTypes: [PostgresDataType], resultTypes: [PostgresDataType]) {
         self.name = name
         self.sql = sql
         self.parameterTypes = parameterTypes
+        self.resultTypes = resultTypes
+        self.nameBytes = Array(name.utf8) + [0]
     }
 }
 
@@ -30,7 +36,10 @@ extension PostgresConnection {
         let inferred = (0..<Int(PQnparams(description.handle))).map {
             PostgresDataType(oid: PQparamtype(description.handle, Int32($0)))
         }
-        return PostgresPreparedStatement(name: name, sql: sql, parameterTypes: inferred)
+        let columns = (0..<Int(PQnfields(description.handle))).map {
+            PostgresDataType(oid: PQftype(description.handle, Int32($0)))
+        }
+        return PostgresPreparedStatement(name: name, sql: sql, parameterTypes: inferred, resultTypes: columns)
     }
 
     /// Executes a prepared statement with `parameters`, encoded for the types the server expects.

@@ -13,8 +13,15 @@ public final class PostgresConnection {
     private let notices = NoticeLog()
     private var preparedCount = 0
     /// The first result (its outcome, success or error) of the statement in flight, kept raw until libpq
-    /// signals its end: see ``PostgresConnection/pollResult(keepingResult:)``.
+    /// signals its end: see ``PostgresConnection/pollResult()``.
     var firstResult: OpaquePointer?
+    /// Whether the statement in flight hands back its rows (``send(_:_:keepingResult:)``).
+    var keepsResult = false
+    /// tripbench's own protocol code on the connection's socket, for statements sent without waiting once
+    /// ``enterNonBlockingMode(driver:)`` has chosen it; it holds no buffers until then.
+    let wire: PostgresWireChannel
+    /// How statements sent without waiting are run (see ``enterNonBlockingMode(driver:)``).
+    public internal(set) var driver = PostgresStatementDriver.libpq
 
     /// Opens a connection, waiting at most `connect_timeout` seconds (10 unless the string says otherwise).
     /// - Throws: ``PostgresError`` with code `.connectionFailed` when the server cannot be reached, or
@@ -36,6 +43,7 @@ public final class PostgresConnection {
             throw PostgresError(code, "cannot connect to \(connectionString.summary): \(reason)")
         }
         self.handle = handle
+        self.wire = PostgresWireChannel(socket: PQsocket(handle))
         PQsetNoticeReceiver(
             handle,
             { context, result in

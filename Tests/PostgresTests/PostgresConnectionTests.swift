@@ -106,49 +106,6 @@ import Testing
         }
     }
 
-    @Test func nonBlockingStatementsReportRowsAndKeepTheResultOnlyWhenAsked() async throws {
-        try await TestServer.withDatabase(migrated: false) { (connection) throws in
-            let series = try connection.prepare("SELECT g FROM generate_series(1, $1::int4) g")
-            let division = try connection.prepare("SELECT 1 / $1::int4")
-            try connection.enterNonBlockingMode()
-            /// Sends the statement and polls, waiting on the socket, until it ends.
-            func run(_ statement: PostgresPreparedStatement, _ parameter: Int32, keep: Bool) throws -> PostgresPollResult {
-                try connection.send(statement, [parameter])
-                while !(try connection.flushOutput()) {}
-                while true {
-                    var descriptor = pollfd(fd: connection.socketDescriptor, events: Int16(POLLIN), revents: 0)
-                    _ = poll(&descriptor, 1, 5_000)
-                    let outcome = connection.pollResult(keepingResult: keep)
-                    if case .pending = outcome { continue }
-                    return outcome
-                }
-            }
-            guard case .finished(let rows, let result) = try run(series, 3, keep: false) else {
-                Issue.record("the series did not finish")
-                return
-            }
-            #expect(rows == 3)
-            #expect(result == nil)
-            guard case .finished(let keptRows, let kept?) = try run(series, 5, keep: true) else {
-                Issue.record("the kept series did not finish with its result")
-                return
-            }
-            #expect(keptRows == 5)
-            #expect(try kept.decode(Int32.self, row: 4, column: 0) == 5)
-            guard case .failed(let error) = try run(division, 0, keep: false) else {
-                Issue.record("a division by zero did not fail")
-                return
-            }
-            #expect(error.sqlState == "22012")
-            // The connection goes on after a failed statement.
-            guard case .finished(let after, _) = try run(series, 2, keep: false) else {
-                Issue.record("the statement after the error did not finish")
-                return
-            }
-            #expect(after == 2)
-        }
-    }
-
     @Test func unreachableServerFailsWithoutThePassword() async throws {
         let target = try PostgresConnectionString("postgresql://bob:pa55word-xyz@127.0.0.1:1/app?connect_timeout=3")
         await #expect { try await PostgresConnection.withConnection(target) { _ in 0 } } throws: { error in

@@ -10,22 +10,27 @@ import Testing
 /// Whole runs against the real server with the tiny dataset loaded.
 @Suite(.serialized) struct WorkloadRunTests {
     static func run(
-        _ yaml: String, target: TargetSelection = .postgres, database: PostgresConnectionString? = nil, stop: StopSignal = StopSignal()
+        _ yaml: String, target: TargetSelection = .postgres, database: PostgresConnectionString? = nil, stop: StopSignal = StopSignal(),
+        driver: PostgresStatementDriver = .direct
     ) async throws -> RunReport {
         let loaded = try await TinyDataset.loaded()
         var scenario = try Scenario.parse(yaml, file: "test.yaml")
         scenario.target = target
         let catalog = try DatasetCatalog(directory: loaded.directory, manifest: loaded.manifest)
-        let runner = WorkloadRunner(
+        var runner = WorkloadRunner(
             scenario: scenario, scenarioFile: "test.yaml", catalog: catalog, database: database ?? loaded.database, stopSignal: stop)
-        return try await DedicatedThread.run { try runner.run(logger: Logger(label: "tests")) }
+        runner.driver = driver
+        let configured = runner
+        return try await DedicatedThread.run { try configured.run(logger: Logger(label: "tests")) }
     }
 
     static func operation(_ report: RunReport, _ name: String, target: String = "postgres") throws -> OperationReport {
         try #require(report.operations.first { $0.operation == name && $0.target == target })
     }
 
-    @Test func everyBuiltInOperationReturnsRowsAndVectorSearchesMeasureRecall() async throws {
+    /// Both drivers: tripbench's own protocol code (the default) and libpq's, which encrypted connections use.
+    @Test(arguments: PostgresStatementDriver.allCases)
+    func everyBuiltInOperationReturnsRowsAndVectorSearchesMeasureRecall(driver: PostgresStatementDriver) async throws {
         let report = try await Self.run("""
             name: built-ins
             executor: {type: constant-vus, clients: 3}
@@ -42,8 +47,9 @@ import Testing
               - {name: preference_lookup}
               - {name: chat_history}
               - {name: create_trip}
-            """)
+            """, driver: driver)
         #expect(report.totals.first?.count == 600)
+        #expect(report.totals.first?.driver == driver.rawValue)
         for name in ["vector_search", "vector_search_all", "hybrid_search", "similar_trips", "trip_details", "preference_lookup", "chat_history", "create_trip"] {
             let operation = try Self.operation(report, name)
             #expect(operation.count > 30, "\(name)")
@@ -67,7 +73,8 @@ import Testing
         #expect(report.environment.datasetChecksum == loaded.manifest.checksum)
     }
 
-    @Test func rowLevelSecuritySeesOnlyTheClientsOwnRows() async throws {
+    @Test(arguments: PostgresStatementDriver.allCases)
+    func rowLevelSecuritySeesOnlyTheClientsOwnRows(driver: PostgresStatementDriver) async throws {
         let report = try await Self.run("""
             name: rls
             executor: {type: constant-vus, clients: 2}
@@ -78,7 +85,7 @@ import Testing
               - {name: vector_search_all, operation: vector_search, filter: none}
               - {name: chat_history}
               - {name: preference_lookup}
-            """)
+            """, driver: driver)
         let search = try Self.operation(report, "vector_search_all")
         #expect(search.errors == 0 && search.rowsPerRequest > 1)
         // Without the policies the unfiltered search would return other users' rows nearly every time.

@@ -14,17 +14,19 @@ final class PostgresClientGroup: @unchecked Sendable {
     let scenario: Scenario
     let sql: [OperationSQL]
     let catalog: DatasetCatalog
+    let driver: PostgresStatementDriver
 
     /// - Parameter clientIDs: the global client numbers of this group; `actingUsers` is indexed by them.
     init(
         clientIDs: [Int], actingUsers: [Int?], target: PostgresConnectionString, scenario: Scenario, sql: [OperationSQL],
-        catalog: DatasetCatalog
+        catalog: DatasetCatalog, driver: PostgresStatementDriver
     ) {
         self.clients = clientIDs.map { PostgresClient(id: $0, actingUser: actingUsers[$0]) }
         self.target = target
         self.scenario = scenario
         self.sql = sql
         self.catalog = catalog
+        self.driver = driver
     }
 
     /// Opens every client's session; called before the run starts.
@@ -37,7 +39,8 @@ final class PostgresClientGroup: @unchecked Sendable {
     /// Opens a session for a client acting as `actingUser` (row-level security); blocks the calling thread.
     func openSession(actingUser: Int?) throws -> PostgresClientSession {
         try PostgresClientSession(
-            target: self.target, scenario: self.scenario, sql: self.sql, actingUser: actingUser.map { self.catalog.userID($0) })
+            target: self.target, scenario: self.scenario, sql: self.sql, actingUser: actingUser.map { self.catalog.userID($0) },
+            driver: self.driver)
     }
 }
 

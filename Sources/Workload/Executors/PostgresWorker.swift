@@ -183,12 +183,23 @@ final class PostgresWorker {
             let parameters = client.rollingBack ? [] : OperationSQL.bind(
                 draw, kind: self.shapes[operation].kind, statement: client.step, previous: client.previousID,
                 stream: self.stream, runTag: self.runTag)
-            client.flushPending = !(try session.send(operation: operation, step: client.step, rollback: client.rollingBack, parameters))
+            let use = self.resultUse(of: client)
+            client.flushPending = !(try session.send(
+                operation: operation, step: client.step, rollback: client.rollingBack, parameters,
+                keepingResult: use.needsID || use.memoryColumn != nil))
         } catch let error as PostgresError {
             self.finishWithError(client, error, now: now)
         } catch {
             self.finishWithError(client, PostgresError(.encoding, "\(error)"), now: now)
         }
+    }
+
+    /// What the result of the client's current statement feeds: the id a later statement of its transaction
+    /// binds, and the memory rows of a recall sample or an RLS check. The result is kept only for these.
+    private func resultUse(of client: PostgresClient) -> (needsID: Bool, memoryColumn: Int?) {
+        let shape = self.shapes[client.operation]
+        guard !client.rollingBack, client.step == shape.resultStatement else { return (false, nil) }
+        return (shape.statementCount > 1, client.sampled || client.actingUser != nil ? shape.memoryIDColumn : nil)
     }
 
     /// Handles readiness of a client's socket: flushes, reads, and moves the request on when a statement ends.
@@ -200,19 +211,14 @@ final class PostgresWorker {
                 return
             } catch { return }
         }
-        let sql = self.shapes[client.operation]
-        // The result itself is read only for what it feeds: the id a later statement binds, and the memory rows
-        // of a recall sample or an RLS check.
-        let atResult = client.step == sql.resultStatement
-        let needsID = atResult && sql.statementCount > 1
-        let memoryColumn = atResult && (client.sampled || client.actingUser != nil) ? sql.memoryIDColumn : nil
-        let outcome = session.connection.pollResult(keepingResult: needsID || memoryColumn != nil)
+        let outcome = session.connection.pollResult()
         if case .pending = outcome { return }
         now = RunClock.now()
         if client.rollingBack {
             self.complete(client, now: now)
             return
         }
+        let sql = self.shapes[client.operation]
         switch consume outcome {
         case .pending: return
         case .failed(let error):
@@ -224,13 +230,14 @@ final class PostgresWorker {
                 self.finishWithError(client, error, now: now)
             }
         case .finished(let rows, let result):
-            if atResult { client.rows = rows }
+            if client.step == sql.resultStatement { client.rows = rows }
             if let result {
-                if needsID, result.rowCount > 0, result.columnCount > 0 {
+                let (needsID, memoryColumn) = self.resultUse(of: client)
+                if needsID, result.count > 0, result.columnCount > 0 {
                     client.previousID = try? result.decode(UUID.self, row: 0, column: 0)
                 }
                 if let column = memoryColumn {
-                    client.memoryRows = (0..<result.rowCount).map { row in
+                    client.memoryRows = (0..<result.count).map { row in
                         (try? result.decode(UUID.self, row: row, column: column)).flatMap { self.stream.catalog.row(ofMemory: $0) } ?? -1
                     }
                 }

@@ -19,6 +19,9 @@ public struct WorkloadRunner: Sendable {
     public let database: PostgresConnectionString?
     public let stopSignal: StopSignal
     public var threads = ExactSearch.defaultThreads
+    /// Which code runs the postgres target's statements (``PostgresStatementDriver``); `.direct` falls back to
+    /// libpq on an encrypted connection.
+    public var driver = PostgresStatementDriver.direct
     public var version = "dev"
     public var gitCommit = "unknown"
     /// The in-process index to search, when one is already built (a capacity search runs many steps on one);
@@ -119,16 +122,18 @@ public struct WorkloadRunner: Sendable {
         let groups = (0..<workers).map {
             PostgresClientGroup(
                 clientIDs: self.clients(of: $0, workers: workers), actingUsers: actingUsers, target: database,
-                scenario: self.scenario, sql: sql, catalog: self.catalog)
+                scenario: self.scenario, sql: sql, catalog: self.catalog, driver: self.driver)
         }
         for group in groups { try group.connect() }
-        logger.info("\(clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s")")
+        // Every session takes the same path: encryption is a setting of the target, not of one session.
+        let driver = groups.first?.clients.first?.session?.connection.driver
+        logger.info("\(clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s") (driver: \(driver?.rawValue ?? "none"))")
         // The timeline starts once every client is connected.
         let context = self.makeContext(workers: workers)
         let results = self.runWorkers(count: workers, target: .postgres, context: context, atMeasureStart: health.beginWindow) { index in
             PostgresWorker(index: index, group: groups[index], context: context, runTag: runTag).run()
         }
-        return TargetRun(kind: .postgres, context: context, results: results.results, finished: results.finished, index: nil)
+        return TargetRun(kind: .postgres, context: context, results: results.results, finished: results.finished, index: nil, driver: driver)
     }
 
     private func runIndex(_ index: InProcessIndex) -> TargetRun {
@@ -199,6 +204,8 @@ struct TargetRun {
     /// When the last worker finished, monotonic ns.
     let finished: Int64
     let index: InProcessIndex?
+    /// The postgres target: which code ran its statements.
+    var driver: PostgresStatementDriver? = nil
 
     /// Seconds of the measured part that actually ran.
     var measuredSeconds: Double {

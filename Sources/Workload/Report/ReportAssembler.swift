@@ -1,4 +1,5 @@
 import Datasets
+import Postgres
 import VectorSearch
 
 /// Turns the workers' measurements into report sections: merges histograms across workers, computes QPS
@@ -59,7 +60,7 @@ struct ReportAssembler {
             let errors = merged.reduce(0) { $0 + $1.errorCount }
             totals.append(TotalsReport(
                 target: target, count: count, errors: errors, qps: Double(count) / seconds, measuredSeconds: seconds,
-                harnessCpuUsPerRequest: count > 0 ? Double(cpu) / 1000 / Double(count) : 0,
+                harnessCpuUsPerRequest: count > 0 ? Double(cpu) / 1000 / Double(count) : 0, driver: run.driver?.rawValue,
                 scheduleLagUs: open ? LatencySummary(lag) : nil, unsent: open ? unsent : nil, reconnects: reconnects,
                 indexBuildSeconds: run.index?.buildSeconds, indexBytes: run.index?.index.bytes))
             let board = run.context.board.all()

@@ -148,6 +148,9 @@ public struct TotalsReport: Codable, Sendable {
     public var measuredSeconds: Double
     /// The driver's own CPU time per measured request, µs (for the index target, the searches themselves).
     public var harnessCpuUsPerRequest: Double
+    /// The postgres target: which code ran the statements, `direct` (tripbench's own protocol code) or `libpq`
+    /// (absent in reports from before it was a choice: libpq).
+    public var driver: String?
     /// Open loop: how late requests were sent after their due time (a driver or queueing delay), µs.
     public var scheduleLagUs: LatencySummary?
     /// Open loop: requests due before the end that were never sent (the backlog at the end).

@@ -10,8 +10,12 @@ final class PostgresClientSession {
     let rollback: PostgresPreparedStatement
 
     /// Opens and prepares a session; blocks the calling thread (a worker, before the run or while reconnecting).
-    /// - Parameter actingUser: with row-level security, the dataset user this client acts as.
-    init(target: PostgresConnectionString, scenario: Scenario, sql: [OperationSQL], actingUser: UUID?) throws {
+    /// - Parameters:
+    ///   - actingUser: with row-level security, the dataset user this client acts as.
+    ///   - driver: which code runs the load's statements (``PostgresConnection/driver`` says which was taken).
+    init(
+        target: PostgresConnectionString, scenario: Scenario, sql: [OperationSQL], actingUser: UUID?, driver: PostgresStatementDriver
+    ) throws {
         let connection = try PostgresConnection(target)
         let timeoutMillis = max(1, scenario.timeout.nanoseconds / 1_000_000)
         try connection.query("SELECT set_config('statement_timeout', $1, false)", ["\(timeoutMillis)ms"])
@@ -29,14 +33,15 @@ final class PostgresClientSession {
         }
         self.statements = try sql.map { operation in try operation.statements.map { try connection.prepare($0) } }
         self.rollback = try connection.prepare("ROLLBACK")
-        try connection.enterNonBlockingMode()
+        try connection.enterNonBlockingMode(driver: driver)
         self.connection = connection
     }
 
     /// Sends statement `step` of operation `operation` (or the ROLLBACK) without waiting, and writes what it can.
+    /// - Parameter keep: whether its rows are kept for decoding (see ``PostgresConnection/send(_:_:keepingResult:)``).
     /// - Returns: true when all of it is sent, false when the socket was full (wait until it is writable).
-    func send(operation: Int, step: Int, rollback: Bool, _ parameters: [(any PostgresEncodable)?]) throws -> Bool {
-        try self.connection.send(rollback ? self.rollback : self.statements[operation][step], parameters)
+    func send(operation: Int, step: Int, rollback: Bool, _ parameters: [(any PostgresEncodable)?], keepingResult keep: Bool) throws -> Bool {
+        try self.connection.send(rollback ? self.rollback : self.statements[operation][step], parameters, keepingResult: keep)
         return try self.connection.flushOutput()
     }
 }

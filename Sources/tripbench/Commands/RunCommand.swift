@@ -36,6 +36,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Load-driver threads, each multiplexing its share of the clients (as pgbench -j; default: one per core).")
     var threads: Int?
 
+    @Option(help: """
+        What runs the PostgreSQL statements: tripbench's own protocol code on libpq's socket (direct, the default; \
+        libpq with TLS) or libpq's PQsendQueryPrepared/PQgetResult, as pgbench (libpq).
+        """)
+    var driver: PostgresStatementDriver?
+
     @Option(help: "Requests per second: an open-loop, constant-arrival-rate run (latency from each request's schedule).")
     var rate: Double?
 
@@ -93,6 +99,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         var runner = WorkloadRunner(scenario: chosen, scenarioFile: scenarioFile, catalog: catalog, database: database, stopSignal: stop)
         if let threads = self.threads { runner.threads = threads }
+        if let driver = self.driver { runner.driver = driver }
         runner.version = BuildInfo.version
         runner.gitCommit = Self.gitCommit(root)
         let live = LiveProgress(enabled: !self.quiet && isatty(STDERR_FILENO) != 0)
