@@ -25,6 +25,8 @@ import Workload
         #expect(markdown.contains("| scans using an index | 50.00% (0 index, 0 sequential) | > 98% | ❌ |"))
         #expect(markdown.contains("| vector_search | seq_scan | Limit → Seq Scan on memory_embeddings |"))
         #expect(markdown.contains("- not collected: top_statements: the pg_stat_statements extension is not installed"))
+        // The driver's cost, and for PostgreSQL which code ran the statements.
+        #expect(markdown.contains("driver CPU 12.0 µs/request (direct)") && markdown.contains("driver CPU 12.0 µs/request\n"))
     }
 
     @Test func junitHasACasePerThresholdAndTargetWithTheFailure() throws {
@@ -69,6 +71,7 @@ import Workload
         #expect(html.components(separatedBy: "<svg").count - 1 == 2 * 4 + 1)
         #expect(html.contains("Latency by percentile") && html.contains("99.9%") && html.contains("Recall@k"))
         #expect(html.contains("✗ 2 checks failed"))
+        #expect(html.contains("driver CPU 12.0 µs/request (direct)"))
     }
 
     /// Renders report.html in headless Chromium, as a user's browser would, and checks the page drew: a

@@ -64,7 +64,7 @@ public enum MarkdownReport {
         if let total = report.totals.first(where: { $0.target == target }) {
             let mine = outcomes.filter { $0.target == target && $0.threshold.operation == "all" }
             lines.append("| **total** | \(total.count) | \(String(format: "%.1f", total.qps)) | | | | | \(total.errors) | | \(mine.map(\.threshold.expression).joined(separator: ", ")) | \(self.mark(mine)) |")
-            var notes = [String(format: "driver CPU %.1f µs/request", total.harnessCpuUsPerRequest)]
+            var notes = [MetricText.driverCost(total)]
             if let lag = total.scheduleLagUs { notes.append("schedule lag P95 \(MetricText.micros(lag.p95))") }
             if let unsent = total.unsent, unsent > 0 { notes.append("\(unsent) due requests never sent (the server fell behind)") }
             if total.reconnects > 0 { notes.append("\(total.reconnects) reconnects") }

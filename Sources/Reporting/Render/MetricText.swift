@@ -32,6 +32,12 @@ public enum MetricText {
 
     public static func recall(_ value: Double) -> String { String(format: "%.4f", value) }
 
+    /// The driver's own cost of a target, and for PostgreSQL which code ran its statements:
+    /// `driver CPU 5.8 µs/request (direct)`.
+    static func driverCost(_ total: TotalsReport) -> String {
+        String(format: "driver CPU %.1f µs/request", total.harnessCpuUsPerRequest) + (total.driver.map { " (\($0))" } ?? "")
+    }
+
     /// A value of `metric` in its unit.
     public static func format(_ value: Double, _ metric: Threshold.Metric) -> String {
         switch metric {
