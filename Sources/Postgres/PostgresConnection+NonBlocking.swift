@@ -29,8 +29,8 @@ extension PostgresConnection {
         self.driver == .direct ? !self.wire.isBroken : PQstatus(self.handle) == CONNECTION_OK
     }
 
-    /// Switches the connection to statements sent without waiting: ``send(_:_:)`` then never waits for the
-    /// socket. From then on the connection runs only those (``send(_:_:)``, ``flushOutput()``,
+    /// Switches the connection to statements sent without waiting: ``send(_:_:keepingResult:)`` then never waits for the
+    /// socket. From then on the connection runs only those (``send(_:_:keepingResult:)``, ``flushOutput()``,
     /// ``pollResult()``) until it is closed.
     /// - Parameter driver: which code runs them; `.direct` falls back to libpq on an encrypted connection
     ///   (``driver`` says which was taken).

@@ -14,6 +14,7 @@ import Glibc
 ///
 /// libpq still opens the connection (authentication, every connection-string option) and closes it. The
 /// channel is used only on a connection without TLS or GSS encryption whose libpq side is idle and stays so.
+/// Notices, parameter changes and notifications the server sends meanwhile are read and dropped.
 final class PostgresWireChannel {
     private let socket: Int32
     /// Bytes to send: `[outputStart, outputEnd)` of a buffer of `outputCapacity` bytes, allocated on first use.
