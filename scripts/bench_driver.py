@@ -4,7 +4,8 @@
    `tripbench run select1` with each of its drivers (`--driver direct`, its own protocol code, the default; and
    `--driver libpq`, libpq's calls as pgbench makes them), same threads (pgbench -j = tripbench --threads), same
    duration. Prints the medians over ROUNDS rounds (the order of the sides rotates from round to round), the
-   median of the rounds' ratios to pgbench, and each side's CPU per request.
+   median of the rounds' ratios to pgbench with a 90 % bootstrap interval for that median and the rounds' range,
+   and each side's CPU per request.
 2. Latency agreement, open loop: `SELECT 1` at 2,000/s and the unfiltered vector search at 471/s, 8 clients,
    through `pgbench --rate -l` (Poisson arrivals; percentiles from its per-transaction log, which pgbench
    measures from each transaction's scheduled start) and through tripbench with `--arrivals poisson` (latency
@@ -25,6 +26,7 @@ import ctypes
 import glob
 import json
 import os
+import random
 import resource
 import shutil
 import statistics
@@ -121,6 +123,15 @@ def in_turn(round, *sides):
     return tuple(results)
 
 
+def median_interval(values, level=0.9, resamples=2000):
+    """A bootstrap interval for the median of `values` (the rounds' ratios): the spread one can expect of the
+    median itself, narrower than the rounds' own range. Seeded, so the same rounds print the same interval."""
+    draw = random.Random(0)
+    medians = sorted(statistics.median(draw.choices(values, k=len(values))) for _ in range(resamples))
+    tail = (1 - level) / 2
+    return medians[int(tail * resamples)], medians[min(resamples - 1, int((1 - tail) * resamples))]
+
+
 def precise_timers():
     """Sets this process's timer slack to 1 ns (prctl PR_SET_TIMERSLACK); pgbench inherits it. tripbench sets it on
     its load threads itself: with the kernel's default 50 µs, both tools sent open-loop requests ~45 µs late at the
@@ -163,7 +174,7 @@ def throughput(tripbench, url):
     print("\n1. prepared SELECT 1, closed loop (requests/s; medians over the rounds; ratios to pgbench in the same round)")
     header = f"{'clients':>8} {'pgbench':>10}"
     for driver in DRIVERS:
-        header += f" {'tripbench ' + driver:>17} {'ratio':>6} {'range':>10}"
+        header += f" {'tripbench ' + driver:>17} {'ratio':>6} {'90% CI':>10} {'range':>10}"
     header += f" {'CPU µs/req: pgbench':>20}" + "".join(f" {driver:>7}" for driver in DRIVERS)
     print(header)
     threads = lambda clients: min(2, clients)
@@ -179,8 +190,9 @@ def throughput(tripbench, url):
         line = f"{clients:>8} {median(r[0] for r in rounds):>10,.0f}"
         for side in range(len(DRIVERS)):
             ratios = [r[2][side][1] for r in rounds]
+            low, high = median_interval(ratios)
             line += (f" {median(r[2][side][0] for r in rounds):>17,.0f} {median(ratios):>6.2f}"
-                     f" {min(ratios):>4.2f}–{max(ratios):<5.2f}")
+                     f" {low:>4.2f}–{high:<5.2f} {min(ratios):>4.2f}–{max(ratios):<5.2f}")
         line += f" {median(r[1] for r in rounds):>20.1f}" + "".join(
             f" {median(r[2][side][2] for r in rounds):>7.1f}" for side in range(len(DRIVERS)))
         print(line)
