@@ -17,16 +17,10 @@ import Glibc
 /// Notices, parameter changes and notifications the server sends meanwhile are read and dropped.
 final class PostgresWireChannel {
     private let socket: Int32
-    /// Bytes to send: `[outputStart, outputEnd)` of a buffer of `outputCapacity` bytes, allocated on first use.
-    private var output: UnsafeMutableRawPointer?
-    private var outputCapacity = 0
-    private var outputStart = 0
-    private var outputEnd = 0
-    /// Bytes read and not yet parsed: `[inputStart, inputEnd)`.
-    private var input: UnsafeMutableRawPointer?
-    private var inputCapacity = 0
-    private var inputStart = 0
-    private var inputEnd = 0
+    /// Bytes queued and not yet sent.
+    private var output = WireBuffer()
+    /// Bytes read and not yet parsed.
+    private var input = WireBuffer()
     /// The statement in flight: the rows so far, those kept (when asked), and its first error. Flags beside the
     /// optionals keep the per-request path to plain loads: testing an optional error copies its strings.
     private var rows = 0
@@ -44,8 +38,8 @@ final class PostgresWireChannel {
     init(socket: Int32) { self.socket = socket }
 
     deinit {
-        free(self.output)
-        free(self.input)
+        self.output.deallocate()
+        self.input.deallocate()
     }
 
     /// Queues Bind, Describe, Execute and Sync for `statement`; ``flush()`` writes them.
@@ -85,7 +79,7 @@ final class PostgresWireChannel {
         // Bind: length, portal "", statement name, the parameters' formats, their values, one result format.
         let bind = 4 + 1 + name.count + 2 + 2 * count + 2 + 4 * count + valueBytes + 2 + 2
         let tail = 7 + 10 + 5  // Describe portal, Execute, Sync
-        var out = MessageWriter(at: self.reserveOutput(1 + bind + tail))
+        var out = MessageWriter(at: self.output.reserve(1 + bind + tail).start)
         out.byte(UInt8(ascii: "B"))
         out.int32(bind)
         out.byte(0)
@@ -120,35 +114,16 @@ final class PostgresWireChannel {
         out.int32(0)
         out.byte(UInt8(ascii: "S"))
         out.int32(4)
-        self.outputEnd += 1 + bind + tail
-    }
-
-    /// Room for `count` more bytes at the end of the output; returns where they go.
-    private func reserveOutput(_ count: Int) -> UnsafeMutableRawPointer {
-        if self.outputStart == self.outputEnd {
-            self.outputStart = 0
-            self.outputEnd = 0
-        }
-        if self.outputCapacity - self.outputEnd < count {
-            let pending = self.outputEnd - self.outputStart
-            if let output = self.output, self.outputStart > 0 { memmove(output, output + self.outputStart, pending) }
-            self.outputStart = 0
-            self.outputEnd = pending
-            if self.outputCapacity - pending < count {
-                self.outputCapacity = max(2 * self.outputCapacity, pending + count, 1024)
-                self.output = realloc(self.output, self.outputCapacity)!
-            }
-        }
-        return self.output! + self.outputEnd
+        self.output.end += 1 + bind + tail
     }
 
     /// Writes what is queued.
     /// - Returns: true when all of it is sent, false when the socket is full (wait until it is writable).
     func flush() throws(PostgresError) -> Bool {
-        while self.outputStart < self.outputEnd {
-            let sent = Glibc.send(self.socket, self.output! + self.outputStart, self.outputEnd - self.outputStart, Int32(MSG_NOSIGNAL))
+        while self.output.count > 0 {
+            let sent = Glibc.send(self.socket, self.output.first, self.output.count, Int32(MSG_NOSIGNAL))
             if sent > 0 {
-                self.outputStart += sent
+                self.output.start += sent
                 continue
             }
             let error = errno
@@ -163,13 +138,13 @@ final class PostgresWireChannel {
     func poll() -> PostgresPollResult {
         if self.isBroken { return .failed(self.breakage!) }
         let readFailure = self.read()
-        while let input = self.input, self.inputEnd - self.inputStart >= 5 {
-            let message = input + self.inputStart
+        while self.input.count >= 5 {
+            let message = self.input.first
             let length = Int(Int32(bigEndian: message.loadUnaligned(fromByteOffset: 1, as: Int32.self)))
             guard length >= 4 else { return .failed(self.breakOff(Self.violation("a message of length \(length)"))) }
             // The rest of the message is still on its way.
-            guard self.inputEnd - self.inputStart >= 1 + length else { break }
-            self.inputStart += 1 + length
+            guard self.input.count >= 1 + length else { break }
+            self.input.start += 1 + length
             let payload = UnsafeRawBufferPointer(start: message + 5, count: length - 4)
             switch message.load(as: UInt8.self) {
             case UInt8(ascii: "D"):
@@ -208,17 +183,12 @@ final class PostgresWireChannel {
     /// Reads everything the socket holds into the input buffer.
     /// - Returns: the error when the server closed the connection or the read failed, else nil.
     private func read() -> PostgresError? {
-        if self.inputStart == self.inputEnd {
-            self.inputStart = 0
-            self.inputEnd = 0
-        }
         while true {
-            self.makeInputRoom()
-            let room = self.inputCapacity - self.inputEnd
-            let count = recv(self.socket, self.input! + self.inputEnd, room, 0)
+            let room = self.input.reserve(Self.readChunk)
+            let count = recv(self.socket, room.start, room.count, 0)
             if count > 0 {
-                self.inputEnd += count
-                if count < room { return nil }
+                self.input.end += count
+                if count < room.count { return nil }
                 continue
             }
             if count == 0 { return PostgresError(.connectionLost, "server closed the connection unexpectedly") }
@@ -226,20 +196,6 @@ final class PostgresWireChannel {
             if error == EINTR { continue }
             if error == EAGAIN || error == EWOULDBLOCK { return nil }
             return PostgresError(.connectionLost, "could not receive data from the server: \(String(cString: strerror(error)))")
-        }
-    }
-
-    /// Makes room for a read of at least ``readChunk`` bytes after the unparsed input: moves that input to the
-    /// front, and grows the buffer (doubling) when that is not enough.
-    private func makeInputRoom() {
-        guard self.inputCapacity - self.inputEnd < Self.readChunk else { return }
-        let unparsed = self.inputEnd - self.inputStart
-        if let input = self.input, self.inputStart > 0 { memmove(input, input + self.inputStart, unparsed) }
-        self.inputStart = 0
-        self.inputEnd = unparsed
-        if self.inputCapacity - unparsed < Self.readChunk {
-            self.inputCapacity = max(2 * self.inputCapacity, unparsed + Self.readChunk)
-            self.input = realloc(self.input, self.inputCapacity)!
         }
     }
 
@@ -272,6 +228,44 @@ final class PostgresWireChannel {
             sqlState: fields[UInt8(ascii: "C")], detail: fields[UInt8(ascii: "D")], hint: fields[UInt8(ascii: "H")])
         return (error, severity == "FATAL" || severity == "PANIC")
     }
+}
+
+/// Bytes the channel fills at one end and drains at the other: `[start, end)` of a buffer allocated on first use.
+/// The bytes are moved to the front, and the buffer grown (doubling), only when the room after `end` runs short;
+/// an emptied buffer starts again at the front.
+private struct WireBuffer {
+    private var base: UnsafeMutableRawPointer?
+    private var capacity = 0
+    var start = 0
+    var end = 0
+
+    /// The bytes not yet consumed.
+    var count: Int { self.end - self.start }
+
+    /// Where the bytes not yet consumed begin.
+    var first: UnsafeMutableRawPointer { self.base! + self.start }
+
+    /// Makes room for at least `count` bytes after `end`.
+    /// - Returns: where they go and how many fit there (`count` or more); add what is written to `end`.
+    mutating func reserve(_ count: Int) -> (start: UnsafeMutableRawPointer, count: Int) {
+        if self.start == self.end {
+            self.start = 0
+            self.end = 0
+        }
+        if self.capacity - self.end < count {
+            let pending = self.end - self.start
+            if let base = self.base, self.start > 0 { memmove(base, base + self.start, pending) }
+            self.start = 0
+            self.end = pending
+            if self.capacity - pending < count {
+                self.capacity = max(2 * self.capacity, pending + count, 1024)
+                self.base = realloc(self.base, self.capacity)!
+            }
+        }
+        return (self.base! + self.end, self.capacity - self.end)
+    }
+
+    func deallocate() { free(self.base) }
 }
 
 /// Writes big-endian protocol fields at a pointer into a buffer with room reserved for them.
