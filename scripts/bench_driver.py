@@ -12,8 +12,9 @@
    from the due time), the same statement text and session settings on both, and the same 1 ns timer slack
    (pgbench inherits this script's; tripbench sets its own). Prints the median P50/P95 of
    each over the rounds, the spread of pgbench's own rounds (the agreement one can expect on this machine),
-   and the server's own active time per transaction during each tool's runs: when the two tools disagree,
-   it tells whether the server worked longer for one of them or one tool's clock is off.
+   and the server's own active time and buffer hits per transaction during each tool's runs: when the two
+   tools disagree, they tell whether the server did more work, or took longer for the same work, for one of
+   them. Then both tools at once, each at half the rate, so both meet the same moments of the machine.
 
 The machine is shared and its speed drifts: only alternating runs compared within a round mean anything.
 
@@ -33,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -78,9 +80,10 @@ def tripbench_run(tripbench, scenario, *options):
     return report["totals"][0]["qps"], operation["latency_us"], report["totals"][0]["harness_cpu_us_per_request"]
 
 
-def pgbench(url, script, clients, *options, log=False, settings=None):
-    """Runs pgbench; returns TPS, its CPU µs per transaction and, with log, (p50, p95) µs from the
-    per-transaction log. `settings` become session settings through PGOPTIONS, with tripbench's statement_timeout."""
+def pgbench(url, script, clients, *options, log=False, settings=None, threads=None):
+    """Runs pgbench (`threads`: -j, min(2, clients) by default); returns TPS, its CPU µs per transaction and, with
+    log, (p50, p95) µs from the per-transaction log. `settings` become session settings through PGOPTIONS, with
+    tripbench's statement_timeout. CPU is the process's own only when nothing else runs beside it."""
     work = tempfile.mkdtemp(prefix="bench-driver-pgbench-")
     env = dict(os.environ)
     settings = {"statement_timeout": TIMEOUT, **(settings or {})}
@@ -89,7 +92,7 @@ def pgbench(url, script, clients, *options, log=False, settings=None):
         path = os.path.join(work, "script.sql")
         with open(path, "w") as f:
             f.write(script)
-        args = [pg_bin("pgbench"), "-n", "-M", "prepared", "-f", path, "-c", str(clients), "-j", str(min(2, clients)),
+        args = [pg_bin("pgbench"), "-n", "-M", "prepared", "-f", path, "-c", str(clients), "-j", str(threads or min(2, clients)),
                 "-T", str(DURATION), *options]
         if log:
             args += ["-l", "--log-prefix", os.path.join(work, "log")]
@@ -120,6 +123,20 @@ def in_turn(round, *sides):
     for step in range(len(sides)):
         which = (round + step) % len(sides)
         results[which] = sides[which]()
+    return tuple(results)
+
+
+def together(*sides):
+    """Runs the sides at the same time, each on a thread of this script, and returns their results in order: every
+    side then meets the same moments of the machine, whose speed drifts from one run to the next."""
+    results = [None] * len(sides)
+    def side(index):
+        results[index] = sides[index]()
+    threads = [threading.Thread(target=side, args=(index,)) for index in range(len(sides))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return tuple(results)
 
 
@@ -199,25 +216,31 @@ def throughput(tripbench, url):
 
 
 def server_active(psql, url):
-    """The database's active_time (ms spent executing statements, pg_stat_database) and its transaction count, once
-    the backends of the last run have exited and flushed their statistics."""
+    """The database's active_time (ms spent executing statements, pg_stat_database), its shared-buffer hits and its
+    transaction count, once the backends of the last run have exited and flushed their statistics. Buffer hits
+    count the work itself, whatever the machine's speed: equal statements give equal hits per transaction."""
     time.sleep(1)
-    sql = "SELECT active_time, xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
-    active, transactions = run([psql, "-Atq", url, "-c", sql]).stdout.strip().split("|")
-    return float(active), int(transactions)
+    sql = ("SELECT active_time, blks_hit, xact_commit + xact_rollback FROM pg_stat_database"
+           " WHERE datname = current_database()")
+    active, hits, transactions = run([psql, "-Atq", url, "-c", sql]).stdout.strip().split("|")
+    return float(active), int(hits), int(transactions)
 
 
 def latency(tripbench, url, queries, psql):
     median = statistics.median
     print("\n2. open loop, Poisson arrivals, 8 clients: latency from the scheduled start, µs (medians over the rounds;")
     print("   pgbench from its -l log; its range is the spread of its own rounds). \"server\": the server's own")
-    print("   active_time per transaction during each tool's run (pg_stat_database; tripbench's includes its warm-up")
-    print("   and its once-a-second health queries), a third observer of how much work the statements took.")
+    print("   active_time µs and shared-buffer hits per transaction during each tool's run (pg_stat_database;")
+    print("   tripbench's include its warm-up and its once-a-second health queries), a third observer of the work.")
     print(f"{'statement':>22} {'rate':>6} {'pgbench p50':>12} {'tripbench':>10} {'Δ':>5} {'pgbench p95':>12} {'tripbench':>10} {'Δ':>5} "
-          f"{'pgbench p95 range':>18} {'server: pgbench':>16} {'tripbench':>10} {'Δ':>5}")
-    vector_sql = "SELECT id, content_text, metadata, embedding <=> {v} AS similarity_score FROM memory_embeddings ORDER BY embedding <=> {v} LIMIT 10"
+          f"{'pgbench p95 range':>18} {'server µs: pgbench':>19} {'tripbench':>10} {'Δ':>5} {'hits: pgbench':>14} {'tripbench':>10}")
     # Both tools run the very same statement: the query vector is looked up by a random id on the server (pgbench
-    # cannot bind a vector), so neither side's figure carries work the other's does not.
+    # cannot bind a vector), so neither side's figure carries work the other's does not. The id appears once, and
+    # the order is by the output column: pgbench makes each `:q` of a script a parameter of its own, and when the
+    # select list's distance and the ORDER BY's had one each, the server evaluated both (841 buffer hits per
+    # statement over the 200 queries, against 779 for tripbench's one `$1` used twice).
+    vector_sql = ("SELECT id, content_text, metadata, embedding <=> {v} AS similarity_score FROM memory_embeddings"
+                  " ORDER BY similarity_score LIMIT 10")
     query_vector = "(SELECT v FROM tripbench_driver_queries WHERE id = {q})"
     settings = {"hnsw.ef_search": 100}
     scenario = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
@@ -235,7 +258,7 @@ operations:
 """)
     scenario.close()
     cases = [
-        ("SELECT 1", 2000, "SELECT 1;\n", ["select1", "--rate", "2000", "--clients", "8"], None),
+        ("SELECT 1", 2000, "SELECT 1;\n", ["select1"], None),
         ("vector search (none)", 471,
          f"\\set q random(1, {len(queries)})\n" + vector_sql.format(v=query_vector.format(q=":q")) + ";\n",
          [scenario.name], settings),
@@ -245,21 +268,43 @@ operations:
         before = server_active(psql, url)
         figures = measure()
         after = server_active(psql, url)
-        return figures, (after[0] - before[0]) * 1000 / max(after[1] - before[1], 1)
+        transactions = max(after[2] - before[2], 1)
+        return figures, ((after[0] - before[0]) * 1000 / transactions, (after[1] - before[1]) / transactions)
 
     for name, rate, script, options, session in cases:
         rounds = []
         for round in range(ROUNDS):
-            run_ours = lambda: tripbench_run(tripbench, options[0], *options[1:], "--arrivals", "poisson", "--threads", "2",
-                                             "--duration", f"{DURATION}s", "--warmup", "2s")[1]
+            run_ours = lambda: tripbench_run(tripbench, *options, "--rate", str(rate), "--clients", "8", "--arrivals", "poisson",
+                                             "--threads", "2", "--duration", f"{DURATION}s", "--warmup", "2s")[1]
             run_theirs = lambda: pgbench(url, script, 8, "--rate", str(rate), log=True, settings=session)[2]
             (ours, our_server), ((p50, p95), server) = in_turn(round, lambda: observed(run_ours), lambda: observed(run_theirs))
             rounds.append((p50, ours["p50"], p95, ours["p95"], server, our_server))
-        p50, our_p50, p95, our_p95, server, our_server = (median([r[i] for r in rounds]) for i in range(6))
+        p50, our_p50, p95, our_p95 = (median([r[i] for r in rounds]) for i in range(4))
+        (server, hits), (our_server, our_hits) = [[median([r[i][j] for r in rounds]) for j in range(2)] for i in (4, 5)]
         spread = [r[2] for r in rounds]
         print(f"{name:>22} {rate:>6} {p50:>12,.0f} {our_p50:>10,.0f} {our_p50 / p50 - 1:>+5.0%} {p95:>12,.0f} {our_p95:>10,.0f} "
-              f"{our_p95 / p95 - 1:>+5.0%} {min(spread):>8,}–{max(spread):<9,} {server:>16,.0f} {our_server:>10,.0f} "
-              f"{our_server / server - 1:>+5.0%}")
+              f"{our_p95 / p95 - 1:>+5.0%} {min(spread):>8,}–{max(spread):<9,} {server:>19,.0f} {our_server:>10,.0f} "
+              f"{our_server / server - 1:>+5.0%} {hits:>14,.1f} {our_hits:>10,.1f}")
+
+    print("\n   Both tools at once, each at half the rate with 4 clients on one thread (the server sees the same 8")
+    print("   connections and total rate), so both meet the same moments of the machine; pgbench starts after")
+    print("   tripbench's 2 s warm-up, so the two measure the same seconds.")
+    for name, rate, script, options, session in cases:
+        rounds = []
+        for _ in range(ROUNDS):
+            half = str(rate // 2)
+            run_ours = lambda: tripbench_run(tripbench, *options, "--rate", half, "--clients", "4",
+                                             "--arrivals", "poisson", "--threads", "1", "--duration", f"{DURATION}s",
+                                             "--warmup", "2s")[1]
+            def run_theirs():
+                time.sleep(2)
+                return pgbench(url, script, 4, "--rate", half, log=True, settings=session, threads=1)[2]
+            ours, (p50, p95) = together(run_ours, run_theirs)
+            rounds.append((p50, ours["p50"], p95, ours["p95"]))
+        p50, our_p50, p95, our_p95 = (median([r[i] for r in rounds]) for i in range(4))
+        spread = [r[3] / r[2] - 1 for r in rounds]
+        print(f"{name + ', at once':>22} {rate // 2:>4}×2 {p50:>12,.0f} {our_p50:>10,.0f} {our_p50 / p50 - 1:>+5.0%} {p95:>12,.0f} "
+              f"{our_p95:>10,.0f} {our_p95 / p95 - 1:>+5.0%}   P95 Δ by round {min(spread):+.0%} to {max(spread):+.0%}")
     os.unlink(scenario.name)
 
 
