@@ -80,35 +80,57 @@ def tripbench_run(tripbench, scenario, *options):
     return report["totals"][0]["qps"], operation["latency_us"], report["totals"][0]["harness_cpu_us_per_request"]
 
 
+def open_loop(rate, clients, threads, duration=None, warmup="2s"):
+    """tripbench run's options for an open loop with Poisson arrivals (as pgbench --rate draws them)."""
+    return ["--rate", str(rate), "--clients", str(clients), "--threads", str(threads), "--arrivals", "poisson",
+            "--duration", f"{duration or DURATION}s", "--warmup", warmup]
+
+
+def pgbench_command(url, path, clients, *options, threads=None, duration=None):
+    """pgbench's command line for the script at `path`, prepared statements, -j `threads` (min(2, clients) by
+    default), `duration` seconds (DURATION by default)."""
+    return [pg_bin("pgbench"), "-n", "-M", "prepared", "-f", path, "-c", str(clients), "-j", str(threads or min(2, clients)),
+            "-T", str(duration or DURATION), *options, url]
+
+
+def pgbench_env(settings=None):
+    """This process's environment with `settings` as session settings in PGOPTIONS, beside tripbench's
+    statement_timeout, so the server does the same work for both tools."""
+    settings = {"statement_timeout": TIMEOUT, **(settings or {})}
+    return dict(os.environ, PGOPTIONS=" ".join(f"-c {name}={value}" for name, value in settings.items()))
+
+
+def pgbench_log(prefix):
+    """The lines of the per-transaction logs pgbench -l --log-prefix `prefix` wrote, split into their fields:
+    client, transaction, latency µs (from the scheduled start under --rate), script, epoch s, epoch µs and, under
+    --rate, the lag µs behind the schedule."""
+    rows = []
+    for name in glob.glob(prefix + ".*"):
+        with open(name) as f:
+            rows += [line.split() for line in f if line.strip()]
+    return rows
+
+
 def pgbench(url, script, clients, *options, log=False, settings=None, threads=None):
     """Runs pgbench (`threads`: -j, min(2, clients) by default); returns TPS, its CPU µs per transaction and, with
     log, (p50, p95) µs from the per-transaction log. `settings` become session settings through PGOPTIONS, with
     tripbench's statement_timeout. CPU is the process's own only when nothing else runs beside it."""
     work = tempfile.mkdtemp(prefix="bench-driver-pgbench-")
-    env = dict(os.environ)
-    settings = {"statement_timeout": TIMEOUT, **(settings or {})}
-    env["PGOPTIONS"] = " ".join(f"-c {name}={value}" for name, value in settings.items())
     try:
         path = os.path.join(work, "script.sql")
         with open(path, "w") as f:
             f.write(script)
-        args = [pg_bin("pgbench"), "-n", "-M", "prepared", "-f", path, "-c", str(clients), "-j", str(threads or min(2, clients)),
-                "-T", str(DURATION), *options]
-        if log:
-            args += ["-l", "--log-prefix", os.path.join(work, "log")]
+        prefix = os.path.join(work, "log")
+        logging = ["-l", "--log-prefix", prefix] if log else []
         cpu_before = children_cpu()
-        result = run(args + [url], cwd=work, env=env)
+        result = run(pgbench_command(url, path, clients, *options, *logging, threads=threads), cwd=work, env=pgbench_env(settings))
         cpu = children_cpu() - cpu_before
         tps = float(next(line for line in result.stdout.splitlines() if line.startswith("tps")).split()[2])
         transactions = int(next(line for line in result.stdout.splitlines() if "actually processed" in line).split(":")[1].split("/")[0])
         cpu_us = cpu * 1e6 / max(transactions, 1)
         if not log:
             return tps, cpu_us, None
-        latencies = []
-        for name in glob.glob(os.path.join(work, "log.*")):
-            with open(name) as f:
-                latencies += [int(line.split()[2]) for line in f if line.strip()]
-        latencies.sort()
+        latencies = sorted(int(fields[2]) for fields in pgbench_log(prefix))
         pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
         return tps, cpu_us, (pick(0.50), pick(0.95))
     finally:
@@ -274,8 +296,7 @@ operations:
     for name, rate, script, options, session in cases:
         rounds = []
         for round in range(ROUNDS):
-            run_ours = lambda: tripbench_run(tripbench, *options, "--rate", str(rate), "--clients", "8", "--arrivals", "poisson",
-                                             "--threads", "2", "--duration", f"{DURATION}s", "--warmup", "2s")[1]
+            run_ours = lambda: tripbench_run(tripbench, *options, *open_loop(rate, 8, 2))[1]
             run_theirs = lambda: pgbench(url, script, 8, "--rate", str(rate), log=True, settings=session)[2]
             (ours, our_server), ((p50, p95), server) = in_turn(round, lambda: observed(run_ours), lambda: observed(run_theirs))
             rounds.append((p50, ours["p50"], p95, ours["p95"], server, our_server))
@@ -291,19 +312,17 @@ operations:
     print("   tripbench's 2 s warm-up, so the two measure the same seconds.")
     for name, rate, script, options, session in cases:
         rounds = []
+        half = rate // 2
         for _ in range(ROUNDS):
-            half = str(rate // 2)
-            run_ours = lambda: tripbench_run(tripbench, *options, "--rate", half, "--clients", "4",
-                                             "--arrivals", "poisson", "--threads", "1", "--duration", f"{DURATION}s",
-                                             "--warmup", "2s")[1]
+            run_ours = lambda: tripbench_run(tripbench, *options, *open_loop(half, 4, 1))[1]
             def run_theirs():
                 time.sleep(2)
-                return pgbench(url, script, 4, "--rate", half, log=True, settings=session, threads=1)[2]
+                return pgbench(url, script, 4, "--rate", str(half), log=True, settings=session, threads=1)[2]
             ours, (p50, p95) = together(run_ours, run_theirs)
             rounds.append((p50, ours["p50"], p95, ours["p95"]))
         p50, our_p50, p95, our_p95 = (median([r[i] for r in rounds]) for i in range(4))
         spread = [r[3] / r[2] - 1 for r in rounds]
-        print(f"{name + ', at once':>22} {rate // 2:>4}×2 {p50:>12,.0f} {our_p50:>10,.0f} {our_p50 / p50 - 1:>+5.0%} {p95:>12,.0f} "
+        print(f"{name + ', at once':>22} {half:>4}×2 {p50:>12,.0f} {our_p50:>10,.0f} {our_p50 / p50 - 1:>+5.0%} {p95:>12,.0f} "
               f"{our_p95:>10,.0f} {our_p95 / p95 - 1:>+5.0%}   P95 Δ by round {min(spread):+.0%} to {max(spread):+.0%}")
     os.unlink(scenario.name)
 

@@ -11,7 +11,6 @@ Usage: scripts/check_service_clock.py TRIPBENCH_BINARY   (as root, with perf; en
 """
 import bisect
 import collections
-import glob
 import json
 import os
 import re
@@ -21,7 +20,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_driver import pg_bin, precise_timers, run  # noqa: E402
+from bench_driver import open_loop, pgbench_command, pgbench_env, pgbench_log, precise_timers, run  # noqa: E402
 
 DURATION = int(os.environ.get("DURATION", 5))
 EVENTS = ["syscalls:sys_enter_sendto", "syscalls:sys_enter_recvfrom", "syscalls:sys_exit_recvfrom"]
@@ -65,8 +64,7 @@ def summary(values):
 
 def tripbench_side(tripbench, work):
     out = os.path.join(work, "out")
-    kernel = traced([tripbench, "run", "select1", "--rate", "2000", "--clients", "8", "--threads", "2", "--arrivals", "poisson",
-                     "--duration", f"{DURATION}s", "--warmup", "0s", "--quiet", "--out", out], work)
+    kernel = traced([tripbench, "run", "select1", *open_loop(2000, 8, 2, DURATION, warmup="0s"), "--quiet", "--out", out], work)
     with open(os.path.join(out, "report.json")) as f:
         report = json.load(f)
     buckets = next(h["buckets"] for h in report["histograms"] if h["measure"] == "service")
@@ -77,15 +75,11 @@ def pgbench_side(url, work):
     script = os.path.join(work, "select1.sql")
     with open(script, "w") as f:
         f.write("SELECT 1;\n")
-    env = dict(os.environ, PGOPTIONS="-c statement_timeout=5s")
-    kernel = traced([pg_bin("pgbench"), "-n", "-M", "prepared", "-f", script, "-c", "8", "-j", "2", "-T", str(DURATION),
-                     "--rate", "2000", "-l", "--log-prefix", os.path.join(work, "log"), url], work, cwd=work, env=env)
-    reported = []
-    for name in glob.glob(os.path.join(work, "log.*")):
-        with open(name) as f:
-            # client, transaction, latency from the schedule, script, epoch s, epoch µs, lag behind the schedule
-            reported += [int(fields[2]) - int(fields[-1]) for fields in (line.split() for line in f) if len(fields) >= 7]
-    return kernel, reported
+    prefix = os.path.join(work, "log")
+    kernel = traced(pgbench_command(url, script, 8, "--rate", "2000", "-l", "--log-prefix", prefix, threads=2, duration=DURATION),
+                    work, cwd=work, env=pgbench_env())
+    # Service: the latency from the schedule less the lag behind it.
+    return kernel, [int(fields[2]) - int(fields[6]) for fields in pgbench_log(prefix)]
 
 
 def main():
