@@ -57,7 +57,8 @@ enum ReportFixture {
             }
             totals.append(TotalsReport(
                 target: current, count: count, errors: errors, qps: Double(count) / Double(seconds), measuredSeconds: Double(seconds),
-                harnessCpuUsPerRequest: 12, driver: current == "postgres" ? "direct" : nil, scheduleLagUs: nil, unsent: nil, reconnects: 0, indexBuildSeconds: nil, indexBytes: nil))
+                harnessCpuUsPerRequest: 12, driver: current == "postgres" ? "direct" : nil, scheduleLagUs: nil, unsent: nil, reconnects: 0,
+                unreachableSeconds: current == "postgres" ? 0 : nil, indexBuildSeconds: nil, indexBytes: nil))
             series.append(TimeseriesReport(target: current, seconds: (0..<seconds).map { second in
                 .init(second: second, count: count / seconds + (second % 2 == 0 ? 3 : -3), errors: second == 3 ? errors : 0,
                       p50Us: all.percentile(50), p95Us: UInt64(Double(all.percentile(95)) * (second % 2 == 0 ? 1.02 : 0.98)), p99Us: all.percentile(99))

@@ -96,6 +96,31 @@ import VectorSearch
         let schedule = LoadSchedule(rate: 100, warmup: .seconds(1), duration: .seconds(1))
         let share = WorkerSchedule(schedule: schedule, start: 0, worker: 0, workers: 1, arrivals: .uniform, seed: 1)
         // Due in [1 s, 1.5 s): slots 100 … 149.
-        #expect(share.count(from: 1_000_000_000, before: 1_500_000_000) == 50)
+        let backlog = share.backlog(from: 1_000_000_000, before: 1_500_000_000)
+        #expect(backlog.first == 100 && backlog.count == 50)
+    }
+
+    /// The backlog is counted from the schedule, not request by request, so a rate of 10^11/s takes no longer
+    /// than 100/s; Poisson arrivals walked one by one agree with the count of their due times.
+    @Test(arguments: [ArrivalProcess.uniform, .poisson])
+    func aBacklogOfAnySizeIsCountedAtOnce(arrivals: ArrivalProcess) {
+        let small = LoadSchedule(rate: 1000, warmup: .seconds(1), duration: .seconds(2))
+        for worker in 0..<3 {
+            let share = WorkerSchedule(schedule: small, start: 0, worker: worker, workers: 3, arrivals: arrivals, seed: 5)
+            var walk = share, expected = 0, firstSlot: Int?
+            while let due = walk.due, due < 2_500_000_000 {
+                if due >= 1_000_000_000 {
+                    expected += 1
+                    firstSlot = firstSlot ?? walk.slot
+                }
+                walk.advance()
+            }
+            let backlog = share.backlog(from: 1_000_000_000, before: 2_500_000_000)
+            #expect(backlog.count == expected && backlog.first == firstSlot, "worker \(worker)")
+        }
+        let huge = LoadSchedule(rate: 1e11, warmup: .zero, duration: .seconds(1))
+        let share = WorkerSchedule(schedule: huge, start: 0, worker: 1, workers: 2, arrivals: arrivals, seed: 5)
+        let backlog = share.backlog(from: 0, before: 500_000_000)
+        #expect(abs(backlog.count - 25_000_000_000) < 1_000_000)
     }
 }

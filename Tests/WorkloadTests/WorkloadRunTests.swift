@@ -90,6 +90,12 @@ import Testing
         #expect(search.errors == 0 && search.rowsPerRequest > 1)
         // Without the policies the unfiltered search would return other users' rows nearly every time.
         #expect(search.foreignRows == 0)
+        // The audit after the run asked every operation for the acting users' own data and for others'.
+        for name in ["vector_search_all", "chat_history", "preference_lookup"] {
+            let audit = try #require(try Self.operation(report, name).rowLevelSecurityAudit, "\(name)")
+            #expect(audit.requests == 2 * RowLevelSecurityAudit.requestsPerOperation && audit.crossUserRequests == RowLevelSecurityAudit.requestsPerOperation)
+            #expect(audit.rows > 0 && audit.foreignRows == 0 && audit.errors.isEmpty, "\(name): \(audit)")
+        }
         #expect(try Self.operation(report, "chat_history").rowsPerRequest > 0.5)
         #expect(try Self.operation(report, "preference_lookup").rowsPerRequest == 1)
     }

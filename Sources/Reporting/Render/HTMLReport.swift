@@ -26,7 +26,7 @@ public enum HTMLReport {
             let failed = outcomes.filter { $0.status == .failed }.count + (verdict.comparison?.regressions.count ?? 0)
             context["verdict"] = [
                 "passed": verdict.passed,
-                "text": verdict.passed ? "All \(outcomes.filter { $0.status == .passed }.count) thresholds met"
+                "text": verdict.passed ? "All \(outcomes.filter { $0.status == .passed }.count) thresholds and checks met"
                     : "\(failed) check\(failed == 1 ? "" : "s") failed",
             ] as [String: Any]
             context["hasThresholds"] = !outcomes.isEmpty
@@ -56,7 +56,18 @@ public enum HTMLReport {
             ["name": "measured", "value": report.totals.map { String(format: "%@ %.1f s", $0.target, $0.measuredSeconds) }.joined(separator: ", ")
                 + " after \(scenario.warmupSeconds.formatted()) s warm-up"],
             ["name": "seed", "value": "\(scenario.seed)"],
-        ]
+        ] + ThresholdVerdict.targets(of: report).compactMap { target -> [String: String]? in
+            guard let total = report.totals.first(where: { $0.target == target }) else {
+                return ["name": target, "value": "not run: the run was stopped before it"]
+            }
+            let foreign = report.operations.filter { $0.target == target }.reduce(0) { $0 + $1.everyForeignRow }
+            var problems: [String] = []
+            if let unreachable = total.unreachableSeconds, unreachable > 0 {
+                problems.append(String(format: "server unreachable for %.1f s of %.1f s measured", unreachable, total.measuredSeconds))
+            }
+            if foreign > 0 { problems.append("\(foreign) rows of another user returned (row-level security)") }
+            return problems.isEmpty ? nil : ["name": target, "value": problems.joined(separator: "; ")]
+        }
     }
 
     private static func environment(_ report: RunReport) -> [[String: String]] {

@@ -12,9 +12,9 @@ public enum JUnitReport {
           <testsuite name="{{name}}" tests="{{tests}}" failures="{{failures}}" skipped="{{skipped}}" time="{{time}}" timestamp="{{timestamp}}">
         {{#cases}}
             <testcase classname="{{classname}}" name="{{name}}" time="0">
-        {{#failureMessage}}
-              <failure type="threshold" message="{{.}}">{{.}}</failure>
-        {{/failureMessage}}
+        {{#hasFailure}}
+              <failure type="{{failureType}}" message="{{failureMessage}}">{{failureMessage}}</failure>
+        {{/hasFailure}}
         {{#skipMessage}}
               <skipped message="{{.}}"/>
         {{/skipMessage}}
@@ -29,7 +29,8 @@ public enum JUnitReport {
 
     public static func render(_ report: RunReport, verdict: GateVerdict) -> String {
         let cases = verdict.cases
-        let targets = report.totals.map(\.target)
+        // A target that never ran keeps its suite: its cases fail, saying so.
+        let targets = ThresholdVerdict.targets(of: report)
         let suites: [[String: Any]] = targets.map { target in
             let mine = cases.filter { $0.suite == target }
             let seconds = report.totals.first { $0.target == target }?.measuredSeconds ?? 0
@@ -40,7 +41,11 @@ public enum JUnitReport {
                 "timestamp": report.environment.startTime,
                 "cases": mine.map { item -> [String: Any] in
                     var entry: [String: Any] = ["classname": suite, "name": item.name, "output": item.output]
-                    if let failure = item.failure { entry["failureMessage"] = failure }
+                    if let failure = item.failure {
+                        entry["hasFailure"] = true
+                        entry["failureMessage"] = failure
+                        entry["failureType"] = item.kind
+                    }
                     if let skipped = item.skipped { entry["skipMessage"] = skipped }
                     return entry
                 },

@@ -12,8 +12,8 @@ public enum MarkdownReport {
         lines.append("")
         if !outcomes.isEmpty {
             let failed = outcomes.filter { $0.status == .failed }.count
-            lines.append(passed ? "**Verdict: ✅ all \(outcomes.filter { $0.status == .passed }.count) thresholds met.**"
-                : "**Verdict: ❌ \(failed) of \(outcomes.count) thresholds failed.**")
+            lines.append(passed ? "**Verdict: ✅ all \(outcomes.filter { $0.status == .passed }.count) thresholds and checks met.**"
+                : "**Verdict: ❌ \(failed) of \(outcomes.count) thresholds and checks failed.**")
             lines.append("")
         }
         lines.append("| | |")
@@ -26,8 +26,12 @@ public enum MarkdownReport {
         if let server = environment.serverVersion { lines.append("| server | \(self.escape(server.components(separatedBy: " on ").first ?? server)) |") }
         lines.append("| tripbench | \(environment.tripbenchVersion) (\(environment.gitCommit)), \(environment.startTime) to \(environment.endTime) |")
         lines.append("")
-        for total in report.totals {
-            lines += self.operationTable(report, target: total.target, outcomes: outcomes)
+        for target in ThresholdVerdict.targets(of: report) {
+            guard report.totals.contains(where: { $0.target == target }) else {
+                lines += ["## \(self.title(of: target))", "", "**Not run**: the run was stopped before it.", ""]
+                continue
+            }
+            lines += self.operationTable(report, target: target, outcomes: outcomes)
         }
         if report.totals.count > 1 { lines += self.sideBySide(report) }
         if !outcomes.isEmpty { lines += self.thresholdList(outcomes) }
@@ -47,8 +51,7 @@ public enum MarkdownReport {
     private static func seconds(_ value: Double) -> String { value.formatted() + " s" }
 
     private static func operationTable(_ report: RunReport, target: String, outcomes: [ThresholdOutcome]) -> [String] {
-        let title = target == "postgres" ? "PostgreSQL" : "In-process HNSW index"
-        var lines = ["## \(title)", "", "| operation | count | QPS | P50 | P95 | P99 | max | errors | recall | target | verdict |", "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|:-:|"]
+        var lines = ["## \(self.title(of: target))", "", "| operation | count | QPS | P50 | P95 | P99 | max | errors | recall | target | verdict |", "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|:-:|"]
         for operation in report.operations where operation.target == target {
             let mine = outcomes.filter { $0.target == target && $0.threshold.operation == operation.operation }
             let targets = mine.map { $0.threshold.expression }.joined(separator: ", ")
@@ -68,12 +71,25 @@ public enum MarkdownReport {
             if let lag = total.scheduleLagUs { notes.append("schedule lag P95 \(MetricText.micros(lag.p95))") }
             if let unsent = total.unsent, unsent > 0 { notes.append("\(unsent) due requests never sent (the server fell behind)") }
             if total.reconnects > 0 { notes.append("\(total.reconnects) reconnects") }
+            if let unreachable = total.unreachableSeconds, unreachable > 0 {
+                notes.append(String(format: "**server unreachable for %.1f s** of %.1f s", unreachable, total.measuredSeconds))
+            }
+            let foreign = report.operations.filter { $0.target == target }.reduce(0) { $0 + $1.everyForeignRow }
+            if foreign > 0 { notes.append("**\(foreign) rows of another user returned** (row-level security)") }
+            let audits = report.operations.filter { $0.target == target }.compactMap(\.rowLevelSecurityAudit)
+            if !audits.isEmpty {
+                let requests = audits.reduce(0) { $0 + $1.requests }, crossing = audits.reduce(0) { $0 + $1.crossUserRequests }
+                notes.append("row-level security audit: \(requests) requests (\(crossing) naming another user's data), "
+                    + "\(audits.reduce(0) { $0 + $1.rows }) rows, \(audits.reduce(0) { $0 + $1.foreignRows }) of another user")
+            }
             if let build = total.indexBuildSeconds { notes.append(String(format: "index built in %.1f s", build)) }
             if let bytes = total.indexBytes { notes.append(String(format: "%.1f MiB", Double(bytes) / 1_048_576)) }
             lines += ["", notes.joined(separator: " · ")]
         }
         return lines + [""]
     }
+
+    static func title(of target: String) -> String { target == "postgres" ? "PostgreSQL" : "In-process HNSW index" }
 
     private static func errors(_ operation: OperationReport) -> String {
         guard operation.errors > 0 else { return "0" }

@@ -42,8 +42,9 @@ public enum MetricText {
     public static func format(_ value: Double, _ metric: Threshold.Metric) -> String {
         switch metric {
         case .qps: String(format: "%.2f/s", value)
-        case .errorRate: self.percent(value)
+        case .errorRate, .unreachable, .completed: self.percent(value)
         case .recall: self.recall(value)
+        case .foreignRows: String(format: "%.0f", value)
         default: self.micros(value)
         }
     }

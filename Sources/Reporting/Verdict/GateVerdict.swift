@@ -20,6 +20,8 @@ public struct GateVerdict: Sendable {
         public var failure: String?
         public var skipped: String?
         public var output: String
+        /// What failed: `threshold`, `check` (a condition every run must meet) or `regression`.
+        public var kind = "threshold"
     }
 
     public var cases: [Case] {
@@ -27,7 +29,7 @@ public struct GateVerdict: Sendable {
             Case(
                 suite: outcome.target, name: "\(outcome.threshold.operation): \(outcome.threshold.expression)",
                 failure: outcome.status == .failed ? outcome.detail : nil, skipped: outcome.status == .notApplicable ? outcome.detail : nil,
-                output: outcome.detail)
+                output: outcome.detail, kind: outcome.threshold.isCheck ? "check" : "threshold")
         }
         if let comparison = self.comparison {
             for rows in comparison.rowsByOperation {
@@ -36,7 +38,7 @@ public struct GateVerdict: Sendable {
                 cases.append(Case(
                     suite: row.target, name: "\(row.operation): no regression against the baseline",
                     failure: regressions.isEmpty ? nil : regressions.map(ComparisonText.describe).joined(separator: "; "), skipped: nil,
-                    output: rows.map(ComparisonText.describe).joined(separator: "\n")))
+                    output: rows.map(ComparisonText.describe).joined(separator: "\n"), kind: "regression"))
             }
         }
         return cases

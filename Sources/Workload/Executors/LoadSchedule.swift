@@ -39,6 +39,15 @@ struct LoadSchedule: Sendable {
         self.end = time
     }
 
+    /// How many arrivals have come due `time` ns after the start (the inverse of ``dueTime(atArrival:)``),
+    /// counting no further than the end.
+    func arrivals(before time: Double) -> Double {
+        let time = min(max(time, 0), self.end)
+        guard let knot = self.knots.last(where: { $0.start <= time }) else { return 0 }
+        let offset = time - knot.start
+        return knot.arrivalsBefore + knot.rate * offset + knot.slope * offset * offset / 2
+    }
+
     /// When arrival `target` is due (ns from the start), or nil when it falls after the end.
     func dueTime(atArrival target: Double) -> Int64? {
         guard let knot = self.knots.last(where: { $0.arrivalsBefore <= target }) else { return nil }

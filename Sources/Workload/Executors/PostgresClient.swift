@@ -59,6 +59,8 @@ final class PostgresClient {
     static let firstBackoff: Int64 = 100_000_000
     /// A session being opened on another thread.
     var reconnection: Reconnection?
+    /// When the client lost its connection (monotonic ns), until it has a new one.
+    var lostAt: Int64?
 
     var inFlight = false
     var flushPending = false

@@ -115,9 +115,14 @@ final class PostgresWorker {
         if let schedule = self.schedule {
             // Requests that came due before the end but were not sent even in the drain after it: a backlog the
             // server never caught up on (k6's dropped iterations).
-            self.recorder.result.unsent += schedule.count(from: context.measureStart, before: min(RunClock.now(), context.end))
+            let backlog = schedule.backlog(from: context.measureStart, before: min(RunClock.now(), context.end))
+            self.recorder.countUnsent(first: backlog.first, count: backlog.count, stride: context.workers)
         }
-        for client in self.clients { client.session = nil }
+        let end = RunClock.now()
+        for client in self.clients {
+            client.session = nil
+            if let lost = client.lostAt { self.recorder.result.outages.append(lost..<max(end, lost)) }
+        }
         return self.recorder.result
     }
 
@@ -266,6 +271,7 @@ final class PostgresWorker {
         client.error = kind
         self.complete(client, now: now)
         client.session = nil
+        if client.lostAt == nil { client.lostAt = now }
         client.backOff(now: now)
     }
 
@@ -283,6 +289,8 @@ final class PostgresWorker {
                 client.session = session
                 client.backoff = PostgresClient.firstBackoff
                 self.recorder.result.reconnects += 1
+                if let lost = client.lostAt { self.recorder.result.outages.append(lost..<max(now, lost)) }
+                client.lostAt = nil
                 return nil
             case .failure:
                 client.backOff(now: now)

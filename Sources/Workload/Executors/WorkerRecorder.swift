@@ -45,6 +45,22 @@ struct WorkerRecorder {
             latency: latency, service: self.context.openLoop ? now - sent : nil, error: error, rows: rows, foreignRows: foreign)
     }
 
+    /// Counts the open-loop requests `first`, `first + stride`, … (`count` of them) that came due while
+    /// measuring and were never sent, per operation: each one's operation is drawn from the request stream,
+    /// from 100,000 evenly spaced ones when there are more (then the split is an estimate; the total is exact).
+    mutating func countUnsent(first: Int, count: Int, stride: Int) {
+        guard count > 0 else { return }
+        self.result.unsent += count
+        let sampled = min(count, 100_000)
+        var tally = [Int](repeating: 0, count: self.result.unsentByOperation.count)
+        for sample in 0..<sampled {
+            tally[self.context.stream.operation(of: first + sample * (count / sampled) * stride)] += 1
+        }
+        var shares = tally.map { $0 * count / sampled }
+        if let largest = shares.indices.max(by: { shares[$0] < shares[$1] }) { shares[largest] += count - shares.reduce(0, +) }
+        for operation in shares.indices { self.result.unsentByOperation[operation] += shares[operation] }
+    }
+
     /// Keeps a measured request whose recall is measured (``RunContext/samplesRecall(_:)``) and the memory rows
     /// it returned, for the recall computed after the run.
     mutating func keepRecallSample(_ operation: Int, draw: RequestDraw, rows: [Int32]) {

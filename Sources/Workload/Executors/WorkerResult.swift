@@ -7,15 +7,23 @@ struct WorkerResult: Sendable {
     var scheduleLag = LatencyHistogram()
     /// Open loop: requests due before the end that were never sent.
     var unsent = 0
+    /// The same, per operation.
+    var unsentByOperation: [Int]
     /// Requests of operations the target cannot serve, per operation (skipped, not sent).
     var unsupported: [Int: Int] = [:]
     var reconnects = 0
+    /// Times (monotonic ns, from and to) during which a client of the worker had lost its connection and not
+    /// yet opened a new one: the target could not be reached.
+    var outages: [Range<Int64>] = []
     /// CPU time the worker thread used while measuring, ns.
     var cpuNanos: Int64 = 0
     /// A fatal problem that ended the worker early.
     var failure: String?
 
-    init(operations: Int) { self.operations = Array(repeating: OperationMetrics(), count: operations) }
+    init(operations: Int) {
+        self.operations = Array(repeating: OperationMetrics(), count: operations)
+        self.unsentByOperation = Array(repeating: 0, count: operations)
+    }
 }
 
 /// A vector request whose recall is computed after the run, off the measured path.

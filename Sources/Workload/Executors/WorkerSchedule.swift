@@ -42,16 +42,34 @@ struct WorkerSchedule {
         self.due = self.schedule.dueTime(atArrival: self.position).map { self.start + $0 }
     }
 
-    /// How many of the requests still ahead come due in `[from, before)` (monotonic ns): at the end of a run,
-    /// the backlog that was never sent.
-    func count(from: Int64, before: Int64) -> Int {
+    /// The requests still ahead that come due in `[from, before)` (monotonic ns): at the end of a run, the
+    /// backlog that was never sent, as the run-wide slots `first`, `first + workers`, … (`count` of them).
+    ///
+    /// Uniform arrivals are counted from the schedule's arrival count, whatever their number. Poisson arrivals
+    /// are walked one by one up to a million; beyond that their count is the schedule's expected one (the
+    /// arrival count over the window divided among the workers), which differs from the walk by about its
+    /// square root.
+    func backlog(from: Int64, before: Int64) -> (first: Int, count: Int) {
+        guard let due = self.due, due < before else { return (self.slot, 0) }
+        let low = self.schedule.arrivals(before: Double(from - self.start))
+        let high = self.schedule.arrivals(before: Double(before - self.start))
+        let workers = Double(self.workers)
+        if !self.poisson {
+            // Positions position + k·workers, k ≥ 0, inside [low, high).
+            let first = max(0, ((low - self.position) / workers).rounded(.up))
+            let end = max(first, ((high - self.position) / workers).rounded(.up))
+            return (self.slot + Int(first) * self.workers, Int(end - first))
+        }
         var rest = self
-        var count = 0
-        while let due = rest.due, due < before {
-            if due >= from { count += 1 }
+        var skipped = 0, count = 0
+        while let due = rest.due, due < before, count < 1_000_000 {
+            if due >= from { count += 1 } else { skipped += 1 }
             rest.advance()
         }
-        return count
+        if count == 1_000_000, rest.due.map({ $0 < before }) ?? false {
+            count = Int(((high - max(low, self.position)) / workers).rounded())
+        }
+        return (self.slot + skipped * self.workers, count)
     }
 
     /// An exponential gap with a mean of `workers` arrivals.

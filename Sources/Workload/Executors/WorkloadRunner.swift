@@ -69,8 +69,14 @@ public struct WorkloadRunner: Sendable {
                 }
                 let collector = HealthCollector(connection: admin)
                 collector.explain(operations: self.scenario.operations, sql: sql, stream: self.stream)
-                targetRuns.append(try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, logger: logger))
+                var run = try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, logger: logger)
                 health = collector.endWindow()
+                if self.scenario.rowLevelSecurity {
+                    let audit = RowLevelSecurityAudit(scenario: self.scenario, sql: sql, stream: self.stream, runTag: runTag)
+                    run.rowLevelSecurity = try audit.run(
+                        database: database, actingUsers: self.catalog.actingUsers(self.scenario.executor.clients), admin: admin)
+                }
+                targetRuns.append(run)
             case .index:
                 targetRuns.append(self.runIndex(try self.inProcessIndex ?? InProcessIndex(catalog: self.catalog, scenario: self.scenario, logger: logger)))
             }
@@ -206,10 +212,26 @@ struct TargetRun {
     let index: InProcessIndex?
     /// The postgres target: which code ran its statements.
     var driver: PostgresStatementDriver? = nil
+    /// The postgres target under row-level security: the audit after the run, per operation.
+    var rowLevelSecurity: [RowLevelSecurityCheck]? = nil
 
     /// Seconds of the measured part that actually ran.
     var measuredSeconds: Double {
         Double(max(min(self.finished, self.context.end) - self.context.measureStart, 1)) / 1e9
+    }
+
+    /// Seconds of the measured part during which some client had lost its connection and not yet opened a
+    /// new one: the union of every worker's outages, within the measured part.
+    var unreachableSeconds: Double {
+        let window = self.context.measureStart..<max(min(self.finished, self.context.end), self.context.measureStart)
+        let outages = self.results.flatMap(\.outages).map { $0.clamped(to: window) }.filter { !$0.isEmpty }.sorted { $0.lowerBound < $1.lowerBound }
+        var total: Int64 = 0
+        var covered = window.lowerBound
+        for outage in outages where outage.upperBound > covered {
+            total += outage.upperBound - max(outage.lowerBound, covered)
+            covered = outage.upperBound
+        }
+        return Double(total) / 1e9
     }
 }
 

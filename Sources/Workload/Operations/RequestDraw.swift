@@ -91,8 +91,7 @@ public final class RequestStream: Sendable {
     /// Request `index`; `user` fixes the acting user (row-level security), else users follow the data.
     public func draw(_ index: Int, asUser fixedUser: Int? = nil) -> RequestDraw {
         var random = self.random(of: index)
-        let u = Double(random.next() >> 11) * 0x1p-53
-        let operation = self.cumulativeWeights.firstIndex { u < $0 } ?? (self.operations.count - 1)
+        let operation = self.pickOperation(&random)
         var draw = RequestDraw(index: index, operation: operation)
         draw.actingUser = fixedUser ?? -1
         let catalog = self.catalog
@@ -157,6 +156,18 @@ public final class RequestStream: Sendable {
         return self.operations[draw.operation].parameters.enumerated().map { position, generator in
             self.value(generator, zipf: self.zipfTables[draw.operation][position], random: &random, fixedUser: fixedUser)
         }
+    }
+
+    /// The operation of request `index`, without drawing its parameters.
+    func operation(of index: Int) -> Int {
+        var random = self.random(of: index)
+        return self.pickOperation(&random)
+    }
+
+    /// The operation a request's first random number picks, by weight.
+    private func pickOperation(_ random: inout SplitMix64) -> Int {
+        let u = Double(random.next() >> 11) * 0x1p-53
+        return self.cumulativeWeights.firstIndex { u < $0 } ?? (self.operations.count - 1)
     }
 
     /// Request `index`'s own random stream: its first number picks the operation, the rest its parameters.

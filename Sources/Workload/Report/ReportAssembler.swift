@@ -22,6 +22,7 @@ struct ReportAssembler {
             var merged = [OperationMetrics](repeating: OperationMetrics(), count: self.scenario.operations.count)
             var lag = LatencyHistogram()
             var unsent = 0, reconnects = 0
+            var unsentByOperation = [Int](repeating: 0, count: self.scenario.operations.count)
             var cpu: Int64 = 0
             var unsupported: [Int: Int] = [:]
             var samples: [RecallSample] = []
@@ -29,6 +30,7 @@ struct ReportAssembler {
                 for index in merged.indices { merged[index].add(result.operations[index]) }
                 lag.add(result.scheduleLag)
                 unsent += result.unsent
+                for index in unsentByOperation.indices { unsentByOperation[index] += result.unsentByOperation[index] }
                 reconnects += result.reconnects
                 cpu += result.cpuNanos
                 unsupported.merge(result.unsupported, uniquingKeysWith: +)
@@ -50,7 +52,9 @@ struct ReportAssembler {
                     rows: metrics.rows, rowsPerRequest: metrics.count > metrics.errorCount ? Double(metrics.rows) / Double(metrics.count - metrics.errorCount) : 0,
                     latencyUs: LatencySummary(metrics.latency), serviceUs: open ? LatencySummary(metrics.service) : nil,
                     recall: self.recall(samples.filter { $0.operation == index }, spec: spec),
-                    foreignRows: self.scenario.rowLevelSecurity && run.kind == .postgres ? metrics.foreignRows : nil, unsupported: nil))
+                    foreignRows: self.scenario.rowLevelSecurity && run.kind == .postgres ? metrics.foreignRows : nil,
+                    rowLevelSecurityAudit: run.rowLevelSecurity?[index], unsupported: nil,
+                    unsent: open ? unsentByOperation[index] : nil))
                 histograms.append(HistogramReport(target: target, operation: spec.name, measure: "latency", buckets: metrics.latency.buckets))
                 if open {
                     histograms.append(HistogramReport(target: target, operation: spec.name, measure: "service", buckets: metrics.service.buckets))
@@ -62,6 +66,7 @@ struct ReportAssembler {
                 target: target, count: count, errors: errors, qps: Double(count) / seconds, measuredSeconds: seconds,
                 harnessCpuUsPerRequest: count > 0 ? Double(cpu) / 1000 / Double(count) : 0, driver: run.driver?.rawValue,
                 scheduleLagUs: open ? LatencySummary(lag) : nil, unsent: open ? unsent : nil, reconnects: reconnects,
+                unreachableSeconds: run.kind == .postgres ? run.unreachableSeconds : nil,
                 indexBuildSeconds: run.index?.buildSeconds, indexBytes: run.index?.index.bytes))
             let board = run.context.board.all()
             let last = Int(seconds.rounded(.up))

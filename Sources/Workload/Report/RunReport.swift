@@ -126,10 +126,22 @@ public struct OperationReport: Codable, Sendable {
     /// From the send to the answer; open-loop runs only (in a closed loop it equals latency).
     public var serviceUs: LatencySummary?
     public var recall: RecallSummary?
-    /// Row-level security runs: rows returned that belong to another user (should be 0).
+    /// Row-level security runs: rows returned that belong to another user (should be 0), among the memory
+    /// rows every vector request returned during the run.
     public var foreignRows: Int?
+    /// Row-level security runs: the audit after the run, every row of a sample of requests checked against
+    /// its owner, half of them naming another user's data (``RowLevelSecurityAudit``).
+    public var rowLevelSecurityAudit: RowLevelSecurityCheck?
     /// Requests the target could not serve (the in-process index has no relational data): skipped, not sent.
     public var unsupported: Int?
+    /// Open loop: requests of this operation due before the end that were never sent (see
+    /// ``TotalsReport/unsent``); they count as failed in `error_rate`.
+    public var unsent: Int?
+}
+
+extension OperationReport {
+    /// Rows of another user seen anywhere: during the run and in the audit after it.
+    public var everyForeignRow: Int { (self.foreignRows ?? 0) + (self.rowLevelSecurityAudit?.foreignRows ?? 0) }
 }
 
 public struct RecallSummary: Codable, Sendable {
@@ -156,6 +168,9 @@ public struct TotalsReport: Codable, Sendable {
     /// Open loop: requests due before the end that were never sent (the backlog at the end).
     public var unsent: Int?
     public var reconnects: Int
+    /// The postgres target: seconds of the measured part during which the server could not be reached (some
+    /// client had lost its connection and had not yet opened a new one); absent in older reports.
+    public var unreachableSeconds: Double?
     /// The in-process index: build seconds and bytes.
     public var indexBuildSeconds: Double?
     public var indexBytes: Int?

@@ -23,8 +23,19 @@ public struct Threshold: Sendable, Equatable, Codable, CustomStringConvertible {
 
     public enum Metric: String, Sendable, Codable, CaseIterable {
         case p50, p90, p95, p99, p999, max, mean, qps, errorRate = "error_rate", recall
+        /// Row-level security runs: rows returned that belong to another user than the acting one (a count).
+        case foreignRows = "foreign_rows"
+        /// The share of the measured time during which the target could not be reached (a fraction).
+        case unreachable
+        /// The share of the planned measured time that ran: 1 for a run that ran to its end, 0 for a target
+        /// that never ran (a fraction).
+        case completed
 
         var isLatency: Bool { [.p50, .p90, .p95, .p99, .p999, .max, .mean].contains(self) }
+        /// Metrics of a whole target, the same whichever operation a threshold names.
+        public var isTargetWide: Bool { [.unreachable, .completed].contains(self) }
+        /// Metrics given as a fraction, written with `%` or as a fraction.
+        var isFraction: Bool { [.errorRate, .recall, .unreachable, .completed].contains(self) }
     }
 
     public enum Comparison: String, Sendable, Codable, CaseIterable {
@@ -41,6 +52,10 @@ public struct Threshold: Sendable, Equatable, Codable, CustomStringConvertible {
     }
 
     public var description: String { "\(self.operation): \(self.expression)" }
+
+    /// A condition on whether the run itself can be trusted (it completed, reached its server, kept users'
+    /// rows apart) rather than on how fast or accurate it was.
+    public var isCheck: Bool { [.completed, .unreachable, .foreignRows].contains(self.metric) }
 
     /// Parses `metric op value[unit]`; latencies take `us`, `ms` or `s` (default ms), rates `%` or a fraction.
     /// - Returns: the threshold, or a message saying what is wrong.
@@ -61,7 +76,7 @@ public struct Threshold: Sendable, Equatable, Codable, CustomStringConvertible {
         case (true, nil), (true, "ms"): value *= 1000
         case (true, "s"): value *= 1_000_000
         case (true, "us"), (true, "µs"): break
-        case (false, "%") where metric == .errorRate || metric == .recall: value /= 100
+        case (false, "%") where metric.isFraction: value /= 100
         case (false, nil): break
         default:
             return .failure(.init(message: "threshold \"\(text)\": \(unit ?? "") is not a unit of \(name)"))

@@ -113,7 +113,8 @@ struct RunCommand: AsyncParsableCommand {
         let runDirectory = RunDirectory(path: self.out ?? root.appendingPathComponent("reports/\(chosen.name)-\(stamp)").path)
         try runDirectory.write(report)
         if report.partial { Console.info("the run was stopped early: the report is partial") }
-        try ReportOutput.publish(report, verdict: GateVerdict(thresholds: ThresholdVerdict.evaluate(report.scenario.thresholds, in: report)), to: runDirectory)
+        try ReportOutput.publish(
+            report, verdict: GateVerdict(thresholds: ThresholdVerdict.evaluate(report.scenario.thresholds, in: report)), to: runDirectory, justRun: true)
     }
 
     /// Applies the command-line overrides to the scenario, checking them as the scenario file is checked.

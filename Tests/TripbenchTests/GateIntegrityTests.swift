@@ -1,0 +1,131 @@
+import Foundation
+import LocalServer
+import Postgres
+import TestSupport
+import Testing
+
+/// Runs that see a failure must not pass: rows leaking across users under row-level security, and a run
+/// stopped early, reach the exit code, report.md, junit.xml and `gate`.
+@Suite struct GateIntegrityTests {
+    static func temporaryDirectory(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
+    }
+
+    /// A database of its own on the test server with the tiny dataset loaded by `tripbench load`.
+    static func freshTinyDatabase() async throws -> (name: String, url: PostgresConnectionString) {
+        let database = try await TestServer.createDatabase(migrated: false)
+        let url = try await TestServer.connectionString(database: database)
+        let load = try await DedicatedThread.run { try TripbenchCLI.run(["load", "--dataset", "tiny", "--database-url", url.raw]) }
+        #expect(load.status == 0, "\(load.standardError)")
+        return (database, url)
+    }
+
+    /// Permissive policies that let every user read everyone's memories, trips, profiles and chat messages.
+    @Test func rowsOfAnotherUserFailTheRunWhateverTheThresholds() async throws {
+        let (database, url) = try await Self.freshTinyDatabase()
+        let out = Self.temporaryDirectory("rls-leak")
+        let scenario = Self.temporaryDirectory("rls-leak").appendingPathExtension("yaml")
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: scenario)
+        }
+        try await PostgresConnection.withConnection(url) { connection in
+            for table in ["memory_embeddings", "trips", "users", "chat_messages"] {
+                try connection.execute(script: "CREATE POLICY leak ON \(table) FOR SELECT USING (true)")
+            }
+        }
+        try """
+            name: rls-leak
+            dataset: tiny
+            target: postgres
+            executor: {type: constant-vus, clients: 2}
+            warmup: 0s
+            requests: 200
+            rowLevelSecurity: true
+            operations:
+              - {name: vector_search_all, operation: vector_search, filter: none}
+              - {name: trip_details, windowDays: 1100}
+              - {name: chat_history}
+              - {name: preference_lookup}
+            thresholds:
+              all: ["error_rate < 1%"]
+            """.write(to: scenario, atomically: true, encoding: .utf8)
+        let run = try await DedicatedThread.run {
+            try TripbenchCLI.run(["run", scenario.path, "--database-url", url.raw, "--out", out.path, "--quiet"])
+        }
+        #expect(run.status == 1, "\(run.standardError)")
+        #expect(run.standardError.contains("foreign_rows"), "\(run.standardError)")
+        let report = try String(contentsOf: out.appendingPathComponent("report.json"), encoding: .utf8)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
+        let operations = try #require(json["operations"] as? [[String: Any]])
+        func audit(_ name: String) -> Int {
+            let operation = operations.first { $0["operation"] as? String == name }
+            return (operation?["row_level_security_audit"] as? [String: Any])?["foreign_rows"] as? Int ?? -1
+        }
+        // The unfiltered search shows the leak on every request; the operations that filter by user show it
+        // only when asked for someone else's rows, which the audit does.
+        #expect((operations.first { $0["operation"] as? String == "vector_search_all" }?["foreign_rows"] as? Int ?? 0) > 0)
+        for name in ["trip_details", "chat_history", "preference_lookup"] { #expect(audit(name) > 0, "\(name)") }
+        let markdown = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("rows of another user returned") && markdown.contains("- ❌ `postgres` `all: foreign_rows < 1`"))
+        let junit = try String(contentsOf: out.appendingPathComponent("junit.xml"), encoding: .utf8)
+        #expect(junit.contains("name=\"all: foreign_rows &lt; 1\"") && junit.contains("<failure type=\"check\""))
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("rows of another user returned"))
+        // No threshold loosens it, and gate says the same.
+        let gate = try TripbenchCLI.run(["gate", out.path, "--threshold", "all:foreign_rows<100000"])
+        #expect(gate.status == 1, "\(gate.standardError)")
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+
+    /// Ctrl-C during the first of two targets: exit 130, a partial report, and the second target listed as
+    /// not run with failing cases instead of vanishing.
+    @Test func anInterruptedRunExits130AndSaysWhatDidNotRun() async throws {
+        let (database, url) = try await Self.freshTinyDatabase()
+        let out = Self.temporaryDirectory("interrupted")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
+        process.arguments = [
+            "run", "ci-smoke", "--dataset", "tiny", "--target", "both", "--warmup", "0s", "--duration", "20s",
+            "--database-url", url.raw, "--out", out.path, "--quiet",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TRIPBENCH_HOME": ProjectLocator.projectRoot().path]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        // Wait until the postgres target is measuring (its clients are connected), then interrupt.
+        try await Self.waitForSessions(of: url, atLeast: 4)
+        try await Task.sleep(for: .seconds(1))
+        let interrupted = ContinuousClock.now
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(ContinuousClock.now - interrupted < .seconds(10), "took \(ContinuousClock.now - interrupted) to stop")
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        let junit = try String(contentsOf: out.appendingPathComponent("junit.xml"), encoding: .utf8)
+        #expect(junit.contains("<testsuite name=\"tripbench.ci-smoke.index\""))
+        #expect(junit.contains("index did not run: the run was stopped before it"))
+        #expect(junit.contains("name=\"all: completed &gt;= 100%\""))
+        let markdown = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("(partial: stopped early)") && markdown.contains("**Not run**"))
+        let gate = try TripbenchCLI.run(["gate", out.path])
+        #expect(gate.status == 1, "\(gate.standardError)")
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+
+    /// Waits until `count` sessions other than this one are connected to the database.
+    static func waitForSessions(of database: PostgresConnectionString, atLeast count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let sessions = try await PostgresConnection.withConnection(database) { connection in
+                try connection.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                    .decode(Int.self, row: 0, column: 0)
+            }
+            if sessions >= count { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("no \(count) sessions within 60 s")
+    }
+}
