@@ -61,6 +61,49 @@ import Testing
         #expect(!output.standardError.contains("TopSecret"))
     }
 
+    /// Malformed URLs and key/value strings of every kind: the password never shows, whole or in part, even
+    /// where libpq quotes the token it refused.
+    @Test(arguments: [
+        "postgresql://u:S3cr3tPW%ZZ@host/db", "postgresql://u:%ZZS3cr3tPW@host/db", "postgresql://u:S3c%ZZr3tPW@host/db",
+        "postgresql://u:S3cr3tPW@[oops", "postgresql://u:S3cr3tPW@host/db%ZZ", "postgresql://u:S3cr3tPW@h/d?nope=1",
+        "postgresql://h/d?password=S3cr3tPW%ZZ", "postgresql://h/d?password=%ZZS3cr3tPW&sslmode=require",
+        "postgres://u:S3cr3tPW@h:notaport/d", "host=x password='S3cr3tPW", "host=x password=S3cr3tPW nope=1",
+        "host=x password = 'S3cr3t PW' nope", "postgresql://u:S3cr3tPW@h/d?password=S3cr3tPW%", "postgresql://u:S3cr%3tPW@h/d",
+    ])
+    func malformedConnectionStringsNeverShowThePassword(url: String) throws {
+        let output = try TripbenchCLI.run(["db", "status", "--database-url", url])
+        #expect(output.status == 2 || output.status == 3, "\(output.standardError)")
+        let printed = output.standardOutput + output.standardError
+        for piece in ["S3cr3t", "3cr3tPW", "cr%3t", "c%ZZr3"] { #expect(!printed.contains(piece), "\(printed)") }
+        #expect(output.standardError.split(separator: "\n").count == 1, "\(output.standardError)")
+    }
+
+    /// Numbers that would overflow the executors' arithmetic, or stall them, are refused before anything
+    /// runs, as are vector files whose header promises more than any file holds.
+    @Test func outOfRangeNumbersAreBadInput() throws {
+        let header = FileManager.default.temporaryDirectory.appendingPathComponent("huge-\(UUID().uuidString.prefix(8)).fbin")
+        try Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]).write(to: header)
+        defer { try? FileManager.default.removeItem(at: header) }
+        let cases: [([String], String)] = [
+            (["run", "ci-smoke", "--duration", "1e12"], "--duration must be a duration such as"),
+            (["run", "ci-smoke", "--duration", "9999999999h"], "at most 365 days"),
+            (["run", "ci-smoke", "--rate", "1e11"], "--rate must be between"),
+            (["run", "ci-smoke", "--clients", "100000000"], "--clients must be between"),
+            (["run", "ci-smoke", "--seed", "-1"], "--seed"),
+            (["generate", "--dataset", "tiny", "--scale", "1e9"], "at most 100,000,000 are supported"),
+            (["ground-truth", header.path, header.path, "--output", header.path + ".gt"], "the header says 4294967295 × 4294967295"),
+            (["index", "bench", "--base", header.path, "--queries", header.path, "--gt", header.path], "the header says 4294967295"),
+            (["generate", "--dataset", "tiny", "--vectors", header.path], "the header says 4294967295"),
+            (["index", "bench", "--dataset", "tiny", "--threads", "100000"], "--threads must be between 1 and 1024"),
+        ]
+        for (arguments, message) in cases {
+            let output = try TripbenchCLI.run(arguments)
+            #expect(output.status == 2, "\(arguments): \(output.standardError)")
+            #expect(output.standardError.contains(message), "\(arguments): \(output.standardError)")
+            #expect(output.standardError.split(separator: "\n").count == 1, "\(arguments): \(output.standardError)")
+        }
+    }
+
     @Test func unknownDatabaseIsBadInput() async throws {
         let url = try await TestServer.connectionString(database: "no_such_database").raw
         let output = try TripbenchCLI.run(["db", "migrate", "--database-url", url])

@@ -115,13 +115,53 @@ import Testing
         try await TestServer.drop(database, admin: try await TestServer.connectionString())
     }
 
-    /// Waits until `count` sessions other than this one are connected to the database.
-    static func waitForSessions(of database: PostgresConnectionString, atLeast count: Int) async throws {
+    /// SIGTERM while every request is a 30 s statement: the run stops within a second or two, not when the
+    /// statements end, and writes its partial report.
+    @Test func aStopTakesEffectWithinASecondWhateverIsInFlight() async throws {
+        let loaded = try await TinyDataset.loaded()
+        let out = Self.temporaryDirectory("sigterm")
+        let scenario = Self.temporaryDirectory("sigterm").appendingPathExtension("yaml")
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: scenario)
+        }
+        try """
+            name: sleepy
+            dataset: tiny
+            target: postgres
+            executor: {type: constant-vus, clients: 2}
+            warmup: 0s
+            duration: 60s
+            timeout: 60s
+            operations:
+              - {name: sleep, sql: "SELECT pg_sleep(30) AS tripbench_sigterm_test"}
+            """.write(to: scenario, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
+        process.arguments = ["run", scenario.path, "--database-url", loaded.database.raw, "--out", out.path, "--quiet"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TRIPBENCH_HOME": ProjectLocator.projectRoot().path]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try await Self.waitForSessions(of: loaded.database, atLeast: 2, running: "tripbench_sigterm_test")
+        let stopped = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(ContinuousClock.now - stopped < .seconds(3), "took \(ContinuousClock.now - stopped) to stop")
+        #expect(process.terminationStatus == 130)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("junit.xml").path))
+    }
+
+    /// Waits until `count` sessions other than this one are connected to the database (running a statement
+    /// that contains `running`, when given).
+    static func waitForSessions(of database: PostgresConnectionString, atLeast count: Int, running: String? = nil) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             let sessions = try await PostgresConnection.withConnection(database) { connection in
-                try connection.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-                    .decode(Int.self, row: 0, column: 0)
+                try connection.query(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1",
+                    ["%" + (running ?? "") + "%"]
+                ).decode(Int.self, row: 0, column: 0)
             }
             if sessions >= count { return }
             try await Task.sleep(for: .milliseconds(100))

@@ -78,6 +78,8 @@ public struct DatasetGenerator: Sendable {
             try existing.verify(in: self.directory)
             return .upToDate(existing)
         }
+        self.removeStaleStaging()
+        if !force { try self.spec.checkFits(in: self.directory) }
         let staging = URL(fileURLWithPath: self.directory.path + ".partial-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: staging)
         do {
@@ -90,6 +92,17 @@ public struct DatasetGenerator: Sendable {
         } catch {
             try? FileManager.default.removeItem(at: staging)
             throw error
+        }
+    }
+
+    /// Removes what generations killed before they finished left behind: `<dataset>.partial-<pid>` directories
+    /// whose process no longer runs.
+    private func removeStaleStaging() {
+        let parent = self.directory.deletingLastPathComponent()
+        let prefix = self.directory.lastPathComponent + ".partial-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
         }
     }
 

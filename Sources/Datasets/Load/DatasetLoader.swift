@@ -34,6 +34,9 @@ public struct DatasetLoader: Sendable {
 
     public func load(logger: Logger, progress: @escaping @Sendable (LoadProgress) -> Void) throws -> LoadReport {
         try self.index.validate()
+        guard self.manifest.dimension <= DatasetSpec.maximumIndexedDimension else {
+            throw DatasetError(.badInput, "\(self.directory.path): \(self.manifest.dimension)-dimensional vectors cannot have pgvector's HNSW index (vector: at most \(DatasetSpec.maximumIndexedDimension) dimensions); nothing was loaded")
+        }
         let clock = ContinuousClock()
         let started = clock.now
         var steps: [LoadReport.Step] = []

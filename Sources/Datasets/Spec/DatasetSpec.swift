@@ -60,11 +60,10 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
     /// Validates and reads a spec, reporting the first problem with its file, line and column.
     public static func parse(_ yaml: YAMLMapping) throws -> DatasetSpec {
         try yaml.checkKeys(self.keys)
-        let maximumUsers = 100_000_000
         var spec = DatasetSpec(
             name: try yaml.string("name"),
             seed: UInt64(try yaml.integer("seed", default: 1, in: 0...Int.max)),
-            users: try yaml.integer("users", in: 1...maximumUsers),
+            users: try yaml.integer("users", in: 1...Self.maximumUsers),
             tripsPerUser: try yaml.number("tripsPerUser", default: 5, in: 1...1000),
             flightsPerTrip: try yaml.number("flightsPerTrip", default: 1, in: 0...100),
             accommodationsPerTrip: try yaml.number("accommodationsPerTrip", default: 1, in: 0...100),
@@ -108,6 +107,9 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
     /// The spec with its user count multiplied by `factor`.
     public func scaled(by factor: Double) throws -> DatasetSpec {
         guard factor > 0, factor.isFinite else { throw DatasetError(.badInput, "--scale must be a positive number, not \(factor)") }
+        guard Double(self.users) * factor <= Double(Self.maximumUsers) else {
+            throw DatasetError(.badInput, "--scale \(factor) gives \((Double(self.users) * factor).formatted()) users; at most \(Self.maximumUsers.formatted()) are supported")
+        }
         var spec = self
         spec.users = max(1, Int((Double(self.users) * factor).rounded()))
         spec.scale = self.scale * factor

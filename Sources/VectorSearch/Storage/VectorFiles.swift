@@ -13,6 +13,10 @@ import Darwin
 /// All little-endian. Readers check the sizes against the header and name the file in every error;
 /// writers write to a temporary name and rename, so a failed write leaves nothing half-written.
 public enum VectorFiles {
+    /// The widest vectors read: far beyond any embedding model, and small enough that a row's arithmetic
+    /// cannot overflow.
+    public static let maximumDimension = 65_536
+
     /// Reads `.fbin` or `.fvecs` (chosen by the file's extension) into a new store.
     public static func readVectors(_ path: String) throws -> VectorStore {
         path.hasSuffix(".fvecs") ? try self.readFvecs(path) : try self.readFbin(path)
@@ -20,11 +24,11 @@ public enum VectorFiles {
 
     public static func readFbin(_ path: String) throws -> VectorStore {
         let file = try BinaryFile(reading: path)
-        let (count, dimension) = try file.readHeader(kind: "vectors")
-        let expected = count * dimension * 4
-        guard file.size - 8 == expected else {
-            throw VectorSearchError(.badInput, "\(path): the header says \(count) × \(dimension) floats (\(expected + 8) bytes) but the file has \(file.size) bytes")
+        let (count, dimension) = try file.readHeader(kind: "vectors", unit: "floats")
+        guard dimension <= Self.maximumDimension else {
+            throw VectorSearchError(.badInput, "\(path): the header says \(dimension) dimensions; at most \(Self.maximumDimension) are supported")
         }
+        let expected = count * dimension * 4
         let store = try VectorStore(dimension: dimension, capacity: count)
         try file.read(into: UnsafeMutableRawPointer(store.base), bytes: expected)
         store.didFill(count)
@@ -36,7 +40,9 @@ public enum VectorFiles {
         guard file.size >= 4 else { throw VectorSearchError(.badInput, "\(path): too short for an .fvecs file") }
         var dimension: Int32 = 0
         try file.read(into: &dimension, bytes: 4)
-        guard dimension > 0 else { throw VectorSearchError(.badInput, "\(path): row 0 has dimension \(dimension)") }
+        guard dimension > 0, dimension <= Self.maximumDimension else {
+            throw VectorSearchError(.badInput, "\(path): row 0 has dimension \(dimension) (1 to \(Self.maximumDimension) supported)")
+        }
         let rowBytes = 4 + Int(dimension) * 4
         guard file.size % rowBytes == 0 else {
             throw VectorSearchError(.badInput, "\(path): \(file.size) bytes is not a whole number of \(dimension)-d rows (\(rowBytes) bytes each)")
@@ -68,10 +74,7 @@ public enum VectorFiles {
     /// Reads an `.ibin` file: row ids, `k` per query.
     public static func readIbin(_ path: String) throws -> (ids: [Int32], count: Int, k: Int) {
         let file = try BinaryFile(reading: path)
-        let (count, k) = try file.readHeader(kind: "ids")
-        guard file.size - 8 == count * k * 4 else {
-            throw VectorSearchError(.badInput, "\(path): the header says \(count) × \(k) ids (\(count * k * 4 + 8) bytes) but the file has \(file.size) bytes")
-        }
+        let (count, k) = try file.readHeader(kind: "ids", unit: "ids")
         var ids = [Int32](repeating: 0, count: count * k)
         try ids.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, bytes: $0.count) }
         return (ids, count, k)
@@ -121,12 +124,21 @@ final class BinaryFile {
         guard fclose(handle) == 0 else { throw VectorSearchError(.io, "\(self.path): \(String(cString: strerror(errno)))") }
     }
 
-    func readHeader(kind: String) throws -> (Int, Int) {
+    /// Reads the 8-byte header of `count × width` 4-byte values and checks it against the file's size, so a
+    /// corrupt header is refused before anything is allocated (the product of two 32-bit fields can exceed
+    /// what a 64-bit size holds).
+    func readHeader(kind: String, unit: String) throws -> (Int, Int) {
         guard self.size >= 8 else { throw VectorSearchError(.badInput, "\(self.path): \(self.size) bytes is too short for the 8-byte header") }
         var header: (UInt32, UInt32) = (0, 0)
         try self.read(into: &header, bytes: 8)
         let (count, width) = (Int(UInt32(littleEndian: header.0)), Int(UInt32(littleEndian: header.1)))
         guard width > 0 else { throw VectorSearchError(.badInput, "\(self.path): the header says \(kind) of width 0") }
+        let (values, overflow) = count.multipliedReportingOverflow(by: width)
+        let bytes = overflow || values > (Int.max - 8) / 4 ? nil : values * 4 + 8
+        guard bytes == self.size else {
+            let expected = bytes.map { "\($0) bytes" } ?? "more bytes than a file can hold"
+            throw VectorSearchError(.badInput, "\(self.path): the header says \(count) × \(width) \(unit) (\(expected)) but the file has \(self.size) bytes")
+        }
         return (count, width)
     }
 

@@ -47,9 +47,20 @@ final class PostgresWorker {
         polled.reserveCapacity(self.clients.count)
         let context = self.context
         let grace = context.timeoutNanos + 1_000_000_000
+        // When a stop (Ctrl-C, SIGTERM) was first seen: requests still in flight half a second later are
+        // abandoned unmeasured, so a stop takes effect within a second whatever the statement timeout.
+        var stopSeen: Int64?
         while true {
             var now = RunClock.now()
             self.recorder.roll(to: now)
+            if context.shouldStop {
+                let seen = stopSeen ?? now
+                stopSeen = seen
+                if now - seen > 500_000_000 {
+                    for client in self.clients where client.inFlight { client.inFlight = false }
+                    break
+                }
+            }
             let stopping = context.shouldStop || now >= context.end + context.drainNanos
             var wake = Int64.max
             var active = false

@@ -71,7 +71,7 @@ public struct WorkloadRunner: Sendable {
                 collector.explain(operations: self.scenario.operations, sql: sql, stream: self.stream)
                 var run = try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, logger: logger)
                 health = collector.endWindow()
-                if self.scenario.rowLevelSecurity {
+                if self.scenario.rowLevelSecurity, !self.stopSignal.isSet {
                     let audit = RowLevelSecurityAudit(scenario: self.scenario, sql: sql, stream: self.stream, runTag: runTag)
                     run.rowLevelSecurity = try audit.run(
                         database: database, actingUsers: self.catalog.actingUsers(self.scenario.executor.clients), admin: admin)

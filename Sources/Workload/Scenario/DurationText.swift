@@ -4,9 +4,18 @@ import Postgres
 /// Durations as scenario files and options write them: `250ms`, `30s`, `2m`, `1h`, `1m30s`, or a bare number
 /// of seconds.
 public enum DurationText {
+    /// The longest duration accepted: a year, far beyond any run, and far inside 64-bit nanoseconds.
+    public static let maximum = Duration.seconds(365 * 86_400)
+
+    /// The duration `text` says, or nil when it is not one or exceeds ``maximum``.
     public static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite { return .nanoseconds(Int64(seconds * 1e9)) }
+        let limit = Double(Self.maximum.nanoseconds)
+        if let seconds = Double(trimmed) {
+            guard seconds >= 0, seconds * 1e9 <= limit else { return nil }
+            return .nanoseconds(Int64(seconds * 1e9))
+        }
+        var nanos = 0.0
         var total = Duration.zero
         var rest = Substring(trimmed)
         guard !rest.isEmpty else { return nil }
@@ -19,11 +28,16 @@ public enum DurationText {
             case "ms": 1e6
             default: 1e3
             }
+            nanos += value * scale
+            guard nanos <= limit else { return nil }
             total += .nanoseconds(Int64(value * scale))
             rest = rest[match.range.upperBound...]
         }
         return total
     }
+
+    /// What a duration option must be, for messages: `a duration such as 30s (at most 365 days)`.
+    public static let expected = "a duration such as 500ms, 30s or 2m (at most 365 days)"
 
     /// `1.5s`, `250ms`, `2m`: the shortest exact form.
     public static func format(_ duration: Duration) -> String {

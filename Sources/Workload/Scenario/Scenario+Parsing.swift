@@ -99,7 +99,7 @@ struct ScenarioReader {
         let executor = self.executor(yaml)
         let warmup = self.duration(yaml, "warmup", default: .seconds(5))
         let duration = self.duration(yaml, "duration", default: .seconds(30))
-        let requests: Int? = yaml.node("requests") == nil ? nil : self.attempt(1) { try yaml.integer("requests", in: 1...1_000_000_000) }
+        let requests: Int? = yaml.node("requests") == nil ? nil : self.attempt(1) { try yaml.integer("requests", in: Scenario.Limits.requests) }
         if requests != nil, executor.type == .rampingArrivalRate {
             self.fail(yaml, "requests cannot be used with ramping-arrival-rate (its stages set the length)", at: yaml.node("requests"))
         }
@@ -131,7 +131,7 @@ struct ScenarioReader {
     mutating func duration(_ yaml: YAMLMapping, _ key: String, default value: Duration) -> Duration {
         guard let node = yaml.node(key) else { return value }
         guard let parsed = node.string.flatMap(DurationText.parse) else {
-            self.fail(yaml, "\(key) must be a duration such as 500ms, 30s or 2m, not \(node.string ?? "a \(node.kind)")", at: node)
+            self.fail(yaml, "\(key) must be \(DurationText.expected), not \(node.string ?? "a \(node.kind)")", at: node)
             return value
         }
         return parsed
@@ -155,7 +155,7 @@ struct ScenarioReader {
         } else {
             self.fail(executor, "missing key type", at: nil)
         }
-        configuration.clients = self.attempt(1) { try executor.integer("clients", default: 1, in: 1...10_000) }
+        configuration.clients = self.attempt(1) { try executor.integer("clients", default: 1, in: Scenario.Limits.clients) }
         switch configuration.type {
         case .constantVUs:
             for key in ["rate", "startRate", "stages", "arrivals"] where executor.node(key) != nil {
@@ -163,12 +163,12 @@ struct ScenarioReader {
             }
             configuration.thinkTime = self.duration(executor, "thinkTime", default: .zero)
         case .constantArrivalRate:
-            configuration.rate = self.attempt(1) { try executor.number("rate", in: 0.001...10_000_000) }
+            configuration.rate = self.attempt(1) { try executor.number("rate", in: Scenario.Limits.rate) }
             for key in ["stages", "startRate", "thinkTime"] where executor.node(key) != nil {
                 self.fail(executor, "\(key) does not apply to constant-arrival-rate", at: executor.node(key))
             }
         case .rampingArrivalRate:
-            configuration.startRate = self.attempt(0) { try executor.number("startRate", default: 0, in: 0...10_000_000) }
+            configuration.startRate = self.attempt(0) { try executor.number("startRate", default: 0, in: 0...Scenario.Limits.rate.upperBound) }
             for key in ["rate", "thinkTime"] where executor.node(key) != nil {
                 self.fail(executor, "\(key) does not apply to ramping-arrival-rate (its stages set the rate)", at: executor.node(key))
             }
@@ -179,7 +179,7 @@ struct ScenarioReader {
                 self.attempt(()) { try stage.checkKeys(Scenario.stageKeys) }
                 let duration = self.duration(stage, "duration", default: .zero)
                 if duration <= .zero { self.fail(stage, "a stage needs a duration above zero", at: stage.node("duration")) }
-                let target = self.attempt(0) { try stage.number("target", in: 0...10_000_000) }
+                let target = self.attempt(0) { try stage.number("target", in: 0...Scenario.Limits.rate.upperBound) }
                 configuration.stages.append(.init(duration: duration, target: target))
             }
         }

@@ -63,3 +63,15 @@ public enum TargetSelection: String, Sendable, Codable, CaseIterable {
 public enum TargetKind: String, Sendable, Codable {
     case postgres, index
 }
+
+extension Scenario {
+    /// The bounds of a scenario's numbers, the same in a scenario file and on the command line, so nothing
+    /// that reaches the executors' arithmetic can overflow it or stall them.
+    public enum Limits {
+        public static let clients = 1...10_000
+        /// Requests per second.
+        public static let rate = 0.001...10_000_000.0
+        public static let requests = 1...1_000_000_000
+        public static let threads = 1...1_024
+    }
+}

@@ -72,13 +72,13 @@ struct CapacityCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
-        if let clients, clients < 1 { throw ValidationError("--clients must be at least 1") }
-        if let startRate, !(startRate > 0) { throw ValidationError("--start-rate must be above zero") }
-        if let maxRate, !(maxRate > 0) { throw ValidationError("--max-rate must be above zero") }
-        guard self.growth > 1 else { throw ValidationError("--growth must be above 1") }
-        guard self.maxSteps >= 1 else { throw ValidationError("--max-steps must be at least 1") }
+        try OptionBounds.check("--clients", self.clients, in: Scenario.Limits.clients)
+        try OptionBounds.check("--start-rate", self.startRate, in: Scenario.Limits.rate)
+        try OptionBounds.check("--max-rate", self.maxRate, in: Scenario.Limits.rate)
+        guard self.growth > 1, self.growth <= 100 else { throw ValidationError("--growth must be above 1 and at most 100") }
+        try OptionBounds.check("--max-steps", self.maxSteps, in: 1...1_000)
         for (name, value) in [("--step", self.step), ("--step-warmup", self.stepWarmup)] {
-            guard DurationText.parse(value) != nil else { throw ValidationError("\(name) must be a duration such as 10s, not \(value)") }
+            guard DurationText.parse(value) != nil else { throw ValidationError("\(name) must be \(DurationText.expected), not \(value)") }
         }
         guard let step = DurationText.parse(self.step), step >= .seconds(2) else {
             throw ValidationError("--step must be at least 2s: shorter steps are not stable")

@@ -26,7 +26,7 @@ struct GenerateCommand: AsyncParsableCommand {
     var force = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try OptionBounds.check("--threads", self.threads, in: OptionBounds.threads)
     }
 
     func run() async throws {

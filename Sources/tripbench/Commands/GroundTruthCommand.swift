@@ -32,8 +32,8 @@ struct GroundTruthCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard VectorMetric(rawValue: self.metric) != nil else { throw ValidationError("--metric must be cosine, l2 or ip") }
-        guard self.k >= 1 else { throw ValidationError("--k must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try OptionBounds.check("--k", self.k, in: 1...10_000)
+        try OptionBounds.check("--threads", self.threads, in: OptionBounds.threads)
     }
 
     func run() async throws {

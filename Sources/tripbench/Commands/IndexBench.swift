@@ -74,17 +74,17 @@ struct IndexBench: AsyncParsableCommand {
             }
         }
         if let metric, VectorMetric(rawValue: metric) == nil { throw ValidationError("--metric must be cosine, l2 or ip") }
-        guard self.k >= 1 else { throw ValidationError("--k must be at least 1") }
-        guard self.m >= 2 else { throw ValidationError("--m must be at least 2") }
-        guard self.efConstruction >= 1 else { throw ValidationError("--ef-construction must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        guard self.repeat >= 1 else { throw ValidationError("--repeat must be at least 1") }
+        try OptionBounds.check("--k", self.k, in: 1...10_000)
+        try OptionBounds.check("--m", self.m, in: 2...1_000)
+        try OptionBounds.check("--ef-construction", self.efConstruction, in: 1...100_000)
+        try OptionBounds.check("--threads", self.threads, in: OptionBounds.threads)
+        try OptionBounds.check("--repeat", self.repeat, in: 1...1_000)
         _ = try self.efSearchValues()
     }
 
     func efSearchValues() throws -> [Int] {
         let values = self.efSearch.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+        guard !values.isEmpty, values.allSatisfy({ (1...100_000).contains($0 ?? 0) }) else {
             throw ValidationError("--ef-search must be a comma-separated list of positive integers, not '\(self.efSearch)'")
         }
         return values.map { $0! }

@@ -45,8 +45,8 @@ struct LoadCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
-        if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
-        if let buildWorkers, buildWorkers < 0 { throw ValidationError("--build-workers must be 0 or more") }
+        try OptionBounds.check("--parallel", self.parallel, in: 1...64)
+        try OptionBounds.check("--build-workers", self.buildWorkers, in: 0...64)
     }
 
     func run() async throws {

@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Measured request count instead of a duration.")
     var requests: Int?
 
-    @Option(help: "Seed of the operation stream.")
+    @Option(parsing: .unconditional, help: "Seed of the operation stream (0 to 2^64-1).")
     var seed: UInt64?
 
     @Option(help: ArgumentHelp("Directory for report.json (default: reports/<scenario>-<time>).", valueName: "dir"))
@@ -71,12 +71,12 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
-        if let clients, clients < 1 { throw ValidationError("--clients must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if let rate, !(rate > 0) { throw ValidationError("--rate must be above zero") }
-        if let requests, requests < 1 { throw ValidationError("--requests must be at least 1") }
+        try OptionBounds.check("--clients", self.clients, in: Scenario.Limits.clients)
+        try OptionBounds.check("--threads", self.threads, in: OptionBounds.threads)
+        try OptionBounds.check("--rate", self.rate, in: Scenario.Limits.rate)
+        try OptionBounds.check("--requests", self.requests, in: Scenario.Limits.requests)
         for (name, value) in [("--duration", self.duration), ("--warmup", self.warmup)] {
-            if let value, DurationText.parse(value) == nil { throw ValidationError("\(name) must be a duration such as 30s, not \(value)") }
+            if let value, DurationText.parse(value) == nil { throw ValidationError("\(name) must be \(DurationText.expected), not \(value)") }
         }
     }
 
@@ -162,7 +162,9 @@ struct RunCommand: AsyncParsableCommand {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                Console.info(what)
+                // A second Ctrl-C does not wait for the partial report.
+                if stop.isSet { Foundation.exit(ExitStatus.interrupted.rawValue) }
+                Console.info(what + " (Ctrl-C again to quit at once)")
                 stop.set()
             }
             source.resume()

@@ -50,10 +50,10 @@ struct SweepCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
-        if let queries, queries < 1 { throw ValidationError("--queries must be at least 1") }
-        if let clients, clients < 1 { throw ValidationError("--clients must be at least 1") }
+        try OptionBounds.check("--queries", self.queries, in: 1...10_000_000)
+        try OptionBounds.check("--clients", self.clients, in: Scenario.Limits.clients)
         if let maxDuration, DurationText.parse(maxDuration) == nil {
-            throw ValidationError("--max-duration must be a duration such as 30m or 2h, not \(maxDuration)")
+            throw ValidationError("--max-duration must be \(DurationText.expected), not \(maxDuration)")
         }
     }
 

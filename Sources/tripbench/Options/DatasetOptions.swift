@@ -8,7 +8,7 @@ struct DatasetOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A spec in datasets/ by name (tiny, small, medium) or a path to a spec file.", valueName: "name|path"))
     var dataset = "small"
 
-    @Option(help: "Seed for every random choice (default: the spec's).")
+    @Option(parsing: .unconditional, help: "Seed for every random choice, 0 to 2^64-1 (default: the spec's).")
     var seed: UInt64?
 
     @Option(help: "Multiply the spec's user count (and so every row count) by this factor.")

@@ -1,0 +1,64 @@
+import Foundation
+
+/// What a dataset will take before it is made: disk for its files, memory for the generator, and whether
+/// PostgreSQL can index its vectors. Figures from the row sizes of generated datasets (`tiny`, `small`):
+/// a memory row in COPY format is its vector plus ~240 bytes, other rows are under 400 bytes.
+extension DatasetSpec {
+    /// The largest user count a spec (or a scaled one) may have.
+    public static let maximumUsers = 100_000_000
+    /// pgvector's limit for an HNSW index on `vector` (`halfvec` goes to 4,000; tripbench loads `vector`).
+    public static let maximumIndexedDimension = 2_000
+
+    /// Bytes on disk of the dataset's files: base vectors twice (`base.fbin` and the memory rows' COPY file),
+    /// labels, queries, both ground truths and the relational tables.
+    public var estimatedDiskBytes: Int {
+        let vectorBytes = Double(self.dimension * 4)
+        let embeddings = Double(self.embeddingTotal)
+        let users = Double(self.users)
+        let trips = users * self.tripsPerUser, sessions = users * self.chatSessionsPerUser
+        let otherRows = users + trips * (1 + self.flightsPerTrip + self.accommodationsPerTrip) + sessions * (1 + self.messagesPerSession)
+        let queries = Double(self.queries)
+        let total = embeddings * (2 * vectorBytes + 256) + otherRows * 400 + queries * (vectorBytes + Double(8 * self.groundTruthK) + 8)
+        return Int(min(total, Double(Int.max / 2)))
+    }
+
+    /// Peak resident memory of today's generator: it holds the base vectors about three times over (the
+    /// vectors, the ground truth's working copy, the COPY rows' buffers); measured 9.06 GB for 2.9 GB of
+    /// vectors at 500k × 1536.
+    public var estimatedMemoryBytes: Int {
+        Int(min(3.2 * Double(self.embeddingTotal) * Double(self.dimension * 4) + 256e6, Double(Int.max / 2)))
+    }
+
+    /// Refuses a dataset that cannot fit: more disk than `directory`'s file system has free, or more memory
+    /// than the machine has available. Bytes are counted before anything is written.
+    /// - Throws: ``DatasetError`` (bad input) with the figures, naming `--force` to go ahead anyway.
+    public func checkFits(in directory: URL) throws {
+        let disk = self.estimatedDiskBytes, memory = self.estimatedMemoryBytes
+        if let free = Self.freeBytes(near: directory), disk > free {
+            throw DatasetError(.badInput, "\(self.directoryName) needs about \(Self.gigabytes(disk)) on disk and \(directory.path) has \(Self.gigabytes(free)) free; use a smaller --scale, free space, or --force to try anyway")
+        }
+        if let available = Self.availableMemoryBytes(), memory > available {
+            throw DatasetError(.badInput, "generating \(self.directoryName) needs about \(Self.gigabytes(memory)) of memory and \(Self.gigabytes(available)) is available; use a smaller --scale or --force to try anyway")
+        }
+    }
+
+    static func gigabytes(_ bytes: Int) -> String { String(format: "%.1f GB", Double(bytes) / 1e9) }
+
+    /// Free bytes for an unprivileged writer on the file system of `url` or of its nearest existing parent.
+    static func freeBytes(near url: URL) -> Int? {
+        var path = url
+        while !FileManager.default.fileExists(atPath: path.path), path.path != "/" { path.deleteLastPathComponent() }
+        var stats = statvfs()
+        guard statvfs(path.path, &stats) == 0 else { return nil }
+        return Int(stats.f_bavail) * Int(stats.f_frsize)
+    }
+
+    /// `MemAvailable` from /proc/meminfo.
+    static func availableMemoryBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kilobytes * 1024
+    }
+}
