@@ -95,6 +95,8 @@ import Testing
             (["index", "bench", "--base", header.path, "--queries", header.path, "--gt", header.path], "the header says 4294967295"),
             (["generate", "--dataset", "tiny", "--vectors", header.path], "the header says 4294967295"),
             (["index", "bench", "--dataset", "tiny", "--threads", "100000"], "--threads must be between 1 and 1024"),
+            // 20 million users' embeddings: about 2.6 TB, more than this disk has free.
+            (["generate", "--dataset", "tiny", "--scale", "100000"], "on disk and"),
         ]
         for (arguments, message) in cases {
             let output = try TripbenchCLI.run(arguments)
@@ -102,6 +104,30 @@ import Testing
             #expect(output.standardError.contains(message), "\(arguments): \(output.standardError)")
             #expect(output.standardError.split(separator: "\n").count == 1, "\(arguments): \(output.standardError)")
         }
+    }
+
+    /// A dataset wider than pgvector's HNSW limit is refused before a row is loaded.
+    @Test func vectorsWiderThanPgvectorsIndexAreRefusedBeforeLoading() async throws {
+        let spec = FileManager.default.temporaryDirectory.appendingPathComponent("wide-\(UUID().uuidString.prefix(8)).yaml")
+        let tiny = try String(contentsOf: ProjectLocator.projectRoot().appendingPathComponent("datasets/tiny.yaml"), encoding: .utf8)
+        let name = spec.deletingPathExtension().lastPathComponent
+        try tiny.replacingOccurrences(of: "name: tiny", with: "name: \(name)")
+            .replacingOccurrences(of: "dimension: 1536", with: "dimension: 2001").replacingOccurrences(of: "users: 200", with: "users: 20")
+            .write(to: spec, atomically: true, encoding: .utf8)
+        defer {
+            try? FileManager.default.removeItem(at: spec)
+            try? FileManager.default.removeItem(at: ProjectLocator.projectRoot().appendingPathComponent("datasets/.cache/\(name)-1"))
+        }
+        let database = try await TestServer.createDatabase(migrated: false)
+        let url = try await TestServer.connectionString(database: database)
+        let output = try TripbenchCLI.run(["load", "--dataset", spec.path, "--database-url", url.raw])
+        #expect(output.status == 2, "\(output.standardError)")
+        #expect(output.standardError.contains("2001-dimensional vectors cannot have pgvector's HNSW index"), "\(output.standardError)")
+        let tables = try await PostgresConnection.withConnection(url) {
+            try $0.query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").decode(Int.self, row: 0, column: 0)
+        }
+        #expect(tables == 0)
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
     }
 
     @Test func unknownDatabaseIsBadInput() async throws {
