@@ -61,16 +61,32 @@ import Testing
         ("executor: {type: constant-vus, clients: 2, rate: 10}", "rate does not apply to constant-vus"),
         ("executor: {type: constant-vus, clients: 2}\nduratoin: 5s", "unknown key duratoin (did you mean duration?)"),
         ("executor: {type: constant-vus, clients: 2}\ndataset: nowhere", "no dataset nowhere"),
+        ("executor: {type: constant-vus, clients: 2}\nname: ../../x", "name must be 1 to 100 letters"),
+        ("executor: {type: constant-vus, clients: 2}\nname: \(String(repeating: "n", count: 300))", "name must be 1 to 100 letters"),
     ])
     func badScenarioExitsTwoWithItsPosition(body: String, words: String) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")
-        try "name: bad\n\(body)\noperations:\n  - {name: vector_search, weight: 1}\n".write(to: file, atomically: true, encoding: .utf8)
+        let name = body.contains("\nname:") ? "" : "name: bad\n"
+        try "\(name)\(body)\noperations:\n  - {name: vector_search, weight: 1}\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let run = try TripbenchCLI.run(["run", file.path, "--target", "index"])
         #expect(run.status == 2)
         #expect(run.standardError.hasPrefix("tripbench: error: \(file.path):"), "\(run.standardError)")
         #expect(run.standardError.contains(words), "\(run.standardError)")
         #expect(run.standardError.split(separator: "\n").count == 1)
+    }
+
+    /// An output directory that cannot hold the reports is refused before anything is measured.
+    @Test(arguments: [
+        ("/etc/hostname", "is an existing file"), ("/proc/tripbench-out", "cannot create the report directory"),
+        ("/tmp/" + String(repeating: "x", count: 300), "more than a file name may have"),
+    ])
+    func anUnwritableOutputIsRefusedBeforeMeasuring(out: String, message: String) throws {
+        let started = ContinuousClock.now
+        let run = try TripbenchCLI.run(["run", "ci-smoke", "--target", "index", "--out", out, "--quiet"])
+        #expect(run.status == 2, "\(run.standardError)")
+        #expect(run.standardError.contains(message), "\(run.standardError)")
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 
     @Test func unknownOperationAndBadWeightAreRefusedBeforeAnythingRuns() throws {

@@ -93,6 +93,10 @@ struct ScenarioReader {
         }
         self.attempt(()) { try yaml.checkKeys(Scenario.keys) }
         let name = self.attempt("") { try yaml.string("name") }
+        // The name becomes a directory under reports/: one path component, short enough for any file system.
+        if !name.isEmpty, name.wholeMatch(of: /[A-Za-z0-9][A-Za-z0-9._-]{0,99}/) == nil {
+            self.fail(yaml, "name must be 1 to 100 letters, digits, '.', '_' or '-' (starting with a letter or digit), not \(name.count > 40 ? String(name.prefix(40)) + "…" : name)", at: yaml.node("name"))
+        }
         let dataset = self.dataset(yaml, datasetsDirectory: datasetsDirectory)
         let target = self.choice(yaml, "target", default: TargetSelection.postgres)
         let seed = self.attempt(1) { try yaml.integer("seed", default: 1, in: 0...Int.max) }

@@ -86,6 +86,9 @@ struct RunCommand: AsyncParsableCommand {
         var scenario = try Scenario.load(self.scenario, scenariosDirectory: root.appendingPathComponent("scenarios"), datasetsDirectory: datasets)
         try self.apply(to: &scenario)
         let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
+        // Where the reports go is settled before anything is measured: a run is never lost to an unwritable path.
+        let runDirectory = try ReportOutput.prepare(
+            RunDirectory(path: self.out ?? root.appendingPathComponent("reports/\(scenario.name)-\(Self.timestamp())").path))
         let database = scenario.target == .index ? nil : try self.connection.resolve()
         let chosen = scenario
         let dataset = try await PreparedDataset.open(scenario.dataset)
@@ -109,12 +112,10 @@ struct RunCommand: AsyncParsableCommand {
         let report = try await DedicatedThread.run(name: "tripbench-run") { try finished.run(logger: Console.logger) }
         live.finish()
 
-        let stamp = Self.timestamp()
-        let runDirectory = RunDirectory(path: self.out ?? root.appendingPathComponent("reports/\(chosen.name)-\(stamp)").path)
-        try runDirectory.write(report)
+        let written = try ReportOutput.write(report, to: runDirectory)
         if report.partial { Console.info("the run was stopped early: the report is partial") }
         try ReportOutput.publish(
-            report, verdict: GateVerdict(thresholds: ThresholdVerdict.evaluate(report.scenario.thresholds, in: report)), to: runDirectory, justRun: true)
+            report, verdict: GateVerdict(thresholds: ThresholdVerdict.evaluate(report.scenario.thresholds, in: report)), to: written, justRun: true)
     }
 
     /// Applies the command-line overrides to the scenario, checking them as the scenario file is checked.
