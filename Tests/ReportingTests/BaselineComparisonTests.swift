@@ -12,6 +12,18 @@ import Workload
         #expect(comparison.rows.count == 2 * 5 + 1)
     }
 
+    /// A new run that lost the baseline's operations (renamed, removed, never served) regresses; it does not pass.
+    @Test func operationsMissingFromTheNewRunAreRegressions() throws {
+        var new = ReportFixture.report(seed: 2)
+        new.operations.removeAll { $0.operation == "chat_history" }
+        let one = try BaselineComparison.compare(baselines: [ReportFixture.report(seed: 1)], new: new, maxRegression: 0.10, force: false)
+        #expect(one.regressions.map(\.operation) == ["chat_history"] && one.regressions.first?.new == 0)
+        new.operations.removeAll()
+        let none = try BaselineComparison.compare(baselines: [ReportFixture.report(seed: 1)], new: new, maxRegression: 0.10, force: false)
+        #expect(Set(none.regressions.map(\.operation)) == ["vector_search", "chat_history"])
+        #expect(none.warnings.contains("postgres vector_search is in the baseline but the new run did not measure it"))
+    }
+
     @Test func anInjectedTwofoldSlowdownIsFlagged() throws {
         let comparison = try BaselineComparison.compare(
             baselines: [ReportFixture.report(seed: 1)], new: ReportFixture.report(scale: 2, seed: 2), maxRegression: 0.10, force: false)

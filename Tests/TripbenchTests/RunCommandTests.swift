@@ -76,6 +76,24 @@ import Testing
         #expect(run.standardError.split(separator: "\n").count == 1)
     }
 
+    /// A custom operation whose SQL the server refuses: bad input, naming the scenario file and the operation.
+    @Test func aServerSyntaxErrorNamesTheScenarioAndTheOperation() async throws {
+        let loaded = try await TinyDataset.loaded()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("syntax-\(UUID().uuidString.prefix(8)).yaml")
+        try "name: syntax\ndataset: tiny\nexecutor: {type: constant-vus, clients: 1}\nduration: 1s\noperations:\n  - {name: broken, sql: SELEC 1}\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("syntax-out-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try await DedicatedThread.run {
+            try TripbenchCLI.run(["run", file.path, "--database-url", loaded.database.raw, "--out", out.path, "--quiet"])
+        }
+        #expect(run.status == 2, "\(run.standardError)")
+        #expect(run.standardError.contains(file.path) && run.standardError.contains("operation broken:") && run.standardError.contains("SELEC"),
+                "\(run.standardError)")
+        #expect(run.standardError.split(separator: "\n").filter { $0.hasPrefix("tripbench: error:") }.count == 1, "\(run.standardError)")
+    }
+
     /// An output directory that cannot hold the reports is refused before anything is measured.
     @Test(arguments: [
         ("/etc/hostname", "is an existing file"), ("/proc/tripbench-out", "cannot create the report directory"),

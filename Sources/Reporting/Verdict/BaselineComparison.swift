@@ -92,6 +92,22 @@ public struct BaselineComparison: Sendable {
                 rows.append(row)
             }
         }
+        // An operation the baseline measured and the new run did not serve is a regression of its throughput
+        // to nothing, not a pass: a run that lost every operation must not compare as "no regression".
+        let measured = { (operation: OperationReport) in operation.unsupported == nil && operation.count > 0 }
+        var missing: Set<String> = []
+        for base in baselines {
+            for operation in base.operations where measured(operation) {
+                let key = "\(operation.target) \(operation.operation)"
+                guard !new.operations.contains(where: { $0.target == operation.target && $0.operation == operation.operation && measured($0) }),
+                    missing.insert(key).inserted
+                else { continue }
+                warnings.append("\(key) is in the baseline but the new run did not measure it")
+                rows.append(Row(
+                    target: operation.target, operation: operation.operation, metric: .qps, base: operation.qps, new: 0, worse: 1,
+                    tolerance: maxRegression, noise: 0, status: .regression))
+            }
+        }
         return BaselineComparison(rows: rows, warnings: warnings)
     }
 

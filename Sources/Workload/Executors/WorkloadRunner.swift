@@ -130,7 +130,11 @@ public struct WorkloadRunner: Sendable {
                 clientIDs: self.clients(of: $0, workers: workers), actingUsers: actingUsers, target: database,
                 scenario: self.scenario, sql: sql, catalog: self.catalog, driver: self.driver)
         }
-        for group in groups { try group.connect() }
+        do {
+            for group in groups { try group.connect() }
+        } catch let error as WorkloadError {
+            throw WorkloadError(error.kind, "\(self.scenarioFile): \(error.message)")
+        }
         // Every session takes the same path: encryption is a setting of the target, not of one session.
         let driver = groups.first?.clients.first?.session?.connection.driver
         logger.info("\(clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s") (driver: \(driver?.rawValue ?? "none"))")

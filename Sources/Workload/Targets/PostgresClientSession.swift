@@ -31,7 +31,14 @@ final class PostgresClientSession {
             try connection.query("SELECT set_config('request.jwt.claim.sub', $1, false)", [actingUser.uuidString.lowercased()])
             try connection.execute(script: "SET ROLE authenticated")
         }
-        self.statements = try sql.map { operation in try operation.statements.map { try connection.prepare($0) } }
+        self.statements = try zip(scenario.operations, sql).map { spec, operation in
+            do {
+                return try operation.statements.map { try connection.prepare($0) }
+            } catch let error as PostgresError where error.sqlState?.hasPrefix("42") == true {
+                // A syntax error, an unknown table or column: the scenario's SQL is wrong. Say whose it is.
+                throw WorkloadError(.badInput, "operation \(spec.name): \(error.description)")
+            }
+        }
         self.rollback = try connection.prepare("ROLLBACK")
         try connection.enterNonBlockingMode(driver: driver)
         self.connection = connection
