@@ -58,6 +58,17 @@ import VectorSearch
         #expect(manifest.checksum == Self.releaseBuildChecksum)
     }
 
+    /// What a killed generation left (`<dataset>.partial-<pid>` of a process that is gone) is removed by the next.
+    @Test func staleStagingDirectoriesAreRemoved() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tripbench-stale-\(UUID().uuidString)")
+        let dead = URL(fileURLWithPath: directory.path + ".partial-2147483646")
+        try FileManager.default.createDirectory(at: dead, withIntermediateDirectories: true)
+        defer { for path in [directory, dead] { try? FileManager.default.removeItem(at: path) } }
+        _ = try DatasetGenerator(spec: try Self.spec(), directory: directory).generate(force: false, logger: Logger(label: "test"))
+        #expect(!FileManager.default.fileExists(atPath: dead.path))
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("manifest.json").path))
+    }
+
     @Test func secondRunVerifiesAndDetectsDamage() throws {
         let spec = try Self.spec()
         let (directory, manifest) = try Self.generate(spec)
@@ -91,26 +102,29 @@ import VectorSearch
         #expect(leftovers.isEmpty)
     }
 
-    /// A verified dataset is not re-read while its files keep their identity (size, inode, modification
-    /// time); a file whose identity changed is hashed again.
-    @Test func verificationSkipsFilesUnchangedSinceTheLastCheck() throws {
+    /// A verified dataset is not re-read while its files keep their identity (size, inode, modification and
+    /// change times); a file changed in place is hashed again, even with its modification time put back.
+    @Test func verificationSkipsOnlyFilesUnchangedSinceTheLastCheck() throws {
         let (directory, manifest) = try Self.generate(try Self.spec())
         defer { try? FileManager.default.removeItem(at: directory) }
         let old = Date(timeIntervalSinceNow: -3_600)
         for name in manifest.files.keys {
             try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: directory.appendingPathComponent(name).path)
         }
+        // Past the racy second, so the stamp vouches for every file.
+        Thread.sleep(forTimeInterval: 1.2)
         try manifest.verify(in: directory)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("verified.json").path))
-        // Damage a file but give it back its identity: the stamp vouches for it, so it is not read.
+        // Damage a file in place, then give it back its size, inode and modification time, as `touch -d` does.
         let gt = directory.appendingPathComponent("gt.ibin")
-        var bytes = try Data(contentsOf: gt)
-        bytes[bytes.count - 1] ^= 0xFF
-        try bytes.write(to: gt)
-        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: gt.path)
-        try manifest.verify(in: directory)
-        // Touched: it is hashed again and the damage found.
-        try FileManager.default.setAttributes([.modificationDate: old.addingTimeInterval(1)], ofItemAtPath: gt.path)
+        let modified = try #require(try FileManager.default.attributesOfItem(atPath: gt.path)[.modificationDate] as? Date)
+        let handle = try FileHandle(forUpdating: gt)
+        try handle.seek(toOffset: 100)
+        let byte = try #require(try handle.read(upToCount: 1))
+        try handle.seek(toOffset: 100)
+        try handle.write(contentsOf: Data([byte[0] ^ 0xFF]))
+        try handle.close()
+        try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: gt.path)
         #expect { try manifest.verify(in: directory) } throws: { error in
             "\(error)".contains("gt.ibin") && "\(error)".contains("checksum")
         }

@@ -1,11 +1,13 @@
 import Foundation
 
-/// `verified.json`: each dataset file's identity (size, inode, modification time) when its SHA-256 last
-/// matched the manifest, so the next check can skip reading files that have not changed since — as git's
+/// `verified.json`: each dataset file's identity (size, inode, modification and change times) when its SHA-256
+/// last matched the manifest, so the next check can skip reading files that have not changed since — as git's
 /// index does with its stat data.
 ///
-/// A file modified within a second before it was stamped is not vouched for: a coarse file-system clock
-/// could give a later change the same time (git's "racily clean" entries).
+/// The change time (ctime) is what makes this safe: anyone can set a file's modification time back after
+/// editing it (`touch -d`), but every write or attribute change sets its ctime to the present, and only the
+/// kernel sets it. A file modified or changed within a second before it was stamped is not vouched for: a
+/// coarse file-system clock could give a later change the same time (git's "racily clean" entries).
 struct VerifiedStamp: Codable {
     static let fileName = "verified.json"
 
@@ -19,6 +21,8 @@ struct VerifiedStamp: Codable {
         var bytes: Int64
         var inode: UInt64
         var modifiedNanos: Int64
+        /// Absent in stamps written before it was recorded: such a stamp vouches for nothing.
+        var changedNanos: Int64?
     }
 
     init(checksum: String, files names: [String], in directory: URL) {
@@ -34,7 +38,7 @@ struct VerifiedStamp: Codable {
     /// Whether `name` is the very file that was verified against the manifest with `checksum`.
     func vouches(for name: String, in directory: URL, checksum: String) -> Bool {
         guard checksum == self.checksum, let stamped = self.files[name],
-            stamped.modifiedNanos < self.stampedAt - 1_000_000_000
+            let changed = stamped.changedNanos, max(stamped.modifiedNanos, changed) < self.stampedAt - 1_000_000_000
         else { return false }
         return Self.identity(of: directory.appendingPathComponent(name).path) == stamped
     }
@@ -55,6 +59,7 @@ struct VerifiedStamp: Codable {
         guard stat(path, &status) == 0 else { return nil }
         return FileIdentity(
             bytes: Int64(status.st_size), inode: UInt64(status.st_ino),
-            modifiedNanos: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec))
+            modifiedNanos: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec),
+            changedNanos: Int64(status.st_ctim.tv_sec) * 1_000_000_000 + Int64(status.st_ctim.tv_nsec))
     }
 }
