@@ -7,7 +7,9 @@ extension LocalCluster {
     public enum UpOutcome: Sendable, Equatable {
         case started
         /// It was running already; nothing was changed.
-        case alreadyRunning
+        /// The server was running; when settings were given they were written and reloaded, and these of them
+        /// wait for a restart (`pending_restart`).
+        case alreadyRunning(pendingRestart: [String])
     }
 
     /// Makes the cluster (first time), writes its settings and starts it; harmless when it is already running.
@@ -23,8 +25,16 @@ extension LocalCluster {
     ) throws -> UpOutcome {
         if self.status().running {
             // An earlier `up` may have been interrupted between starting the server and creating the database.
-            try self.createDatabase(configuration: self.savedConfiguration())
-            return .alreadyRunning
+            let running = self.savedConfiguration()
+            try self.createDatabase(configuration: running)
+            guard configuration.settingOverrides != running.settingOverrides else { return .alreadyRunning(pendingRestart: []) }
+            // New settings for the running server: written, reloaded now, and kept for the next start.
+            var kept = running
+            kept.settingOverrides = configuration.settingOverrides
+            let account = try ServiceAccount.resolve(environment: environment, logger: logger)
+            try self.writeSettings(settings, configuration: kept, account: account)
+            try self.save(kept)
+            return .alreadyRunning(pendingRestart: try self.reloadSettings(configuration: kept))
         }
         let account = try ServiceAccount.resolve(environment: environment, logger: logger)
         try self.prepareDirectories(account: account, port: configuration.port)
@@ -191,6 +201,28 @@ extension LocalCluster {
             return LocalServerError(.configuration, "the data directory was made by another PostgreSQL version: \(reason); run `tripbench db destroy` or use another TRIPBENCH_STATE_DIR")
         }
         return LocalServerError(.runtime, "the server did not start: \(reason) (log: \(logFile.path))")
+    }
+
+    /// Has the running server read its configuration files again (`pg_reload_conf()`), and returns the
+    /// settings that only a restart applies.
+    /// - Throws: ``LocalServerError`` (configuration) when the server refused a value; it keeps its old one.
+    private func reloadSettings(configuration: Configuration) throws -> [String] {
+        let url = try PostgresConnectionString(self.connectionURL(database: "postgres", configuration: configuration))
+        let admin = try PostgresConnection(url)
+        let before = try admin.query("SELECT pg_conf_load_time()::text").decode(String.self, row: 0, column: 0)
+        try admin.query("SELECT pg_reload_conf()")
+        // The postmaster rereads the files after the signal; a new session sees the outcome.
+        var session = try PostgresConnection(url)
+        for _ in 0..<50 where try session.query("SELECT pg_conf_load_time()::text").decode(String.self, row: 0, column: 0) == before {
+            usleep(100_000)
+            session = try PostgresConnection(url)
+        }
+        let refused = try session.query("SELECT coalesce(name, '') || ': ' || error FROM pg_file_settings WHERE error IS NOT NULL AND error <> 'setting could not be applied' LIMIT 1")
+        if refused.rowCount > 0 {
+            throw LocalServerError(.configuration, "the server refused the new settings (\(try refused.decode(String.self, row: 0, column: 0))); it keeps its earlier ones")
+        }
+        let pending = try session.query("SELECT name FROM pg_settings WHERE pending_restart ORDER BY name")
+        return try (0..<pending.rowCount).map { try pending.decode(String.self, row: $0, column: 0) }
     }
 
     private func save(_ configuration: Configuration) throws {

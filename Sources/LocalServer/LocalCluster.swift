@@ -26,6 +26,9 @@ public struct LocalCluster: Sendable {
         public var port: Int
         /// `127.0.0.1` to accept TCP connections too; nil for the unix socket only.
         public var listenAddress: String?
+        /// Settings given with `db up --set`, kept for every later start until set again (absent in
+        /// configurations saved before they were kept).
+        public var settingOverrides: [String: String]?
 
         public init(port: Int = LocalCluster.defaultPort, listenAddress: String? = nil) {
             self.port = port

@@ -7,6 +7,11 @@ import Testing
 @Suite(.serialized) struct LocalServerLifecycleTests {
     static let isRoot = geteuid() == 0
 
+    /// psql from the installation the server runs.
+    var psql: String {
+        get throws { try PostgresInstallation.find(projectRoot: ProjectLocator.projectRoot()).tool("psql") }
+    }
+
     @Test func lifecycleAsTheInvokingUser() throws {
         // As root this runs the server as the postgres (or tripbench) system user; otherwise as this user.
         try self.lifecycle(user: nil, port: 55441)
@@ -37,6 +42,18 @@ import Testing
         #expect(status == 0)
         #expect(statusText.contains("running") && statusText.contains("pgvector 0.8"))
         #expect(try tripbench("db", "url").1 == url)
+
+        // Settings given to a running server apply now where PostgreSQL allows it, and at every later start.
+        func show(_ name: String) throws -> String {
+            try CommandRunner().run(self.psql, [url.trimmingCharacters(in: .whitespacesAndNewlines), "-Atc", "SHOW \(name)"]).standardOutput
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(try tripbench("db", "up", "--set", "work_mem=77MB").0 == 0)
+        #expect(try show("work_mem") == "77MB")
+        let (_, _, restart) = try tripbench("db", "up", "--set", "shared_buffers=300MB")
+        #expect(restart.contains("shared_buffers take effect after a restart"), "\(restart)")
+        #expect(try tripbench("db", "down").0 == 0 && tripbench("db", "up").0 == 0)
+        #expect(try show("shared_buffers") == "300MB" && show("work_mem") == "77MB")
 
         // A crash: the postmaster killed with SIGKILL leaves its pid file behind.
         let pidFile = state.appendingPathComponent("data/postmaster.pid")

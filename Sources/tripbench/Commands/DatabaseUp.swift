@@ -36,13 +36,19 @@ struct DatabaseUp: AsyncParsableCommand {
             Console.info("using the existing server at \(target.summary) (--database-url / DATABASE_URL); nothing to start")
             return
         }
-        var overridden = ServerSettings.architectureDefaults
-        for assignment in self.settings { try overridden.apply(assignment: assignment) }
-        let settings = overridden
         let cluster = LocalCluster(stateDirectory: ProjectLocator.stateDirectory())
         var configuration = cluster.savedConfiguration()
         if let port = self.port { configuration.port = port }
         if let listen = self.listen { configuration.listenAddress = listen }
+        // Earlier --set values stay until set again; new ones are added to them.
+        var overrides = ServerSettings(entries: (configuration.settingOverrides ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        for assignment in self.settings { try overrides.apply(assignment: assignment) }
+        if !overrides.entries.isEmpty {
+            configuration.settingOverrides = Dictionary(overrides.entries.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
+        }
+        var overridden = ServerSettings.architectureDefaults
+        for entry in overrides.entries { overridden.set(entry.name, entry.value) }
+        let settings = overridden
         let chosen = configuration
         let outcome = try await DedicatedThread.run {
             let installation = try PostgresInstallation.find(projectRoot: ProjectLocator.projectRoot())
@@ -50,7 +56,10 @@ struct DatabaseUp: AsyncParsableCommand {
         }
         switch outcome {
         case .started: Console.info("local server started (\(cluster.dataDirectory.path))")
-        case .alreadyRunning: Console.info("local server already running; settings apply at the next start")
+        case .alreadyRunning(let pending) where !self.settings.isEmpty:
+            Console.info("local server already running: settings reloaded"
+                + (pending.isEmpty ? "" : "; \(pending.joined(separator: ", ")) take effect after a restart (tripbench db down && tripbench db up)"))
+        case .alreadyRunning: Console.info("local server already running")
         }
         Console.out(cluster.connectionURL())
     }
