@@ -7,10 +7,20 @@ import Testing
 /// The server killed with SIGKILL in the middle of a run, on a cluster of the test's own: the run must not
 /// pass, and its report must say for how long the server could not be reached.
 @Suite(.serialized) struct ServerOutageTests {
-    @Test func aServerThatDiesMidRunFailsTheRun() async throws {
+    /// What a run against a server killed (and, when `restartAfter` is given, started again) said.
+    struct Outcome {
+        var status: Int32
+        var standardError: String
+        var report: [String: Any]
+        var out: URL
+    }
+
+    /// Runs ci-smoke on the postgres target for 8 s against a cluster of the test's own, kills its postmaster
+    /// 2 s into the measured part, and starts it again after `restartAfter` if given.
+    func runThroughAnOutage(restartAfter: Duration?, extra: [String] = []) async throws -> Outcome {
         let state = URL(fileURLWithPath: "/tmp/tripbench-outage-\(UUID().uuidString.prefix(8))")
         let environment = ["TRIPBENCH_STATE_DIR": state.path]
-        let out = state.appendingPathComponent("report")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("outage-report-\(UUID().uuidString.prefix(8))")
         defer { _ = try? TripbenchCLI.run(["db", "destroy"], environment: environment) }
         let up = try TripbenchCLI.run(["db", "up", "--port", "55445"], environment: environment)
         #expect(up.status == 0, "\(up.standardError)")
@@ -23,7 +33,7 @@ import Testing
         process.arguments = [
             "run", "ci-smoke", "--dataset", "tiny", "--target", "postgres", "--warmup", "0s", "--duration", "8s",
             "--database-url", url, "--out", out.path, "--quiet",
-        ]
+        ] + extra
         process.environment = ProcessInfo.processInfo.environment.merging(
             ["TRIPBENCH_HOME": ProjectLocator.projectRoot().path, "TRIPBENCH_STATE_DIR": state.path]) { $1 }
         process.standardOutput = FileHandle.nullDevice
@@ -35,13 +45,25 @@ import Testing
         let pidFile = state.appendingPathComponent("data/postmaster.pid")
         let pid = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8).split(separator: "\n")[0]))
         #expect(kill(pid, SIGKILL) == 0)
+        if let restartAfter {
+            try await Task.sleep(for: restartAfter)
+            let again = try TripbenchCLI.run(["db", "up"], environment: environment)
+            #expect(again.status == 0, "\(again.standardError)")
+        }
         process.waitUntilExit()
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        // A runtime failure (the server is unreachable), with the reports written.
-        #expect(process.terminationStatus == 3, "\(stderr)")
-        #expect(stderr.contains("unreachable"), "\(stderr)")
         let data = try Data(contentsOf: out.appendingPathComponent("report.json"))
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        return Outcome(status: process.terminationStatus, standardError: stderr, report: report, out: out)
+    }
+
+    @Test func aServerThatDiesMidRunFailsTheRun() async throws {
+        let outcome = try await self.runThroughAnOutage(restartAfter: nil)
+        let (stderr, report, out) = (outcome.standardError, outcome.report, outcome.out)
+        defer { try? FileManager.default.removeItem(at: out) }
+        #expect(outcome.status == 3, "\(stderr)")
+        // A runtime failure (the server is unreachable), with the reports written.
+        #expect(stderr.contains("unreachable"), "\(stderr)")
         let totals = try #require((report["totals"] as? [[String: Any]])?.first)
         let unreachable = try #require(totals["unreachable_seconds"] as? Double)
         #expect(unreachable > 3 && unreachable <= 8, "unreachable \(unreachable) s")
@@ -49,5 +71,21 @@ import Testing
         #expect(junit.contains("name=\"all: unreachable &lt;= 1%\"") && junit.contains("<failure type=\"check\""))
         // gate judges the report the same way.
         #expect(try TripbenchCLI.run(["gate", out.path, "--threshold", "all:error_rate<100%"]).status == 1)
+    }
+
+    /// A server that comes back: the clients reconnect, the unreachable time is the outage's, and the health
+    /// figures say the counters do not cover the window instead of something false (pg_stat_statements is
+    /// still installed; it was said not to be).
+    @Test func aServerThatRestartsMidRunIsReportedTruthfully() async throws {
+        let outcome = try await self.runThroughAnOutage(restartAfter: .seconds(1), extra: ["--threshold", "all:unreachable<90%"])
+        defer { try? FileManager.default.removeItem(at: outcome.out) }
+        let totals = try #require((outcome.report["totals"] as? [[String: Any]])?.first)
+        let unreachable = try #require(totals["unreachable_seconds"] as? Double)
+        #expect(unreachable > 0.5 && unreachable < 6, "unreachable \(unreachable) s")
+        #expect((totals["reconnects"] as? Int ?? 0) >= 4)
+        let missing = try #require((outcome.report["health"] as? [String: Any])?["missing"] as? [String])
+        #expect(missing.contains { $0.contains("the server restarted during the measured window") }, "\(missing)")
+        #expect(!missing.contains { $0.contains("not installed") }, "\(missing)")
+        #expect(outcome.status != 3, "\(outcome.standardError)")
     }
 }

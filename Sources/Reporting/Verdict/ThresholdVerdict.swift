@@ -155,6 +155,8 @@ public enum ThresholdVerdict {
             guard count + unsent > 0 else { return nil }
             return Double(operations.reduce(0) { $0 + $1.errors } + unsent) / Double(count + unsent)
         case .foreignRows:
+            // Not measured when the audit after the run could not check an operation.
+            guard !operations.contains(where: { $0.rowLevelSecurityAudit?.failure != nil }) else { return nil }
             return Double(operations.reduce(0) { $0 + $1.everyForeignRow })
         case .unreachable:
             guard let total, let unreachable = total.unreachableSeconds else { return nil }

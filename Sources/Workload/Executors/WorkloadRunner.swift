@@ -67,14 +67,13 @@ public struct WorkloadRunner: Sendable {
                 defer {
                     if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try? admin.execute(script: OperationSQL.cleanup) }
                 }
-                let collector = HealthCollector(connection: admin)
+                let collector = HealthCollector(target: database, connection: admin)
                 collector.explain(operations: self.scenario.operations, sql: sql, stream: self.stream)
                 var run = try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, logger: logger)
                 health = collector.endWindow()
                 if self.scenario.rowLevelSecurity, !self.stopSignal.isSet {
                     let audit = RowLevelSecurityAudit(scenario: self.scenario, sql: sql, stream: self.stream, runTag: runTag)
-                    run.rowLevelSecurity = try audit.run(
-                        database: database, actingUsers: self.catalog.actingUsers(self.scenario.executor.clients), admin: admin)
+                    run.rowLevelSecurity = audit.run(database: database, actingUsers: self.catalog.actingUsers(self.scenario.executor.clients))
                 }
                 targetRuns.append(run)
             case .index:

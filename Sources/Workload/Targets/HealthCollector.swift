@@ -1,17 +1,25 @@
 import Foundation
 import Postgres
 
-/// Collects ``DatabaseHealth`` over the run's own admin connection: plans before the run, counters at the
+/// Collects ``DatabaseHealth`` over an admin connection of its own: plans before the run, counters at the
 /// start and the end of the measured window. Nothing here stops a run: what the server refuses becomes a
 /// line in `missing`.
+///
+/// A connection lost meanwhile (the server restarted) is opened again before a figure is given up. A server
+/// that restarted during the window has counters that do not cover it (a crash resets them): those figures
+/// are then missing, with the reason, rather than differences of unrelated counts.
 final class HealthCollector {
-    private let connection: PostgresConnection
+    private let target: PostgresConnectionString
+    private var connection: PostgresConnection
     private var health = DatabaseHealth()
     private var start: Counters?
+    /// `pg_postmaster_start_time()` when the window began.
+    private var serverStart: String?
     private var statementsBefore: [Int64: StatementCounters]?
     private var maximaReset = false
 
-    init(connection: PostgresConnection) {
+    init(target: PostgresConnectionString, connection: PostgresConnection) {
+        self.target = target
         self.connection = connection
     }
 
@@ -61,6 +69,7 @@ final class HealthCollector {
 
     /// Reads the counters when measuring begins.
     func beginWindow() {
+        self.serverStart = self.note("server start time") { try self.serverStartTime() }
         self.start = self.counters()
         self.health.connections = self.note("connections") {
             let row = try self.connection.query("""
@@ -82,6 +91,12 @@ final class HealthCollector {
     func endWindow() -> DatabaseHealth {
         Thread.sleep(forTimeInterval: 0.3)
         _ = try? self.connection.query("SELECT pg_stat_clear_snapshot()")
+        let restarted = self.note("server start time") { try self.serverStartTime() }.map { $0 != self.serverStart } ?? false
+        if restarted {
+            self.health.missing.append("cache_hit_ratio and index_scan_ratio: the server restarted during the measured window, so its counters do not cover it")
+            self.health.missing.append("top_statements: the server restarted during the measured window, so its counters do not cover it")
+            return self.health
+        }
         if let start = self.start, let end = self.counters() {
             let hit = end.blocksHit - start.blocksHit, read = end.blocksRead - start.blocksRead
             let index = end.indexScans - start.indexScans, sequential = end.sequentialScans - start.sequentialScans
@@ -107,6 +122,10 @@ final class HealthCollector {
         return self.health
     }
 
+    private func serverStartTime() throws -> String {
+        try self.connection.query("SELECT pg_postmaster_start_time()::text").decode(String.self, row: 0, column: 0)
+    }
+
     private func counters() -> Counters? {
         self.note("cache_hit_ratio and index_scan_ratio") {
             let blocks = try self.connection.query("SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = current_database()").rows[0]
@@ -120,7 +139,9 @@ final class HealthCollector {
 
     /// pg_stat_statements of this database by query id, or nil (with the reason in `missing`).
     private func statements() -> [Int64: StatementCounters]? {
-        let installed = (try? self.connection.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'").rowCount) ?? 0
+        guard let installed = self.note("top_statements", {
+            try self.connection.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'").rowCount
+        }) else { return nil }
         guard installed == 1 else {
             if !self.health.missing.contains(where: { $0.hasPrefix("top_statements") }) {
                 self.health.missing.append("top_statements: the pg_stat_statements extension is not installed in this database (CREATE EXTENSION pg_stat_statements; it must also be in shared_preload_libraries)")
@@ -142,10 +163,17 @@ final class HealthCollector {
         }
     }
 
-    /// Runs `body`; a failure becomes a line in `missing` naming `figure` and the server's reason.
+    /// Runs `body`, once more on a new connection when the connection was lost; a failure becomes a line in
+    /// `missing` naming `figure` and the reason.
     private func note<T>(_ figure: String, _ body: () throws -> T) -> T? {
         do {
-            return try body()
+            do {
+                return try body()
+            } catch let error as PostgresError where !self.connection.isHealthy {
+                guard let fresh = try? PostgresConnection(self.target) else { throw error }
+                self.connection = fresh
+                return try body()
+            }
         } catch {
             let line = "\(figure): \(error)"
             if !self.health.missing.contains(line) { self.health.missing.append(line) }
