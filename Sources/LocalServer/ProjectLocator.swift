@@ -15,12 +15,36 @@ public enum ProjectLocator {
         return workingDirectory
     }
 
-    /// `TRIPBENCH_STATE_DIR` if set, else `<project>/.tripbench`.
+    /// `TRIPBENCH_STATE_DIR` if set; else `state/` in the ``serviceRoot(projectRoot:)`` when there is one;
+    /// else `<project>/.tripbench`.
     public static func stateDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let state = environment["TRIPBENCH_STATE_DIR"], !state.isEmpty {
             return URL(fileURLWithPath: state).standardizedFileURL
         }
-        return self.projectRoot(environment: environment).appendingPathComponent(".tripbench")
+        let project = self.projectRoot(environment: environment)
+        if let service = self.serviceRoot(projectRoot: project) { return service.appendingPathComponent("state") }
+        return project.appendingPathComponent(".tripbench")
+    }
+
+    /// As root, with the project in a directory closed to other users (a clone under `/root`, mode 700): a
+    /// directory the server's unprivileged account can reach, for what it needs (its state, a copy of the
+    /// PostgreSQL binaries): `/var/tmp/tripbench-<hash of the project's path>`, the same for every command.
+    /// nil when not root or when every directory above the project lets others through.
+    public static func serviceRoot(projectRoot: URL) -> URL? {
+        guard geteuid() == 0 else { return nil }
+        var directory = projectRoot.standardizedFileURL
+        var closed = false
+        while true {
+            var status = stat()
+            if stat(directory.path, &status) == 0, status.st_mode & S_IXOTH == 0 { closed = true }
+            let parent = directory.deletingLastPathComponent()
+            if parent.path == directory.path { break }
+            directory = parent
+        }
+        guard closed else { return nil }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a of the path: stable across commands and runs
+        for byte in projectRoot.standardizedFileURL.path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return URL(fileURLWithPath: "/var/tmp/tripbench-\(String(hash, radix: 16).prefix(12))")
     }
 
     static func isProjectRoot(_ directory: URL) -> Bool {

@@ -55,7 +55,13 @@ struct DatabaseUp: AsyncParsableCommand {
             return try cluster.up(chosen, settings: settings, installation: installation, logger: Console.logger)
         }
         switch outcome {
-        case .started: Console.info("local server started (\(cluster.dataDirectory.path))")
+        case .started:
+            if ProcessInfo.processInfo.environment["TRIPBENCH_STATE_DIR"]?.isEmpty ?? true,
+                let service = ProjectLocator.serviceRoot(projectRoot: ProjectLocator.projectRoot())
+            {
+                Console.info("the project is in a directory closed to other users: the server's state and a copy of PostgreSQL are in \(service.path)")
+            }
+            Console.info("local server started (\(cluster.dataDirectory.path))")
         case .alreadyRunning(let pending) where !self.settings.isEmpty:
             Console.info("local server already running: settings reloaded"
                 + (pending.isEmpty ? "" : "; \(pending.joined(separator: ", ")) take effect after a restart (tripbench db down && tripbench db up)"))
