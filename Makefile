@@ -35,7 +35,7 @@ release: setup
 	swift build -c release $(CPU_FLAGS)
 
 test: setup
-	@scripts/test.sh
+	@CPU_FLAGS="$(CPU_FLAGS)" scripts/test.sh
 
 bench: release
 	@scripts/bench.sh

@@ -25,3 +25,12 @@ stop_test_cluster() {
 }
 trap stop_test_cluster EXIT
 swift test --skip-build
+
+# Again in the configuration users run (make release: exclusivity checks off, the FMA kernels when the CPU has
+# them), for the tests of the driver, the distance kernels and the index, and whole runs: what the debug build
+# checks is not what ships. A build directory of its own, so the release binary of make bench is untouched.
+echo "make test: the driver, kernel and run tests again in the release configuration"
+# shellcheck disable=SC2086  # CPU_FLAGS is a list of compiler flags
+swift build -c release --build-path .build/release-tests --build-tests -Xswiftc -enable-testing ${CPU_FLAGS:-}
+swift test -c release --build-path .build/release-tests --skip-build \
+    --filter 'PostgresTests|VectorSearchTests|WorkloadRunTests|MetricsTests'
