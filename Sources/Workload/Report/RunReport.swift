@@ -167,6 +167,9 @@ public struct TotalsReport: Codable, Sendable {
     public var scheduleLagUs: LatencySummary?
     /// Open loop: requests due before the end that were never sent (the backlog at the end).
     public var unsent: Int?
+    /// Open loop: requests due in the measured part (up to a stop), from the schedule itself: `count + unsent`
+    /// when nothing went unaccounted for (absent in older reports).
+    public var scheduled: Int?
     public var reconnects: Int
     /// The postgres target: seconds of the measured part during which the server could not be reached (some
     /// client had lost its connection and had not yet opened a new one); absent in older reports.
