@@ -57,15 +57,10 @@ public enum HTMLReport {
                 + " after \(scenario.warmupSeconds.formatted()) s warm-up"],
             ["name": "seed", "value": "\(scenario.seed)"],
         ] + ThresholdVerdict.targets(of: report).compactMap { target -> [String: String]? in
-            guard let total = report.totals.first(where: { $0.target == target }) else {
+            guard report.totals.contains(where: { $0.target == target }) else {
                 return ["name": target, "value": "not run: the run was stopped before it"]
             }
-            let foreign = report.operations.filter { $0.target == target }.reduce(0) { $0 + $1.everyForeignRow }
-            var problems: [String] = []
-            if let unreachable = total.unreachableSeconds, unreachable > 0 {
-                problems.append(String(format: "server unreachable for %.1f s of %.1f s measured", unreachable, total.measuredSeconds))
-            }
-            if foreign > 0 { problems.append("\(foreign) rows of another user returned (row-level security)") }
+            let problems = MetricText.problems(of: report, target: target)
             return problems.isEmpty ? nil : ["name": target, "value": problems.joined(separator: "; ")]
         }
     }

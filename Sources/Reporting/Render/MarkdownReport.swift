@@ -71,11 +71,7 @@ public enum MarkdownReport {
             if let lag = total.scheduleLagUs { notes.append("schedule lag P95 \(MetricText.micros(lag.p95))") }
             if let unsent = total.unsent, unsent > 0 { notes.append("\(unsent) due requests never sent (the server fell behind)") }
             if total.reconnects > 0 { notes.append("\(total.reconnects) reconnects") }
-            if let unreachable = total.unreachableSeconds, unreachable > 0 {
-                notes.append(String(format: "**server unreachable for %.1f s** of %.1f s", unreachable, total.measuredSeconds))
-            }
-            let foreign = report.operations.filter { $0.target == target }.reduce(0) { $0 + $1.everyForeignRow }
-            if foreign > 0 { notes.append("**\(foreign) rows of another user returned** (row-level security)") }
+            notes += MetricText.problems(of: report, target: target).map { "**\($0)**" }
             let audits = report.operations.filter { $0.target == target }.compactMap(\.rowLevelSecurityAudit)
             if !audits.isEmpty {
                 let requests = audits.reduce(0) { $0 + $1.requests }, crossing = audits.reduce(0) { $0 + $1.crossUserRequests }

@@ -38,6 +38,19 @@ public enum MetricText {
         String(format: "driver CPU %.1f µs/request", total.harnessCpuUsPerRequest) + (total.driver.map { " (\($0))" } ?? "")
     }
 
+    /// What went wrong on `target` that a reader must see beside its figures, one phrase each: the server
+    /// unreachable for a while, rows of another user returned. Empty when nothing did.
+    static func problems(of report: RunReport, target: String) -> [String] {
+        guard let total = report.totals.first(where: { $0.target == target }) else { return [] }
+        var problems: [String] = []
+        if let unreachable = total.unreachableSeconds, unreachable > 0 {
+            problems.append(String(format: "server unreachable for %.1f s of %.1f s measured", unreachable, total.measuredSeconds))
+        }
+        let foreign = report.operations.filter { $0.target == target }.reduce(0) { $0 + $1.everyForeignRow }
+        if foreign > 0 { problems.append("\(foreign) rows of another user returned (row-level security)") }
+        return problems
+    }
+
     /// A value of `metric` in its unit.
     public static func format(_ value: Double, _ metric: Threshold.Metric) -> String {
         switch metric {
