@@ -107,6 +107,34 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    /// The output directory replaced by a file while the run measures: the report goes to a temporary
+    /// directory, printed, and the run's verdict stands.
+    @Test func aReportThatCannotBeWrittenAtTheEndIsNotLost() async throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("vanishing-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
+        process.arguments = ["run", "ci-smoke", "--target", "index", "--warmup", "0s", "--duration", "4s", "--out", out.path, "--quiet"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TRIPBENCH_HOME": ProjectLocator.projectRoot().path]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FileManager.default.fileExists(atPath: out.path), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try FileManager.default.removeItem(at: out)
+        try Data("in the way\n".utf8).write(to: out)
+        process.waitUntilExit()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(stderr)")
+        let line = try #require(stderr.split(separator: "\n").first { $0.contains("the report is in ") }, "\(stderr)")
+        let fallback = String(line[line.range(of: "the report is in ")!.upperBound...]).replacingOccurrences(of: " instead", with: "")
+        defer { try? FileManager.default.removeItem(atPath: fallback) }
+        for file in ["report.json", "report.md", "junit.xml"] {
+            #expect(FileManager.default.fileExists(atPath: fallback + "/" + file), "\(file) in \(fallback)")
+        }
+    }
+
     @Test func unknownOperationAndBadWeightAreRefusedBeforeAnythingRuns() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml")
         try "name: bad\nexecutor: {type: closed, clients: 1}\noperations:\n  - {name: vectr_search}\n  - {name: chat_history, weight: 0}\n"

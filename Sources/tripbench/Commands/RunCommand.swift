@@ -89,6 +89,17 @@ struct RunCommand: AsyncParsableCommand {
         // Where the reports go is settled before anything is measured: a run is never lost to an unwritable path.
         let runDirectory = try ReportOutput.prepare(
             RunDirectory(path: self.out ?? root.appendingPathComponent("reports/\(scenario.name)-\(Self.timestamp())").path))
+        do {
+            try await self.measure(scenario, scenarioFile: scenarioFile, root: root, into: runDirectory)
+        } catch {
+            // A run that failed before its report leaves no empty directory behind (rmdir keeps a full one).
+            rmdir(runDirectory.path)
+            throw error
+        }
+    }
+
+    /// Loads the dataset if needed, runs the scenario and writes its reports into `runDirectory`.
+    private func measure(_ scenario: Scenario, scenarioFile: String, root: URL, into runDirectory: RunDirectory) async throws {
         let database = scenario.target == .index ? nil : try self.connection.resolve()
         let chosen = scenario
         let dataset = try await PreparedDataset.open(scenario.dataset)
