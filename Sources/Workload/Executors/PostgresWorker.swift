@@ -54,7 +54,8 @@ final class PostgresWorker {
         while true {
             var now = RunClock.now()
             self.recorder.roll(to: now)
-            if context.shouldStop {
+            let stopped = context.shouldStop
+            if stopped {
                 let seen = stopSeen ?? now
                 stopSeen = seen
                 if now - seen > 500_000_000 {
@@ -65,7 +66,7 @@ final class PostgresWorker {
                     break
                 }
             }
-            let stopping = context.shouldStop || now >= context.end + context.drainNanos
+            let stopping = stopped || now >= context.end + context.drainNanos
             var wake = Int64.max
             var active = false
             var waiting = false
