@@ -106,6 +106,34 @@ import Testing
         }
     }
 
+    /// Random bytes where a scenario, a vector file or a report belongs: the binary exits 2 with one line,
+    /// as the parsers' fuzz tests (ScenarioFuzzTests, VectorFilesFuzzTests, ReportFileFuzzTests) show in depth.
+    @Test func randomFilesAreBadInputForTheBinary() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("random-input-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var state: UInt64 = 0x5EED
+        for round in 0..<8 {
+            let bytes = Data((0..<(64 + round * 97)).map { _ -> UInt8 in
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return UInt8(truncatingIfNeeded: state >> 33)
+            })
+            let base = directory.appendingPathComponent("round\(round)")
+            for name in ["s.yaml", "v.fbin", "q.fbin", "report.json"] { try bytes.write(to: base.appendingPathExtension(name)) }
+            for arguments in [
+                ["run", base.appendingPathExtension("s.yaml").path, "--target", "index"],
+                ["ground-truth", base.appendingPathExtension("v.fbin").path, base.appendingPathExtension("q.fbin").path, "--output", base.path + ".gt"],
+                ["report", base.appendingPathExtension("report.json").path],
+                ["gate", base.appendingPathExtension("report.json").path, "--threshold", "all:qps>1"],
+            ] {
+                let output = try TripbenchCLI.run(arguments)
+                #expect(output.status == 2, "\(arguments): \(output.standardError)")
+                #expect(output.standardError.hasPrefix("tripbench: error:") && output.standardError.split(separator: "\n").count == 1,
+                        "\(arguments): \(output.standardError)")
+            }
+        }
+    }
+
     /// A dataset wider than pgvector's HNSW limit is refused before a row is loaded.
     @Test func vectorsWiderThanPgvectorsIndexAreRefusedBeforeLoading() async throws {
         let spec = FileManager.default.temporaryDirectory.appendingPathComponent("wide-\(UUID().uuidString.prefix(8)).yaml")
