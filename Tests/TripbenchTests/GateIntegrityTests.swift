@@ -152,6 +152,36 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("junit.xml").path))
     }
 
+    /// SIGTERM while the server builds the HNSW index of a load: the command ends at once, and so does the build
+    /// on the server (it notices the client gone), instead of running on for nobody.
+    @Test func aStoppedLoadEndsTheServersIndexBuild() async throws {
+        let database = try await TestServer.createDatabase(migrated: false)
+        let url = try await TestServer.connectionString(database: database)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
+        process.arguments = ["load", "--dataset", "tiny", "--database-url", url.raw]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TRIPBENCH_HOME": ProjectLocator.projectRoot().path]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        func building() throws -> Int {
+            try PostgresConnection(url).query("""
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND state = 'active' AND query ILIKE '%USING hnsw%' AND pid <> pg_backend_pid()
+                """).decode(Int.self, row: 0, column: 0)
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try building() == 0, ContinuousClock.now < deadline, process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(try building() > 0, "no index build seen: \(process.isRunning ? "" : String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let stopped = ContinuousClock.now
+        while try building() > 0, ContinuousClock.now - stopped < .seconds(10) { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(ContinuousClock.now - stopped < .seconds(3), "the build went on for \(ContinuousClock.now - stopped) after the load was stopped")
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+
     /// Waits until `count` sessions other than this one are connected to the database (running a statement
     /// that contains `running`, when given).
     static func waitForSessions(of database: PostgresConnectionString, atLeast count: Int, running: String? = nil) async throws {

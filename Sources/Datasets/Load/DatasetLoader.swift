@@ -49,6 +49,10 @@ public struct DatasetLoader: Sendable {
             return value
         }
         let connection = try PostgresConnection(self.target)
+        // A load stopped by Ctrl-C or SIGTERM drops this connection: the server then ends the index build it is
+        // running within a second (it checks the client every second) instead of finishing a build for nobody.
+        // PostgreSQL 14 and later; older servers build on.
+        _ = try? connection.query("SELECT set_config('client_connection_check_interval', '1s', false)")
         _ = try timed("schema") { try SchemaMigrator(dimension: self.manifest.dimension).migrate(connection) }
         let loaded = try self.loadedFingerprint(connection)
         let dataCurrent = !self.force && loaded?.checksum == self.manifest.checksum
