@@ -178,7 +178,10 @@ public enum PostgresCopyFile {
         } catch {
             try? output.close()
             try? FileManager.default.removeItem(atPath: temporary)
-            throw error
+            if error is PostgresError { throw error }
+            // Foundation's write errors name neither the file nor, plainly, the cause (NSCocoaErrorDomain 640).
+            let posix = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { String(cString: strerror(Int32($0.code))) }
+            throw PostgresError(.file, "\(path): cannot write: \(posix ?? error.localizedDescription)")
         }
     }
 }

@@ -28,6 +28,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let decoding = Code("decoding error")
         /// The server answered with something this layer did not expect.
         public static let protocolViolation = Code("unexpected response")
+        /// A local file could not be written (a full disk, no permission).
+        public static let file = Code("file error")
     }
 
     public var code: Code
