@@ -91,6 +91,32 @@ import Testing
         #expect(PostgresInstallation.hasVector(binDirectory: installation.binDirectory))
     }
 
+    /// As root, a project under a directory closed to other users (a clone under /root) gets a place the
+    /// server's account can reach, the same for every command, and a copy of PostgreSQL that account can run.
+    @Test(.enabled(if: geteuid() == 0, "only root runs the server as another account"))
+    func aProjectClosedToOthersGetsAReachablePlaceAndACopyOfPostgres() throws {
+        let closed = FileManager.default.temporaryDirectory.appendingPathComponent("closed-\(UUID().uuidString.prefix(8))")
+        let project = closed.appendingPathComponent("project")
+        try FileManager.default.createDirectory(at: project, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: closed) }
+        #expect(ProjectLocator.serviceRoot(projectRoot: project) == nil)
+        #expect(chmod(closed.path, 0o700) == 0)
+        let service = try #require(ProjectLocator.serviceRoot(projectRoot: project))
+        #expect(service.path.hasPrefix("/var/tmp/tripbench-") && service == ProjectLocator.serviceRoot(projectRoot: project))
+        #expect(ProjectLocator.stateDirectory(environment: ["TRIPBENCH_HOME": project.path]) == service.appendingPathComponent("state"))
+
+        let embedded = try #require(PostgresInstallation.embeddedPostgres(projectRoot: ProjectLocator.projectRoot()))
+        let copies = FileManager.default.temporaryDirectory.appendingPathComponent("copies-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: copies) }
+        let bin = try PostgresInstallation.mirror(embedded, into: copies)
+        let version = try CommandRunner(user: "nobody").run(bin.appendingPathComponent("initdb").path, ["--version"])
+        #expect(version.succeeded && version.standardOutput.contains("18."), "\(version.text)")
+        // A second call finds the copy and leaves it as it is (a copy in use is never replaced).
+        let inode = try FileManager.default.attributesOfItem(atPath: bin.path)[.systemFileNumber] as? Int
+        #expect(try PostgresInstallation.mirror(embedded, into: copies).path == bin.path)
+        #expect(try FileManager.default.attributesOfItem(atPath: bin.path)[.systemFileNumber] as? Int == inode)
+    }
+
     @Test func aBinDirectoryWithoutPostgresIsRejected() {
         #expect {
             try PostgresInstallation.find(projectRoot: URL(fileURLWithPath: "/nonexistent"), environment: ["TRIPBENCH_PG_BIN": "/usr/bin"])
