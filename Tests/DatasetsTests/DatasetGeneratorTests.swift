@@ -1,7 +1,9 @@
 import Datasets
+import Dispatch
 import Foundation
 import Logging
 import Postgres
+import Synchronization
 import Testing
 import VectorSearch
 
@@ -56,6 +58,29 @@ import VectorSearch
         let (directory, manifest) = try Self.generate(try Self.spec())
         defer { try? FileManager.default.removeItem(at: directory) }
         #expect(manifest.checksum == Self.releaseBuildChecksum)
+    }
+
+    /// Four generations of one dataset at once (parallel commands needing it): one generates, the others wait
+    /// and find it ready; none reads a directory another is replacing, and no lock file is left.
+    @Test func generationsOfOneDatasetAtOnceTakeTurns() throws {
+        let spec = try Self.spec()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tripbench-turns-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outcomes = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let outcome: String
+            do {
+                switch try DatasetGenerator(spec: spec, directory: directory).generate(force: false, logger: Logger(label: "test")) {
+                case .generated: outcome = "generated"
+                case .upToDate: outcome = "up to date"
+                }
+            } catch {
+                outcome = "\(error)"
+            }
+            outcomes.withLock { $0.append(outcome) }
+        }
+        #expect(outcomes.withLock { $0.sorted() } == ["generated", "up to date", "up to date", "up to date"])
+        #expect(!FileManager.default.fileExists(atPath: directory.path + ".lock"))
     }
 
     /// What a killed generation left (`<dataset>.partial-<pid>` of a process that is gone) is removed by the next.

@@ -166,9 +166,10 @@ import Testing
         process.standardError = errors
         try process.run()
         func building() throws -> Int {
+            // pgvector's own build phase (a b-tree's loading phase is "loading tuples in tree").
             try PostgresConnection(url).query("""
-                SELECT count(*) FROM pg_stat_activity
-                WHERE datname = current_database() AND state = 'active' AND query ILIKE '%USING hnsw%' AND pid <> pg_backend_pid()
+                SELECT count(*) FROM pg_stat_progress_create_index
+                WHERE datname = current_database() AND phase = 'building index: loading tuples'
                 """).decode(Int.self, row: 0, column: 0)
         }
         let deadline = ContinuousClock.now + .seconds(60)

@@ -100,6 +100,36 @@ import Testing
         #expect(try Self.operation(report, "preference_lookup").rowsPerRequest == 1)
     }
 
+    /// A role the policies apply to cannot read whose rows came back: the audit says so instead of finding
+    /// nothing, and the report's foreign_rows cannot be shown to be 0.
+    @Test func theAuditRefusesARoleThePoliciesRestrict() async throws {
+        let loaded = try await TinyDataset.loaded()
+        try await PostgresConnection.withConnection(loaded.database) { connection in
+            try connection.execute(script: """
+                DO $$ BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'tripbench_restricted') THEN
+                        CREATE ROLE tripbench_restricted LOGIN;
+                    END IF;
+                END $$;
+                GRANT authenticated TO tripbench_restricted;
+                GRANT USAGE ON SCHEMA public, auth TO tripbench_restricted;
+                GRANT SELECT ON ALL TABLES IN SCHEMA public TO tripbench_restricted;
+                """)
+        }
+        let restricted = try PostgresConnectionString(loaded.database.raw.replacingOccurrences(of: "postgres@", with: "tripbench_restricted@"))
+        let report = try await Self.run("""
+            name: restricted
+            executor: {type: constant-vus, clients: 1}
+            warmup: 0s
+            requests: 20
+            rowLevelSecurity: true
+            operations:
+              - {name: preference_lookup}
+            """, database: restricted)
+        let audit = try #require(try Self.operation(report, "preference_lookup").rowLevelSecurityAudit)
+        #expect(audit.failure?.contains("subject to the row-level security policies") == true, "\(audit)")
+    }
+
     /// One client, an open schedule of 200 requests/s, and a statement that takes ~10 ms: the server can do
     /// ~100/s, so requests queue. Latency from the schedule must show the queue; service time must not.
     @Test func openLoopCountsQueueingNoCoordinatedOmission() async throws {

@@ -65,10 +65,21 @@ public struct DatasetGenerator: Sendable {
     }
 
     /// Generates the dataset unless an identical, verified one is already there.
+    ///
+    /// Commands that need the same dataset at once (`run`, `load`, `generate` in parallel jobs) take turns on a
+    /// lock file beside it: one generates, the others wait and find it ready. Without it, one replaced the
+    /// directory while another read it.
     /// - Parameter force: regenerate even when the directory looks complete, or holds another spec.
     /// - Throws: ``DatasetError``: `.badInput` when the directory holds a different or damaged dataset and
     ///   `force` is off.
     public func generate(force: Bool, logger: Logger, input: MemoryRowsInput? = nil) throws -> Outcome {
+        let lock = try self.lock(logger: logger)
+        defer {
+            // Removed while still held, so no lock file is left beside the dataset; a process that opened it
+            // meanwhile finds it gone from the path once it holds it, and tries again (see lock(logger:)).
+            unlink(self.directory.path + ".lock")
+            close(lock)
+        }
         if !force, let existing = try DatasetManifest.read(from: self.directory) {
             guard existing.spec == self.spec, existing.generatorVersion == Self.version,
                 existing.vectorSourceChecksum == input?.checksum
@@ -92,6 +103,30 @@ public struct DatasetGenerator: Sendable {
         } catch {
             try? FileManager.default.removeItem(at: staging)
             throw error
+        }
+    }
+
+    /// Opens `<dataset>.lock` beside the dataset and takes it, waiting for another process that holds it. A
+    /// lock file its holder removed before this process got it is not the lock any more: then it starts over.
+    /// - Returns: the descriptor; closing it releases the lock (so does the process ending).
+    private func lock(logger: Logger) throws -> Int32 {
+        let parent = self.directory.deletingLastPathComponent()
+        try? FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        let path = self.directory.path + ".lock"
+        var waited = false
+        while true {
+            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw DatasetError(.runtime, "\(path): \(String(cString: strerror(errno)))") }
+            if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+                if !waited { logger.info("waiting for another tripbench preparing \(self.directory.lastPathComponent)") }
+                waited = true
+                while flock(descriptor, LOCK_EX) != 0, errno == EINTR {}
+            }
+            var held = stat(), named = stat()
+            if fstat(descriptor, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev {
+                return descriptor
+            }
+            close(descriptor)
         }
     }
 

@@ -36,6 +36,14 @@ struct RowLevelSecurityAudit {
         // The owners are read by a connection of the run's role, which the policies do not restrict (the
         // table owner or a superuser, as tripbench's own load requires).
         let admin = try PostgresConnection(database)
+        let unrestricted = try admin.query("""
+            SELECT r.rolsuper OR r.rolbypassrls OR coalesce(bool_and(c.relowner = r.oid AND NOT c.relforcerowsecurity), false)
+            FROM pg_roles r LEFT JOIN pg_class c ON c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND c.relname = ANY($1::text[])
+            WHERE r.rolname = current_user GROUP BY r.rolsuper, r.rolbypassrls
+            """, ["{" + Self.ownedTables.joined(separator: ",") + "}"]).decode(Bool.self, row: 0, column: 0)
+        guard unrestricted else {
+            throw WorkloadError(.badInput, "the run's role is itself subject to the row-level security policies, so the owners of returned rows cannot be read; audit as the tables' owner, a superuser or a BYPASSRLS role")
+        }
         let session = try PostgresConnection(database)
         let timeoutMillis = max(1, self.scenario.timeout.nanoseconds / 1_000_000)
         try session.query("SELECT set_config('statement_timeout', $1, false)", ["\(timeoutMillis)ms"])
@@ -109,6 +117,9 @@ struct RowLevelSecurityAudit {
         let foreignWrite = sql.isTransaction && draw.user >= 0 && draw.user != acting ? wrote : 0
         return foreignRead + foreignWrite
     }
+
+    /// The tables whose rows have an owner, directly or through a parent row.
+    static let ownedTables = ["memory_embeddings", "trips", "users", "chat_sessions", "chat_messages", "flights", "accommodations"]
 
     /// The owning user of each id found in a table that has an owner, read past the policies.
     static func owners(of ids: Set<UUID>, admin: PostgresConnection) throws -> [UUID: UUID] {
