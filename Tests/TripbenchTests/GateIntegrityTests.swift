@@ -157,6 +157,9 @@ import Testing
     @Test func aStoppedLoadEndsTheServersIndexBuild() async throws {
         let database = try await TestServer.createDatabase(migrated: false)
         let url = try await TestServer.connectionString(database: database)
+        // The dataset first, so the load watched below does nothing but load.
+        let generate = try await DedicatedThread.run { try TripbenchCLI.run(["generate", "--dataset", "tiny"]) }
+        #expect(generate.status == 0, "\(generate.standardError)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
         process.arguments = ["load", "--dataset", "tiny", "--database-url", url.raw]
@@ -172,8 +175,8 @@ import Testing
                 WHERE datname = current_database() AND phase = 'building index: loading tuples'
                 """).decode(Int.self, row: 0, column: 0)
         }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while try building() == 0, ContinuousClock.now < deadline, process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        let deadline = ContinuousClock.now + .seconds(180)
+        while try building() == 0, ContinuousClock.now < deadline, process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
         #expect(try building() > 0, "no index build seen: \(process.isRunning ? "" : String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()

@@ -15,8 +15,9 @@ import Testing
         var out: URL
     }
 
-    /// Runs ci-smoke on the postgres target for 8 s against a cluster of the test's own, kills its postmaster
-    /// 2 s into the measured part, and starts it again after `restartAfter` if given.
+    /// Runs ci-smoke on the postgres target for 20 s against a cluster of the test's own, kills its postmaster
+    /// about 2 s into the measured part (later on a loaded machine: the run's start-up after its sessions
+    /// connect takes longer there), and starts it again after `restartAfter` if given.
     func runThroughAnOutage(restartAfter: Duration?, extra: [String] = []) async throws -> Outcome {
         let state = URL(fileURLWithPath: "/tmp/tripbench-outage-\(UUID().uuidString.prefix(8))")
         let environment = ["TRIPBENCH_STATE_DIR": state.path]
@@ -31,7 +32,7 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
         process.arguments = [
-            "run", "ci-smoke", "--dataset", "tiny", "--target", "postgres", "--warmup", "0s", "--duration", "8s",
+            "run", "ci-smoke", "--dataset", "tiny", "--target", "postgres", "--warmup", "0s", "--duration", "20s",
             "--database-url", url, "--out", out.path, "--quiet",
         ] + extra
         process.environment = ProcessInfo.processInfo.environment.merging(
@@ -66,7 +67,7 @@ import Testing
         #expect(stderr.contains("unreachable"), "\(stderr)")
         let totals = try #require((report["totals"] as? [[String: Any]])?.first)
         let unreachable = try #require(totals["unreachable_seconds"] as? Double)
-        #expect(unreachable > 3 && unreachable <= 8, "unreachable \(unreachable) s")
+        #expect(unreachable > 3 && unreachable <= 20, "unreachable \(unreachable) s")
         let junit = try String(contentsOf: out.appendingPathComponent("junit.xml"), encoding: .utf8)
         #expect(junit.contains("name=\"all: unreachable &lt;= 1%\"") && junit.contains("<failure type=\"check\""))
         // gate judges the report the same way.
