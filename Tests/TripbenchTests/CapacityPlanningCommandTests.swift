@@ -40,21 +40,12 @@ import Testing
         let arguments = ["sweep", file.path, "--database-url", url.raw, "--out", out.path]
 
         // First run, stopped by SIGINT once a point is saved.
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("TRIPBENCH_") && $0.key != "DATABASE_URL" }
-            .merging(["TRIPBENCH_HOME": ProjectLocator.projectRoot().path]) { $1 }
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let sweep = try TripbenchCLI.start(arguments)
         let deadline = Date().addingTimeInterval(120)
-        while Self.savedPoints(results) < 1, process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        process.interrupt()
-        process.waitUntilExit()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 130, "\(stderr)")
+        while Self.savedPoints(results) < 1, sweep.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        sweep.send(SIGINT)
+        let (status, stderr) = sweep.finish()
+        #expect(status == 130, "\(stderr)")
         #expect(stderr.contains("run the same command again to resume"), "\(stderr)")
         let saved = Self.savedPoints(results)
         #expect(saved >= 1 && saved < 8, "\(saved) points saved")

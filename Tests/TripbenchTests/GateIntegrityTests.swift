@@ -84,26 +84,18 @@ import Testing
         let (database, url) = try await Self.freshTinyDatabase()
         let out = Self.temporaryDirectory("interrupted")
         defer { try? FileManager.default.removeItem(at: out) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
-        process.arguments = [
+        let run = try TripbenchCLI.start([
             "run", "ci-smoke", "--dataset", "tiny", "--target", "both", "--warmup", "0s", "--duration", "20s",
             "--database-url", url.raw, "--out", out.path, "--quiet",
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(["TRIPBENCH_HOME": ProjectLocator.projectRoot().path]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
+        ])
         // Wait until the postgres target is measuring (its clients are connected), then interrupt.
         try await Self.waitForSessions(of: url, atLeast: 4)
         try await Task.sleep(for: .seconds(1))
         let interrupted = ContinuousClock.now
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.send(SIGINT)
+        let (status, stderr) = run.finish()
         #expect(ContinuousClock.now - interrupted < .seconds(10), "took \(ContinuousClock.now - interrupted) to stop")
-        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(status == 130, "\(stderr)")
         let junit = try String(contentsOf: out.appendingPathComponent("junit.xml"), encoding: .utf8)
         #expect(junit.contains("<testsuite name=\"tripbench.ci-smoke.index\""))
         #expect(junit.contains("index did not run: the run was stopped before it"))
@@ -136,19 +128,13 @@ import Testing
             operations:
               - {name: sleep, sql: "SELECT pg_sleep(30) AS tripbench_sigterm_test"}
             """.write(to: scenario, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
-        process.arguments = ["run", scenario.path, "--database-url", loaded.database.raw, "--out", out.path, "--quiet"]
-        process.environment = ProcessInfo.processInfo.environment.merging(["TRIPBENCH_HOME": ProjectLocator.projectRoot().path]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let run = try TripbenchCLI.start(["run", scenario.path, "--database-url", loaded.database.raw, "--out", out.path, "--quiet"])
         try await Self.waitForSessions(of: loaded.database, atLeast: 2, running: "tripbench_sigterm_test")
         let stopped = ContinuousClock.now
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        run.send(SIGTERM)
+        let (status, stderr) = run.finish()
         #expect(ContinuousClock.now - stopped < .seconds(3), "took \(ContinuousClock.now - stopped) to stop")
-        #expect(process.terminationStatus == 130)
+        #expect(status == 130, "\(stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("junit.xml").path))
     }
 
@@ -160,14 +146,7 @@ import Testing
         // The dataset first, so the load watched below does nothing but load.
         let generate = try await DedicatedThread.run { try TripbenchCLI.run(["generate", "--dataset", "tiny"]) }
         #expect(generate.status == 0, "\(generate.standardError)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TripbenchCLI.executable)
-        process.arguments = ["load", "--dataset", "tiny", "--database-url", url.raw]
-        process.environment = ProcessInfo.processInfo.environment.merging(["TRIPBENCH_HOME": ProjectLocator.projectRoot().path]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
+        let load = try TripbenchCLI.start(["load", "--dataset", "tiny", "--database-url", url.raw])
         func building() throws -> Int {
             // pgvector's own build phase (a b-tree's loading phase is "loading tuples in tree").
             try PostgresConnection(url).query("""
@@ -176,10 +155,11 @@ import Testing
                 """).decode(Int.self, row: 0, column: 0)
         }
         let deadline = ContinuousClock.now + .seconds(180)
-        while try building() == 0, ContinuousClock.now < deadline, process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(try building() > 0, "no index build seen: \(process.isRunning ? "" : String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
-        kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        while try building() == 0, ContinuousClock.now < deadline, load.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        let seen = try building()
+        load.send(SIGTERM)
+        let (_, stderr) = load.finish()
+        #expect(seen > 0, "no index build seen: \(stderr)")
         let stopped = ContinuousClock.now
         while try building() > 0, ContinuousClock.now - stopped < .seconds(10) { try await Task.sleep(for: .milliseconds(50)) }
         #expect(ContinuousClock.now - stopped < .seconds(3), "the build went on for \(ContinuousClock.now - stopped) after the load was stopped")
