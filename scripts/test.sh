@@ -25,11 +25,11 @@ stop_test_cluster() {
 }
 trap stop_test_cluster EXIT
 # Tests whose assertions depend on latency (a 2x slowdown flagged, a rate found under an SLO, a P95 threshold
-# met, an open loop's service time) run after the others, alone: beside the CPU-heavy tests run in parallel (fuzz,
-# generation, index builds) their figures moved by 2-4x on these two cores.
+# met, an open loop's service time) run after the others, one at a time: beside the CPU-heavy tests that run in
+# parallel (fuzz, generation, index builds) and beside each other, their figures moved by 2-4x on two cores.
 timed='compareFlagsATwofoldSlowdown|capacityFindsARateOnPostgres|ciSmokeOnBothTargetsWritesEveryReportField|openLoopCountsQueueing'
 swift test --skip-build --skip "$timed"
-swift test --skip-build --filter "$timed"
+swift test --skip-build --no-parallel --filter "$timed"
 
 # Again in the configuration users run (make release: exclusivity checks off, the FMA kernels when the CPU has
 # them), for the tests of the driver, the distance kernels and the index, and whole runs: what the debug build
