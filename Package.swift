@@ -11,6 +11,8 @@ var targets: [Target] = [
     // C libraries, wrapped once.
     .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
     .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
+    // Exact search's matrix products (a pthread or OpenMP variant works too: tripbench asks it for one thread).
+    .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-serial-dev"])]),
     .target(name: "CPrefetch"),
     .target(name: "CPoll"),
 
@@ -29,7 +31,7 @@ var targets: [Target] = [
     // Hot loops live here: optimised even in debug builds, so tests of generation and search stay quick.
     .target(
         name: "VectorSearch",
-        dependencies: ["CPrefetch"],
+        dependencies: ["CPrefetch", "COpenBLAS"],
         swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
     ),
     .target(

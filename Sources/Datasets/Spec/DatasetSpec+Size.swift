@@ -22,11 +22,15 @@ extension DatasetSpec {
         return Int(min(total, Double(Int.max / 2)))
     }
 
-    /// Peak resident memory of today's generator: it holds the base vectors about three times over (the
-    /// vectors, the ground truth's working copy, the COPY rows' buffers); measured 9.06 GB for 2.9 GB of
-    /// vectors at 500k × 1536.
+    /// Peak resident memory of the generator, which streams the vectors a block at a time: per row a few
+    /// labels (user, type, cluster and the layout they are shuffled in), plus each thread's blocks of 4,096
+    /// rows (the vectors, the matrix product's scores), the queries and their candidate lists.
     public var estimatedMemoryBytes: Int {
-        Int(min(3.2 * Double(self.embeddingTotal) * Double(self.dimension * 4) + 256e6, Double(Int.max / 2)))
+        let rowBytes = Double(self.dimension * 4)
+        let labels = 48 * Double(self.embeddingTotal)
+        let blocks = 4 * 4096 * (rowBytes + 4 * Double(min(self.queries, 2048)))
+        let queries = Double(self.queries) * (2 * rowBytes + Double(self.groundTruthK) * 64)
+        return Int(min(labels + blocks + queries + 256e6, Double(Int.max / 2)))
     }
 
     /// Refuses a dataset that cannot fit: more disk than `directory`'s file system has free, or more memory

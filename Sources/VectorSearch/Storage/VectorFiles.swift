@@ -17,17 +17,46 @@ public enum VectorFiles {
     /// cannot overflow.
     public static let maximumDimension = 65_536
 
-    /// Reads `.fbin` or `.fvecs` (chosen by the file's extension) into a new store.
+    /// Reads `.fbin` or `.fvecs` (chosen by the file's extension) into a new store in memory.
     public static func readVectors(_ path: String) throws -> VectorStore {
         path.hasSuffix(".fvecs") ? try self.readFvecs(path) : try self.readFbin(path)
     }
 
-    public static func readFbin(_ path: String) throws -> VectorStore {
+    /// Opens `.fbin` or `.fvecs` (chosen by the file's extension): an `.fbin` is mapped (``mapFbin(_:)``), an
+    /// `.fvecs`, whose rows are interleaved with their lengths, is read into memory.
+    public static func openVectors(_ path: String) throws -> VectorStore {
+        path.hasSuffix(".fvecs") ? try self.readFvecs(path) : try self.mapFbin(path)
+    }
+
+    /// Maps an `.fbin` read-only: nothing is read until a row is touched, and the rows stay in the page
+    /// cache rather than the process's memory (see ``VectorStore``). The header is checked as ``readFbin(_:)``
+    /// checks it.
+    public static func mapFbin(_ path: String) throws -> VectorStore {
+        let (count, dimension) = try self.fbinShape(path)
+        let mapping = try FileMapping(path: path)
+        guard mapping.bytes == 8 + count * dimension * 4 else {
+            mapping.release()
+            throw VectorSearchError(.badInput, "\(path): the file changed while it was opened")
+        }
+        return VectorStore(mapping: mapping, offset: 8, dimension: dimension, count: count)
+    }
+
+    /// The row count and dimension of an `.fbin`, from its header, checked against the file's size.
+    public static func fbinShape(_ path: String) throws -> (count: Int, dimension: Int) {
         let file = try BinaryFile(reading: path)
         let (count, dimension) = try file.readHeader(kind: "vectors", unit: "floats")
         guard dimension <= Self.maximumDimension else {
             throw VectorSearchError(.badInput, "\(path): the header says \(dimension) dimensions; at most \(Self.maximumDimension) are supported")
         }
+        return (count, dimension)
+    }
+
+    /// Reads an `.fbin` into memory (huge pages for large files): for a store that is searched at random many
+    /// times, or that is changed.
+    public static func readFbin(_ path: String) throws -> VectorStore {
+        let (count, dimension) = try self.fbinShape(path)
+        let file = try BinaryFile(reading: path)
+        try file.skip(8)
         let expected = count * dimension * 4
         let store = try VectorStore(dimension: dimension, capacity: count)
         try file.read(into: UnsafeMutableRawPointer(store.base), bytes: expected)
@@ -68,6 +97,25 @@ public enum VectorFiles {
         try BinaryFile.write(to: path) { file in
             try file.writeHeader(store.count, store.dimension)
             try file.write(UnsafeRawPointer(store.base), bytes: store.count * store.dimension * 4)
+        }
+    }
+
+    /// Writes an `.fbin` of `count × dimension` floats that `body` hands over a block at a time through the
+    /// function it is given, so no more than a block need be in memory. Fails, leaving nothing, unless exactly
+    /// `count` rows were written.
+    public static func writeFbin(
+        to path: String, count: Int, dimension: Int, _ body: ((UnsafeBufferPointer<Float>) throws -> Void) throws -> Void
+    ) throws {
+        try BinaryFile.write(to: path) { file in
+            try file.writeHeader(count, dimension)
+            var written = 0
+            try body { floats in
+                try file.write(UnsafeRawPointer(floats.baseAddress!), bytes: floats.count * 4)
+                written += floats.count
+            }
+            guard written == count * dimension else {
+                throw VectorSearchError(.io, "\(path): \(written) floats written for \(count) × \(dimension)")
+            }
         }
     }
 
@@ -140,6 +188,10 @@ final class BinaryFile {
             throw VectorSearchError(.badInput, "\(self.path): the header says \(count) × \(width) \(unit) (\(expected)) but the file has \(self.size) bytes")
         }
         return (count, width)
+    }
+
+    func skip(_ bytes: Int) throws {
+        guard fseek(self.handle, bytes, SEEK_CUR) == 0 else { throw VectorSearchError(.io, "\(self.path): \(String(cString: strerror(errno)))") }
     }
 
     func read(into pointer: UnsafeMutableRawPointer, bytes: Int) throws {

@@ -1,5 +1,10 @@
 /// `count` vectors of `dimension` floats in one contiguous buffer with a fixed stride: row `i` starts at
-/// `base + i·dimension`. Large stores get huge pages (see ``PageAllocation``).
+/// `base + i·dimension`.
+///
+/// Two kinds: a store built in memory (large ones get huge pages, see ``PageAllocation``), and a store mapped
+/// read-only from an `.fbin` file (``VectorFiles/mapFbin(_:)``), whose rows live in the page cache and cost the
+/// process no anonymous memory however many there are. A mapped store is full and read-only: writing through
+/// ``base`` faults.
 ///
 /// `@unchecked Sendable`: rows are only appended by the single owner while it builds the store; once
 /// shared, the buffer is read-only.
@@ -9,7 +14,13 @@ public final class VectorStore: @unchecked Sendable {
     public private(set) var count = 0
     /// The first float of row 0.
     public let base: UnsafeMutablePointer<Float>
-    private let allocation: PageAllocation
+    private let backing: Backing
+
+    private enum Backing {
+        case memory(PageAllocation)
+        /// The file's mapping, and the byte offset of row 0 in it.
+        case file(FileMapping, offset: Int)
+    }
 
     /// An empty store for up to `capacity` rows.
     /// - Throws: ``VectorSearchError`` for a zero dimension or when memory cannot be had.
@@ -17,12 +28,56 @@ public final class VectorStore: @unchecked Sendable {
         guard dimension > 0 else { throw VectorSearchError(.badInput, "vector dimension must be at least 1") }
         self.dimension = dimension
         self.capacity = max(capacity, 0)
-        self.allocation = try PageAllocation(
+        let allocation = try PageAllocation(
             bytes: self.capacity * dimension * MemoryLayout<Float>.stride, purpose: "\(capacity) vectors")
-        self.base = self.allocation.pointer.bindMemory(to: Float.self, capacity: self.allocation.bytes / 4)
+        self.backing = .memory(allocation)
+        self.base = allocation.pointer.bindMemory(to: Float.self, capacity: allocation.bytes / 4)
     }
 
-    deinit { self.allocation.release() }
+    /// A full, read-only store over `count` rows of `mapping` starting `offset` bytes in.
+    init(mapping: FileMapping, offset: Int, dimension: Int, count: Int) {
+        precondition(offset + count * dimension * 4 <= mapping.bytes)
+        self.dimension = dimension
+        self.capacity = count
+        self.count = count
+        self.backing = .file(mapping, offset: offset)
+        // Never written through: the mapping is PROT_READ, and a mapped store is full (append refuses).
+        self.base = UnsafeMutableRawPointer(mutating: mapping.pointer + offset).assumingMemoryBound(to: Float.self)
+    }
+
+    deinit {
+        switch self.backing {
+        case .memory(let allocation): allocation.release()
+        case .file(let mapping, _): mapping.release()
+        }
+    }
+
+    /// Whether the rows are mapped from a file (and so read-only).
+    public var isMapped: Bool {
+        if case .file = self.backing { true } else { false }
+    }
+
+    /// How rows will be read next, for a mapped store; nothing for a store in memory.
+    public enum Access: Sendable {
+        case sequential, random, willNeed
+        /// Done with for now: for a mapped store the rows' pages leave the process's resident set and stay in
+        /// the page cache. A scan that releases each block after reading it stays small however big the file.
+        case done
+    }
+
+    /// Advises the kernel how `rows` will be read (see ``Access``). Harmless on a store in memory: its rows
+    /// are never dropped.
+    public func advise(_ access: Access, rows: Range<Int>) {
+        guard case .file(let mapping, let offset) = self.backing else { return }
+        let rowBytes = self.dimension * MemoryLayout<Float>.stride
+        let bytes = (offset + rows.lowerBound * rowBytes)..<(offset + rows.upperBound * rowBytes)
+        switch access {
+        case .sequential: mapping.advise(.sequential, bytes: bytes)
+        case .random: mapping.advise(.random, bytes: bytes)
+        case .willNeed: mapping.advise(.willNeed, bytes: bytes)
+        case .done: mapping.advise(.done, bytes: bytes)
+        }
+    }
 
     /// Row `index`, `dimension` floats.
     @inline(__always)
@@ -45,12 +100,7 @@ public final class VectorStore: @unchecked Sendable {
         self.count += rows
     }
 
-    /// Scales every row to unit length.
-    public func normalizeAll() {
-        for index in 0..<self.count { DistanceKernels.normalize(self.row(index), count: self.dimension) }
-    }
-
-    /// Bytes held for the vectors.
+    /// Bytes of the vectors (in memory, or mapped).
     public var sizeBytes: Int { self.capacity * self.dimension * MemoryLayout<Float>.stride }
 
     /// Row `index` as an array (for tests and small jobs, not hot loops).

@@ -46,7 +46,7 @@ public final class DatasetCatalog: Sendable {
         self.seed = manifest.spec.seed
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         do {
-            self.base = try VectorFiles.readFbin(path("base.fbin"))
+            self.base = try VectorFiles.mapFbin(path("base.fbin"))
             self.queries = try VectorFiles.readFbin(path("queries.fbin"))
             let memoryLabels = try VectorFiles.readIbin(path("memory_labels.ibin"))
             let queryLabels = try VectorFiles.readIbin(path("query_labels.ibin"))

@@ -41,8 +41,7 @@ struct GroundTruthCommand: AsyncParsableCommand {
         let (base, queries, k, threads) = (self.base, self.queries, self.k, self.threads ?? ExactSearch.defaultThreads)
         let output = self.output
         let (seconds, count) = try await DedicatedThread.run { () throws -> (Double, Int) in
-            let store = try VectorFiles.readVectors(base)
-            if metric.normalizes { store.normalizeAll() }
+            let store = try VectorFiles.openVectors(base)
             let queryStore = try VectorFiles.readVectors(queries)
             let start = ContinuousClock.now
             let result = try ExactSearch(store: store, metric: metric).search(queryStore, k: k, threads: threads)

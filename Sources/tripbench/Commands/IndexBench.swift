@@ -151,14 +151,14 @@ struct IndexBench: AsyncParsableCommand {
         if let load {
             let index = try HNSWIndex.load(from: load)
             if let base {
-                let vectors = try VectorFiles.readVectors(base)
+                let vectors = try VectorFiles.openVectors(base)
                 guard vectors.dimension == index.dimension, vectors.count == index.count else {
                     throw CommandFailure(.badInput, "\(load) indexes \(index.count) × \(index.dimension) vectors, \(base) holds \(vectors.count) × \(vectors.dimension)")
                 }
             }
             return (index, nil)
         }
-        let vectors = try VectorFiles.readVectors(base!)
+        let vectors = try VectorFiles.openVectors(base!)
         let total = vectors.count
         let start = ContinuousClock.now
         let index = try HNSWIndex.build(vectors, parameters: parameters, threads: threads) { done in
