@@ -121,7 +121,7 @@ extension PostgresConnection {
 
     /// The COPY protocol around `send`: start `COPY … FROM STDIN (FORMAT binary)`, let `send` stream the data,
     /// end it (or abort it with the error `send` threw, so nothing is loaded), and return the rows loaded.
-    private func streamCopy(table: String, columns: [String], _ send: () throws -> Void) throws -> Int {
+    func streamCopy(table: String, columns: [String], _ send: () throws -> Void) throws -> Int {
         let target = "\(Self.quoteIdentifier(table)) (\(columns.map(Self.quoteIdentifier).joined(separator: ", ")))"
         let sql = "COPY \(target) FROM STDIN (FORMAT binary)"
         let start = try self.check(PQexec(self.handle, sql), for: sql)

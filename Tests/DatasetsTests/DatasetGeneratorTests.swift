@@ -139,6 +139,19 @@ import VectorSearch
 
     /// A verified dataset is not re-read while its files keep their identity (size, inode, modification and
     /// change times); a file changed in place is hashed again, even with its modification time put back.
+    /// The generator vouches for the files it has just hashed, so the first use of a large dataset does not
+    /// read it all again; a file changed after that is still caught.
+    @Test func aFreshDatasetIsStampedAsVerified() throws {
+        let (directory, manifest) = try Self.generate(try Self.spec())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("verified.json").path))
+        let labels = directory.appendingPathComponent("memory_labels.ibin")
+        var bytes = try Data(contentsOf: labels)
+        bytes[9] ^= 0x01
+        try bytes.write(to: labels)
+        #expect { try manifest.verify(in: directory) } throws: { "\($0)".contains("memory_labels.ibin") }
+    }
+
     @Test func verificationSkipsOnlyFilesUnchangedSinceTheLastCheck() throws {
         let (directory, manifest) = try Self.generate(try Self.spec())
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -14,6 +14,9 @@ import Testing
         let target = try await TestServer.connectionString(database: database)
         var loader = DatasetLoader(directory: directory, manifest: manifest, target: target)
         loader.index = PostgresHNSWIndex(m: 8, efConstruction: 40)
+        // Every table above 16 kB in parts on three connections (in a real load, only the embeddings' file).
+        loader.copyConnections = 3
+        loader.splitBytes = 16 << 10
         let configured = loader
         let report = try await DedicatedThread.run { try configured.load(logger: Logger(label: "test")) { _ in } }
         #expect(!report.skipped)

@@ -11,6 +11,7 @@ import Testing
         #expect(settings["random_page_cost"] == "1.1")
         #expect(settings["max_connections"] == "200")
         #expect(settings["shared_preload_libraries"] == "pg_stat_statements")
+        #expect(settings["max_wal_size"] == "16GB")
     }
 
     @Test func overridesReplaceAndQuote() throws {

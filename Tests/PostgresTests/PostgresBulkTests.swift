@@ -1,5 +1,7 @@
+import Dispatch
 import Foundation
 import Postgres
+import Synchronization
 import TestSupport
 import Testing
 
@@ -68,6 +70,40 @@ import Testing
             let embedding = try row.decode(4, as: PostgresVector.self).components
             #expect(embedding[4242 % 1536] == 4242 && embedding.reduce(0, +) == 4242)
         }
+    }
+
+    /// A COPY file split at row boundaries and loaded in parts on three connections holds every row once; a
+    /// damaged file is refused before anything is sent.
+    @Test func copyFileLoadsInPartsOnSeveralConnections() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("parts-\(UUID().uuidString).pgcopy").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try PostgresCopyFile.write(to: path, columnCount: 3) { writer in
+            for n in 0..<5_000 {
+                try writer.append(row: [n, n % 7 == 0 ? nil : String(repeating: "x", count: n % 300), PostgresVector([Float(n), 1, 2])])
+            }
+        }
+        let parts = try PostgresCopyFile.parts(of: path, count: 3)
+        #expect(parts.count == 3)
+        #expect(zip(parts, parts.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        let name = try await TestServer.createDatabase(migrated: false)
+        let target = try await TestServer.connectionString(database: name)
+        let connection = try PostgresConnection(target)
+        try connection.execute(script: "CREATE EXTENSION IF NOT EXISTS vector; CREATE TABLE p (n int8, note text, v vector(3))")
+        let loaded = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: parts.count) { index in
+            let rows = try? PostgresConnection(target).copyIn(table: "p", columns: ["n", "note", "v"], file: path, rows: parts[index])
+            loaded.withLock { $0.append(rows ?? -1) }
+        }
+        #expect(loaded.withLock { $0.reduce(0, +) } == 5_000 && loaded.withLock { $0.allSatisfy { $0 > 1_000 } })
+        let check = try connection.query("SELECT count(DISTINCT n), max(n), count(*) FILTER (WHERE note IS NULL) FROM p")
+        #expect(try check.decode(Int.self, row: 0, column: 0) == 5_000)
+        #expect(try check.decode(Int.self, row: 0, column: 1) == 4_999)
+        #expect(try check.decode(Int.self, row: 0, column: 2) == 715)
+        try await TestServer.drop(name, admin: try await TestServer.connectionString())
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.truncate(atOffset: 40_000)
+        try handle.close()
+        #expect(throws: PostgresError.self) { try PostgresCopyFile.parts(of: path, count: 3) }
     }
 
     @Test func failedCopyLoadsNothing() async throws {

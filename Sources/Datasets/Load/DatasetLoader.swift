@@ -15,13 +15,19 @@ public struct DatasetLoader: Sendable {
     public let directory: URL
     public let manifest: DatasetManifest
     public let target: PostgresConnectionString
-    public var index = PostgresHNSWIndex()
+    /// The HNSW index to build; nil to load the data only (`load --no-hnsw-index`: time the COPY alone, or
+    /// build the index later with `db index hnsw`).
+    public var index: PostgresHNSWIndex? = PostgresHNSWIndex()
     public var force = false
     /// Connections that COPY at once.
     public var copyConnections = ExactSearch.defaultThreads
+    /// A table's COPY file above this size loads in parts, one per connection.
+    public var splitBytes = 64 << 20
     /// `max_parallel_maintenance_workers` for the HNSW build (pgvector halves the build time with 2 on 2 cores).
     public var buildWorkers = ExactSearch.defaultThreads
-    public var maintenanceWorkMem = "2GB"
+    /// `maintenance_work_mem` for the HNSW build; nil to size it to the graph (``PostgresHNSWIndex/estimatedGraphBytes(rows:dimension:)``)
+    /// within the memory this machine has available.
+    public var maintenanceWorkMem: String?
 
     public init(directory: URL, manifest: DatasetManifest, target: PostgresConnectionString) {
         self.directory = directory
@@ -33,7 +39,7 @@ public struct DatasetLoader: Sendable {
     static let groups = [["users"], ["trips", "chat_sessions", "memory_embeddings"], ["flights", "accommodations", "chat_messages"]]
 
     public func load(logger: Logger, progress: @escaping @Sendable (LoadProgress) -> Void) throws -> LoadReport {
-        try self.index.validate()
+        try self.index?.validate()
         guard self.manifest.dimension <= DatasetSpec.maximumIndexedDimension else {
             throw DatasetError(.badInput, "\(self.directory.path): \(self.manifest.dimension)-dimensional vectors cannot have pgvector's HNSW index (vector: at most \(DatasetSpec.maximumIndexedDimension) dimensions); nothing was loaded")
         }
@@ -57,7 +63,7 @@ public struct DatasetLoader: Sendable {
         let loaded = try self.loadedFingerprint(connection)
         let dataCurrent = !self.force && loaded?.checksum == self.manifest.checksum
         let existingIndex = try PostgresHNSWIndex.current(connection)
-        let indexCurrent = dataCurrent && loaded?.index == self.index && existingIndex == self.index
+        let indexCurrent = dataCurrent && (self.index == nil || (loaded?.index == self.index && existingIndex == self.index))
         if indexCurrent {
             logger.info("\(self.manifest.spec.directoryName) is already loaded with this HNSW index; nothing to do (use --force to reload)")
             return LoadReport(
@@ -67,6 +73,7 @@ public struct DatasetLoader: Sendable {
             )
         }
         if !dataCurrent {
+            try self.checkWALRoom(connection, logger: logger)
             try connection.execute(script: "DELETE FROM tripbench_dataset")
             try connection.execute(script: "TRUNCATE \(TripSageSchema.tables.joined(separator: ", ")) CASCADE")
             try connection.execute(script: (TripSageSchema.indexNames + [PostgresHNSWIndex.name]).map { "DROP INDEX IF EXISTS \($0);" }.joined())
@@ -78,12 +85,12 @@ public struct DatasetLoader: Sendable {
             }
             _ = try timed("secondary indexes") { try connection.execute(script: TripSageSchema.indexes) }
         }
-        let build = try timed("hnsw index") { try self.buildIndex(connection, progress: progress) }
+        let build = try self.index.map { index in try timed("hnsw index") { try self.buildIndex(index, connection, logger: logger, progress: progress) } }
         _ = try timed("analyze") { try connection.execute(script: "ANALYZE") }
         try connection.execute(script: "DELETE FROM tripbench_dataset")
         try connection.query(
             "INSERT INTO tripbench_dataset (name, checksum, hnsw_m, hnsw_ef_construction, hnsw_opclass) VALUES ($1, $2, $3, $4, $5)",
-            [self.manifest.spec.directoryName, self.manifest.checksum, self.index.m, self.index.efConstruction, self.index.operatorClass]
+            [self.manifest.spec.directoryName, self.manifest.checksum, build?.m, build?.efConstruction, build?.operatorClass]
         )
         return LoadReport(
             dataset: self.manifest.spec.directoryName, checksum: self.manifest.checksum, server: self.target.summary,
@@ -92,71 +99,151 @@ public struct DatasetLoader: Sendable {
         )
     }
 
-    /// COPYs `tables`, at most ``copyConnections`` at once, each on its own connection; returns each table's
-    /// own timing.
+    /// COPYs `tables` on ``copyConnections`` connections at once: a table's file above
+    /// ``splitBytes`` is split at row boundaries into one part per connection, so one big table (the
+    /// embeddings) loads on every connection instead of one. Returns each table's own timing: from its first
+    /// part's start to its last part's end.
     private func copy(_ tables: [String], progress: @escaping @Sendable (LoadProgress) -> Void) throws -> [LoadReport.Step] {
         let width = max(1, self.copyConnections)
-        return try stride(from: 0, to: tables.count, by: width).flatMap { start in
-            try self.copyAtOnce(Array(tables[start..<min(start + width, tables.count)]), progress: progress)
+        var parts: [(table: String, rows: Range<Int>?, bytes: Int)] = []
+        for table in tables {
+            let path = self.directory.appendingPathComponent(TripSageTables.fileName(table)).path
+            let bytes = self.manifest.files[TripSageTables.fileName(table)]?.bytes ?? 0
+            if width > 1, bytes > self.splitBytes {
+                parts += try PostgresCopyFile.parts(of: path, count: width).map { (table, $0, $0.count) }
+            } else {
+                parts.append((table, nil, bytes))
+            }
         }
-    }
-
-    private func copyAtOnce(_ tables: [String], progress: @escaping @Sendable (LoadProgress) -> Void) throws -> [LoadReport.Step] {
+        // Largest first, so the small tables fill in around the big parts rather than trail them.
+        let queue = parts.sorted { $0.bytes > $1.bytes }
         let failures = FirstError()
-        let timings = Mutex<[LoadReport.Step]>([])
-        DispatchQueue.concurrentPerform(iterations: tables.count) { index in
-            let table = tables[index]
+        let state = Mutex(CopyState())
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: min(width, queue.count)) { _ in
             do {
-                let path = self.directory.appendingPathComponent(TripSageTables.fileName(table)).path
-                let bytes = max(self.manifest.files[TripSageTables.fileName(table)]?.bytes ?? 1, 1)
-                let rows = self.manifest.counts[table] ?? 0
                 let connection = try PostgresConnection(self.target)
-                let start = ContinuousClock.now
-                let loaded = try connection.copyIn(table: table, columns: TripSageTables.columns(of: table), file: path) { sent in
-                    progress(LoadProgress(step: "copy \(table)", done: rows * sent / bytes, total: rows, unit: "rows"))
-                }
-                guard loaded == rows else {
-                    throw DatasetError(.runtime, "\(table): the server loaded \(loaded) rows, the manifest has \(rows)")
-                }
-                let seconds = (ContinuousClock.now - start).inSeconds
-                timings.withLock {
-                    $0.append(.init(name: "copy \(table)", seconds: seconds, rows: rows, rowsPerSecond: Double(rows) / max(seconds, 1e-9)))
+                while true {
+                    let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard index < queue.count, !failures.happened else { return }
+                    let (table, range, _) = queue[index]
+                    let path = self.directory.appendingPathComponent(TripSageTables.fileName(table)).path
+                    let fileBytes = max(self.manifest.files[TripSageTables.fileName(table)]?.bytes ?? 1, 1)
+                    let rows = self.manifest.counts[table] ?? 0
+                    state.withLock { $0.started(table) }
+                    let report: (Int) -> Void = { sent in
+                        let total = state.withLock { $0.sent(table, part: index, bytes: sent) }
+                        progress(LoadProgress(step: "copy \(table)", done: rows * total / fileBytes, total: rows, unit: "rows"))
+                    }
+                    let loaded = try range.map { try connection.copyIn(table: table, columns: TripSageTables.columns(of: table), file: path, rows: $0, progress: report) }
+                        ?? connection.copyIn(table: table, columns: TripSageTables.columns(of: table), file: path, progress: report)
+                    state.withLock { $0.finished(table, rows: loaded) }
                 }
             } catch {
                 failures.record(error)
             }
         }
         try failures.rethrow()
-        return timings.withLock { steps in tables.compactMap { table in steps.first { $0.name == "copy \(table)" } } }
+        return try state.withLock { state in
+            try tables.map { table in
+                let rows = self.manifest.counts[table] ?? 0
+                guard state.loaded[table, default: 0] == rows else {
+                    throw DatasetError(.runtime, "\(table): the server loaded \(state.loaded[table, default: 0]) rows, the manifest has \(rows)")
+                }
+                let seconds = (state.ended[table]! - state.began[table]!).inSeconds
+                return LoadReport.Step(name: "copy \(table)", seconds: seconds, rows: rows, rowsPerSecond: Double(rows) / max(seconds, 1e-9))
+            }
+        }
+    }
+
+
+    /// What the COPY workers share: when each table started and ended, its rows loaded, and the bytes each
+    /// part has sent.
+    private struct CopyState {
+        var began: [String: ContinuousClock.Instant] = [:]
+        var ended: [String: ContinuousClock.Instant] = [:]
+        var loaded: [String: Int] = [:]
+        var bytes: [String: [Int: Int]] = [:]
+
+        mutating func started(_ table: String) {
+            if self.began[table] == nil { self.began[table] = .now }
+        }
+
+        /// Records a part's progress; returns the table's bytes sent over all its parts.
+        mutating func sent(_ table: String, part: Int, bytes: Int) -> Int {
+            self.bytes[table, default: [:]][part] = bytes
+            return self.bytes[table]!.values.reduce(0, +)
+        }
+
+        mutating func finished(_ table: String, rows: Int) {
+            self.loaded[table, default: 0] += rows
+            self.ended[table] = .now
+        }
+    }
+
+    /// Says so when the server will checkpoint during the load: every table goes through the WAL (about its
+    /// COPY file's size), and past `max_wal_size` of WAL the server checkpoints, writing and syncing every dirty
+    /// buffer; with PostgreSQL's default 1 GB, loading `medium` took 11 checkpoints and ran at 0.6× the rate of
+    /// `small`. The setting needs a reload, not a session `SET`, so tripbench does not change a server it did
+    /// not start; `db up` sets 16 GB.
+    private func checkWALRoom(_ connection: PostgresConnection, logger: Logger) throws {
+        let setting = try connection.query("SELECT setting::bigint * 1048576 FROM pg_settings WHERE name = 'max_wal_size'")
+        guard setting.rowCount == 1, let room = try setting.decode(Int?.self, row: 0, column: 0) else { return }
+        let wal = TripSageTables.columns.reduce(0) { $0 + (self.manifest.files[TripSageTables.fileName($1.table)]?.bytes ?? 0) }
+        guard wal > room else { return }
+        logger.warning("max_wal_size is \(DatasetSpec.gigabytes(room)) and this load writes about \(DatasetSpec.gigabytes(wal)) of WAL: the server will checkpoint \(wal / room) times during it; for a faster load: ALTER SYSTEM SET max_wal_size = '\((wal >> 30) + 2)GB'; SELECT pg_reload_conf()")
+    }
+
+    /// The `maintenance_work_mem` the build gets, and a warning when the graph will not fit in it.
+    ///
+    /// Without a value of the user's, the graph's estimate, capped at three quarters of the memory this machine
+    /// has available (the server may be elsewhere; then this is only a guess, and pgvector's notice says the rest).
+    public func buildMemory(for index: PostgresHNSWIndex) -> (setting: String, graphBytes: Int, warning: String?) {
+        let rows = self.manifest.counts["memory_embeddings"] ?? 0
+        let graph = index.estimatedGraphBytes(rows: rows, dimension: self.manifest.dimension)
+        if let chosen = self.maintenanceWorkMem { return (chosen, graph, nil) }
+        let cap = DatasetSpec.availableMemoryBytes().map { $0 / 4 * 3 } ?? Int.max
+        guard graph > cap else { return (PostgresHNSWIndex.memorySetting(bytes: graph), graph, nil) }
+        let setting = PostgresHNSWIndex.memorySetting(bytes: cap - (64 << 20))
+        return (setting, graph, "the HNSW graph needs about \(DatasetSpec.gigabytes(graph)) and this machine can give \(setting): pgvector will finish the build on disk, many times slower")
     }
 
     /// Builds the HNSW index with parallel workers, reporting `pg_stat_progress_create_index` every second.
-    private func buildIndex(_ connection: PostgresConnection, progress: @escaping @Sendable (LoadProgress) -> Void) throws -> LoadReport.HNSWBuild {
+    private func buildIndex(
+        _ index: PostgresHNSWIndex, _ connection: PostgresConnection, logger: Logger,
+        progress: @escaping @Sendable (LoadProgress) -> Void
+    ) throws -> LoadReport.HNSWBuild {
+        let memory = self.buildMemory(for: index)
+        if let warning = memory.warning { logger.warning("\(warning)") }
+        logger.info("building the HNSW index: graph about \(DatasetSpec.gigabytes(memory.graphBytes)), maintenance_work_mem \(memory.setting), \(self.buildWorkers) parallel workers")
         try connection.execute(script: """
-            SET maintenance_work_mem = \(PostgresConnection.quoteLiteral(self.maintenanceWorkMem));
+            SET maintenance_work_mem = \(PostgresConnection.quoteLiteral(memory.setting));
             SET max_parallel_maintenance_workers = \(max(0, self.buildWorkers))
             """)
+        _ = connection.takeNotices()
         let watcher = IndexBuildWatcher(target: self.target, progress: progress)
         watcher.start()
         let elapsed: Duration?
         do {
-            elapsed = try self.index.build(connection)
+            elapsed = try index.build(connection)
             watcher.stop()
         } catch {
             watcher.stop()
             throw error
         }
+        let notices = connection.takeNotices()
+        for notice in notices { logger.warning("PostgreSQL: \(notice.trimmingCharacters(in: .whitespacesAndNewlines))") }
         let size = try connection.query("SELECT pg_relation_size($1::regclass)", [PostgresHNSWIndex.name]).decode(Int.self, row: 0, column: 0)
         return LoadReport.HNSWBuild(
-            m: self.index.m, efConstruction: self.index.efConstruction, operatorClass: self.index.operatorClass,
-            buildSeconds: elapsed?.inSeconds, indexBytes: size, maintenanceWorkMem: self.maintenanceWorkMem,
-            parallelWorkers: self.buildWorkers
+            m: index.m, efConstruction: index.efConstruction, operatorClass: index.operatorClass,
+            buildSeconds: elapsed?.inSeconds, indexBytes: size, maintenanceWorkMem: memory.setting,
+            parallelWorkers: self.buildWorkers, notices: notices
         )
     }
 
     private struct Fingerprint {
         var checksum: String
-        var index: PostgresHNSWIndex
+        var index: PostgresHNSWIndex?
     }
 
     private func loadedFingerprint(_ connection: PostgresConnection) throws -> Fingerprint? {
@@ -168,10 +255,13 @@ public struct DatasetLoader: Sendable {
             """)
         let rows = try connection.query("SELECT checksum, hnsw_m, hnsw_ef_construction, hnsw_opclass FROM tripbench_dataset").rows
         guard let row = rows.first else { return nil }
-        return Fingerprint(
-            checksum: try row.decode(0),
-            index: PostgresHNSWIndex(m: try row.decode(1), efConstruction: try row.decode(2), operatorClass: try row.decode(3))
-        )
+        let index: PostgresHNSWIndex?
+        if let m = try row.decode(1, as: Int?.self), let ef = try row.decode(2, as: Int?.self), let opclass = try row.decode(3, as: String?.self) {
+            index = PostgresHNSWIndex(m: m, efConstruction: ef, operatorClass: opclass)
+        } else {
+            index = nil
+        }
+        return Fingerprint(checksum: try row.decode(0), index: index)
     }
 
     private func tableBytes(_ connection: PostgresConnection) throws -> [String: Int] {
@@ -233,4 +323,7 @@ final class FirstError: Sendable {
     func rethrow() throws {
         if let error = self.error.withLock({ $0 }) { throw error }
     }
+
+    /// Whether any worker has failed (the others stop taking work).
+    var happened: Bool { self.error.withLock { $0 != nil } }
 }

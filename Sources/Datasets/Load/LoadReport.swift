@@ -34,6 +34,9 @@ public struct LoadReport: Codable, Sendable {
         public var indexBytes: Int
         public var maintenanceWorkMem: String
         public var parallelWorkers: Int
+        /// pgvector's estimate-free truth: its notices during the build (for example that the graph no longer
+        /// fit in `maintenance_work_mem`).
+        public var notices: [String]
     }
 }
 

@@ -29,6 +29,22 @@ public struct PostgresHNSWIndex: Sendable, Equatable {
         }
     }
 
+    /// Bytes of pgvector's in-memory graph for `rows` vectors of `dimension` floats: per element its value
+    /// (4·d + 8), its layer-0 neighbour list (2m candidates of 16 bytes; the upper layers add about 1/m of
+    /// that), and the element's own fields (~240 bytes: heap TIDs, pointers, level), with 15 % for the
+    /// allocator. pgvector builds the graph in `maintenance_work_mem`; once it no longer fits, the build goes on
+    /// on disk, an order of magnitude slower ("hnsw graph no longer fits into maintenance_work_mem").
+    public func estimatedGraphBytes(rows: Int, dimension: Int) -> Int {
+        let element = Double(4 * dimension + 8) + Double(2 * self.m * 16) * (1 + 1 / Double(max(self.m - 1, 1))) + 240
+        return Int(Double(rows) * element * 1.15)
+    }
+
+    /// A `maintenance_work_mem` value for a graph of `bytes`: rounded up to a whole 64 MB, at least 64 MB.
+    public static func memorySetting(bytes: Int) -> String {
+        let megabytes = max(64, (bytes + (64 << 20) - 1) / (64 << 20) * 64)
+        return "\(megabytes)MB"
+    }
+
     /// The index as it exists now, if it does.
     public static func current(_ connection: PostgresConnection) throws -> PostgresHNSWIndex? {
         let result = try connection.query("""

@@ -42,7 +42,7 @@ final class PostgresSweep: Sendable {
     /// Builds the index for `key`, loading the dataset first if the database does not hold it.
     func build(_ key: BuildKey, logger: Logger, progress: @escaping @Sendable (LoadProgress) -> Void) throws -> BuildResult {
         var loader = self.loader
-        loader.index = PostgresHNSWIndex(m: key.m, efConstruction: key.efConstruction, operatorClass: self.loader.index.operatorClass)
+        loader.index = PostgresHNSWIndex(m: key.m, efConstruction: key.efConstruction, operatorClass: self.loader.index?.operatorClass ?? "vector_cosine_ops")
         let admin = try PostgresConnection(loader.target)
         // An index already there with these parameters is rebuilt, so the build is timed.
         if try Self.tableExists(admin), try PostgresHNSWIndex.current(admin) == loader.index {

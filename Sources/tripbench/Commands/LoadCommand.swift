@@ -33,14 +33,17 @@ struct LoadCommand: AsyncParsableCommand {
     @Option(help: "Parallel workers for the HNSW build, max_parallel_maintenance_workers (default: cores).")
     var buildWorkers: Int?
 
-    @Option(help: "maintenance_work_mem for the index build (the graph should fit).")
-    var maintenanceWorkMem = "2GB"
+    @Option(help: "maintenance_work_mem for the HNSW build (default: the graph's estimated size, within 3/4 of the memory available here).")
+    var maintenanceWorkMem: String?
 
     @Option(help: ArgumentHelp("Where to write load.json (default: reports/<dataset>/load.json).", valueName: "path"))
     var output: String?
 
     @Flag(help: "Reload even when the database already holds this dataset.")
     var force = false
+
+    @Flag(inversion: .prefixedNo, help: "Build pgvector's HNSW index after the data (--no-hnsw-index: load the data only; build it later with `db index hnsw`).")
+    var hnswIndex = true
 
     @OptionGroup var connection: ConnectionOptions
 
@@ -58,7 +61,7 @@ struct LoadCommand: AsyncParsableCommand {
         }
         let manifest = outcome.manifest
         var loader = DatasetLoader(directory: directory, manifest: manifest, target: target)
-        loader.index = PostgresHNSWIndex(m: self.m, efConstruction: self.efConstruction, operatorClass: Self.operatorClass(manifest.metric))
+        loader.index = self.hnswIndex ? PostgresHNSWIndex(m: self.m, efConstruction: self.efConstruction, operatorClass: Self.operatorClass(manifest.metric)) : nil
         loader.force = self.force
         loader.maintenanceWorkMem = self.maintenanceWorkMem
         if let parallel = self.parallel { loader.copyConnections = parallel }
@@ -77,8 +80,12 @@ struct LoadCommand: AsyncParsableCommand {
             let vectors = report.steps.first { $0.name == "copy memory_embeddings" }
             var summary = String(format: "loaded %@ in %.1f s", spec.directoryName, report.totalSeconds)
             if let rate = vectors?.rowsPerSecond { summary += String(format: "; embeddings at %.0f rows/s", rate) }
-            summary += "; HNSW m \(self.m), ef_construction \(self.efConstruction) "
-            summary += report.hnsw?.buildSeconds.map { String(format: "built in %.1f s", $0) } ?? "already built"
+            if self.hnswIndex {
+                summary += "; HNSW m \(self.m), ef_construction \(self.efConstruction) "
+                summary += report.hnsw?.buildSeconds.map { String(format: "built in %.1f s", $0) } ?? "already built"
+            } else {
+                summary += "; no HNSW index built"
+            }
             Console.info(summary)
         }
         Console.out(path)

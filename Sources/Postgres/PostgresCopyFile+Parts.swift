@@ -1,0 +1,90 @@
+import CLibPQ
+import Foundation
+
+extension PostgresCopyFile {
+    /// The header every binary COPY file written here starts with: signature, flags 0, no extension.
+    static let headerBytes = PostgresCopyWriter.signature.count + 8
+
+    /// Splits the rows of a binary COPY file into at most `count` consecutive byte ranges of about equal size,
+    /// each starting and ending on a row boundary, so that several connections can COPY one table at once
+    /// (``PostgresConnection/copyIn(table:columns:file:rows:progress:)``).
+    ///
+    /// Walks the rows' length fields through a read-only mapping: a few reads per row, not the row data (the
+    /// pages are read all the same, which warms the page cache for the COPY that follows).
+    /// - Throws: ``PostgresError`` (file) when the file is not a complete binary COPY file as written here.
+    public static func parts(of path: String, count: Int) throws -> [Range<Int>] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw PostgresError(.file, "\(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw PostgresError(.file, "\(path): \(String(cString: strerror(errno)))") }
+        let size = Int(info.st_size)
+        guard size >= Self.headerBytes + 2 else { throw PostgresError(.file, "\(path): too short for a binary COPY file") }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0), mapped != MAP_FAILED else {
+            throw PostgresError(.file, "\(path): cannot map: \(String(cString: strerror(errno)))")
+        }
+        defer { munmap(mapped, size) }
+        _ = madvise(mapped, size, MADV_SEQUENTIAL)
+        let bytes = UnsafeRawPointer(mapped)
+        guard PostgresCopyWriter.signature.indices.allSatisfy({ bytes.load(fromByteOffset: $0, as: UInt8.self) == PostgresCopyWriter.signature[$0] }),
+            bytes.loadUnaligned(fromByteOffset: Self.headerBytes - 4, as: Int32.self) == 0
+        else { throw PostgresError(.file, "\(path): not a binary COPY file written by tripbench") }
+
+        let rowsEnd = size - 2
+        let share = max(1, (rowsEnd - Self.headerBytes + count - 1) / max(count, 1))
+        var parts: [Range<Int>] = []
+        var partStart = Self.headerBytes, offset = Self.headerBytes
+        while offset < rowsEnd {
+            let fields = Int(Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int16.self)))
+            guard fields > 0 else { throw PostgresError(.file, "\(path): byte \(offset): a row of \(fields) fields") }
+            offset += 2
+            for _ in 0..<fields {
+                guard offset + 4 <= rowsEnd else { throw PostgresError(.file, "\(path): byte \(offset): the file ends inside a row") }
+                let length = Int(Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+                offset += 4 + max(length, 0)
+            }
+            guard offset <= rowsEnd else { throw PostgresError(.file, "\(path): byte \(offset): the file ends inside a row") }
+            if offset - partStart >= share {
+                parts.append(partStart..<offset)
+                partStart = offset
+            }
+        }
+        guard Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: rowsEnd, as: Int16.self)) == -1 else {
+            throw PostgresError(.file, "\(path): the trailer is missing (truncated?)")
+        }
+        if offset > partStart { parts.append(partStart..<offset) }
+        return parts
+    }
+}
+
+extension PostgresConnection {
+    /// Bulk-loads the rows in `rows` (a byte range from ``PostgresCopyFile/parts(of:count:)``) of a binary COPY
+    /// file: the file's header, those bytes unchanged, and the trailer.
+    /// - Parameter progress: called after each chunk with the bytes of `rows` sent so far.
+    /// - Returns: the number of rows the server loaded.
+    @discardableResult
+    public func copyIn(
+        table: String, columns: [String], file path: String, rows: Range<Int>, progress: ((Int) -> Void)? = nil
+    ) throws -> Int {
+        guard let input = FileHandle(forReadingAtPath: path) else {
+            throw PostgresError(.file, "\(path): cannot open the COPY file")
+        }
+        defer { try? input.close() }
+        return try self.streamCopy(table: table, columns: columns) {
+            guard let header = try input.read(upToCount: PostgresCopyFile.headerBytes), header.count == PostgresCopyFile.headerBytes else {
+                throw PostgresError(.file, "\(path): too short for a binary COPY file")
+            }
+            try header.withUnsafeBytes { try self.putCopyData($0) }
+            try input.seek(toOffset: UInt64(rows.lowerBound))
+            var sent = 0
+            while sent < rows.count, let chunk = try input.read(upToCount: min(PostgresCopyWriter.chunkBytes, rows.count - sent)), !chunk.isEmpty {
+                try chunk.withUnsafeBytes { try self.putCopyData($0) }
+                sent += chunk.count
+                progress?(sent)
+            }
+            guard sent == rows.count else { throw PostgresError(.file, "\(path): the file ended before byte \(rows.upperBound)") }
+            var trailer = Int16(-1).bigEndian
+            try withUnsafeBytes(of: &trailer) { try self.putCopyData($0) }
+        }
+    }
+}
