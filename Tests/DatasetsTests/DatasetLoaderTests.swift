@@ -57,3 +57,19 @@ import Testing
         try await TestServer.drop(database, admin: try await TestServer.connectionString())
     }
 }
+
+/// The sizes the loader states before it starts, against figures measured on this machine's server.
+@Suite struct HNSWBuildSizingTests {
+    @Test func estimatesMatchMeasuredIndexes() {
+        let index = PostgresHNSWIndex(m: 16, efConstruction: 200)
+        // small: 50,000 × 1536 built a 391 MiB index (docs/benchmarks.md): one element per 8 kB page.
+        #expect(index.estimatedIndexBytes(rows: 50_000, dimension: 1536) == 50_000 * 8192)
+        // Narrow vectors share pages: 384 dimensions fit four elements to a page.
+        #expect(index.estimatedIndexBytes(rows: 1_000, dimension: 384) == 250 * 8192)
+        // large: the graph of 1,000,000 × 1536 is about 8 GB, so maintenance_work_mem is sized to it.
+        let graph = index.estimatedGraphBytes(rows: 1_000_000, dimension: 1536)
+        #expect((7_500_000_000...8_500_000_000).contains(graph))
+        #expect(PostgresHNSWIndex.memorySetting(bytes: graph) == "\((graph + (64 << 20) - 1) / (64 << 20) * 64)MB")
+        #expect(PostgresHNSWIndex.memorySetting(bytes: 1) == "64MB")
+    }
+}

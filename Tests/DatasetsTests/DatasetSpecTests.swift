@@ -15,6 +15,12 @@ import Testing
         #expect(small.users == 1_000 && Int(small.embeddingsPerUser) * small.users == 50_000)
         let medium = try DatasetSpec.load("medium", datasetsDirectory: directory)
         #expect(Int(medium.embeddingsPerUser) * medium.users == 500_000)
+        let large = try DatasetSpec.load("large", datasetsDirectory: directory)
+        #expect(large.embeddingTotal == 1_000_000 && large.dimension == 1536)
+        let xlarge = try DatasetSpec.load("xlarge", datasetsDirectory: directory)
+        #expect(xlarge.embeddingTotal == 10_000_000 && xlarge.dimension == 384)
+        // Streaming generation: memory does not grow with the vectors (10M × 384 is 15 GB of them).
+        #expect(xlarge.estimatedMemoryBytes < 2_000_000_000)
         #expect(throws: DatasetError.self) { try DatasetSpec.load("huge", datasetsDirectory: directory) }
     }
 

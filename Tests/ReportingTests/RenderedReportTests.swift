@@ -23,6 +23,9 @@ import Workload
         #expect(markdown.contains("- ❌ `postgres` `vector_search: recall >= 0.99`: recall = 0.9700, limit >= 0.9900"))
         #expect(markdown.contains("- ➖ `index` `all: qps >= 100`"))
         #expect(markdown.contains("| scans using an index | 50.00% (0 index, 0 sequential) | > 98% | ❌ |"))
+        #expect(markdown.contains("| HNSW index | 391 MB = 3.05× shared_buffers (128 MB) |"))
+        #expect(markdown.contains("| HNSW index in shared_buffers (start → end) | 25.00% → 30.00% |"))
+        #expect(markdown.contains("| memory_embeddings (heap + TOAST) | 340 MB (TOAST 300 MB) |"))
         #expect(markdown.contains("| vector_search | seq_scan | Limit → Seq Scan on memory_embeddings |"))
         #expect(markdown.contains("- not collected: top_statements: the pg_stat_statements extension is not installed"))
         // The driver's cost, and for PostgreSQL which code ran the statements.

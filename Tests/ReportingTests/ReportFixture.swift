@@ -83,6 +83,10 @@ enum ReportFixture {
             missing: ["top_statements: the pg_stat_statements extension is not installed in this database"])
         health.cacheHitRatio = 0.99
         health.indexScanRatio = 0.5
+        health.sizes = .init(
+            embeddingsHeapBytes: 40 << 20, embeddingsToastBytes: 300 << 20, hnswIndexBytes: 391 << 20, otherIndexBytes: 12 << 20,
+            databaseBytes: 800 << 20, sharedBuffersBytes: 128 << 20, effectiveCacheSizeBytes: 4 << 30,
+            hnswInSharedBuffersAtStart: 0.25, hnswInSharedBuffersAtEnd: 0.3)
         return RunReport(
             partial: false, scenario: scenario, target: target, environment: environment, operations: reports, totals: totals,
             timeseries: series, histograms: histograms, health: targets.contains("postgres") ? health : nil)

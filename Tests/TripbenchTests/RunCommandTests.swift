@@ -50,6 +50,13 @@ import Testing
         let plans = try #require(health["plans"] as? [[String: Any]])
         #expect(plans.first { $0["operation"] as? String == "vector_search_all" }?["vector_access"] as? String == "hnsw")
         #expect((health["top_statements"] as? [[String: Any]])?.isEmpty == false)
+        // The sizes of what was searched, and how much of the HNSW index sat in shared_buffers (pg_buffercache,
+        // created by the schema's migration 0006 where the server has it).
+        let sizes = try #require(health["sizes"] as? [String: Any], "\(health["missing"] ?? "")")
+        #expect((sizes["hnsw_index_bytes"] as? Int ?? 0) > 0 && (sizes["embeddings_toast_bytes"] as? Int ?? 0) > 0)
+        #expect((sizes["shared_buffers_bytes"] as? Int) == 256 << 20)  // the test server's (TestServer)
+        let resident = try #require(sizes["hnsw_in_shared_buffers_at_end"] as? Double, "\(health["missing"] ?? "")")
+        #expect(resident > 0 && resident <= 1)
         let totals = try #require(report["totals"] as? [[String: Any]])
         #expect(totals.allSatisfy { $0["count"] != nil && $0["errors"] != nil && $0["qps"] != nil })
         // No password anywhere, and the server named.

@@ -73,6 +73,7 @@ public struct DatasetLoader: Sendable {
             )
         }
         if !dataCurrent {
+            self.logEstimate(logger: logger)
             try self.checkWALRoom(connection, logger: logger)
             try connection.execute(script: "DELETE FROM tripbench_dataset")
             try connection.execute(script: "TRUNCATE \(TripSageSchema.tables.joined(separator: ", ")) CASCADE")
@@ -179,6 +180,19 @@ public struct DatasetLoader: Sendable {
             self.loaded[table, default: 0] += rows
             self.ended[table] = .now
         }
+    }
+
+    /// What the load will put on the server, said before it starts: the rows (about their COPY files' size,
+    /// and as much again of WAL) and the HNSW index and the memory its build wants.
+    private func logEstimate(logger: Logger) {
+        let rows = TripSageTables.columns.reduce(0) { $0 + (self.manifest.files[TripSageTables.fileName($1.table)]?.bytes ?? 0) }
+        var line = "loading \(self.manifest.spec.directoryName): about \(DatasetSpec.gigabytes(rows)) of rows (and as much WAL)"
+        if let index = self.index {
+            let embeddings = self.manifest.counts["memory_embeddings"] ?? 0
+            line += ", an HNSW index of about \(DatasetSpec.gigabytes(index.estimatedIndexBytes(rows: embeddings, dimension: self.manifest.dimension)))"
+            line += " built in about \(DatasetSpec.gigabytes(index.estimatedGraphBytes(rows: embeddings, dimension: self.manifest.dimension))) of memory"
+        }
+        logger.info("\(line)")
     }
 
     /// Says so when the server will checkpoint during the load: every table goes through the WAL (about its

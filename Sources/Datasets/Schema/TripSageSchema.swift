@@ -33,6 +33,9 @@ public enum TripSageSchema {
         SchemaMigration(version: "0005", description: "row-level security: auth.uid(), role authenticated, per-user policies") { _ in
             rowLevelSecurity
         },
+        SchemaMigration(version: "0006", description: "pg_buffercache where available: how much of the HNSW index is in shared_buffers") { context in
+            context.availableExtensions.contains("pg_buffercache") ? "CREATE EXTENSION IF NOT EXISTS pg_buffercache;" : "SELECT 1;"
+        },
     ]
 
     static func coreTables(uuid: String, dimension: Int) -> String {

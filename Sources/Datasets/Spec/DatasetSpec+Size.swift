@@ -1,4 +1,5 @@
 import Foundation
+import VectorSearch
 
 /// What a dataset will take before it is made: disk for its files, memory for the generator, and whether
 /// PostgreSQL can index its vectors. Figures from the row sizes of generated datasets (`tiny`, `small`):
@@ -46,7 +47,7 @@ extension DatasetSpec {
         }
     }
 
-    static func gigabytes(_ bytes: Int) -> String { String(format: "%.1f GB", Double(bytes) / 1e9) }
+    static func gigabytes(_ bytes: Int) -> String { SystemMemory.gigabytes(bytes) }
 
     /// Free bytes for an unprivileged writer on the file system of `url` or of its nearest existing parent.
     static func freeBytes(near url: URL) -> Int? {
@@ -57,12 +58,5 @@ extension DatasetSpec {
         return Int(stats.f_bavail) * Int(stats.f_frsize)
     }
 
-    /// `MemAvailable` from /proc/meminfo.
-    static func availableMemoryBytes() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
-        else { return nil }
-        return kilobytes * 1024
-    }
+    static func availableMemoryBytes() -> Int? { SystemMemory.availableBytes() }
 }

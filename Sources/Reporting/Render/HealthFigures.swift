@@ -22,6 +22,29 @@ struct HealthFigure {
             figures.append(.init(
                 name: "connections at start", value: "\(connections.total) (\(connections.active) active) of \(connections.maxConnections)", target: "", status: nil))
         }
+        if let sizes = health.sizes { figures += self.sizes(sizes) }
+        return figures
+    }
+
+    /// Where the searched data stands against the memory that could hold it.
+    private static func sizes(_ sizes: DatabaseHealth.DataSizes) -> [HealthFigure] {
+        let buffers = Double(sizes.sharedBuffersBytes)
+        var figures = [HealthFigure(
+            name: "memory_embeddings (heap + TOAST)",
+            value: "\(MetricText.bytes(sizes.embeddingsHeapBytes + sizes.embeddingsToastBytes)) (TOAST \(MetricText.bytes(sizes.embeddingsToastBytes)))",
+            target: "", status: nil)]
+        if let hnsw = sizes.hnswIndexBytes {
+            figures.append(.init(
+                name: "HNSW index", value: "\(MetricText.bytes(hnsw)) = \(MetricText.ratio(Double(hnsw) / max(buffers, 1)))× shared_buffers (\(MetricText.bytes(sizes.sharedBuffersBytes)))",
+                target: "", status: nil))
+        }
+        if let start = sizes.hnswInSharedBuffersAtStart {
+            let end = sizes.hnswInSharedBuffersAtEnd.map(MetricText.percent) ?? "?"
+            figures.append(.init(name: "HNSW index in shared_buffers (start → end)", value: "\(MetricText.percent(start)) → \(end)", target: "", status: nil))
+        }
+        figures.append(.init(
+            name: "database, effective_cache_size", value: "\(MetricText.bytes(sizes.databaseBytes)), \(MetricText.bytes(sizes.effectiveCacheSizeBytes))",
+            target: "", status: nil))
         return figures
     }
 

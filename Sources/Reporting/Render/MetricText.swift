@@ -30,6 +30,20 @@ public enum MetricText {
 
     public static func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 
+    /// Bytes in binary units, as PostgreSQL's `pg_size_pretty` and its settings count them: `391 MB`, `7.9 GB`.
+    public static func bytes(_ value: Int64) -> String {
+        let units = ["bytes", "kB", "MB", "GB", "TB"]
+        var size = Double(value), unit = 0
+        while size >= 1024, unit < units.count - 1 {
+            size /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(value) bytes" : String(format: size < 10 ? "%.1f " : "%.0f ", size) + units[unit]
+    }
+
+    /// A ratio to two decimals: `7.45`.
+    public static func ratio(_ value: Double) -> String { String(format: "%.2f", value) }
+
     public static func recall(_ value: Double) -> String { String(format: "%.4f", value) }
 
     /// The driver's own cost of a target, and for PostgreSQL which code ran its statements:

@@ -25,6 +25,12 @@ struct HNSWGraph: @unchecked Sendable {
     var linksOffset: Int { self.dimension &* 4 }
 
     /// The record size for `dimension` floats and `2m` links.
+    /// Bytes of an index of `count` nodes: the records, plus the upper layers' links (1/m of the nodes, `m`
+    /// links each, per layer) and per-node levels and locks.
+    static func estimatedBytes(count: Int, dimension: Int, m: Int) -> Int {
+        count * (self.stride(dimension: dimension, m: m) + 16) + count / max(m - 1, 1) * (m + 1) * 4 * 2
+    }
+
     static func stride(dimension: Int, m: Int) -> Int {
         let bytes = dimension * 4 + (1 + 2 * m) * 4
         return (bytes + 63) & ~63

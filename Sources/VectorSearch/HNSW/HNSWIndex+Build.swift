@@ -12,8 +12,8 @@ extension HNSWIndex {
     /// more threads interleave insertions differently but reach the same recall.
     ///
     /// - Parameter progress: called now and then with the number of nodes inserted, from a build thread.
-    /// - Throws: ``VectorSearchError`` (bad input) for bad parameters, no vectors, or a vector with NaN or
-    ///   an infinity.
+    /// - Throws: ``VectorSearchError`` (bad input) for bad parameters, no vectors, a vector with NaN or
+    ///   an infinity, or an index bigger than the memory available (checked before anything is allocated).
     public static func build(
         _ vectors: VectorStore, parameters: HNSWParameters, threads: Int = ExactSearch.defaultThreads,
         progress: (@Sendable (Int) -> Void)? = nil
@@ -21,6 +21,10 @@ extension HNSWIndex {
         try parameters.validate()
         guard vectors.count > 0 else { throw VectorSearchError(.badInput, "there are no vectors to index") }
         guard vectors.count < Int(UInt32.max) else { throw VectorSearchError(.badInput, "\(vectors.count) vectors are more than an index holds") }
+        let needed = HNSWGraph.estimatedBytes(count: vectors.count, dimension: vectors.dimension, m: parameters.m)
+        if let available = SystemMemory.availableBytes(), needed > available {
+            throw VectorSearchError(.badInput, "an HNSW index of \(vectors.count) × \(vectors.dimension) vectors (m \(parameters.m)) needs about \(SystemMemory.gigabytes(needed)) of memory and \(SystemMemory.gigabytes(available)) is available; nothing was built")
+        }
         try vectors.requireFinite(name: "base vector")
         let levels = (0..<vectors.count).map { UInt8(clamping: parameters.level(of: $0)) }
         let index = try HNSWIndex(parameters: parameters, dimension: vectors.dimension, levels: levels)

@@ -20,6 +20,8 @@ public struct DatabaseHealth: Codable, Sendable {
     /// pg_stat_statements over the window, by total execution time, busiest first.
     public var topStatements: [StatementStats]?
     public var plans: [OperationPlan]
+    /// How big the searched data is beside the memory that could hold it.
+    public var sizes: DataSizes?
     /// One line per figure that could not be collected: what and why.
     public var missing: [String]
 
@@ -55,6 +57,24 @@ public struct DatabaseHealth: Codable, Sendable {
         /// The plan's nodes, depth first, indented two spaces a level (`Limit`, `  Index Scan using … on …`).
         public var nodes: [String]
         public var error: String?
+    }
+
+    /// The sizes that decide whether a vector search is served from memory: memory_embeddings (heap, TOAST,
+    /// indexes) beside `shared_buffers` and `effective_cache_size`, and the share of the HNSW index's pages in
+    /// `shared_buffers` (pg_buffercache) when the measured window began and ended.
+    public struct DataSizes: Codable, Sendable {
+        public var embeddingsHeapBytes: Int64
+        /// The TOAST table and its index: where 1536-d vectors (6 KB, above the 2 KB threshold) are stored.
+        public var embeddingsToastBytes: Int64
+        /// pgvector HNSW indexes on memory_embeddings; nil when there is none.
+        public var hnswIndexBytes: Int64?
+        /// memory_embeddings' other indexes (b-tree, GIN).
+        public var otherIndexBytes: Int64
+        public var databaseBytes: Int64
+        public var sharedBuffersBytes: Int64
+        public var effectiveCacheSizeBytes: Int64
+        public var hnswInSharedBuffersAtStart: Double?
+        public var hnswInSharedBuffersAtEnd: Double?
     }
 
     /// Whether the cache and index figures meet the architecture's targets (nil when not measured).

@@ -79,6 +79,9 @@ final class HealthCollector {
             return DatabaseHealth.Connections(
                 total: Int(try row.decode(0, as: Int64.self)), active: Int(try row.decode(1, as: Int64.self)), maxConnections: Int(try row.decode(2, as: Int64.self)))
         }
+        self.health.sizes = self.note("data sizes") { try self.sizes() }
+        let resident = self.hnswInSharedBuffers()
+        self.health.sizes?.hnswInSharedBuffersAtStart = resident
         self.statementsBefore = self.statements()
         if self.statementsBefore != nil {
             // PostgreSQL 17+: reset only the minima and maxima, so max_ms is the window's own.
@@ -97,6 +100,8 @@ final class HealthCollector {
             self.health.missing.append("top_statements: the server restarted during the measured window, so its counters do not cover it")
             return self.health
         }
+        let resident = self.hnswInSharedBuffers()
+        self.health.sizes?.hnswInSharedBuffersAtEnd = resident
         if let start = self.start, let end = self.counters() {
             let hit = end.blocksHit - start.blocksHit, read = end.blocksRead - start.blocksRead
             let index = end.indexScans - start.indexScans, sequential = end.sequentialScans - start.sequentialScans
@@ -120,6 +125,42 @@ final class HealthCollector {
             }.sorted { $0.totalMs > $1.totalMs }.prefix(10).map { $0 }
         }
         return self.health
+    }
+
+    /// The `DataSizes` of memory_embeddings and the server's memory settings.
+    private func sizes() throws -> DatabaseHealth.DataSizes {
+        let row = try self.connection.query("""
+            SELECT pg_relation_size(c.oid), COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0),
+                   (SELECT sum(pg_relation_size(i.indexrelid))::int8 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                    JOIN pg_am a ON a.oid = ic.relam WHERE i.indrelid = c.oid AND a.amname = 'hnsw'),
+                   pg_indexes_size(c.oid), pg_database_size(current_database()),
+                   (SELECT setting::int8 * 8192 FROM pg_settings WHERE name = 'shared_buffers'),
+                   (SELECT setting::int8 * 8192 FROM pg_settings WHERE name = 'effective_cache_size')
+            FROM pg_class c WHERE c.oid = 'memory_embeddings'::regclass
+            """).rows[0]
+        let hnsw = try row.decode(2, as: Int64?.self)
+        return DatabaseHealth.DataSizes(
+            embeddingsHeapBytes: try row.decode(0), embeddingsToastBytes: try row.decode(1), hnswIndexBytes: hnsw,
+            otherIndexBytes: try row.decode(3, as: Int64.self) - (hnsw ?? 0), databaseBytes: try row.decode(4),
+            sharedBuffersBytes: try row.decode(5), effectiveCacheSizeBytes: try row.decode(6))
+    }
+
+    /// The share of the HNSW index's pages in `shared_buffers`, from pg_buffercache; nil (with a line in
+    /// `missing`) without the extension or an index.
+    private func hnswInSharedBuffers() -> Double? {
+        guard let bytes = self.health.sizes?.hnswIndexBytes, bytes > 0 else { return nil }
+        return self.note("hnsw_in_shared_buffers") { () throws -> Double? in
+            guard try self.connection.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_buffercache'").rowCount == 1 else {
+                throw WorkloadError(.runtime, "the pg_buffercache extension is not installed in this database (CREATE EXTENSION pg_buffercache)")
+            }
+            let pages = try self.connection.query("""
+                SELECT count(*) FROM pg_buffercache b
+                WHERE b.reldatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND b.relfilenode IN (SELECT pg_relation_filenode(i.indexrelid) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                                        JOIN pg_am a ON a.oid = ic.relam WHERE i.indrelid = 'memory_embeddings'::regclass AND a.amname = 'hnsw')
+                """).decode(Int64.self, row: 0, column: 0)
+            return min(1, Double(pages * 8192) / Double(bytes))
+        } ?? nil
     }
 
     private func serverStartTime() throws -> String {
