@@ -4,17 +4,29 @@ import Glibc
 import Darwin
 #endif
 
-/// Zeroed memory for a large flat array: mapped with transparent huge pages advised from a few MiB up (at
-/// 1536 dimensions a search is bound by memory traffic, and 2 MiB pages cut TLB misses by 15–20 %;
-/// shared/notes/hnsw.md §4.4), 64-byte-aligned heap memory below. The owner calls ``release()`` once.
+/// A large flat region of memory for vectors and graphs, of one of three kinds:
+///
+/// - zeroed memory (``init(bytes:purpose:)``): mapped with transparent huge pages advised from a few MiB up (at
+///   1536 dimensions a search is bound by memory traffic, and 2 MiB pages cut TLB misses by 15–20 %;
+///   shared/notes/hnsw.md §4.4), 64-byte-aligned heap memory below;
+/// - a whole file mapped read-only and shared with the page cache (``init(mapping:)``): its pages are read when
+///   first touched and belong to the kernel's cache, not to the process, so a 60 GB vector file costs no
+///   anonymous memory and two processes reading it share one copy.
+///
+/// The owner calls ``release()`` once.
 struct PageAllocation {
     let pointer: UnsafeMutableRawPointer
     let bytes: Int
-    private let mapped: Bool
+    private let kind: Kind
 
-    /// Below this many bytes a plain aligned allocation is used.
+    private enum Kind {
+        case heap, anonymous, file
+    }
+
+    /// Below this many bytes zeroed memory comes from the heap.
     static let mappingThreshold = 4 << 20
 
+    /// Zeroed memory.
     /// - Throws: ``VectorSearchError`` when the memory cannot be had; `purpose` names it in the message.
     init(bytes requested: Int, purpose: @autoclosure () -> String) throws {
         let bytes = max(requested, 64)
@@ -27,7 +39,7 @@ struct PageAllocation {
             _ = madvise(pointer, bytes, 14)  // MADV_HUGEPAGE; a hint, harmless where unsupported
             #endif
             self.pointer = pointer
-            self.mapped = true
+            self.kind = .anonymous
         } else {
             var pointer: UnsafeMutableRawPointer?
             guard posix_memalign(&pointer, 64, bytes) == 0, let pointer else {
@@ -35,11 +47,57 @@ struct PageAllocation {
             }
             memset(pointer, 0, bytes)
             self.pointer = pointer
-            self.mapped = false
+            self.kind = .heap
         }
     }
 
+    /// The file at `path`, mapped read-only: writing through ``pointer`` faults.
+    /// - Throws: ``VectorSearchError`` naming `path` when it cannot be opened or mapped.
+    init(mapping path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw VectorSearchError(errno == ENOENT ? .badInput : .io, "\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw VectorSearchError(.io, "\(path): \(String(cString: strerror(errno)))") }
+        let bytes = Int(info.st_size)
+        guard bytes > 0 else { throw VectorSearchError(.badInput, "\(path): the file is empty") }
+        guard let pointer = mmap(nil, bytes, PROT_READ, MAP_SHARED, descriptor, 0), pointer != MAP_FAILED else {
+            throw VectorSearchError(.io, "\(path): cannot map \(bytes) bytes: \(String(cString: strerror(errno)))")
+        }
+        self.pointer = pointer
+        self.bytes = bytes
+        self.kind = .file
+    }
+
+    var isFile: Bool { self.kind == .file }
+
+    /// Advises the kernel how a mapped file's byte `range` will be read (see ``VectorStore/Access``), widened
+    /// to whole pages, or for `done` narrowed to the pages wholly inside it, so a neighbour's rows are never
+    /// dropped. Nothing for zeroed memory, whose pages `done` would zero.
+    func advise(_ access: VectorStore.Access, bytes range: Range<Int>) {
+        guard self.kind == .file else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let clamped = range.clamped(to: 0..<self.bytes)
+        var start = clamped.lowerBound / page * page
+        var end = min((clamped.upperBound + page - 1) / page * page, self.bytes)
+        if access == .done {
+            start = (clamped.lowerBound + page - 1) / page * page
+            end = clamped.upperBound == self.bytes ? self.bytes : clamped.upperBound / page * page
+        }
+        guard end > start else { return }
+        let advice: Int32
+        switch access {
+        case .sequential: advice = MADV_SEQUENTIAL
+        case .random: advice = MADV_RANDOM
+        case .willNeed: advice = MADV_WILLNEED
+        case .done: advice = MADV_DONTNEED
+        }
+        _ = madvise(self.pointer + start, end - start, advice)
+    }
+
     func release() {
-        if self.mapped { munmap(self.pointer, self.bytes) } else { free(self.pointer) }
+        if self.kind == .heap { free(self.pointer) } else { munmap(self.pointer, self.bytes) }
     }
 }

@@ -33,7 +33,7 @@ public enum VectorFiles {
     /// checks it.
     public static func mapFbin(_ path: String) throws -> VectorStore {
         let (count, dimension) = try self.fbinShape(path)
-        let mapping = try FileMapping(path: path)
+        let mapping = try PageAllocation(mapping: path)
         guard mapping.bytes == 8 + count * dimension * 4 else {
             mapping.release()
             throw VectorSearchError(.badInput, "\(path): the file changed while it was opened")

@@ -14,13 +14,9 @@ public final class VectorStore: @unchecked Sendable {
     public private(set) var count = 0
     /// The first float of row 0.
     public let base: UnsafeMutablePointer<Float>
-    private let backing: Backing
-
-    private enum Backing {
-        case memory(PageAllocation)
-        /// The file's mapping, and the byte offset of row 0 in it.
-        case file(FileMapping, offset: Int)
-    }
+    /// The rows' memory: zeroed, or a file's mapping with row 0 at `offset` bytes.
+    private let memory: PageAllocation
+    private let offset: Int
 
     /// An empty store for up to `capacity` rows.
     /// - Throws: ``VectorSearchError`` for a zero dimension or when memory cannot be had.
@@ -28,34 +24,28 @@ public final class VectorStore: @unchecked Sendable {
         guard dimension > 0 else { throw VectorSearchError(.badInput, "vector dimension must be at least 1") }
         self.dimension = dimension
         self.capacity = max(capacity, 0)
-        let allocation = try PageAllocation(
+        self.memory = try PageAllocation(
             bytes: self.capacity * dimension * MemoryLayout<Float>.stride, purpose: "\(capacity) vectors")
-        self.backing = .memory(allocation)
-        self.base = allocation.pointer.bindMemory(to: Float.self, capacity: allocation.bytes / 4)
+        self.offset = 0
+        self.base = self.memory.pointer.bindMemory(to: Float.self, capacity: self.memory.bytes / 4)
     }
 
-    /// A full, read-only store over `count` rows of `mapping` starting `offset` bytes in.
-    init(mapping: FileMapping, offset: Int, dimension: Int, count: Int) {
-        precondition(offset + count * dimension * 4 <= mapping.bytes)
+    /// A full, read-only store over `count` rows of a mapped file starting `offset` bytes in.
+    init(mapping: PageAllocation, offset: Int, dimension: Int, count: Int) {
+        precondition(mapping.isFile && offset + count * dimension * 4 <= mapping.bytes)
         self.dimension = dimension
         self.capacity = count
         self.count = count
-        self.backing = .file(mapping, offset: offset)
+        self.memory = mapping
+        self.offset = offset
         // Never written through: the mapping is PROT_READ, and a mapped store is full (append refuses).
-        self.base = UnsafeMutableRawPointer(mutating: mapping.pointer + offset).assumingMemoryBound(to: Float.self)
+        self.base = (mapping.pointer + offset).assumingMemoryBound(to: Float.self)
     }
 
-    deinit {
-        switch self.backing {
-        case .memory(let allocation): allocation.release()
-        case .file(let mapping, _): mapping.release()
-        }
-    }
+    deinit { self.memory.release() }
 
     /// Whether the rows are mapped from a file (and so read-only).
-    public var isMapped: Bool {
-        if case .file = self.backing { true } else { false }
-    }
+    public var isMapped: Bool { self.memory.isFile }
 
     /// How rows will be read next, for a mapped store; nothing for a store in memory.
     public enum Access: Sendable {
@@ -68,15 +58,8 @@ public final class VectorStore: @unchecked Sendable {
     /// Advises the kernel how `rows` will be read (see ``Access``). Harmless on a store in memory: its rows
     /// are never dropped.
     public func advise(_ access: Access, rows: Range<Int>) {
-        guard case .file(let mapping, let offset) = self.backing else { return }
         let rowBytes = self.dimension * MemoryLayout<Float>.stride
-        let bytes = (offset + rows.lowerBound * rowBytes)..<(offset + rows.upperBound * rowBytes)
-        switch access {
-        case .sequential: mapping.advise(.sequential, bytes: bytes)
-        case .random: mapping.advise(.random, bytes: bytes)
-        case .willNeed: mapping.advise(.willNeed, bytes: bytes)
-        case .done: mapping.advise(.done, bytes: bytes)
-        }
+        self.memory.advise(access, bytes: (self.offset + rows.lowerBound * rowBytes)..<(self.offset + rows.upperBound * rowBytes))
     }
 
     /// Row `index`, `dimension` floats.
