@@ -6,8 +6,8 @@ import Synchronization
 /// five seconds, so CI logs stay readable.
 final class ProgressDisplay: Sendable {
     private struct State {
-        var step = ""
-        var stepStart = ContinuousClock.now
+        /// When each step was first reported: steps run at once (tables COPYed in parallel) interleave.
+        var started: [String: ContinuousClock.Instant] = [:]
         var lastDraw = ContinuousClock.now
         var drawn = false
     }
@@ -18,15 +18,13 @@ final class ProgressDisplay: Sendable {
     func update(_ progress: LoadProgress) {
         let now = ContinuousClock.now
         let line: String? = self.state.withLock { state in
-            if progress.step != state.step {
-                state.step = progress.step
-                state.stepStart = now
-            }
+            let started = state.started[progress.step] ?? now
+            state.started[progress.step] = started
             let interval: Duration = self.isTerminal ? .milliseconds(200) : .seconds(5)
             guard now - state.lastDraw >= interval else { return nil }
             state.lastDraw = now
             state.drawn = true
-            return Self.describe(progress, elapsed: now - state.stepStart, bar: self.isTerminal)
+            return Self.describe(progress, elapsed: now - started, bar: self.isTerminal)
         }
         guard let line else { return }
         FileHandle.standardError.write(Data((self.isTerminal ? "\r\u{1B}[K\(line)" : "tripbench: \(line)\n").utf8))
@@ -45,11 +43,13 @@ final class ProgressDisplay: Sendable {
         let seconds = elapsed.inSeconds
         guard progress.total > 0 else { return "\(progress.step): \(progress.done) \(progress.unit)" }
         let fraction = min(1, Double(progress.done) / Double(progress.total))
-        let rate = seconds > 0 ? Double(progress.done) / seconds : 0
-        let eta = rate > 0 ? Double(progress.total - progress.done) / rate : 0
         let width = 24
         let filled = Int(fraction * Double(width))
         let gauge = bar ? "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] " : ""
-        return String(format: "%@: %@%3.0f%% %d/%d %@, %.0f %@/s, ETA %.0fs", progress.step, gauge, fraction * 100, progress.done, progress.total, progress.unit, rate, progress.unit, eta)
+        let line = String(format: "%@: %@%3.0f%% %d/%d %@", progress.step, gauge, fraction * 100, progress.done, progress.total, progress.unit)
+        // A rate from less than a second of a step, or from nothing done yet, says nothing.
+        guard seconds >= 1, progress.done > 0 else { return line }
+        let rate = Double(progress.done) / seconds
+        return line + String(format: ", %.0f %@/s, ETA %.0fs", rate, progress.unit, Double(progress.total - progress.done) / rate)
     }
 }
