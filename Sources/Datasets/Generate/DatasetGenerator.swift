@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import Synchronization
 import VectorSearch
 
 /// Generates a dataset directory: vectors, queries, exact ground truth (unfiltered and per user and content
@@ -154,12 +155,8 @@ public struct DatasetGenerator: Sendable {
         let plan = DatasetPlan(self.spec, embeddingTotal: input?.provided.baseCount)
         let memories = try MemoryRows.generate(plan: plan, mixture: try ClusterMixture(spec: self.spec), threads: self.threads, provided: input?.provided)
         let basePath = staging.appendingPathComponent("base.fbin").path
-        var reported = clock.now
-        try memories.writeVectors(to: basePath, dimension: self.spec.dimension, rowsPerBlock: self.rowsPerBlock, threads: self.threads) { rows in
-            guard clock.now - reported > .seconds(10) else { return }
-            reported = clock.now
-            logger.info("\(rows) of \(memories.users.count) embeddings written")
-        }
+        let written = Self.everyTenSeconds { logger.info("\($0) of \(memories.users.count) embeddings written") }
+        try memories.writeVectors(to: basePath, dimension: self.spec.dimension, rowsPerBlock: self.rowsPerBlock, threads: self.threads) { written($0) }
         let vectors = try VectorFiles.mapFbin(basePath)
         step("\(input == nil ? "generated" : "took") \(memories.users.count) embeddings and \(memories.queryUsers.count) queries of \(self.spec.dimension) dimensions")
 
@@ -173,7 +170,10 @@ public struct DatasetGenerator: Sendable {
 
         let k = self.spec.groundTruthK
         let labels = GroundTruth.Labels(users: memories.users, types: memories.types, queryUsers: memories.queryUsers, queryTypes: memories.queryTypes)
-        let truth = try GroundTruth.compute(base: vectors, queries: memories.queries, labels: labels, metric: self.spec.metric, k: k, rowsPerBlock: self.rowsPerBlock, threads: self.threads)
+        let scanned = Self.everyTenSeconds { logger.info("exact search: \($0) of \(vectors.count) rows scanned") }
+        let truth = try GroundTruth.compute(
+            base: vectors, queries: memories.queries, labels: labels, metric: self.spec.metric, k: k, rowsPerBlock: self.rowsPerBlock,
+            threads: self.threads, progress: scanned)
         try VectorFiles.writeIbin(truth.unfiltered, count: memories.queries.count, k: k, to: staging.appendingPathComponent("gt.ibin").path)
         try VectorFiles.writeIbin(truth.filtered, count: memories.queries.count, k: k, to: staging.appendingPathComponent("gt_filtered.ibin").path)
         step("computed exact ground truth (k \(k), unfiltered and per user and content type)")
@@ -192,6 +192,20 @@ public struct DatasetGenerator: Sendable {
         // them all again (13 GB for `large`). Moving the directory into place changes no file's identity.
         VerifiedStamp(checksum: manifest.checksum, files: Array(files.keys), in: staging).write(to: staging)
         return manifest
+    }
+
+    /// A progress callback, safe from any thread, that passes on at most one count every ten seconds: the long
+    /// steps of a large dataset say how far they are without flooding the log.
+    static func everyTenSeconds(_ report: @escaping @Sendable (Int) -> Void) -> @Sendable (Int) -> Void {
+        let last = Mutex(ContinuousClock.now)
+        return { count in
+            let due = last.withLock { last in
+                guard ContinuousClock.now - last > .seconds(10) else { return false }
+                last = ContinuousClock.now
+                return true
+            }
+            if due { report(count) }
+        }
     }
 
     /// `(user index, content type index)` per row, as an `.ibin` with k = 2.

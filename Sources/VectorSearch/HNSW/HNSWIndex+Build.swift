@@ -28,11 +28,14 @@ extension HNSWIndex {
         try vectors.requireFinite(name: "base vector")
         let levels = (0..<vectors.count).map { UInt8(clamping: parameters.level(of: $0)) }
         let index = try HNSWIndex(parameters: parameters, dimension: vectors.dimension, levels: levels)
+        vectors.advise(.sequential, rows: 0..<vectors.count)
         for row in 0..<vectors.count {
             let destination = index.graph.vector(UInt32(row))
             destination.update(from: vectors.row(row), count: vectors.dimension)
             if parameters.metric.normalizes { DistanceKernels.normalize(destination, count: vectors.dimension) }
         }
+        // The index has its own copy: a mapped file's pages need not stay in this process.
+        vectors.advise(.done, rows: 0..<vectors.count)
         switch parameters.metric {
         case .cosine: index.insertAll(CosineKernel.self, threads: threads, progress: progress)
         case .l2: index.insertAll(L2Kernel.self, threads: threads, progress: progress)

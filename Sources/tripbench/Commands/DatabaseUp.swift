@@ -11,7 +11,8 @@ struct DatabaseUp: AsyncParsableCommand {
         discussion: """
             Settings follow the architecture document (shared_buffers 1GB, work_mem 256MB, \
             maintenance_work_mem 1GB, effective_cache_size 4GB, random_page_cost 1.1, max_connections 200, \
-            pg_stat_statements preloaded); --set overrides any of them. Prints the connection URL.
+            pg_stat_statements preloaded), plus what a bulk load needs (max_wal_size 16GB, checkpoint_timeout \
+            30min); --set overrides any of them. Prints the connection URL.
             """
     )
 
