@@ -18,7 +18,7 @@ help:
 	@echo "make test     unit and integration tests (starts its own PostgreSQL)"
 	@echo "make test-faults tripbench's verdict under faults: server kill -9, signals, netem delay/loss/partition (root)"
 	@echo "make bench    the main job: local server, schema, benchmark"
-	@echo "make bench-gt    exact ground truth, one thread, beside numpy and FAISS"
+	@echo "make bench-gt    exact ground truth beside numpy and FAISS: one thread, then all cores on medium (500k x 1536)"
 	@echo "make bench-load  loading memory_embeddings beside psql \\copy of the same rows"
 	@echo "make bench-index the in-process HNSW index beside hnswlib, interleaved"
 	@echo "make bench-driver tripbench's PostgreSQL driver beside pgbench (throughput and open-loop latency)"

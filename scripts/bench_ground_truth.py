@@ -79,7 +79,6 @@ def at_scale(binary):
     """FAISS and tripbench on all cores over a generated dataset's base and queries, alternating, best of REPEATS.
     Both time the search alone: FAISS after index.add (its copy of the base in memory), tripbench after mapping
     base.fbin (the pages are in the page cache after the first pass)."""
-    subprocess.run([binary, "generate", "--dataset", SCALE_DATASET], check=True, capture_output=True)
     directory = subprocess.run([binary, "generate", "--dataset", SCALE_DATASET], check=True, capture_output=True,
                                text=True).stdout.split("dataset:")[1].split("\n")[0].strip()
     base_path, query_path = f"{directory}/base.fbin", f"{directory}/queries.fbin"
