@@ -35,18 +35,16 @@ final class BlockScan {
         self.scores.deallocate()
     }
 
-    /// Copies `rows` of the store and computes every query's inner product with each of them. A mapped
-    /// store's pages are released once copied.
+    /// Copies `rows` of the store (a mapped one by `pread`, so its pages never enter this process) and
+    /// computes every query's inner product with each of them.
     func score(rows: Range<Int>) {
         let store = self.search.store, dimension = store.dimension
-        store.advise(.sequential, rows: rows)
-        for (slot, row) in rows.enumerated() {
+        store.copyRows(rows, into: self.rows)
+        for slot in 0..<rows.count {
             let destination = self.rows + slot &* dimension
-            destination.update(from: store.row(row), count: dimension)
             if self.search.metric.normalizes { DistanceKernels.normalize(destination, count: dimension) }
             if self.search.metric == .l2 { self.rowNorms[slot] = DistanceKernels.dotProduct(destination, destination, count: dimension) }
         }
-        store.advise(.done, rows: rows)
         cblas_sgemm(
             Self.rowMajor, Self.noTranspose, Self.transpose, Int32(self.range.count), Int32(rows.count), Int32(dimension),
             1, self.queries.row(self.range.lowerBound), Int32(dimension), self.rows, Int32(dimension), 0, self.scores,

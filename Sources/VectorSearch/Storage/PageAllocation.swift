@@ -18,6 +18,8 @@ struct PageAllocation {
     let pointer: UnsafeMutableRawPointer
     let bytes: Int
     private let kind: Kind
+    /// The mapped file, kept open for ``copy(bytes:into:)``; -1 for zeroed memory.
+    private let descriptor: Int32
 
     private enum Kind {
         case heap, anonymous, file
@@ -40,6 +42,7 @@ struct PageAllocation {
             #endif
             self.pointer = pointer
             self.kind = .anonymous
+            self.descriptor = -1
         } else {
             var pointer: UnsafeMutableRawPointer?
             guard posix_memalign(&pointer, 64, bytes) == 0, let pointer else {
@@ -48,6 +51,7 @@ struct PageAllocation {
             memset(pointer, 0, bytes)
             self.pointer = pointer
             self.kind = .heap
+            self.descriptor = -1
         }
     }
 
@@ -58,17 +62,41 @@ struct PageAllocation {
         guard descriptor >= 0 else {
             throw VectorSearchError(errno == ENOENT ? .badInput : .io, "\(path): \(String(cString: strerror(errno)))")
         }
-        defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw VectorSearchError(.io, "\(path): \(String(cString: strerror(errno)))") }
+        guard fstat(descriptor, &info) == 0 else {
+            close(descriptor)
+            throw VectorSearchError(.io, "\(path): \(String(cString: strerror(errno)))")
+        }
         let bytes = Int(info.st_size)
-        guard bytes > 0 else { throw VectorSearchError(.badInput, "\(path): the file is empty") }
-        guard let pointer = mmap(nil, bytes, PROT_READ, MAP_SHARED, descriptor, 0), pointer != MAP_FAILED else {
-            throw VectorSearchError(.io, "\(path): cannot map \(bytes) bytes: \(String(cString: strerror(errno)))")
+        guard bytes > 0, let pointer = mmap(nil, bytes, PROT_READ, MAP_SHARED, descriptor, 0), pointer != MAP_FAILED else {
+            let reason = info.st_size == 0 ? "the file is empty" : "cannot map \(bytes) bytes: \(String(cString: strerror(errno)))"
+            close(descriptor)
+            throw VectorSearchError(info.st_size == 0 ? .badInput : .io, "\(path): \(reason)")
         }
         self.pointer = pointer
         self.bytes = bytes
         self.kind = .file
+        self.descriptor = descriptor
+    }
+
+    /// Copies `range` (bytes from the start) to `destination`. From a mapped file it reads with `pread`, straight
+    /// from the page cache: a scan that copies blocks anyway then takes no page fault per 4 kB page (750,000
+    /// of them for a 3 GB base), and leaves nothing resident in this process.
+    func copy(bytes range: Range<Int>, into destination: UnsafeMutableRawPointer) {
+        var done = 0
+        if self.kind == .file {
+            while done < range.count {
+                let got = pread(self.descriptor, destination + done, range.count - done, off_t(range.lowerBound + done))
+                if got > 0 {
+                    done += got
+                } else if got < 0, errno == EINTR {
+                    continue
+                } else {
+                    break  // the mapping below has the same bytes
+                }
+            }
+        }
+        if done < range.count { (destination + done).copyMemory(from: self.pointer + range.lowerBound + done, byteCount: range.count - done) }
     }
 
     var isFile: Bool { self.kind == .file }
@@ -99,5 +127,6 @@ struct PageAllocation {
 
     func release() {
         if self.kind == .heap { free(self.pointer) } else { munmap(self.pointer, self.bytes) }
+        if self.descriptor >= 0 { close(self.descriptor) }
     }
 }

@@ -55,6 +55,13 @@ public final class VectorStore: @unchecked Sendable {
         case done
     }
 
+    /// Copies `rows` into `destination` (`rows.count × dimension` floats): from a mapped file by `pread`, without
+    /// mapping its pages into this process (see ``PageAllocation/copy(bytes:into:)``).
+    public func copyRows(_ rows: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        let rowBytes = self.dimension * MemoryLayout<Float>.stride
+        self.memory.copy(bytes: (self.offset + rows.lowerBound * rowBytes)..<(self.offset + rows.upperBound * rowBytes), into: destination)
+    }
+
     /// Advises the kernel how `rows` will be read (see ``Access``). Harmless on a store in memory: its rows
     /// are never dropped.
     public func advise(_ access: Access, rows: Range<Int>) {
