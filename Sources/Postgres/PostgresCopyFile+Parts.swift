@@ -11,10 +11,58 @@ extension PostgresCopyFile {
     /// each starting and ending on a row boundary, so that several connections can COPY one table at once
     /// (``PostgresConnection/copyIn(table:columns:file:rows:progress:)``).
     ///
-    /// Walks the rows' length fields through a read-only mapping: a few reads per row, not the row data (the
-    /// pages are read all the same, which warms the page cache for the COPY that follows).
-    /// - Throws: ``PostgresError`` (file) when the file is not a complete binary COPY file as written here.
-    public static func parts(of path: String, count: Int) throws -> [Range<Int>] {
+    /// - Parameter rows: only these rows, by position in the file (all when nil): a study that grows a table
+    ///   loads the file's first rows, later the next ones.
+    /// - Throws: ``PostgresError`` (file) when the file is not a complete binary COPY file as written here, or
+    ///   holds fewer rows than `rows` asks for.
+    public static func parts(of path: String, count: Int, rows: Range<Int>? = nil) throws -> [Range<Int>] {
+        let count = max(count, 1)
+        guard let rows else {
+            // Cut by bytes as the walk goes: each part about an equal share of the file.
+            var parts: [Range<Int>] = []
+            var partStart = Self.headerBytes
+            let end = try self.walkRows(of: path) { _, _, end, rowsEnd in
+                if end - partStart >= max(1, (rowsEnd - Self.headerBytes + count - 1) / count) {
+                    parts.append(partStart..<end)
+                    partStart = end
+                }
+                return true
+            }
+            if end > partStart { parts.append(partStart..<end) }
+            return parts
+        }
+        guard !rows.isEmpty else { return [] }
+        // The span's size is known only at its end: note the start of every `spacing`-th row in it, then cut
+        // at the noted starts nearest to equal shares.
+        let spacing = max(1, rows.count / (count * 64))
+        var marks: [Int] = []
+        var seen = 0, spanEnd = 0
+        _ = try self.walkRows(of: path) { row, start, end, _ in
+            seen = row + 1
+            guard row >= rows.lowerBound else { return true }
+            if (row - rows.lowerBound) % spacing == 0 { marks.append(start) }
+            spanEnd = end
+            return seen < rows.upperBound
+        }
+        guard seen >= rows.upperBound else {
+            throw PostgresError(.file, "\(path): holds \(seen) rows; rows \(rows.lowerBound)..<\(rows.upperBound) were asked for")
+        }
+        let share = max(1, (spanEnd - marks[0] + count - 1) / count)
+        var parts: [Range<Int>] = []
+        var partStart = marks[0]
+        for mark in marks.dropFirst() where mark - partStart >= share {
+            parts.append(partStart..<mark)
+            partStart = mark
+        }
+        parts.append(partStart..<spanEnd)
+        return parts
+    }
+
+    /// Walks the rows of a binary COPY file through a read-only mapping, reading only their length fields (the
+    /// pages are read all the same, which warms the page cache for the COPY that follows): `visit` gets each
+    /// row's number, start and end offsets and the offset where the rows end, and returns false to stop.
+    /// Returns the offset the walk stopped at; the trailer is checked when it reached the end.
+    private static func walkRows(of path: String, _ visit: (_ row: Int, _ start: Int, _ end: Int, _ rowsEnd: Int) -> Bool) throws -> Int {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw PostgresError(.file, "\(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
@@ -33,10 +81,9 @@ extension PostgresCopyFile {
         else { throw PostgresError(.file, "\(path): not a binary COPY file written by tripbench") }
 
         let rowsEnd = size - 2
-        let share = max(1, (rowsEnd - Self.headerBytes + count - 1) / max(count, 1))
-        var parts: [Range<Int>] = []
-        var partStart = Self.headerBytes, offset = Self.headerBytes, released = 0
+        var offset = Self.headerBytes, released = 0, row = 0
         while offset < rowsEnd {
+            let start = offset
             let fields = Int(Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int16.self)))
             guard fields > 0 else { throw PostgresError(.file, "\(path): byte \(offset): a row of \(fields) fields") }
             offset += 2
@@ -53,16 +100,13 @@ extension PostgresCopyFile {
                 _ = madvise(mapped + released, end - released, MADV_DONTNEED)
                 released = end
             }
-            if offset - partStart >= share {
-                parts.append(partStart..<offset)
-                partStart = offset
-            }
+            guard visit(row, start, offset, rowsEnd) else { return offset }
+            row += 1
         }
         guard Int16(bigEndian: bytes.loadUnaligned(fromByteOffset: rowsEnd, as: Int16.self)) == -1 else {
             throw PostgresError(.file, "\(path): the trailer is missing (truncated?)")
         }
-        if offset > partStart { parts.append(partStart..<offset) }
-        return parts
+        return offset
     }
 }
 

@@ -210,6 +210,29 @@ import VectorSearch
         }
     }
 
+    /// The ground truth over a prefix of the base (what a study that grows the table measures recall against):
+    /// at full size it is `gt.ibin` itself; over the first third, only those rows, nearest first.
+    @Test func prefixGroundTruthIsTheExactAnswerAmongTheFirstRows() throws {
+        let (directory, manifest) = try Self.generate(try Self.spec())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let all = try #require(manifest.counts["memory_embeddings"])
+        let gt = try VectorFiles.readIbin(directory.appendingPathComponent("gt.ibin").path)
+        #expect(try manifest.prefixGroundTruth(in: directory, rows: all, threads: 2) == gt.ids)
+        let rows = all / 3, k = manifest.groundTruthK
+        let prefix = try manifest.prefixGroundTruth(in: directory, rows: rows, threads: 2)
+        let base = try VectorFiles.readVectors(directory.appendingPathComponent("base.fbin").path)
+        let queries = try VectorFiles.readVectors(directory.appendingPathComponent("queries.fbin").path)
+        #expect(prefix.count == queries.count * k)
+        for query in 0..<queries.count {
+            let q = queries.vector(query)
+            let naive = (0..<rows).map { (row: $0, distance: self.distance(.cosine, q, base.vector($0))) }
+                .sorted { ($0.distance, $0.row) < ($1.distance, $1.row) }.prefix(k).map { Int32($0.row) }
+            let answer = Array(prefix[(query * k)..<((query + 1) * k)])
+            #expect(answer.allSatisfy { $0 >= 0 && $0 < rows })
+            #expect(Set(answer).intersection(naive).count >= k - 1)
+        }
+    }
+
     private func distance(_ metric: VectorMetric, _ a: [Float], _ b: [Float]) -> Float {
         switch metric {
         case .l2: ScalarKernels.squaredL2(a, b, count: a.count)

@@ -72,4 +72,55 @@ import Testing
         #expect(PostgresHNSWIndex.memorySetting(bytes: graph) == "\((graph + (64 << 20) - 1) / (64 << 20) * 64)MB")
         #expect(PostgresHNSWIndex.memorySetting(bytes: 1) == "64MB")
     }
+
+    /// A database grown through prefixes of the embeddings: the first rows, then the rest appended (inserted
+    /// into the kept index, or with the index rebuilt) hold exactly the file's first rows, and the fingerprint
+    /// says how many are there.
+    @Test(arguments: [DatasetLoader.IndexGrowth.insert, .rebuild])
+    func aPrefixGrowsToTheFullTable(growth: DatasetLoader.IndexGrowth) async throws {
+        let (directory, manifest) = try DatasetGeneratorTests.generate(try DatasetGeneratorTests.spec())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try await TestServer.createDatabase(migrated: false)
+        let target = try await TestServer.connectionString(database: database)
+        let all = try #require(manifest.counts["memory_embeddings"])
+        var loader = DatasetLoader(directory: directory, manifest: manifest, target: target)
+        loader.index = PostgresHNSWIndex(m: 8, efConstruction: 40)
+        loader.growth = growth
+        loader.copyConnections = 2
+        func load(_ rows: Int?) async throws -> LoadReport {
+            var sized = loader
+            sized.embeddingRows = rows
+            let chosen = sized
+            return try await DedicatedThread.run { try chosen.load(logger: Logger(label: "test")) { _ in } }
+        }
+        /// Whether the table holds exactly the first `rows` embeddings of the file, what the fingerprint says, the index.
+        func state(_ rows: Int) async throws -> (exact: Bool, fingerprint: Int?, index: PostgresHNSWIndex?) {
+            let expected = Set((0..<rows).map { DatasetIDs.uuid(seed: manifest.spec.seed, table: .memoryEmbeddings, index: $0) })
+            return try await PostgresConnection.withConnection(target) { (connection) throws in
+                let result = try connection.query("SELECT id FROM memory_embeddings WHERE embedding IS NOT NULL")
+                let present = try (0..<result.rowCount).map { try result.decode(UUID.self, row: $0, column: 0) }
+                return (present.count == rows && Set(present) == expected,
+                        try connection.query("SELECT embedding_rows FROM tripbench_dataset").decode(Int?.self, row: 0, column: 0),
+                        try PostgresHNSWIndex.current(connection))
+            }
+        }
+        let first = try await load(all / 3)
+        #expect(first.steps.contains { $0.name == "copy memory_embeddings" && $0.rows == all / 3 })
+        var now = try await state(all / 3)
+        #expect(now.exact && now.fingerprint == all / 3 && now.index == loader.index)
+
+        let grown = try await load(nil)
+        let added = try #require(grown.steps.first { $0.name.hasSuffix("memory_embeddings") })
+        #expect(added.name == (growth == .insert ? "insert memory_embeddings" : "copy memory_embeddings") && added.rows == all - all / 3)
+        #expect(!grown.steps.contains { $0.name.hasPrefix("copy users") })
+        #expect((grown.hnsw?.buildSeconds != nil) == (growth == .rebuild))
+        now = try await state(all)
+        #expect(now.exact && now.fingerprint == all && now.index == loader.index)
+        #expect(try await load(nil).skipped)
+        // Smaller than what is there: loaded again from scratch.
+        let shrunk = try await load(all / 4)
+        #expect(!shrunk.skipped && shrunk.steps.contains { $0.name == "copy users" })
+        #expect(try await state(all / 4).exact)
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
 }

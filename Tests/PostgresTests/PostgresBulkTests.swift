@@ -99,6 +99,15 @@ import Testing
         #expect(try check.decode(Int.self, row: 0, column: 0) == 5_000)
         #expect(try check.decode(Int.self, row: 0, column: 1) == 4_999)
         #expect(try check.decode(Int.self, row: 0, column: 2) == 715)
+        // Rows 1,000..<3,500 only, in parts: a table grown from a prefix of its file.
+        try connection.execute(script: "TRUNCATE p")
+        let middle = try PostgresCopyFile.parts(of: path, count: 2, rows: 1_000..<3_500)
+        #expect(middle.count == 2 && middle[0].upperBound == middle[1].lowerBound)
+        for part in middle { try connection.copyIn(table: "p", columns: ["n", "note", "v"], file: path, rows: part) }
+        let range = try connection.query("SELECT count(*), min(n), max(n) FROM p").rows[0]
+        #expect(try range.decode(0, as: Int.self) == 2_500 && range.decode(1, as: Int.self) == 1_000 && range.decode(2, as: Int.self) == 3_499)
+        #expect(try PostgresCopyFile.parts(of: path, count: 4, rows: 4_999..<5_000).count == 1)
+        #expect(throws: PostgresError.self) { try PostgresCopyFile.parts(of: path, count: 2, rows: 4_000..<5_001) }
         try await TestServer.drop(name, admin: try await TestServer.connectionString())
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.truncate(atOffset: 40_000)

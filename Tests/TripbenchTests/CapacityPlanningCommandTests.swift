@@ -116,6 +116,54 @@ import Testing
         try await TestServer.drop(database, admin: try await TestServer.connectionString())
     }
 
+    /// The scale study on tiny-sized steps: one database grown 500 → 1,000 → 2,000 embeddings, a capacity
+    /// search and recall against the prefix's own ground truth at each, the sentence and the charts; run again,
+    /// it renders from what was saved.
+    @Test func scaleStudyGrowsOneDatabase() async throws {
+        let database = try await TestServer.createDatabase(migrated: false)
+        let url = try await TestServer.connectionString(database: database)
+        let out = Self.temporary("scale")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let arguments = [
+            "scale", "vector-search", "--dataset", "tiny", "--sizes", "500,1k,2000", "--database-url", url.raw, "--step", "2s",
+            "--step-warmup", "500ms", "--start-rate", "50", "--precision", "25%", "--max-steps", "4", "--out", out.path, "--quiet",
+        ]
+        let run = try await DedicatedThread.run { try TripbenchCLI.run(arguments) }
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput.contains("50 requests/s with all p95<100ms ") && run.standardOutput.contains("embeddings on this machine"), "\(run.standardOutput)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("scale.json"))) as? [String: Any])
+        let points = try #require(json["points"] as? [[String: Any]])
+        #expect(points.compactMap { $0["rows"] as? Int } == [500, 1000, 2000])
+        #expect(points.compactMap { $0["added_rows"] as? Int } == [500, 500, 1000])
+        let indexBytes = points.compactMap { ($0["sizes"] as? [String: Any])?["hnsw_index_bytes"] as? Int }
+        #expect(indexBytes.count == 3 && indexBytes[0] < indexBytes[1] && indexBytes[1] < indexBytes[2])
+        // Recall measured against the rows present: a prefix's exact answer, not the full table's.
+        let recalls = points.flatMap { point in
+            ((point["targets"] as? [[String: Any]]) ?? []).flatMap { (($0["outcome"] as? [String: Any])?["steps"] as? [[String: Any]]) ?? [] }
+        }.compactMap { $0["recall"] as? Double }
+        #expect(!recalls.isEmpty && recalls.allSatisfy { $0 > 0.8 }, "\(recalls)")
+        let truths = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasPrefix("truth-") }.sorted()
+        #expect(truths.count == 2 && truths.allSatisfy { $0.hasSuffix("-500.ibin") || $0.hasSuffix("-1000.ibin") }, "\(truths)")
+        let html = try String(contentsOf: out.appendingPathComponent("scale.html"), encoding: .utf8)
+        #expect(html.contains("sustainable rate vs embeddings") && html.contains("data size vs embeddings") && html.contains(">shared_buffers<"))
+
+        let again = try await DedicatedThread.run { try TripbenchCLI.run(arguments) }
+        #expect(again.status == 0 && again.standardError.contains("all 3 sizes are saved"), "\(again.standardError)")
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+
+    @Test(arguments: [
+        (["--sizes", "1k,500"], "--sizes must grow from one size to the next"),
+        (["--sizes", "1k,lots"], "--sizes: \"lots\" is not a count of rows"),
+        (["--sizes", "500,5000"], "tiny-1 has 2,000 memory embeddings, the study asks for 5,000"),
+        (["--index-growth", "sideways"], "--index-growth must be insert or rebuild"),
+    ])
+    func aBadScaleStudyExitsTwo(options: [String], message: String) throws {
+        let run = try TripbenchCLI.run(["scale", "vector-search", "--target", "index", "--dataset", "tiny"] + options)
+        #expect(run.status == 2, "\(run.standardError)")
+        #expect(run.standardError.contains(message), "\(run.standardError)")
+    }
+
     @Test(arguments: [
         (["--slo", "p95 > 100ms"], "--slo must bound a latency percentile from above"),
         (["--slo", "fast"], "is not `metric < value`"),

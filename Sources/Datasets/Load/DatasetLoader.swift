@@ -9,8 +9,9 @@ import VectorSearch
 /// tables on parallel connections), secondary indexes built after the data, then pgvector's HNSW index with
 /// the asked parameters, then ANALYZE.
 ///
-/// A table `tripbench_dataset` remembers what was loaded (dataset checksum, HNSW parameters), so loading the
-/// same thing again is skipped, and asking for other HNSW parameters only rebuilds the index.
+/// A table `tripbench_dataset` remembers what was loaded (dataset checksum, embedding rows, HNSW parameters),
+/// so loading the same thing again is skipped, asking for other HNSW parameters only rebuilds the index, and
+/// asking for more of the embeddings (``embeddingRows``) appends only the rows that are missing.
 public struct DatasetLoader: Sendable {
     public let directory: URL
     public let manifest: DatasetManifest
@@ -28,6 +29,18 @@ public struct DatasetLoader: Sendable {
     /// `maintenance_work_mem` for the HNSW build; nil to size it to the graph (``PostgresHNSWIndex/estimatedGraphBytes(rows:dimension:)``)
     /// within the memory this machine has available.
     public var maintenanceWorkMem: String?
+    /// Load only the first this many memory embeddings (all when nil): `tripbench scale` grows one database
+    /// through prefixes of one dataset.
+    public var embeddingRows: Int?
+    /// How the HNSW index follows when rows are appended to a loaded prefix.
+    public var growth = IndexGrowth.insert
+
+    public enum IndexGrowth: String, Sendable, Codable, CaseIterable {
+        /// Keep the index and let pgvector insert each new row into it.
+        case insert
+        /// Drop the index, append the rows, build it again over all of them (with parallel workers).
+        case rebuild
+    }
 
     public init(directory: URL, manifest: DatasetManifest, target: PostgresConnectionString) {
         self.directory = directory
@@ -37,6 +50,12 @@ public struct DatasetLoader: Sendable {
 
     /// Tables in load order: each group depends only on groups before it, so a group's tables load at once.
     static let groups = [["users"], ["trips", "chat_sessions", "memory_embeddings"], ["flights", "accommodations", "chat_messages"]]
+
+    /// The memory embeddings this load puts in the table.
+    public var embeddingCount: Int {
+        let all = self.manifest.counts["memory_embeddings"] ?? 0
+        return min(self.embeddingRows ?? all, all)
+    }
 
     public func load(logger: Logger, progress: @escaping @Sendable (LoadProgress) -> Void) throws -> LoadReport {
         try self.index?.validate()
@@ -61,7 +80,9 @@ public struct DatasetLoader: Sendable {
         _ = try? connection.query("SELECT set_config('client_connection_check_interval', '1s', false)")
         _ = try timed("schema") { try SchemaMigrator(dimension: self.manifest.dimension).migrate(connection) }
         let loaded = try self.loadedFingerprint(connection)
-        let dataCurrent = !self.force && loaded?.checksum == self.manifest.checksum
+        let sameDataset = !self.force && loaded?.checksum == self.manifest.checksum
+        let loadedRows = sameDataset ? loaded?.embeddingRows ?? (self.manifest.counts["memory_embeddings"] ?? 0) : 0
+        let dataCurrent = sameDataset && loadedRows == self.embeddingCount
         let existingIndex = try PostgresHNSWIndex.current(connection)
         let indexCurrent = dataCurrent && (self.index == nil || (loaded?.index == self.index && existingIndex == self.index))
         if indexCurrent {
@@ -72,16 +93,26 @@ public struct DatasetLoader: Sendable {
                 totalSeconds: (clock.now - started).inSeconds
             )
         }
-        if !dataCurrent {
+        if sameDataset, loadedRows < self.embeddingCount {
+            let keep = self.growth == .insert && existingIndex != nil && existingIndex == self.index
+            if !keep { try connection.execute(script: "DROP INDEX IF EXISTS \(PostgresHNSWIndex.name)") }
+            logger.info("growing memory_embeddings from \(loadedRows) to \(self.embeddingCount) rows\(keep ? ", each inserted into the HNSW index" : "")")
+            let added = self.embeddingCount - loadedRows
+            _ = try timed(keep ? "insert memory_embeddings" : "copy memory_embeddings", rows: added) {
+                try self.copy(["memory_embeddings"], embeddings: loadedRows..<self.embeddingCount, progress: progress)
+            }
+        } else if !dataCurrent {
             self.logEstimate(logger: logger)
             try self.checkWALRoom(connection, logger: logger)
             try connection.execute(script: "DELETE FROM tripbench_dataset")
             try connection.execute(script: "TRUNCATE \(TripSageSchema.tables.joined(separator: ", ")) CASCADE")
             try connection.execute(script: (TripSageSchema.indexNames + [PostgresHNSWIndex.name]).map { "DROP INDEX IF EXISTS \($0);" }.joined())
             for group in Self.groups {
-                let rows = group.reduce(0) { $0 + (self.manifest.counts[$1] ?? 0) }
+                let rows = group.reduce(0) { $0 + self.rows(of: $1) }
                 // Each table's own stream time, then the group's wall time (its tables run at once).
-                let perTable = try timed("copy \(group.joined(separator: " + "))", rows: rows) { try self.copy(group, progress: progress) }
+                let perTable = try timed("copy \(group.joined(separator: " + "))", rows: rows) {
+                    try self.copy(group, embeddings: 0..<self.embeddingCount, progress: progress)
+                }
                 steps.insert(contentsOf: perTable, at: steps.count - 1)
             }
             _ = try timed("secondary indexes") { try connection.execute(script: TripSageSchema.indexes) }
@@ -90,8 +121,8 @@ public struct DatasetLoader: Sendable {
         _ = try timed("analyze") { try connection.execute(script: "ANALYZE") }
         try connection.execute(script: "DELETE FROM tripbench_dataset")
         try connection.query(
-            "INSERT INTO tripbench_dataset (name, checksum, hnsw_m, hnsw_ef_construction, hnsw_opclass) VALUES ($1, $2, $3, $4, $5)",
-            [self.manifest.spec.directoryName, self.manifest.checksum, build?.m, build?.efConstruction, build?.operatorClass]
+            "INSERT INTO tripbench_dataset (name, checksum, hnsw_m, hnsw_ef_construction, hnsw_opclass, embedding_rows) VALUES ($1, $2, $3, $4, $5, $6)",
+            [self.manifest.spec.directoryName, self.manifest.checksum, build?.m, build?.efConstruction, build?.operatorClass, self.embeddingCount]
         )
         return LoadReport(
             dataset: self.manifest.spec.directoryName, checksum: self.manifest.checksum, server: self.target.summary,
@@ -100,24 +131,39 @@ public struct DatasetLoader: Sendable {
         )
     }
 
+    /// The rows of `table` this load puts in it.
+    private func rows(of table: String) -> Int {
+        table == "memory_embeddings" ? self.embeddingCount : self.manifest.counts[table] ?? 0
+    }
+
     /// COPYs `tables` on ``copyConnections`` connections at once: a table's file above
     /// ``splitBytes`` is split at row boundaries into one part per connection, so one big table (the
-    /// embeddings) loads on every connection instead of one. Returns each table's own timing: from its first
-    /// part's start to its last part's end.
-    private func copy(_ tables: [String], progress: @escaping @Sendable (LoadProgress) -> Void) throws -> [LoadReport.Step] {
+    /// embeddings) loads on every connection instead of one; of the embeddings, only the rows `embeddings`.
+    /// Returns each table's own timing: from its first part's start to its last part's end.
+    private func copy(
+        _ tables: [String], embeddings: Range<Int>, progress: @escaping @Sendable (LoadProgress) -> Void
+    ) throws -> [LoadReport.Step] {
         let width = max(1, self.copyConnections)
         var parts: [(table: String, rows: Range<Int>?, bytes: Int)] = []
+        var expected: [String: Int] = [:], spans: [String: Int] = [:]
         for table in tables {
             let path = self.directory.appendingPathComponent(TripSageTables.fileName(table)).path
             let bytes = self.manifest.files[TripSageTables.fileName(table)]?.bytes ?? 0
-            if width > 1, bytes > self.splitBytes {
-                parts += try PostgresCopyFile.parts(of: path, count: width).map { (table, $0, $0.count) }
+            let all = self.manifest.counts[table] ?? 0
+            let selected = table == "memory_embeddings" && embeddings != 0..<all ? embeddings : nil
+            expected[table] = selected?.count ?? all
+            if selected != nil || (width > 1 && bytes > self.splitBytes) {
+                let split = try PostgresCopyFile.parts(of: path, count: bytes > self.splitBytes ? width : 1, rows: selected)
+                parts += split.map { (table, $0, $0.count) }
+                spans[table] = split.reduce(0) { $0 + $1.count }
             } else {
                 parts.append((table, nil, bytes))
+                spans[table] = bytes
             }
         }
         // Largest first, so the small tables fill in around the big parts rather than trail them.
         let queue = parts.sorted { $0.bytes > $1.bytes }
+        let (rowsOf, bytesOf) = (expected, spans)
         let failures = FirstError()
         let state = Mutex(CopyState())
         let next = Atomic<Int>(0)
@@ -129,8 +175,8 @@ public struct DatasetLoader: Sendable {
                     guard index < queue.count, !failures.happened else { return }
                     let (table, range, _) = queue[index]
                     let path = self.directory.appendingPathComponent(TripSageTables.fileName(table)).path
-                    let fileBytes = max(self.manifest.files[TripSageTables.fileName(table)]?.bytes ?? 1, 1)
-                    let rows = self.manifest.counts[table] ?? 0
+                    let fileBytes = max(bytesOf[table] ?? 1, 1)
+                    let rows = rowsOf[table] ?? 0
                     state.withLock { $0.started(table) }
                     let report: (Int) -> Void = { sent in
                         let total = state.withLock { $0.sent(table, part: index, bytes: sent) }
@@ -147,7 +193,7 @@ public struct DatasetLoader: Sendable {
         try failures.rethrow()
         return try state.withLock { state in
             try tables.map { table in
-                let rows = self.manifest.counts[table] ?? 0
+                let rows = expected[table] ?? 0
                 guard state.loaded[table, default: 0] == rows else {
                     throw DatasetError(.runtime, "\(table): the server loaded \(state.loaded[table, default: 0]) rows, the manifest has \(rows)")
                 }
@@ -188,7 +234,7 @@ public struct DatasetLoader: Sendable {
         let rows = TripSageTables.columns.reduce(0) { $0 + (self.manifest.files[TripSageTables.fileName($1.table)]?.bytes ?? 0) }
         var line = "loading \(self.manifest.spec.directoryName): about \(DatasetSpec.gigabytes(rows)) of rows (and as much WAL)"
         if let index = self.index {
-            let embeddings = self.manifest.counts["memory_embeddings"] ?? 0
+            let embeddings = self.embeddingCount
             line += ", an HNSW index of about \(DatasetSpec.gigabytes(index.estimatedIndexBytes(rows: embeddings, dimension: self.manifest.dimension)))"
             line += " built in about \(DatasetSpec.gigabytes(index.estimatedGraphBytes(rows: embeddings, dimension: self.manifest.dimension))) of memory"
         }
@@ -213,8 +259,7 @@ public struct DatasetLoader: Sendable {
     /// Without a value of the user's, the graph's estimate, capped at three quarters of the memory this machine
     /// has available (the server may be elsewhere; then this is only a guess, and pgvector's notice says the rest).
     public func buildMemory(for index: PostgresHNSWIndex) -> (setting: String, graphBytes: Int, warning: String?) {
-        let rows = self.manifest.counts["memory_embeddings"] ?? 0
-        let graph = index.estimatedGraphBytes(rows: rows, dimension: self.manifest.dimension)
+        let graph = index.estimatedGraphBytes(rows: self.embeddingCount, dimension: self.manifest.dimension)
         if let chosen = self.maintenanceWorkMem { return (chosen, graph, nil) }
         let cap = DatasetSpec.availableMemoryBytes().map { $0 / 4 * 3 } ?? Int.max
         guard graph > cap else { return (PostgresHNSWIndex.memorySetting(bytes: graph), graph, nil) }
@@ -258,6 +303,8 @@ public struct DatasetLoader: Sendable {
     private struct Fingerprint {
         var checksum: String
         var index: PostgresHNSWIndex?
+        /// Nil when loaded by a version that always loaded them all.
+        var embeddingRows: Int?
     }
 
     private func loadedFingerprint(_ connection: PostgresConnection) throws -> Fingerprint? {
@@ -265,9 +312,10 @@ public struct DatasetLoader: Sendable {
             CREATE TABLE IF NOT EXISTS tripbench_dataset (
                 name TEXT NOT NULL, checksum TEXT NOT NULL, hnsw_m INT, hnsw_ef_construction INT, hnsw_opclass TEXT,
                 loaded_at TIMESTAMP WITH TIME ZONE DEFAULT NOW()
-            )
+            );
+            ALTER TABLE tripbench_dataset ADD COLUMN IF NOT EXISTS embedding_rows BIGINT
             """)
-        let rows = try connection.query("SELECT checksum, hnsw_m, hnsw_ef_construction, hnsw_opclass FROM tripbench_dataset").rows
+        let rows = try connection.query("SELECT checksum, hnsw_m, hnsw_ef_construction, hnsw_opclass, embedding_rows FROM tripbench_dataset").rows
         guard let row = rows.first else { return nil }
         let index: PostgresHNSWIndex?
         if let m = try row.decode(1, as: Int?.self), let ef = try row.decode(2, as: Int?.self), let opclass = try row.decode(3, as: String?.self) {
@@ -275,7 +323,7 @@ public struct DatasetLoader: Sendable {
         } else {
             index = nil
         }
-        return Fingerprint(checksum: try row.decode(0), index: index)
+        return Fingerprint(checksum: try row.decode(0), index: index, embeddingRows: try row.decode(4, as: Int64?.self).map(Int.init))
     }
 
     private func tableBytes(_ connection: PostgresConnection) throws -> [String: Int] {

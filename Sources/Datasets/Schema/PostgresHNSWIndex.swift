@@ -2,7 +2,7 @@ import Foundation
 import Postgres
 
 /// The HNSW index on `memory_embeddings.embedding`, built by pgvector with chosen parameters.
-public struct PostgresHNSWIndex: Sendable, Equatable {
+public struct PostgresHNSWIndex: Sendable, Equatable, Codable {
     public static let name = "idx_memory_embeddings_vector"
 
     /// Links per node (pgvector: 2…100).

@@ -81,9 +81,17 @@ public struct ScenarioProbe: Sendable {
         let count = selected.reduce(0) { $0 + $1.count }, errors = selected.reduce(0) { $0 + $1.errors }
         let unsent = totals?.unsent ?? 0
         let seconds = totals?.measuredSeconds ?? self.step.inSeconds
-        return CapacityStep(
+        var step = CapacityStep(
             offeredRate: rate, achievedRate: Double(count) / max(seconds, 1e-9), latencyUs: latency(self.objective.latency.metric),
             p50Us: latency(.p50), p99Us: latency(.p99), errorRate: Double(errors + unsent) / Double(max(count + unsent, 1)),
             seconds: seconds, stoppedEarly: stoppedEarly)
+        let recalls = operations.compactMap(\.recall).filter { $0.samples > 0 }
+        let samples = recalls.reduce(0) { $0 + $1.samples }
+        if samples > 0 { step.recall = recalls.reduce(0) { $0 + $1.mean * Double($1.samples) } / Double(samples) }
+        if self.target == .postgres {
+            step.cacheHitRatio = report.health?.cacheHitRatio
+            step.hnswInSharedBuffers = report.health?.sizes?.hnswInSharedBuffersAtEnd
+        }
+        return step
     }
 }

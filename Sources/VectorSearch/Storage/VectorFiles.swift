@@ -31,14 +31,16 @@ public enum VectorFiles {
     /// Maps an `.fbin` read-only: nothing is read until a row is touched, and the rows stay in the page
     /// cache rather than the process's memory (see ``VectorStore``). The header is checked as ``readFbin(_:)``
     /// checks it.
-    public static func mapFbin(_ path: String) throws -> VectorStore {
+    ///
+    /// - Parameter rows: only the file's first this many rows (all when nil or more than it holds).
+    public static func mapFbin(_ path: String, rows: Int? = nil) throws -> VectorStore {
         let (count, dimension) = try self.fbinShape(path)
         let mapping = try PageAllocation(mapping: path)
         guard mapping.bytes == 8 + count * dimension * 4 else {
             mapping.release()
             throw VectorSearchError(.badInput, "\(path): the file changed while it was opened")
         }
-        return VectorStore(mapping: mapping, offset: 8, dimension: dimension, count: count)
+        return VectorStore(mapping: mapping, offset: 8, dimension: dimension, count: min(rows ?? count, count))
     }
 
     /// The row count and dimension of an `.fbin`, from its header, checked against the file's size.

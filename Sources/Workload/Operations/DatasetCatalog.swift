@@ -39,20 +39,37 @@ public final class DatasetCatalog: Sendable {
     static let typeCount = DatasetSpec.contentTypeNames.count
 
     /// Reads the dataset in `directory` (its manifest must be there).
+    ///
+    /// - Parameters:
+    ///   - embeddingRows: only the first this many memory rows exist (a database grown by `tripbench scale`
+    ///     holds a prefix of the embeddings): nothing is drawn or searched beyond them.
+    ///   - groundTruth: the unfiltered ground truth over those rows, `queries × groundTruthK`
+    ///     (``DatasetManifest/prefixGroundTruth(in:rows:threads:)``); required with `embeddingRows`.
     /// - Throws: ``WorkloadError`` (bad input) when a file is missing or does not match the manifest.
-    public init(directory: URL, manifest: DatasetManifest) throws {
+    public init(directory: URL, manifest: DatasetManifest, embeddingRows: Int? = nil, groundTruth: [Int32]? = nil) throws {
         self.manifest = manifest
         self.directory = directory
         self.seed = manifest.spec.seed
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         do {
-            self.base = try VectorFiles.mapFbin(path("base.fbin"))
+            self.base = try VectorFiles.mapFbin(path("base.fbin"), rows: embeddingRows)
             self.queries = try VectorFiles.readFbin(path("queries.fbin"))
             let memoryLabels = try VectorFiles.readIbin(path("memory_labels.ibin"))
             let queryLabels = try VectorFiles.readIbin(path("query_labels.ibin"))
-            self.groundTruth = try manifest.groundTruth(in: directory, filtered: false, k: manifest.groundTruthK)
-            self.memoryUsers = stride(from: 0, to: memoryLabels.ids.count, by: 2).map { memoryLabels.ids[$0] }
-            self.memoryTypes = stride(from: 1, to: memoryLabels.ids.count, by: 2).map { UInt8(memoryLabels.ids[$0]) }
+            if let groundTruth {
+                guard groundTruth.count == self.queries.count * manifest.groundTruthK else {
+                    throw WorkloadError(.badInput, "the ground truth over the first \(self.base.count) rows has \(groundTruth.count) entries, not \(self.queries.count) × \(manifest.groundTruthK)")
+                }
+                self.groundTruth = groundTruth
+            } else {
+                guard self.base.count == manifest.counts["memory_embeddings"] ?? self.base.count else {
+                    throw WorkloadError(.runtime, "the first \(self.base.count) rows need a ground truth of their own")
+                }
+                self.groundTruth = try manifest.groundTruth(in: directory, filtered: false, k: manifest.groundTruthK)
+            }
+            let rows = 2 * self.base.count
+            self.memoryUsers = stride(from: 0, to: min(memoryLabels.ids.count, rows), by: 2).map { memoryLabels.ids[$0] }
+            self.memoryTypes = stride(from: 1, to: min(memoryLabels.ids.count, rows), by: 2).map { UInt8(memoryLabels.ids[$0]) }
             self.queryUsers = stride(from: 0, to: queryLabels.ids.count, by: 2).map { queryLabels.ids[$0] }
             self.queryTypes = stride(from: 1, to: queryLabels.ids.count, by: 2).map { UInt8(queryLabels.ids[$0]) }
         } catch let error as VectorSearchError {
@@ -60,7 +77,7 @@ public final class DatasetCatalog: Sendable {
         } catch let error as DatasetError {
             throw WorkloadError(.badInput, error.message)
         }
-        self.plan = DatasetPlan(manifest.spec, embeddingTotal: self.base.count)
+        self.plan = DatasetPlan(manifest.spec, embeddingTotal: manifest.counts["memory_embeddings"] ?? self.base.count)
         self.tripOwners = self.plan.trips.enumerated().flatMap { user, count in repeatElement(Int32(user), count: count) }
         self.sessionOwners = self.plan.sessions.enumerated().flatMap { user, count in repeatElement(Int32(user), count: count) }
         let queries = self.queries

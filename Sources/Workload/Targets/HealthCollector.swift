@@ -127,23 +127,7 @@ final class HealthCollector {
         return self.health
     }
 
-    /// The `DataSizes` of memory_embeddings and the server's memory settings.
-    private func sizes() throws -> DatabaseHealth.DataSizes {
-        let row = try self.connection.query("""
-            SELECT pg_relation_size(c.oid), COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0),
-                   (SELECT sum(pg_relation_size(i.indexrelid))::int8 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-                    JOIN pg_am a ON a.oid = ic.relam WHERE i.indrelid = c.oid AND a.amname = 'hnsw'),
-                   pg_indexes_size(c.oid), pg_database_size(current_database()),
-                   (SELECT setting::int8 * 8192 FROM pg_settings WHERE name = 'shared_buffers'),
-                   (SELECT setting::int8 * 8192 FROM pg_settings WHERE name = 'effective_cache_size')
-            FROM pg_class c WHERE c.oid = 'memory_embeddings'::regclass
-            """).rows[0]
-        let hnsw = try row.decode(2, as: Int64?.self)
-        return DatabaseHealth.DataSizes(
-            embeddingsHeapBytes: try row.decode(0), embeddingsToastBytes: try row.decode(1), hnswIndexBytes: hnsw,
-            otherIndexBytes: try row.decode(3, as: Int64.self) - (hnsw ?? 0), databaseBytes: try row.decode(4),
-            sharedBuffersBytes: try row.decode(5), effectiveCacheSizeBytes: try row.decode(6))
-    }
+    private func sizes() throws -> DatabaseHealth.DataSizes { try DatabaseHealth.DataSizes.read(self.connection) }
 
     /// The share of the HNSW index's pages in `shared_buffers`, from pg_buffercache; nil (with a line in
     /// `missing`) without the extension or an index.

@@ -24,14 +24,7 @@ struct CapacityCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("A scenario in scenarios/ by name, or a path to a scenario file.", valueName: "scenario"))
     var scenario: String
 
-    @Option(help: ArgumentHelp("The objective: a latency percentile below a limit.", valueName: "condition"))
-    var slo = "p95<100ms"
-
-    @Option(help: ArgumentHelp("The highest error rate a passing step may have (requests never sent count).", valueName: "rate"))
-    var maxErrorRate = "0.1%"
-
-    @Option(help: "The operation the SLO applies to, or all (every operation's latencies merged).")
-    var operation = "all"
+    @OptionGroup var search: CapacitySearchOptions
 
     @Option(help: ArgumentHelp("Dataset spec name or path (default: the scenario's).", valueName: "name"))
     var dataset: String?
@@ -41,27 +34,6 @@ struct CapacityCommand: AsyncParsableCommand {
 
     @Option(help: "Concurrent clients (default: the scenario's); they bound the requests in flight.")
     var clients: Int?
-
-    @Option(help: "The first rate, requests/s (default: the scenario's rate, else 100).")
-    var startRate: Double?
-
-    @Option(help: "Never offer more than this many requests/s.")
-    var maxRate: Double?
-
-    @Option(help: "Multiply the rate by this while steps pass.")
-    var growth = 2.0
-
-    @Option(help: ArgumentHelp("Stop bisecting when passing and failing rates are this close (e.g. 5%).", valueName: "share"))
-    var precision = "5%"
-
-    @Option(help: ArgumentHelp("Measured length of each step.", valueName: "duration"))
-    var step = "10s"
-
-    @Option(help: ArgumentHelp("Warm-up before each step.", valueName: "duration"))
-    var stepWarmup = "2s"
-
-    @Option(help: "At most this many steps per target.")
-    var maxSteps = 20
 
     @Option(help: ArgumentHelp("Directory for the results (default: reports/capacity-<scenario>-<time>).", valueName: "dir"))
     var out: String?
@@ -73,27 +45,6 @@ struct CapacityCommand: AsyncParsableCommand {
 
     func validate() throws {
         try OptionBounds.check("--clients", self.clients, in: Scenario.Limits.clients)
-        try OptionBounds.check("--start-rate", self.startRate, in: Scenario.Limits.rate)
-        try OptionBounds.check("--max-rate", self.maxRate, in: Scenario.Limits.rate)
-        guard self.growth > 1, self.growth <= 100 else { throw ValidationError("--growth must be above 1 and at most 100") }
-        try OptionBounds.check("--max-steps", self.maxSteps, in: 1...1_000)
-        for (name, value) in [("--step", self.step), ("--step-warmup", self.stepWarmup)] {
-            guard DurationText.parse(value) != nil else { throw ValidationError("\(name) must be \(DurationText.expected), not \(value)") }
-        }
-        guard let step = DurationText.parse(self.step), step >= .seconds(2) else {
-            throw ValidationError("--step must be at least 2s: shorter steps are not stable")
-        }
-        _ = try self.precisionShare()
-        if case .failure(let error) = CapacityObjective.parse(slo: self.slo, operation: self.operation, maxErrorRate: self.maxErrorRate) {
-            throw ValidationError(error.message)
-        }
-    }
-
-    func precisionShare() throws -> Double {
-        let text = self.precision.trimmingCharacters(in: .whitespaces)
-        let value = text.hasSuffix("%") ? Double(text.dropLast()).map { $0 / 100 } : Double(text)
-        guard let value, value > 0, value < 1 else { throw ValidationError("--precision must be a share such as 5% or 0.05, not \(self.precision)") }
-        return value
     }
 
     func run() async throws {
@@ -103,14 +54,8 @@ struct CapacityCommand: AsyncParsableCommand {
         if let dataset = self.dataset { scenario.dataset = dataset }
         if let target = self.target { scenario.target = target }
         if let clients = self.clients { scenario.executor.clients = clients }
-        guard scenario.executor.type != .rampingArrivalRate || self.startRate != nil else {
-            throw CommandFailure(.badInput, "\(scenario.name) ramps its rate: give --start-rate for the capacity search")
-        }
-        let names = scenario.operations.map(\.name) + ["all"]
-        guard names.contains(self.operation) else {
-            throw CommandFailure(.badInput, "--operation \(self.operation): the scenario has \(names.joined(separator: ", "))")
-        }
-        let objective = try CapacityObjective.parse(slo: self.slo, operation: self.operation, maxErrorRate: self.maxErrorRate).get()
+        let search = try self.search.search(for: scenario)
+        let objective = search.objective
         let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
         let database = scenario.target == .index ? nil : try self.connection.resolve()
         let dataset = try await PreparedDataset.open(scenario.dataset)
@@ -121,12 +66,7 @@ struct CapacityCommand: AsyncParsableCommand {
         let signals = RunCommand.trapSignals(stop, what: "stopping: the step in progress is dropped; writing what was found")
         defer { signals.forEach { $0.cancel() } }
 
-        var search = CapacitySearch(objective: objective, startRate: self.startRate ?? scenario.executor.rate ?? 100)
-        search.growth = self.growth
-        search.precision = try self.precisionShare()
-        search.maxRate = self.maxRate
-        search.maxSteps = self.maxSteps
-        let (step, warmup) = (DurationText.parse(self.step)!, DurationText.parse(self.stepWarmup)!)
+        let (step, warmup) = self.search.durations
         var results = CapacityResults(
             scenario: scenario.name, scenarioFile: scenarioFile, dataset: dataset.manifest.spec.directoryName,
             datasetChecksum: dataset.manifest.checksum, clients: scenario.executor.clients, stepSeconds: step.inSeconds,

@@ -1,0 +1,134 @@
+import Datasets
+import Foundation
+import Workload
+
+/// `scale.json`: a scale study — one database grown through prefixes of one dataset's embeddings, and at each
+/// size the scenario's capacity under its SLO, recall, the data's sizes and what growing cost. Rewritten after
+/// every size, so a stopped study resumes at the next one.
+public struct ScaleResults: Codable, Sendable {
+    public static let currentSchemaVersion = 1
+    public var schemaVersion = ScaleResults.currentSchemaVersion
+    public var scenario: String
+    public var scenarioFile: String
+    public var dataset: String
+    public var datasetChecksum: String
+    public var dimension: Int
+    /// The sizes asked for (memory embeddings), ascending.
+    public var sizes: [Int]
+    public var indexGrowth: DatasetLoader.IndexGrowth
+    public var hnsw: PostgresHNSWIndex?
+    public var objective: CapacityObjective
+    /// The rate the one-sentence answer is about: the scenario's (the architecture's 471/s for the TripSage mix).
+    public var targetRate: Double
+    public var clients: Int
+    public var stepSeconds: Double
+    public var warmupSeconds: Double
+    public var rateGrowth: Double
+    public var precision: Double
+    /// This machine's RAM, for the crossing the report marks.
+    public var memoryBytes: Int64
+    public var points: [ScalePoint] = []
+    public var environment: RunEnvironment?
+
+    public init(
+        scenario: String, scenarioFile: String, dataset: String, datasetChecksum: String, dimension: Int, sizes: [Int],
+        indexGrowth: DatasetLoader.IndexGrowth, hnsw: PostgresHNSWIndex?, objective: CapacityObjective, targetRate: Double, clients: Int,
+        stepSeconds: Double, warmupSeconds: Double, rateGrowth: Double, precision: Double, memoryBytes: Int64
+    ) {
+        self.scenario = scenario
+        self.scenarioFile = scenarioFile
+        self.dataset = dataset
+        self.datasetChecksum = datasetChecksum
+        self.dimension = dimension
+        self.sizes = sizes
+        self.indexGrowth = indexGrowth
+        self.hnsw = hnsw
+        self.objective = objective
+        self.targetRate = targetRate
+        self.clients = clients
+        self.stepSeconds = stepSeconds
+        self.warmupSeconds = warmupSeconds
+        self.rateGrowth = rateGrowth
+        self.precision = precision
+        self.memoryBytes = memoryBytes
+    }
+
+    public var complete: Bool { self.points.count == self.sizes.count }
+
+    /// Whether saved results were measured the same way as a study about to run; otherwise what differs.
+    public func mismatch(_ other: ScaleResults) -> String? {
+        let pairs: [(String, String, String)] = [
+            ("scenario", self.scenario, other.scenario), ("dataset", self.datasetChecksum, other.datasetChecksum),
+            ("--index-growth", self.indexGrowth.rawValue, other.indexGrowth.rawValue),
+            ("the HNSW index", "\(String(describing: self.hnsw))", "\(String(describing: other.hnsw))"),
+            ("the objective", self.objective.latency.expression, other.objective.latency.expression),
+            ("clients", "\(self.clients)", "\(other.clients)"), ("--step", "\(self.stepSeconds)", "\(other.stepSeconds)"),
+        ]
+        return pairs.first { $0.1 != $0.2 }.map { "\($0.0) was \($0.1), now \($0.2)" }
+    }
+}
+
+/// One size of a scale study.
+public struct ScalePoint: Codable, Sendable {
+    /// Memory embeddings in the table.
+    public var rows: Int
+    /// Rows added to reach this size (all of them for the first size of a fresh database; 0 when the
+    /// database already held it).
+    public var addedRows: Int
+    /// Seconds to add them: COPY, with pgvector inserting each row into the index when it grows by inserts.
+    public var addSeconds: Double?
+    /// Seconds to (re)build the HNSW index over all rows, when it was built.
+    public var indexBuildSeconds: Double?
+    /// Seconds to compute the exact ground truth over the first `rows` rows (nil: the dataset's own).
+    public var groundTruthSeconds: Double?
+    public var sizes: DatabaseHealth.DataSizes?
+    public var targets: [CapacityResults.TargetCapacity]
+
+    public init(rows: Int, addedRows: Int, targets: [CapacityResults.TargetCapacity] = []) {
+        self.rows = rows
+        self.addedRows = addedRows
+        self.targets = targets
+    }
+
+    /// The capacity search on `target`.
+    public func capacity(_ target: TargetKind) -> CapacityOutcome? { self.targets.first { $0.target == target }?.outcome }
+}
+
+/// `--sizes 50k,100k,250k,500k,1M`: counts with an optional k or M.
+public enum ScaleSizes {
+    /// The counts, ascending and distinct.
+    /// - Throws: ``ReportingError`` (bad input) saying why the text is not such a list.
+    public static func parse(_ text: String) throws -> [Int] {
+        var sizes: [Int] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let word = item.trimmingCharacters(in: .whitespaces)
+            let (digits, factor): (Substring, Double) = switch word.last {
+            case "k", "K": (word.dropLast(), 1e3)
+            case "m", "M": (word.dropLast(), 1e6)
+            default: (Substring(word), 1)
+            }
+            guard let number = Double(digits.replacingOccurrences(of: "_", with: "")), number.isFinite, number * factor >= 1,
+                number * factor <= 1e10, (number * factor).rounded() == number * factor
+            else {
+                throw ReportingError(.badInput, "--sizes: \"\(word)\" is not a count of rows such as 50000, 50k or 1M")
+            }
+            sizes.append(Int(number * factor))
+        }
+        guard zip(sizes, sizes.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw ReportingError(.badInput, "--sizes must grow from one size to the next, not \(text)")
+        }
+        return sizes
+    }
+
+    /// Five sizes up to `total`: 1/20, 1/10, 1/4, 1/2 and all of it (50k to 1M for `large`).
+    public static func defaults(total: Int) -> [Int] {
+        Array(Set([total / 20, total / 10, total / 4, total / 2, total].filter { $0 > 0 })).sorted()
+    }
+
+    /// `50k`, `1M`, `1.5M`, `1,234`.
+    public static func label(_ rows: Int) -> String {
+        if rows >= 1_000_000, rows % 100_000 == 0 { return MetricText.number(Double(rows) / 1e6) + "M" }
+        if rows >= 1_000, rows % 1_000 == 0 { return "\(rows / 1000)k" }
+        return rows.formatted()
+    }
+}
