@@ -154,6 +154,25 @@ import Testing
         #expect(sleep.unsent == totals.unsent)
     }
 
+    /// A warm-up whose backlog outlasts the window: no request due in the window is ever sent (QPS 0), and
+    /// the report still says what the server served meanwhile.
+    @Test func servedThroughputCountsTheWarmUpsBacklog() async throws {
+        let report = try await Self.run("""
+            name: behind
+            executor: {type: constant-arrival-rate, rate: 400, clients: 1}
+            warmup: 2s
+            duration: 1s
+            operations:
+              - name: sleep
+                sql: SELECT pg_sleep(0.01)
+            """)
+        let totals = try #require(report.totals.first)
+        // 800 requests are due in the warm-up and one client serves at most ~100/s: the window never starts.
+        #expect(totals.count == 0 && totals.qps == 0 && totals.unsent == 400, "\(totals.count), \(totals.unsent ?? -1)")
+        let served = try #require(totals.servedPerSecond)
+        #expect(served > 30 && served < 110, "\(served) over \(totals.measuredSeconds) s")
+    }
+
     @Test func statementTimeoutsAreCountedAndTheRunGoesOn() async throws {
         let report = try await Self.run("""
             name: timeouts

@@ -79,10 +79,12 @@ public struct ScenarioProbe: Sendable {
         func latency(_ metric: Threshold.Metric) -> Double? { ThresholdVerdict.measure(metric, of: selected, target: target, report: report) }
         let totals = report.totals.first { $0.target == target }
         let count = selected.reduce(0) { $0 + $1.count }, errors = selected.reduce(0) { $0 + $1.errors }
-        let unsent = totals?.unsent ?? 0
+        let unsent = selected.reduce(0) { $0 + ($1.unsent ?? 0) }
         let seconds = totals?.measuredSeconds ?? self.step.inSeconds
+        // Served is the whole mix's, as the offered rate is: every request the target finished in the window.
+        let served = totals.map { $0.servedPerSecond ?? Double($0.count) / max(seconds, 1e-9) } ?? 0
         var step = CapacityStep(
-            offeredRate: rate, achievedRate: Double(count) / max(seconds, 1e-9), latencyUs: latency(self.objective.latency.metric),
+            offeredRate: rate, achievedRate: served, latencyUs: latency(self.objective.latency.metric),
             p50Us: latency(.p50), p99Us: latency(.p99), errorRate: Double(errors + unsent) / Double(max(count + unsent, 1)),
             seconds: seconds, stoppedEarly: stoppedEarly)
         let recalls = operations.compactMap(\.recall).filter { $0.samples > 0 }

@@ -106,7 +106,7 @@ public enum HTMLReport {
                 "count": total?.count ?? 0, "qps": String(format: "%.1f", total?.qps ?? 0), "errors": total?.errors ?? 0,
                 "targets": totalOutcomes.map(\.threshold.expression).joined(separator: ", "), "mark": self.mark(ThresholdVerdict.combined(totalOutcomes)),
             ] as [String: Any],
-            "note": total.map { MetricText.driverCost($0) + ($0.unsent.map { $0 > 0 ? ", \($0) due requests never sent" : "" } ?? "") } ?? "",
+            "note": total.map { total in MetricText.driverCost(total) + (total.unsent.map { $0 > 0 ? ", \($0) due requests never sent" + MetricText.servedNote(total) : "" } ?? "") } ?? "",
             "charts": [self.distributionChart(report, target: target)] + self.timeCharts(report, target: target),
         ]
     }

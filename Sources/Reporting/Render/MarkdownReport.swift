@@ -69,7 +69,7 @@ public enum MarkdownReport {
             lines.append("| **total** | \(total.count) | \(String(format: "%.1f", total.qps)) | | | | | \(total.errors) | | \(mine.map(\.threshold.expression).joined(separator: ", ")) | \(self.mark(mine)) |")
             var notes = [MetricText.driverCost(total)]
             if let lag = total.scheduleLagUs { notes.append("schedule lag P95 \(MetricText.micros(lag.p95))") }
-            if let unsent = total.unsent, unsent > 0 { notes.append("\(unsent) due requests never sent (the server fell behind)") }
+            if let unsent = total.unsent, unsent > 0 { notes.append("\(unsent) due requests never sent (the server fell behind)" + MetricText.servedNote(total)) }
             if total.reconnects > 0 { notes.append("\(total.reconnects) reconnects") }
             notes += MetricText.problems(of: report, target: target).map { "**\($0)**" }
             let audits = report.operations.filter { $0.target == target }.compactMap(\.rowLevelSecurityAudit)

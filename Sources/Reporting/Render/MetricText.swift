@@ -54,6 +54,13 @@ public enum MetricText {
 
     /// What went wrong on `target` that a reader must see beside its figures, one phrase each: the server
     /// unreachable for a while, rows of another user returned. Empty when nothing did.
+    /// When the server fell behind: what it served in the window, counting the backlog due before it (the
+    /// table's QPS counts only requests due in the window, 0 when the warm-up's backlog outlasted it).
+    static func servedNote(_ total: TotalsReport) -> String {
+        guard let served = total.servedPerSecond, served > total.qps * 1.05 + 0.05 else { return "" }
+        return String(format: "; it served %.1f requests/s while measured, counting those due before the window", served)
+    }
+
     static func problems(of report: RunReport, target: String) -> [String] {
         guard let total = report.totals.first(where: { $0.target == target }) else { return [] }
         var problems: [String] = []

@@ -91,6 +91,7 @@ final class IndexWorker {
             let found = self.search(draw, limit: operation.limit)
             now = RunClock.now()
             if context.thinkNanos > 0 { thinkUntil[chosen] = now + context.thinkNanos }
+            if now >= context.measureStart, now < context.end { self.recorder.result.completedInWindow += 1 }
             guard measured else { continue }
             self.recorder.record(
                 draw.operation, intended: intended, sent: sent, now: now, error: nil, rows: found, memoryRows: nil, actingUser: nil)

@@ -337,6 +337,7 @@ final class PostgresWorker {
         client.inFlight = false
         client.flushPending = false
         if self.context.thinkNanos > 0 { client.thinkUntil = now + self.context.thinkNanos }
+        if now >= self.context.measureStart, now < self.context.end { self.recorder.result.completedInWindow += 1 }
         guard client.measured else { return }
         self.recorder.record(
             client.operation, intended: client.intended, sent: client.sentAt, now: now, error: client.error,

@@ -11,6 +11,9 @@ struct WorkerResult: Sendable {
     var unsentByOperation: [Int]
     /// Open loop: requests of the worker's schedule due in the measured part (up to a stop).
     var scheduled = 0
+    /// Requests that finished while measuring, whenever they were due (the warm-up's backlog included): what
+    /// the target served in the window, even when it never got to a request due in it.
+    var completedInWindow = 0
     /// Requests of operations the target cannot serve, per operation (skipped, not sent).
     var unsupported: [Int: Int] = [:]
     var reconnects = 0

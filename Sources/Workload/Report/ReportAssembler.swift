@@ -21,7 +21,7 @@ struct ReportAssembler {
             let seconds = run.measuredSeconds
             var merged = [OperationMetrics](repeating: OperationMetrics(), count: self.scenario.operations.count)
             var lag = LatencyHistogram()
-            var unsent = 0, reconnects = 0, scheduled = 0
+            var unsent = 0, reconnects = 0, scheduled = 0, completed = 0
             var unsentByOperation = [Int](repeating: 0, count: self.scenario.operations.count)
             var cpu: Int64 = 0
             var unsupported: [Int: Int] = [:]
@@ -31,6 +31,7 @@ struct ReportAssembler {
                 lag.add(result.scheduleLag)
                 unsent += result.unsent
                 scheduled += result.scheduled
+                completed += result.completedInWindow
                 for index in unsentByOperation.indices { unsentByOperation[index] += result.unsentByOperation[index] }
                 reconnects += result.reconnects
                 cpu += result.cpuNanos
@@ -67,7 +68,7 @@ struct ReportAssembler {
                 target: target, count: count, errors: errors, qps: Double(count) / seconds, measuredSeconds: seconds,
                 harnessCpuUsPerRequest: count > 0 ? Double(cpu) / 1000 / Double(count) : 0, driver: run.driver?.rawValue,
                 scheduleLagUs: open ? LatencySummary(lag) : nil, unsent: open ? unsent : nil,
-                scheduled: open && run.kind == .postgres ? scheduled : nil, reconnects: reconnects,
+                scheduled: open && run.kind == .postgres ? scheduled : nil, servedPerSecond: Double(completed) / seconds, reconnects: reconnects,
                 unreachableSeconds: run.kind == .postgres ? run.unreachableSeconds : nil,
                 indexBuildSeconds: run.index?.buildSeconds, indexBytes: run.index?.index.bytes))
             let board = run.context.board.all()

@@ -170,6 +170,10 @@ public struct TotalsReport: Codable, Sendable {
     /// Open loop: requests due in the measured part (up to a stop), from the schedule itself: `count + unsent`
     /// when nothing went unaccounted for (absent in older reports).
     public var scheduled: Int?
+    /// Requests finished per measured second, whenever they were due: `qps` counts only those due in the
+    /// window, so when the warm-up's backlog outlasts the window it is 0 while the target served this many
+    /// (absent in older reports).
+    public var servedPerSecond: Double?
     public var reconnects: Int
     /// The postgres target: seconds of the measured part during which the server could not be reached (some
     /// client had lost its connection and had not yet opened a new one); absent in older reports.
