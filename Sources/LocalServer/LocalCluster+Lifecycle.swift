@@ -164,7 +164,7 @@ extension LocalCluster {
     }
 
     /// `pg_ctl start`, retrying briefly while processes of a killed server still hold its shared memory.
-    private func start(account: ServiceAccount, installation: PostgresInstallation, logger: Logger) throws {
+    func start(account: ServiceAccount, installation: PostgresInstallation, logger: Logger) throws {
         for attempt in 1...10 {
             let logStart = (try? FileManager.default.attributesOfItem(atPath: self.logFile.path)[.size] as? Int) ?? 0
             let output = try account.runner.run(

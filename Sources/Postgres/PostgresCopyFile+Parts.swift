@@ -58,6 +58,15 @@ extension PostgresCopyFile {
         return parts
     }
 
+    /// The bytes of a binary COPY file between its header and its trailer: all its rows.
+    /// - Throws: ``PostgresError`` (file) when the file cannot be read or is too short for one.
+    public static func rowBytes(of path: String) throws -> Range<Int> {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw PostgresError(.file, "\(path): \(String(cString: strerror(errno)))") }
+        guard Int(info.st_size) >= Self.headerBytes + 2 else { throw PostgresError(.file, "\(path): too short for a binary COPY file") }
+        return Self.headerBytes..<(Int(info.st_size) - 2)
+    }
+
     /// Walks the rows of a binary COPY file through a read-only mapping, reading only their length fields (the
     /// pages are read all the same, which warms the page cache for the COPY that follows): `visit` gets each
     /// row's number, start and end offsets and the offset where the rows end, and returns false to stop.

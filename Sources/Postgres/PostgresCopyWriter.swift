@@ -98,25 +98,14 @@ extension PostgresConnection {
     }
 
     /// Bulk-loads a file written by ``PostgresCopyFile`` with `COPY table (columns) FROM STDIN` in binary
-    /// format, streaming its bytes unchanged.
-    /// - Parameter progress: called after each chunk with the bytes sent so far.
+    /// format: all its rows (``copyIn(table:columns:file:rows:progress:)`` over ``PostgresCopyFile/rowBytes(of:)``).
+    /// - Parameter progress: called after each chunk with the bytes of rows sent so far.
     /// - Returns: the number of rows the server loaded.
     @discardableResult
     public func copyIn(
         table: String, columns: [String], file path: String, progress: ((Int) -> Void)? = nil
     ) throws -> Int {
-        guard let input = FileHandle(forReadingAtPath: path) else {
-            throw PostgresError(.encoding, "\(path): cannot open the COPY file")
-        }
-        defer { try? input.close() }
-        return try self.streamCopy(table: table, columns: columns) {
-            var sent = 0
-            while let chunk = try input.read(upToCount: PostgresCopyWriter.chunkBytes), !chunk.isEmpty {
-                try chunk.withUnsafeBytes { try self.putCopyData($0) }
-                sent += chunk.count
-                progress?(sent)
-            }
-        }
+        try self.copyIn(table: table, columns: columns, file: path, rows: PostgresCopyFile.rowBytes(of: path), progress: progress)
     }
 
     /// The COPY protocol around `send`: start `COPY … FROM STDIN (FORMAT binary)`, let `send` stream the data,

@@ -64,6 +64,50 @@ import Testing
         try await TestServer.drop(database, admin: try await TestServer.connectionString())
     }
 
+    /// `--cache cold` on a local server of its own (it is restarted): the server's files leave the page cache
+    /// before the run, the run then reads them back, and the report says so. Warm is the default and says so.
+    @Test func aColdRunRestartsTheLocalServerAndEvictsItsFiles() async throws {
+        let state = URL(fileURLWithPath: "/tmp/tripbench-cold-\(UUID().uuidString.prefix(8))")
+        let environment = ["TRIPBENCH_STATE_DIR": state.path]
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("cold-\(UUID().uuidString)")
+        defer {
+            _ = try? TripbenchCLI.run(["db", "destroy"], environment: environment)
+            try? FileManager.default.removeItem(at: out)
+        }
+        let up = try TripbenchCLI.run(["db", "up", "--port", "55444"], environment: environment)
+        #expect(up.status == 0, "\(up.standardError)")
+        func run(_ cache: String, _ directory: String) async throws -> [String: Any] {
+            let arguments = ["run", "vector-search", "--dataset", "tiny", "--target", "postgres", "--cache", cache, "--warmup", "0s",
+                             "--duration", "1s", "--rate", "50", "--quiet", "--out", out.appendingPathComponent(directory).path]
+            let run = try await DedicatedThread.run { try TripbenchCLI.run(arguments, environment: environment) }
+            // 1: the scenario's thresholds (460 requests/s) are not met at 50/s; the run itself ran.
+            #expect(run.status == 0 || run.status == 1, "\(run.standardError)")
+            let data = try Data(contentsOf: out.appendingPathComponent(directory).appendingPathComponent("report.json"))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        let warm = try await run("warm", "warm")
+        #expect((warm["cache"] as? [String: Any])?["mode"] as? String == "warm")
+        let cold = try await run("cold", "cold")
+        let cache = try #require(cold["cache"] as? [String: Any])
+        #expect(cache["mode"] as? String == "cold")
+        let before = try #require(cache["resident_before"] as? Double), after = try #require(cache["resident_after"] as? Double)
+        #expect(before > 0.2 && after < before / 2, "resident before \(before), after \(after)")
+        #expect((cache["data_bytes"] as? Int ?? 0) > 10_000_000)
+        let totals = try #require((cold["totals"] as? [[String: Any]])?.first)
+        #expect((totals["count"] as? Int ?? 0) > 0)
+        let markdown = try String(contentsOf: out.appendingPathComponent("cold/report.md"), encoding: .utf8)
+        #expect(markdown.contains("| caches | cold: the local server was restarted"))
+    }
+
+    @Test(arguments: [
+        (["--database-url", "postgresql://u:secret@127.0.0.1:1/db"], "only tripbench's local server can be restarted"),
+        (["--target", "index"], "--cache cold applies to the postgres target"),
+    ])
+    func aColdRunNeedsTheLocalServer(options: [String], words: String) throws {
+        let run = try TripbenchCLI.run(["run", "vector-search", "--dataset", "tiny", "--cache", "cold"] + options)
+        #expect(run.status == 2 && run.standardError.contains(words) && !run.standardError.contains("secret"), "\(run.standardError)")
+    }
+
     @Test(arguments: [
         ("executor: {type: constant-vus, clients: 2, rate: 10}", "rate does not apply to constant-vus"),
         ("executor: {type: constant-vus, clients: 2}\nduratoin: 5s", "unknown key duratoin (did you mean duration?)"),

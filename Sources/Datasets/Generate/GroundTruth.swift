@@ -50,11 +50,18 @@ enum GroundTruth {
                     let wanted = shortlisted[Int32(row)]
                     let filter = filters[Int(labels.users[row]) * 4 + Int(labels.types[row])]
                     guard wanted != nil || filter != nil else { continue }
+                    func distance(_ query: Int32) -> Double {
+                        ScalarKernels.distance(metric, queries.row(Int(query)), base.row(row), count: base.dimension)
+                    }
+                    // A row a query both shortlisted and matches by filter is measured once.
+                    var measured: [Int32: Double] = [:]
                     for query in wanted ?? [] {
-                        unfiltered[Int(query)].add(ScalarKernels.distance(metric, queries.row(Int(query)), base.row(row), count: base.dimension), Int32(row), keep: k)
+                        let d = distance(query)
+                        if filter != nil { measured[query] = d }
+                        unfiltered[Int(query)].add(d, Int32(row), keep: k)
                     }
                     for query in filter ?? [] {
-                        filtered[Int(query)].add(ScalarKernels.distance(metric, queries.row(Int(query)), base.row(row), count: base.dimension), Int32(row), keep: k)
+                        filtered[Int(query)].add(measured[query] ?? distance(query), Int32(row), keep: k)
                     }
                 }
                 base.advise(.done, rows: rows)
@@ -75,9 +82,7 @@ enum GroundTruth {
         }
 
         /// The best `count`, nearest first, ties by row.
-        func best(_ count: Int) -> ArraySlice<(distance: Double, row: Int32)> {
-            self.entries.sorted { ($0.distance, $0.row) < ($1.distance, $1.row) }.prefix(count)
-        }
+        func best(_ count: Int) -> ArraySlice<(distance: Double, row: Int32)> { ScalarKernels.nearest(self.entries, count: count) }
     }
 
     /// Each worker's lists, merged per query once all have finished.

@@ -182,8 +182,8 @@ public struct DatasetLoader: Sendable {
                         let total = state.withLock { $0.sent(table, part: index, bytes: sent) }
                         progress(LoadProgress(step: "copy \(table)", done: rows * total / fileBytes, total: rows, unit: "rows"))
                     }
-                    let loaded = try range.map { try connection.copyIn(table: table, columns: TripSageTables.columns(of: table), file: path, rows: $0, progress: report) }
-                        ?? connection.copyIn(table: table, columns: TripSageTables.columns(of: table), file: path, progress: report)
+                    let loaded = try connection.copyIn(
+                        table: table, columns: TripSageTables.columns(of: table), file: path, rows: range ?? PostgresCopyFile.rowBytes(of: path), progress: report)
                     state.withLock { $0.finished(table, rows: loaded) }
                 }
             } catch {
@@ -232,11 +232,11 @@ public struct DatasetLoader: Sendable {
     /// and as much again of WAL) and the HNSW index and the memory its build wants.
     private func logEstimate(logger: Logger) {
         let rows = TripSageTables.columns.reduce(0) { $0 + (self.manifest.files[TripSageTables.fileName($1.table)]?.bytes ?? 0) }
-        var line = "loading \(self.manifest.spec.directoryName): about \(DatasetSpec.gigabytes(rows)) of rows (and as much WAL)"
+        var line = "loading \(self.manifest.spec.directoryName): about \(SystemMemory.gigabytes(rows)) of rows (and as much WAL)"
         if let index = self.index {
             let embeddings = self.embeddingCount
-            line += ", an HNSW index of about \(DatasetSpec.gigabytes(index.estimatedIndexBytes(rows: embeddings, dimension: self.manifest.dimension)))"
-            line += " built in about \(DatasetSpec.gigabytes(index.estimatedGraphBytes(rows: embeddings, dimension: self.manifest.dimension))) of memory"
+            line += ", an HNSW index of about \(SystemMemory.gigabytes(index.estimatedIndexBytes(rows: embeddings, dimension: self.manifest.dimension)))"
+            line += " built in about \(SystemMemory.gigabytes(index.estimatedGraphBytes(rows: embeddings, dimension: self.manifest.dimension))) of memory"
         }
         logger.info("\(line)")
     }
@@ -251,7 +251,7 @@ public struct DatasetLoader: Sendable {
         guard setting.rowCount == 1, let room = try setting.decode(Int?.self, row: 0, column: 0) else { return }
         let wal = TripSageTables.columns.reduce(0) { $0 + (self.manifest.files[TripSageTables.fileName($1.table)]?.bytes ?? 0) }
         guard wal > room else { return }
-        logger.warning("max_wal_size is \(DatasetSpec.gigabytes(room)) and this load writes about \(DatasetSpec.gigabytes(wal)) of WAL: the server will checkpoint \(wal / room) times during it; for a faster load: ALTER SYSTEM SET max_wal_size = '\((wal >> 30) + 2)GB'; SELECT pg_reload_conf()")
+        logger.warning("max_wal_size is \(SystemMemory.gigabytes(room)) and this load writes about \(SystemMemory.gigabytes(wal)) of WAL: the server will checkpoint \(wal / room) times during it; for a faster load: ALTER SYSTEM SET max_wal_size = '\((wal >> 30) + 2)GB'; SELECT pg_reload_conf()")
     }
 
     /// The `maintenance_work_mem` the build gets, and a warning when the graph will not fit in it.
@@ -261,10 +261,10 @@ public struct DatasetLoader: Sendable {
     public func buildMemory(for index: PostgresHNSWIndex) -> (setting: String, graphBytes: Int, warning: String?) {
         let graph = index.estimatedGraphBytes(rows: self.embeddingCount, dimension: self.manifest.dimension)
         if let chosen = self.maintenanceWorkMem { return (chosen, graph, nil) }
-        let cap = DatasetSpec.availableMemoryBytes().map { $0 / 4 * 3 } ?? Int.max
+        let cap = SystemMemory.availableBytes().map { $0 / 4 * 3 } ?? Int.max
         guard graph > cap else { return (PostgresHNSWIndex.memorySetting(bytes: graph), graph, nil) }
         let setting = PostgresHNSWIndex.memorySetting(bytes: cap - (64 << 20))
-        return (setting, graph, "the HNSW graph needs about \(DatasetSpec.gigabytes(graph)) and this machine can give \(setting): pgvector will finish the build on disk, many times slower")
+        return (setting, graph, "the HNSW graph needs about \(SystemMemory.gigabytes(graph)) and this machine can give \(setting): pgvector will finish the build on disk, many times slower")
     }
 
     /// Builds the HNSW index with parallel workers, reporting `pg_stat_progress_create_index` every second.
@@ -274,7 +274,7 @@ public struct DatasetLoader: Sendable {
     ) throws -> LoadReport.HNSWBuild {
         let memory = self.buildMemory(for: index)
         if let warning = memory.warning { logger.warning("\(warning)") }
-        logger.info("building the HNSW index: graph about \(DatasetSpec.gigabytes(memory.graphBytes)), maintenance_work_mem \(memory.setting), \(self.buildWorkers) parallel workers")
+        logger.info("building the HNSW index: graph about \(SystemMemory.gigabytes(memory.graphBytes)), maintenance_work_mem \(memory.setting), \(self.buildWorkers) parallel workers")
         try connection.execute(script: """
             SET maintenance_work_mem = \(PostgresConnection.quoteLiteral(memory.setting));
             SET max_parallel_maintenance_workers = \(max(0, self.buildWorkers))

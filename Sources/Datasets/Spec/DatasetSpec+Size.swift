@@ -40,14 +40,12 @@ extension DatasetSpec {
     public func checkFits(in directory: URL) throws {
         let disk = self.estimatedDiskBytes, memory = self.estimatedMemoryBytes
         if let free = Self.freeBytes(near: directory), disk > free {
-            throw DatasetError(.badInput, "\(self.directoryName) needs about \(Self.gigabytes(disk)) on disk and \(directory.path) has \(Self.gigabytes(free)) free; use a smaller --scale, free space, or --force to try anyway")
+            throw DatasetError(.badInput, "\(self.directoryName) needs about \(SystemMemory.gigabytes(disk)) on disk and \(directory.path) has \(SystemMemory.gigabytes(free)) free; use a smaller --scale, free space, or --force to try anyway")
         }
-        if let available = Self.availableMemoryBytes(), memory > available {
-            throw DatasetError(.badInput, "generating \(self.directoryName) needs about \(Self.gigabytes(memory)) of memory and \(Self.gigabytes(available)) is available; use a smaller --scale or --force to try anyway")
+        if let available = SystemMemory.availableBytes(), memory > available {
+            throw DatasetError(.badInput, "generating \(self.directoryName) needs about \(SystemMemory.gigabytes(memory)) of memory and \(SystemMemory.gigabytes(available)) is available; use a smaller --scale or --force to try anyway")
         }
     }
-
-    static func gigabytes(_ bytes: Int) -> String { SystemMemory.gigabytes(bytes) }
 
     /// Free bytes for an unprivileged writer on the file system of `url` or of its nearest existing parent.
     static func freeBytes(near url: URL) -> Int? {
@@ -57,6 +55,4 @@ extension DatasetSpec {
         guard statvfs(path.path, &stats) == 0 else { return nil }
         return Int(stats.f_bavail) * Int(stats.f_frsize)
     }
-
-    static func availableMemoryBytes() -> Int? { SystemMemory.availableBytes() }
 }

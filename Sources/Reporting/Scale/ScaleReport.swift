@@ -59,7 +59,7 @@ public enum ScaleReport {
         document.facts = [
             ("objective", "\(results.objective.latency.operation) \(results.objective.latency.expression) from each request's scheduled start, error rate ≤ \(MetricText.percent(results.objective.maxErrorRate)); the answer is about \(CapacityReport.rate(results.targetRate))"),
             ("dataset", "\(results.dataset) (\(results.datasetChecksum.prefix(16))), \(results.dimension) dimensions; sizes \(sizes) (\(results.points.count) of \(results.sizes.count) measured)"),
-            ("growth", results.hnsw.map { "rows appended, HNSW (m \($0.m), ef_construction \($0.efConstruction)) " + (results.indexGrowth == .insert ? "grown by pgvector's inserts" : "rebuilt at each size") } ?? "in-process index built at each size"),
+            ("growth", results.hnsw.map { "rows appended at each size; HNSW (m \($0.m), ef_construction \($0.efConstruction)) grown by pgvector's inserts or rebuilt, as the table says" } ?? "in-process index built at each size"),
             ("capacity search", String(format: "%.3g s steps after %.3g s warm-up over %d clients; rate × %.3g until a step fails, then bisection to within %.0f %%", results.stepSeconds, results.warmupSeconds, results.clients, results.rateGrowth, results.precision * 100)),
             ("scenario", results.scenarioFile),
         ]
@@ -188,7 +188,7 @@ public enum ScaleReport {
                 sizes?.hnswIndexBytes.map(MetricText.bytes) ?? "—",
                 sizes.map { MetricText.bytes($0.embeddingsHeapBytes + $0.embeddingsToastBytes) } ?? "—",
                 sizes.flatMap { s in s.hnswIndexBytes.map { MetricText.ratio(Double($0) / Double(max(s.sharedBuffersBytes, 1))) } } ?? "—",
-                point.addSeconds.map { String(format: "%.0f s (%@ rows)", $0, point.addedRows.formatted()) } ?? "—",
+                point.addSeconds.map { String(format: "%@ %@ in %.0f s", point.growth == .insert ? "inserted" : "copied", point.addedRows.formatted(), $0) } ?? "—",
                 (point.indexBuildSeconds ?? point.targets.first { $0.target == target }?.indexBuildSeconds).map { String(format: "%.0f s", $0) } ?? "—",
                 outcome.sustainableRate.map(CapacityReport.perSecond) ?? "none",
                 atRate?.latencyUs.map(MetricText.micros) ?? "—",

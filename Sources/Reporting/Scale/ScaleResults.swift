@@ -15,7 +15,6 @@ public struct ScaleResults: Codable, Sendable {
     public var dimension: Int
     /// The sizes asked for (memory embeddings), ascending.
     public var sizes: [Int]
-    public var indexGrowth: DatasetLoader.IndexGrowth
     public var hnsw: PostgresHNSWIndex?
     public var objective: CapacityObjective
     /// The rate the one-sentence answer is about: the scenario's (the architecture's 471/s for the TripSage mix).
@@ -32,7 +31,7 @@ public struct ScaleResults: Codable, Sendable {
 
     public init(
         scenario: String, scenarioFile: String, dataset: String, datasetChecksum: String, dimension: Int, sizes: [Int],
-        indexGrowth: DatasetLoader.IndexGrowth, hnsw: PostgresHNSWIndex?, objective: CapacityObjective, targetRate: Double, clients: Int,
+        hnsw: PostgresHNSWIndex?, objective: CapacityObjective, targetRate: Double, clients: Int,
         stepSeconds: Double, warmupSeconds: Double, rateGrowth: Double, precision: Double, memoryBytes: Int64
     ) {
         self.scenario = scenario
@@ -41,7 +40,6 @@ public struct ScaleResults: Codable, Sendable {
         self.datasetChecksum = datasetChecksum
         self.dimension = dimension
         self.sizes = sizes
-        self.indexGrowth = indexGrowth
         self.hnsw = hnsw
         self.objective = objective
         self.targetRate = targetRate
@@ -59,7 +57,6 @@ public struct ScaleResults: Codable, Sendable {
     public func mismatch(_ other: ScaleResults) -> String? {
         let pairs: [(String, String, String)] = [
             ("scenario", self.scenario, other.scenario), ("dataset", self.datasetChecksum, other.datasetChecksum),
-            ("--index-growth", self.indexGrowth.rawValue, other.indexGrowth.rawValue),
             ("the HNSW index", "\(String(describing: self.hnsw))", "\(String(describing: other.hnsw))"),
             ("the objective", self.objective.latency.expression, other.objective.latency.expression),
             ("clients", "\(self.clients)", "\(other.clients)"), ("--step", "\(self.stepSeconds)", "\(other.stepSeconds)"),
@@ -77,6 +74,9 @@ public struct ScalePoint: Codable, Sendable {
     public var addedRows: Int
     /// Seconds to add them: COPY, with pgvector inserting each row into the index when it grows by inserts.
     public var addSeconds: Double?
+    /// How the index followed the added rows: nil for a full load (or nothing added). Chosen per run of the
+    /// study (`--index-growth`), so one study can grow by inserts at small sizes and by rebuilds later.
+    public var growth: DatasetLoader.IndexGrowth?
     /// Seconds to (re)build the HNSW index over all rows, when it was built.
     public var indexBuildSeconds: Double?
     /// Seconds to compute the exact ground truth over the first `rows` rows (nil: the dataset's own).

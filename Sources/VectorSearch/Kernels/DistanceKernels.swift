@@ -118,6 +118,12 @@ public enum ScalarKernels {
         return sum
     }
 
+    /// The `count` nearest of `candidates` by exact distance, nearest first, ties by row: the order every
+    /// exact answer (ground truth, the recall of a filtered search) is given in.
+    public static func nearest(_ candidates: [(distance: Double, row: Int32)], count: Int) -> ArraySlice<(distance: Double, row: Int32)> {
+        candidates.sorted { ($0.distance, $0.row) < ($1.distance, $1.row) }.prefix(count)
+    }
+
     /// The distance by `metric` in double precision (cosine divides by both norms, so inputs need not be unit).
     public static func distance(_ metric: VectorMetric, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
         switch metric {

@@ -119,10 +119,8 @@ public final class DatasetCatalog: Sendable {
             return Array(self.groundTruth[(query * depth)..<(query * depth + min(k, depth))]).filter { $0 >= 0 }
         }
         let metric = self.manifest.metric
-        return rows
-            .map { (row: $0, distance: ScalarKernels.distance(metric, self.queries.row(query), self.base.row(Int($0)), count: self.base.dimension)) }
-            .sorted { ($0.distance, $0.row) < ($1.distance, $1.row) }
-            .prefix(k).map(\.row)
+        let candidates = rows.map { (distance: ScalarKernels.distance(metric, self.queries.row(query), self.base.row(Int($0)), count: self.base.dimension), row: $0) }
+        return ScalarKernels.nearest(candidates, count: k).map(\.row)
     }
 
     /// The content type index of `trip_creation`.

@@ -22,6 +22,40 @@ public struct RunReport: Codable, Sendable {
     public var histograms: [HistogramReport]
     /// What PostgreSQL said about the run (postgres target only).
     public var health: DatabaseHealth?
+    /// How the caches stood when the run began (absent in older reports).
+    public var cache: CacheState?
+}
+
+/// `warm`: the caches as the load and earlier runs left them. `cold`: tripbench's local server was stopped, its
+/// data directory's files dropped from the OS page cache, and started again before the run.
+public struct CacheState: Codable, Sendable, Equatable {
+    public var mode: String
+    /// Cold: the data directory's size, the share of it in the page cache before the eviction and once the
+    /// server ran again, and the files that could not be evicted.
+    public var dataBytes: Int64?
+    public var residentBefore: Double?
+    public var residentAfter: Double?
+    public var filesSkipped: Int?
+
+    public init(mode: String, dataBytes: Int64? = nil, residentBefore: Double? = nil, residentAfter: Double? = nil, filesSkipped: Int? = nil) {
+        self.mode = mode
+        self.dataBytes = dataBytes
+        self.residentBefore = residentBefore
+        self.residentAfter = residentAfter
+        self.filesSkipped = filesSkipped
+    }
+
+    /// One line for the reports.
+    public var summary: String {
+        guard self.mode == "cold", let bytes = self.dataBytes, let before = self.residentBefore, let after = self.residentAfter else {
+            return "warm: as the load and earlier runs left them"
+        }
+        var text = String(
+            format: "cold: the local server was restarted and its %.1f GB of files dropped from the page cache (%.1f %% resident before, %.1f %% once it ran again)",
+            Double(bytes) / 1e9, before * 100, after * 100)
+        if let skipped = self.filesSkipped, skipped > 0 { text += "; \(skipped) files could not be opened to evict" }
+        return text
+    }
 }
 
 public struct ScenarioSummary: Codable, Sendable {

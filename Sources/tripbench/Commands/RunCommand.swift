@@ -63,6 +63,16 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Directory for report.json (default: reports/<scenario>-<time>).", valueName: "dir"))
     var out: String?
 
+    @Option(help: """
+        The caches at the start: warm (as the load and earlier runs left them) or cold (tripbench's local server \
+        restarted and its files dropped from the OS page cache first; with --warmup 0s the cold start is measured).
+        """)
+    var cache: CacheMode = .warm
+
+    enum CacheMode: String, ExpressibleByArgument, CaseIterable {
+        case warm, cold
+    }
+
     @Flag(help: "No live progress line (for CI).")
     var quiet = false
 
@@ -77,6 +87,12 @@ struct RunCommand: AsyncParsableCommand {
         try OptionBounds.check("--requests", self.requests, in: Scenario.Limits.requests)
         for (name, value) in [("--duration", self.duration), ("--warmup", self.warmup)] {
             if let value, DurationText.parse(value) == nil { throw ValidationError("\(name) must be \(DurationText.expected), not \(value)") }
+        }
+        if self.cache == .cold, self.connection.externalURL != nil {
+            throw ValidationError("--cache cold restarts the server, and only tripbench's local server can be restarted here; for a server of your own (--database-url or DATABASE_URL), restart it and drop its page cache yourself, then run with --cache warm")
+        }
+        if self.cache == .cold, self.target == .index {
+            throw ValidationError("--cache cold applies to the postgres target: the in-process index is built from the vectors at every run")
         }
     }
 
@@ -107,6 +123,16 @@ struct RunCommand: AsyncParsableCommand {
             try await dataset.load(dataset.loader(into: database, m: chosen.index.m, efConstruction: chosen.index.efConstruction))
         }
         let catalog = dataset.catalog
+        var cache = CacheState(mode: "warm")
+        if self.cache == .cold {
+            guard database != nil else { throw CommandFailure(.badInput, "--cache cold applies to the postgres target; \(chosen.name) runs on the index only") }
+            let cluster = LocalCluster(stateDirectory: ProjectLocator.stateDirectory())
+            let cold = try await DedicatedThread.run {
+                try cluster.restartCold(installation: PostgresInstallation.find(projectRoot: root), logger: Console.logger)
+            }
+            cache = CacheState(mode: "cold", dataBytes: cold.dataBytes, residentBefore: cold.residentBefore, residentAfter: cold.residentAfter, filesSkipped: cold.filesSkipped)
+            Console.info(cache.summary)
+        }
 
         let stop = StopSignal()
         let signals = Self.trapSignals(stop)
@@ -120,8 +146,9 @@ struct RunCommand: AsyncParsableCommand {
         runner.progress = { live.show($0) }
         Console.info("running \(chosen.name) on \(chosen.target.rawValue): \(Self.describeLoad(chosen))")
         let finished = runner
-        let report = try await DedicatedThread.run(name: "tripbench-run") { try finished.run(logger: Console.logger) }
+        var report = try await DedicatedThread.run(name: "tripbench-run") { try finished.run(logger: Console.logger) }
         live.finish()
+        report.cache = database == nil ? nil : cache
 
         let written = try ReportOutput.write(report, to: runDirectory)
         if report.partial { Console.info("the run was stopped early: the report is partial") }

@@ -30,7 +30,7 @@ struct ScaleCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Memory embeddings at each step, ascending, e.g. 50k,100k,250k,500k,1M (default: 1/20, 1/10, 1/4, 1/2 and all of the dataset's).", valueName: "list"))
     var sizes: String?
 
-    @Option(help: ArgumentHelp("How the HNSW index follows the rows: insert (pgvector inserts each new row) or rebuild (dropped and built again at each size).", valueName: "insert|rebuild"))
+    @Option(help: ArgumentHelp("How the HNSW index follows the rows this run adds: insert (pgvector inserts each new row) or rebuild (dropped and built again over all rows).", valueName: "insert|rebuild"))
     var indexGrowth = "insert"
 
     @Option(help: ArgumentHelp("Dataset spec name or path (default: the scenario's).", valueName: "name"))
@@ -93,7 +93,7 @@ struct ScaleCommand: AsyncParsableCommand {
         let loader = database.map { dataset.loader(into: $0, m: scenario.index.m, efConstruction: scenario.index.efConstruction) }
         let planned = ScaleResults(
             scenario: scenario.name, scenarioFile: scenarioFile, dataset: dataset.manifest.spec.directoryName,
-            datasetChecksum: dataset.manifest.checksum, dimension: dataset.manifest.dimension, sizes: sizes, indexGrowth: growth,
+            datasetChecksum: dataset.manifest.checksum, dimension: dataset.manifest.dimension, sizes: sizes,
             hnsw: loader?.index, objective: search.objective, targetRate: search.startRate, clients: scenario.executor.clients,
             stepSeconds: step.inSeconds, warmupSeconds: warmup.inSeconds, rateGrowth: search.growth, precision: search.precision,
             memoryBytes: Int64(ProcessInfo.processInfo.physicalMemory))
