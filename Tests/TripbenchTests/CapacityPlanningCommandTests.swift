@@ -127,6 +127,7 @@ import Testing
         let arguments = [
             "scale", "vector-search", "--dataset", "tiny", "--sizes", "500,1k,2000", "--database-url", url.raw, "--step", "2s",
             "--step-warmup", "500ms", "--start-rate", "50", "--precision", "25%", "--max-steps", "4", "--out", out.path, "--quiet",
+            "--cache", "prewarm",
         ]
         let run = try await DedicatedThread.run { try TripbenchCLI.run(arguments) }
         #expect(run.status == 0, "\(run.standardError)")
@@ -137,6 +138,9 @@ import Testing
         #expect(points.compactMap { $0["added_rows"] as? Int } == [500, 500, 1000])
         let indexBytes = points.compactMap { ($0["sizes"] as? [String: Any])?["hnsw_index_bytes"] as? Int }
         #expect(indexBytes.count == 3 && indexBytes[0] < indexBytes[1] && indexBytes[1] < indexBytes[2])
+        // Prewarmed before each search: the whole index read into shared_buffers (one 8 kB page a row, about).
+        let prewarmed = points.compactMap { ($0["cache"] as? [String: Any])?["prewarmed_index_blocks"] as? Int }
+        #expect(prewarmed.count == 3 && zip(prewarmed, indexBytes).allSatisfy { $0 * 8192 == $1 }, "\(prewarmed)")
         // Recall measured against the rows present: a prefix's exact answer, not the full table's.
         let recalls = points.flatMap { point in
             ((point["targets"] as? [[String: Any]]) ?? []).flatMap { (($0["outcome"] as? [String: Any])?["steps"] as? [[String: Any]]) ?? [] }

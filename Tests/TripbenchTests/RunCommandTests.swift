@@ -99,6 +99,29 @@ import Testing
         #expect(markdown.contains("| caches | cold: the local server was restarted"))
     }
 
+    /// `--cache prewarm`: pg_prewarm reads the whole (small) index into shared_buffers before the run.
+    @Test func aPrewarmedRunStartsWithTheIndexInSharedBuffers() async throws {
+        let database = try await TestServer.createDatabase(migrated: false)
+        let url = try await TestServer.connectionString(database: database)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("prewarm-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let run = try await DedicatedThread.run {
+            try TripbenchCLI.run([
+                "run", "vector-search", "--dataset", "tiny", "--target", "postgres", "--cache", "prewarm", "--warmup", "0s",
+                "--duration", "1s", "--rate", "50", "--quiet", "--database-url", url.raw, "--out", out.path,
+            ])
+        }
+        #expect(run.status == 0 || run.status == 1, "\(run.standardError)")
+        let data = try Data(contentsOf: out.appendingPathComponent("report.json"))
+        let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cache = try #require(report["cache"] as? [String: Any])
+        #expect(cache["mode"] as? String == "prewarm" && (cache["prewarmed_table_blocks"] as? Int ?? 0) > 0)
+        let sizes = try #require((report["health"] as? [String: Any])?["sizes"] as? [String: Any])
+        #expect((cache["prewarmed_index_blocks"] as? Int ?? 0) * 8192 == sizes["hnsw_index_bytes"] as? Int)
+        #expect((sizes["hnsw_in_shared_buffers_at_start"] as? Double ?? 0) > 0.99, "\(sizes)")
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+
     @Test(arguments: [
         (["--database-url", "postgresql://u:secret@127.0.0.1:1/db"], "only tripbench's local server can be restarted"),
         (["--target", "index"], "--cache cold applies to the postgres target"),

@@ -87,7 +87,8 @@ public struct ScenarioProbe: Sendable {
             offeredRate: rate, achievedRate: served, latencyUs: latency(self.objective.latency.metric),
             p50Us: latency(.p50), p99Us: latency(.p99), errorRate: Double(errors + unsent) / Double(max(count + unsent, 1)),
             seconds: seconds, stoppedEarly: stoppedEarly)
-        let recalls = operations.compactMap(\.recall).filter { $0.samples > 0 }
+        // The objective's operation's recall (for `all`, every sampled operation's, weighted by samples).
+        let recalls = selected.compactMap(\.recall).filter { $0.samples > 0 }
         let samples = recalls.reduce(0) { $0 + $1.samples }
         if samples > 0 { step.recall = recalls.reduce(0) { $0 + $1.mean * Double($1.samples) } / Double(samples) }
         if self.target == .postgres {

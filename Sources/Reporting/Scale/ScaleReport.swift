@@ -60,6 +60,7 @@ public enum ScaleReport {
             ("objective", "\(results.objective.latency.operation) \(results.objective.latency.expression) from each request's scheduled start, error rate ≤ \(MetricText.percent(results.objective.maxErrorRate)); the answer is about \(CapacityReport.rate(results.targetRate))"),
             ("dataset", "\(results.dataset) (\(results.datasetChecksum.prefix(16))), \(results.dimension) dimensions; sizes \(sizes) (\(results.points.count) of \(results.sizes.count) measured)"),
             ("growth", results.hnsw.map { "rows appended at each size; HNSW (m \($0.m), ef_construction \($0.efConstruction)) grown by pgvector's inserts or rebuilt, as the table says" } ?? "in-process index built at each size"),
+            ("caches", results.cache == "prewarm" ? "prewarmed before each size's search: pg_prewarm read the HNSW index into shared_buffers (as much as fits) and memory_embeddings into the page cache" : "warm: as growing the table left them (the first step of each search the coldest)"),
             ("capacity search", String(format: "%.3g s steps after %.3g s warm-up over %d clients; rate × %.3g until a step fails, then bisection to within %.0f %%", results.stepSeconds, results.warmupSeconds, results.clients, results.rateGrowth, results.precision * 100)),
             ("scenario", results.scenarioFile),
         ]
@@ -76,7 +77,7 @@ public enum ScaleReport {
         }
         section.tables = targets.map { self.table(results, target: $0) }
         section.notes = [
-            "P95 at \(CapacityReport.rate(results.targetRate)) is the search's step at that rate (stopped early when clearly past the objective, so a lower bound then). Recall is the mean recall@k of the sampled vector searches at the sustainable rate, against the exact answer over the rows present.",
+            "P95 at \(CapacityReport.rate(results.targetRate)) is the search's step at that rate (stopped early when clearly past the objective, so a lower bound then). Recall is the mean recall@k of the SLO operation's sampled searches (every operation's, for all) at the sustainable rate, against the exact answer over the rows present. The search's first step runs right after the rows were added (and the index rebuilt): its caches are the coldest of the search.",
         ]
         document.sections = [section]
         for point in results.points {

@@ -16,6 +16,9 @@ public struct ScaleResults: Codable, Sendable {
     /// The sizes asked for (memory embeddings), ascending.
     public var sizes: [Int]
     public var hnsw: PostgresHNSWIndex?
+    /// `prewarm` when pg_prewarm read the index and the embeddings in before each size's search; nil for
+    /// warm (the caches as growing the table left them).
+    public var cache: String?
     public var objective: CapacityObjective
     /// The rate the one-sentence answer is about: the scenario's (the architecture's 471/s for the TripSage mix).
     public var targetRate: Double
@@ -58,6 +61,7 @@ public struct ScaleResults: Codable, Sendable {
         let pairs: [(String, String, String)] = [
             ("scenario", self.scenario, other.scenario), ("dataset", self.datasetChecksum, other.datasetChecksum),
             ("the HNSW index", "\(String(describing: self.hnsw))", "\(String(describing: other.hnsw))"),
+            ("--cache", self.cache ?? "warm", other.cache ?? "warm"),
             ("the objective", self.objective.latency.expression, other.objective.latency.expression),
             ("clients", "\(self.clients)", "\(other.clients)"), ("--step", "\(self.stepSeconds)", "\(other.stepSeconds)"),
         ]
@@ -82,6 +86,8 @@ public struct ScalePoint: Codable, Sendable {
     /// Seconds to compute the exact ground truth over the first `rows` rows (nil: the dataset's own).
     public var groundTruthSeconds: Double?
     public var sizes: DatabaseHealth.DataSizes?
+    /// What prewarming did at this size (`--cache prewarm`).
+    public var cache: CacheState?
     public var targets: [CapacityResults.TargetCapacity]
 
     public init(rows: Int, addedRows: Int, targets: [CapacityResults.TargetCapacity] = []) {

@@ -28,6 +28,8 @@ public struct ScaleStudy: Sendable {
     /// Where the exact ground truth over the first `rows` rows is kept between runs.
     public let truthPath: @Sendable (_ rows: Int) -> String
     public var threads = ExactSearch.defaultThreads
+    /// Read the index into shared_buffers and the embeddings into the page cache before each size's search.
+    public var prewarm = false
     public var loadProgress: @Sendable (LoadProgress) -> Void = { _ in }
     public var runProgress: (@Sendable (WorkloadRunner.ProgressLine) -> Void)?
     public var stepFinished: @Sendable (CapacityStep) -> Void = { _ in }
@@ -80,6 +82,10 @@ public struct ScaleStudy: Sendable {
         point.groundTruthSeconds = seconds
         let all = self.manifest.counts["memory_embeddings"] ?? rows
         let catalog = try DatasetCatalog(directory: self.directory, manifest: self.manifest, embeddingRows: rows < all ? rows : nil, groundTruth: truth)
+        if self.prewarm, let loader = self.loader {
+            point.cache = try CachePrewarm.run(loader.target)
+            logger.info("\(point.cache!.summary)")
+        }
         for target in self.targets {
             guard !self.stop.isSet else { return nil }
             let index = target == .index ? try InProcessIndex(catalog: catalog, scenario: self.scenario, logger: logger) : nil

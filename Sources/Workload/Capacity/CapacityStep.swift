@@ -21,7 +21,8 @@ public struct CapacityStep: Sendable, Codable, Equatable {
     public var seconds: Double
     /// The step was cut short because latency was clearly past the objective.
     public var stoppedEarly: Bool
-    /// Mean recall@k of the step's sampled vector searches (nil when none was sampled).
+    /// Mean recall@k of the step's sampled searches of the objective's operation (of every operation for
+    /// `all`); nil when none was sampled.
     public var recall: Double?
     /// PostgreSQL's buffer cache hit ratio over the step, and the share of the HNSW index in `shared_buffers`
     /// at its end: why a step was slow when the data outgrew memory.

@@ -27,7 +27,8 @@ public struct RunReport: Codable, Sendable {
 }
 
 /// `warm`: the caches as the load and earlier runs left them. `cold`: tripbench's local server was stopped, its
-/// data directory's files dropped from the OS page cache, and started again before the run.
+/// data directory's files dropped from the OS page cache, and started again before the run. `prewarm`: the
+/// HNSW index read into `shared_buffers` and the embeddings into the page cache first (``CachePrewarm``).
 public struct CacheState: Codable, Sendable, Equatable {
     public var mode: String
     /// Cold: the data directory's size, the share of it in the page cache before the eviction and once the
@@ -36,17 +37,33 @@ public struct CacheState: Codable, Sendable, Equatable {
     public var residentBefore: Double?
     public var residentAfter: Double?
     public var filesSkipped: Int?
+    /// Prewarm: the 8 kB blocks pg_prewarm read (the index into shared_buffers, the heap and TOAST into the
+    /// page cache), and how long it took.
+    public var prewarmedIndexBlocks: Int64?
+    public var prewarmedTableBlocks: Int64?
+    public var prewarmSeconds: Double?
 
-    public init(mode: String, dataBytes: Int64? = nil, residentBefore: Double? = nil, residentAfter: Double? = nil, filesSkipped: Int? = nil) {
+    public init(
+        mode: String, dataBytes: Int64? = nil, residentBefore: Double? = nil, residentAfter: Double? = nil, filesSkipped: Int? = nil,
+        prewarmedIndexBlocks: Int64? = nil, prewarmedTableBlocks: Int64? = nil, prewarmSeconds: Double? = nil
+    ) {
         self.mode = mode
         self.dataBytes = dataBytes
         self.residentBefore = residentBefore
         self.residentAfter = residentAfter
         self.filesSkipped = filesSkipped
+        self.prewarmedIndexBlocks = prewarmedIndexBlocks
+        self.prewarmedTableBlocks = prewarmedTableBlocks
+        self.prewarmSeconds = prewarmSeconds
     }
 
     /// One line for the reports.
     public var summary: String {
+        if self.mode == "prewarm", let index = self.prewarmedIndexBlocks, let table = self.prewarmedTableBlocks {
+            return String(
+                format: "prewarmed: pg_prewarm read %.2f GB of the HNSW index into shared_buffers and %.2f GB of memory_embeddings into the page cache in %.1f s",
+                Double(index) * 8192 / 1e9, Double(table) * 8192 / 1e9, self.prewarmSeconds ?? 0)
+        }
         guard self.mode == "cold", let bytes = self.dataBytes, let before = self.residentBefore, let after = self.residentAfter else {
             return "warm: as the load and earlier runs left them"
         }

@@ -64,13 +64,14 @@ struct RunCommand: AsyncParsableCommand {
     var out: String?
 
     @Option(help: """
-        The caches at the start: warm (as the load and earlier runs left them) or cold (tripbench's local server \
-        restarted and its files dropped from the OS page cache first; with --warmup 0s the cold start is measured).
+        The caches at the start: warm (as the load and earlier runs left them), cold (tripbench's local server \
+        restarted and its files dropped from the OS page cache first; with --warmup 0s the cold start is measured) \
+        or prewarm (pg_prewarm reads the HNSW index into shared_buffers and the embeddings into the page cache first).
         """)
     var cache: CacheMode = .warm
 
     enum CacheMode: String, ExpressibleByArgument, CaseIterable {
-        case warm, cold
+        case warm, cold, prewarm
     }
 
     @Flag(help: "No live progress line (for CI).")
@@ -91,8 +92,8 @@ struct RunCommand: AsyncParsableCommand {
         if self.cache == .cold, self.connection.externalURL != nil {
             throw ValidationError("--cache cold restarts the server, and only tripbench's local server can be restarted here; for a server of your own (--database-url or DATABASE_URL), restart it and drop its page cache yourself, then run with --cache warm")
         }
-        if self.cache == .cold, self.target == .index {
-            throw ValidationError("--cache cold applies to the postgres target: the in-process index is built from the vectors at every run")
+        if self.cache != .warm, self.target == .index {
+            throw ValidationError("--cache \(self.cache.rawValue) applies to the postgres target: the in-process index is built from the vectors at every run")
         }
     }
 
@@ -124,13 +125,18 @@ struct RunCommand: AsyncParsableCommand {
         }
         let catalog = dataset.catalog
         var cache = CacheState(mode: "warm")
+        guard self.cache == .warm || database != nil else {
+            throw CommandFailure(.badInput, "--cache \(self.cache.rawValue) applies to the postgres target; \(chosen.name) runs on the index only")
+        }
         if self.cache == .cold {
-            guard database != nil else { throw CommandFailure(.badInput, "--cache cold applies to the postgres target; \(chosen.name) runs on the index only") }
             let cluster = LocalCluster(stateDirectory: ProjectLocator.stateDirectory())
             let cold = try await DedicatedThread.run {
                 try cluster.restartCold(installation: PostgresInstallation.find(projectRoot: root), logger: Console.logger)
             }
             cache = CacheState(mode: "cold", dataBytes: cold.dataBytes, residentBefore: cold.residentBefore, residentAfter: cold.residentAfter, filesSkipped: cold.filesSkipped)
+            Console.info(cache.summary)
+        } else if self.cache == .prewarm, let database {
+            cache = try await DedicatedThread.run { try CachePrewarm.run(database) }
             Console.info(cache.summary)
         }
 

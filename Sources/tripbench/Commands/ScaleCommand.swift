@@ -36,6 +36,9 @@ struct ScaleCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Dataset spec name or path (default: the scenario's).", valueName: "name"))
     var dataset: String?
 
+    @Option(help: ArgumentHelp("The caches at each size's search: warm (as growing the table left them) or prewarm (pg_prewarm reads the HNSW index into shared_buffers and the embeddings into the page cache first).", valueName: "warm|prewarm"))
+    var cache = "warm"
+
     @Option(help: "The targets to measure (default: postgres; index builds the in-process index anew at each size).")
     var target: TargetSelection = .postgres
 
@@ -57,6 +60,7 @@ struct ScaleCommand: AsyncParsableCommand {
 
     func validate() throws {
         try OptionBounds.check("--clients", self.clients, in: Scenario.Limits.clients)
+        guard ["warm", "prewarm"].contains(self.cache) else { throw ValidationError("--cache must be warm or prewarm, not \(self.cache)") }
         guard DatasetLoader.IndexGrowth(rawValue: self.indexGrowth) != nil else {
             throw ValidationError("--index-growth must be insert or rebuild, not \(self.indexGrowth)")
         }
@@ -91,12 +95,16 @@ struct ScaleCommand: AsyncParsableCommand {
         let output = ScaleDirectory(path: self.out ?? root.appendingPathComponent("reports/scale-\(scenario.name)-\(shape.directoryName)").path)
         let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
         let loader = database.map { dataset.loader(into: $0, m: scenario.index.m, efConstruction: scenario.index.efConstruction) }
-        let planned = ScaleResults(
+        var planned = ScaleResults(
             scenario: scenario.name, scenarioFile: scenarioFile, dataset: dataset.manifest.spec.directoryName,
             datasetChecksum: dataset.manifest.checksum, dimension: dataset.manifest.dimension, sizes: sizes,
             hnsw: loader?.index, objective: search.objective, targetRate: search.startRate, clients: scenario.executor.clients,
             stepSeconds: step.inSeconds, warmupSeconds: warmup.inSeconds, rateGrowth: search.growth, precision: search.precision,
             memoryBytes: Int64(ProcessInfo.processInfo.physicalMemory))
+        if self.cache == "prewarm" {
+            guard database != nil else { throw CommandFailure(.badInput, "--cache prewarm applies to the postgres target") }
+            planned.cache = "prewarm"
+        }
         let begun = self.resume(planned, from: self.fresh ? nil : try output.readIfPresent())
 
         let stop = StopSignal()
@@ -109,6 +117,7 @@ struct ScaleCommand: AsyncParsableCommand {
             scenario: scenario, scenarioFile: scenarioFile, directory: dataset.directory, manifest: dataset.manifest,
             loader: loader.map { var grown = $0; grown.growth = growth; return grown }, targets: scenario.target.targets, search: search,
             step: step, warmup: warmup, stop: stop, truthPath: { output.truthPath(checksum: checksum, rows: $0) })
+        study.prewarm = self.cache == "prewarm"
         study.loadProgress = { display.update($0) }
         study.runProgress = { live.show($0) }
         study.stepFinished = { step in
