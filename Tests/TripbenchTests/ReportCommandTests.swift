@@ -79,7 +79,9 @@ import Testing
         let slow = try TripbenchCLI.run(["compare", first, slower])
         #expect(slow.status == 1, "\(slow.standardOutput)")
         #expect(slow.standardOutput.contains("REGRESSION"))
-        #expect(slow.standardError.contains("postgres sleep p50 "), "\(slow.standardError)")
+        // Which percentiles clear the noise bar depends on this run's noise (a CI run flagged p99 only, its p50
+        // within the noise measured): the operation and a latency percentile are named, whichever they are.
+        #expect(slow.standardError.contains("regression") && slow.standardError.contains(": postgres sleep p"), "\(slow.standardError)")
 
         let gate = try TripbenchCLI.run(["gate", slower, "--baseline", first, "--baseline", second])
         #expect(gate.status == 1)
