@@ -33,11 +33,7 @@ public enum CapacityReport {
             ("steps", String(format: "%.0f s each after %.0f s warm-up, over %d clients; rate × %.3g until a step fails, then bisection to within %.0f %%", results.stepSeconds, results.warmupSeconds, results.clients, results.growth, results.precision * 100)),
             ("scenario", results.scenarioFile),
         ]
-        if let environment = results.environment {
-            document.facts.append(("machine", "\(environment.cpuModel), \(environment.cores) cores, \(environment.memoryBytes >> 30) GiB"))
-            if let server = environment.serverVersion { document.facts.append(("server", server.components(separatedBy: " on ").first ?? server)) }
-            document.facts.append(("tripbench", "\(environment.tripbenchVersion) (\(environment.gitCommit)), \(environment.startTime) to \(environment.endTime)"))
-        }
+        document.addEnvironment(results.environment)
         for capacity in results.targets { document.sections.append(self.section(capacity, objective: objective, charts: charts)) }
         return document
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import Workload
 
 /// A report made of facts, sections, tables and charts, rendered both as Markdown (charts left out) and as
 /// one self-contained HTML page in report.html's style. The sweep and capacity reports are built as one.
@@ -27,6 +28,14 @@ struct ReportDocument {
         var emphasised: Set<Int> = []
         /// Rows drawn as failures.
         var failed: Set<Int> = []
+    }
+
+    /// The machine, the server and the tripbench build a study ran on, as facts.
+    mutating func addEnvironment(_ environment: RunEnvironment?) {
+        guard let environment else { return }
+        self.facts.append(("machine", "\(environment.cpuModel), \(environment.cores) cores, \(environment.memoryBytes >> 30) GiB"))
+        if let server = environment.serverVersion { self.facts.append(("server", server.components(separatedBy: " on ").first ?? server)) }
+        self.facts.append(("tripbench", "\(environment.tripbenchVersion) (\(environment.gitCommit)), \(environment.startTime) to \(environment.endTime)"))
     }
 
     func markdown() -> String {

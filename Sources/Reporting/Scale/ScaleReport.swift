@@ -64,11 +64,7 @@ public enum ScaleReport {
             ("capacity search", String(format: "%.3g s steps after %.3g s warm-up over %d clients; rate × %.3g until a step fails, then bisection to within %.0f %%", results.stepSeconds, results.warmupSeconds, results.clients, results.rateGrowth, results.precision * 100)),
             ("scenario", results.scenarioFile),
         ]
-        if let environment = results.environment {
-            document.facts.append(("machine", "\(environment.cpuModel), \(environment.cores) cores, \(environment.memoryBytes >> 30) GiB"))
-            if let server = environment.serverVersion { document.facts.append(("server", server.components(separatedBy: " on ").first ?? server)) }
-            document.facts.append(("tripbench", "\(environment.tripbenchVersion) (\(environment.gitCommit)), \(environment.startTime) to \(environment.endTime)"))
-        }
+        document.addEnvironment(results.environment)
         var section = ReportDocument.Section(title: "Capacity against data size")
         section.paragraphs = targets.map { self.answer(results, target: $0).text + "." } + self.crossings(results) + self.why(results)
         if charts {

@@ -25,11 +25,7 @@ public enum SweepReport {
             ("measured", "\(measured) of \(results.expectedPoints) points" + (results.complete ? "" : " (incomplete: run the same command again to resume)")),
         ]
         if !conditions.settings.isEmpty { document.facts.append(("pgvector settings", conditions.settings.joined(separator: ", "))) }
-        if let environment = results.environment {
-            document.facts.append(("machine", "\(environment.cpuModel), \(environment.cores) cores, \(environment.memoryBytes >> 30) GiB"))
-            if let server = environment.serverVersion { document.facts.append(("server", server.components(separatedBy: " on ").first ?? server)) }
-            document.facts.append(("tripbench", "\(environment.tripbenchVersion) (\(environment.gitCommit)), \(environment.startTime) to \(environment.endTime)"))
-        }
+        document.addEnvironment(results.environment)
         document.sections.append(self.recommendation(analysis))
         var front = ReportDocument.Section(title: "Recall versus throughput")
         front.paragraphs = ["One line per index build, one point per ef_search; the dashed line is the Pareto front (no other point has both higher recall and higher throughput)."]
