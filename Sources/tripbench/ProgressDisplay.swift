@@ -6,8 +6,10 @@ import Synchronization
 /// five seconds, so CI logs stay readable.
 final class ProgressDisplay: Sendable {
     private struct State {
-        /// When each step was first reported: steps run at once (tables COPYed in parallel) interleave.
-        var started: [String: ContinuousClock.Instant] = [:]
+        /// When each step was first reported and how far it had got: steps run at once (tables COPYed in
+        /// parallel) interleave, and a step that starts again from fewer rows (the next size of a scale study)
+        /// is timed anew.
+        var started: [String: (at: ContinuousClock.Instant, done: Int)] = [:]
         var lastDraw = ContinuousClock.now
         var drawn = false
     }
@@ -18,13 +20,15 @@ final class ProgressDisplay: Sendable {
     func update(_ progress: LoadProgress) {
         let now = ContinuousClock.now
         let line: String? = self.state.withLock { state in
-            let started = state.started[progress.step] ?? now
+            var started = state.started[progress.step] ?? (now, progress.done)
+            if progress.done < started.done { started.at = now }
+            started.done = progress.done
             state.started[progress.step] = started
             let interval: Duration = self.isTerminal ? .milliseconds(200) : .seconds(5)
             guard now - state.lastDraw >= interval else { return nil }
             state.lastDraw = now
             state.drawn = true
-            return Self.describe(progress, elapsed: now - started, bar: self.isTerminal)
+            return Self.describe(progress, elapsed: now - started.at, bar: self.isTerminal)
         }
         guard let line else { return }
         FileHandle.standardError.write(Data((self.isTerminal ? "\r\u{1B}[K\(line)" : "tripbench: \(line)\n").utf8))

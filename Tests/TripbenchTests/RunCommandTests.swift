@@ -118,6 +118,7 @@ import Testing
         #expect(cache["mode"] as? String == "prewarm" && (cache["prewarmed_table_blocks"] as? Int ?? 0) > 0)
         let sizes = try #require((report["health"] as? [String: Any])?["sizes"] as? [String: Any])
         #expect((cache["prewarmed_index_blocks"] as? Int ?? 0) * 8192 == sizes["hnsw_index_bytes"] as? Int)
+        #expect((cache["shared_buffers_blocks"] as? Int ?? 0) * 8192 == sizes["shared_buffers_bytes"] as? Int, "\(cache)")
         #expect((sizes["hnsw_in_shared_buffers_at_start"] as? Double ?? 0) > 0.99, "\(sizes)")
         try await TestServer.drop(database, admin: try await TestServer.connectionString())
     }

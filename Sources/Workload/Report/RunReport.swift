@@ -38,14 +38,17 @@ public struct CacheState: Codable, Sendable, Equatable {
     public var residentAfter: Double?
     public var filesSkipped: Int?
     /// Prewarm: the 8 kB blocks pg_prewarm read (the index into shared_buffers, the heap and TOAST into the
-    /// page cache), and how long it took.
+    /// page cache), how long it took, and shared_buffers' own blocks (an index larger than them passes through:
+    /// only its last blocks stay, the rest in the page cache).
     public var prewarmedIndexBlocks: Int64?
     public var prewarmedTableBlocks: Int64?
     public var prewarmSeconds: Double?
+    public var sharedBuffersBlocks: Int64?
 
     public init(
         mode: String, dataBytes: Int64? = nil, residentBefore: Double? = nil, residentAfter: Double? = nil, filesSkipped: Int? = nil,
-        prewarmedIndexBlocks: Int64? = nil, prewarmedTableBlocks: Int64? = nil, prewarmSeconds: Double? = nil
+        prewarmedIndexBlocks: Int64? = nil, prewarmedTableBlocks: Int64? = nil, prewarmSeconds: Double? = nil,
+        sharedBuffersBlocks: Int64? = nil
     ) {
         self.mode = mode
         self.dataBytes = dataBytes
@@ -55,14 +58,21 @@ public struct CacheState: Codable, Sendable, Equatable {
         self.prewarmedIndexBlocks = prewarmedIndexBlocks
         self.prewarmedTableBlocks = prewarmedTableBlocks
         self.prewarmSeconds = prewarmSeconds
+        self.sharedBuffersBlocks = sharedBuffersBlocks
     }
 
     /// One line for the reports.
     public var summary: String {
         if self.mode == "prewarm", let index = self.prewarmedIndexBlocks, let table = self.prewarmedTableBlocks {
+            var into = "into shared_buffers"
+            if let buffers = self.sharedBuffersBlocks, index > buffers {
+                into = String(
+                    format: "through shared_buffers (%.2f GB: at most %.0f %% of the index stays there, the rest in the page cache)",
+                    Double(buffers) * 8192 / 1e9, Double(buffers) / Double(index) * 100)
+            }
             return String(
-                format: "prewarmed: pg_prewarm read %.2f GB of the HNSW index into shared_buffers and %.2f GB of memory_embeddings into the page cache in %.1f s",
-                Double(index) * 8192 / 1e9, Double(table) * 8192 / 1e9, self.prewarmSeconds ?? 0)
+                format: "prewarmed: pg_prewarm read %.2f GB of the HNSW index %@ and %.2f GB of memory_embeddings into the page cache in %.1f s",
+                Double(index) * 8192 / 1e9, into, Double(table) * 8192 / 1e9, self.prewarmSeconds ?? 0)
         }
         guard self.mode == "cold", let bytes = self.dataBytes, let before = self.residentBefore, let after = self.residentAfter else {
             return "warm: as the load and earlier runs left them"

@@ -23,9 +23,12 @@ public enum CachePrewarm {
               COALESCE((SELECT sum(pg_prewarm(i.indexrelid, 'buffer'))::int8 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
                         JOIN pg_am a ON a.oid = ic.relam WHERE i.indrelid = 'memory_embeddings'::regclass AND a.amname = 'hnsw'), 0),
               pg_prewarm('memory_embeddings'::regclass, 'read')
-                + COALESCE((SELECT pg_prewarm(reltoastrelid, 'read') FROM pg_class WHERE oid = 'memory_embeddings'::regclass AND reltoastrelid <> 0), 0)
+                + COALESCE((SELECT pg_prewarm(reltoastrelid, 'read') FROM pg_class WHERE oid = 'memory_embeddings'::regclass AND reltoastrelid <> 0), 0),
+              (SELECT setting::int8 FROM pg_settings WHERE name = 'shared_buffers')
             """).rows[0]
-        let index = try row.decode(0, as: Int64.self), table = try row.decode(1, as: Int64.self)
-        return CacheState(mode: "prewarm", prewarmedIndexBlocks: index, prewarmedTableBlocks: table, prewarmSeconds: (clock.now - started).inSeconds)
+        let index = try row.decode(0, as: Int64.self), table = try row.decode(1, as: Int64.self), buffers = try row.decode(2, as: Int64.self)
+        return CacheState(
+            mode: "prewarm", prewarmedIndexBlocks: index, prewarmedTableBlocks: table, prewarmSeconds: (clock.now - started).inSeconds,
+            sharedBuffersBlocks: buffers)
     }
 }
