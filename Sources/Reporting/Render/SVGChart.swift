@@ -13,7 +13,7 @@ struct LineChart {
         var strokeWidth = 2.0
     }
 
-    /// Vertical marks across the plot at x (a knee, a limit), labelled at the top.
+    /// Vertical marks across the plot at x (a knee, a limit), labelled at the top, inside the plot.
     var xMarks: [(x: Double, label: String, color: String)] = []
     /// Horizontal marks across the plot at y (an SLO).
     var yMarks: [(y: Double, label: String, color: String)] = []
@@ -90,10 +90,11 @@ struct LineChart {
             out += "<line x1=\"\(legendX)\" x2=\"\(legendX + 18)\" y1=\"\(legendY)\" y2=\"\(legendY)\" stroke=\"\(series.color)\" stroke-width=\"2\"\(series.dashed ? " stroke-dasharray=\"5 3\"" : "")/>"
             out += "<text x=\"\(legendX + 24)\" y=\"\(legendY + 4)\" class=\"legend\">\(Escape.xml(series.name))</text>"
         }
-        for mark in self.xMarks where mark.x >= xMin && mark.x <= xMax {
+        for (number, mark) in self.xMarks.filter({ $0.x >= xMin && $0.x <= xMax }).enumerated() {
             let x = Self.f(scaleX(mark.x))
             out += "<line x1=\"\(x)\" x2=\"\(x)\" y1=\"\(Self.top)\" y2=\"\(Self.top + plotHeight)\" stroke=\"\(mark.color)\" stroke-dasharray=\"3 3\"/>"
-            out += "<text x=\"\(x)\" y=\"\(Self.top - 4)\" class=\"tick\" text-anchor=\"middle\">\(Escape.xml(mark.label))</text>"
+            // Inside the plot, beside its line, one under another: above the frame they would run into the title.
+            out += "<text x=\"\(Self.f(scaleX(mark.x) + 4))\" y=\"\(Self.top + 12 + 12 * Double(number))\" class=\"tick\">\(Escape.xml(mark.label))</text>"
         }
         for mark in self.yMarks {
             let y = Self.f(scaleY(mark.y))

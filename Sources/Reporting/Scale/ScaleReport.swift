@@ -67,6 +67,7 @@ public enum ScaleReport {
         document.addEnvironment(results.environment)
         var section = ReportDocument.Section(title: "Capacity against data size")
         section.paragraphs = targets.map { self.answer(results, target: $0).text + "." } + self.crossings(results) + self.why(results)
+            + self.latencyFloor(results)
         if charts {
             section.charts = [self.capacityChart(results, targets: targets), self.latencyChart(results, targets: targets)]
             if results.points.contains(where: { $0.sizes != nil }) { section.charts.append(self.sizeChart(results)) }
@@ -155,6 +156,30 @@ public enum ScaleReport {
             : ". Reads that miss shared_buffers go to the page cache or the disk: the index no longer answers from memory.")]
     }
 
+    /// At the largest size that misses the target rate, whether requests were slow on their own: the search's
+    /// full-length steps at a tenth of the target rate or less (served without a queue to speak of) had their
+    /// latency at half the objective's limit or more. Then a lower rate does not buy the objective back: the
+    /// time is spent inside single requests, in the operation's plan at that size.
+    static func latencyFloor(_ results: ScaleResults) -> [String] {
+        let limit = results.objective.latency.value
+        guard let point = results.points.last(where: { $0.capacity(.postgres).map { !self.sustains($0, rate: results.targetRate) } ?? false }),
+            let outcome = point.capacity(.postgres)
+        else { return [] }
+        let quiet = outcome.steps.filter { !$0.stoppedEarly && $0.offeredRate <= results.targetRate * 0.1 && $0.latencyUs != nil }
+            .sorted { $0.offeredRate < $1.offeredRate }
+        guard let lowest = quiet.first, let worst = quiet.max(by: { $0.latencyUs! < $1.latencyUs! }), worst.latencyUs! >= limit * 0.5 else { return [] }
+        let objective = results.objective.latency
+        func figure(_ step: CapacityStep) -> String {
+            "at \(CapacityReport.rate(step.offeredRate)) \(objective.metric.rawValue) \(MetricText.micros(step.latencyUs!))"
+                + (step.p50Us.map { " (P50 \(MetricText.micros($0)))" } ?? "")
+        }
+        var line = "At \(point.rows.formatted()) embeddings \(objective.operation) is slow on its own, with no queue to speak of: " + figure(lowest)
+        if worst.offeredRate != lowest.offeredRate { line += ", " + figure(worst) }
+        line += " against the objective's \(MetricText.micros(limit)). A lower rate does not buy it back: the time is spent inside single "
+            + "requests, in the operation's plan at this size (the run report shows the plans; EXPLAIN (ANALYZE, BUFFERS) its slowest requests)."
+        return [line]
+    }
+
     /// The step of a size's search offered the target rate (its first, when the search started there).
     static func rateStep(_ point: ScalePoint, target: TargetKind, rate: Double) -> CapacityStep? {
         point.capacity(target)?.steps.first { abs($0.offeredRate - rate) < rate * 0.001 }
@@ -231,7 +256,7 @@ public enum ScaleReport {
         let metric = results.objective.latency.metric.rawValue
         let series = targets.enumerated().map { number, target in
             LineChart.Series(
-                name: "\(target.rawValue) \(metric) at \(CapacityReport.perSecond(results.targetRate))", color: LineChart.palette[number],
+                name: target.rawValue, color: LineChart.palette[number],
                 points: results.points.compactMap { point in
                     self.rateStep(point, target: target, rate: results.targetRate)?.latencyUs.map { (log10(Double(point.rows)), $0 / 1000) }
                 }, markers: true)
