@@ -1,5 +1,5 @@
 import Testing
-import VectorSearch
+@testable import VectorSearch
 
 @Suite struct ExactSearchTests {
     /// Against a naive search with the scalar reference: every returned id is at the distance claimed, the
@@ -61,5 +61,19 @@ import VectorSearch
         let base = try randomStore(count: 3, dimension: 4, seed: 7)
         let queries = try randomStore(count: 1, dimension: 5, seed: 8)
         #expect(throws: VectorSearchError.self) { try ExactSearch(store: base, metric: .l2).search(queries, k: 1) }
+    }
+
+    /// The scan's test of sixteen distances against a heap's threshold: a lane equal to it counts, as `<=` did;
+    /// an empty heap (threshold infinity) takes anything finite; the infinity padding of a short block never
+    /// counts against a finite threshold.
+    @Test func sixteenLanesAreTestedAgainstTheThresholdAsLessOrEqual() {
+        var lanes = SIMD16<Float>((0..<16).map { Float($0) + 10 })
+        #expect(!BlockScan.anyAtMost(lanes, 9.5))
+        #expect(BlockScan.anyAtMost(lanes, 10))
+        lanes[11] = -3
+        #expect(BlockScan.anyAtMost(lanes, 0) && !BlockScan.anyAtMost(lanes, -3.5))
+        #expect(BlockScan.anyAtMost(SIMD16(repeating: 1e30), .infinity))
+        #expect(!BlockScan.anyAtMost(SIMD16(repeating: .infinity), 1e30))
+        #expect(BlockScan.anyAtMost(SIMD16(repeating: -0.0), 0))
     }
 }

@@ -81,8 +81,7 @@ final class BlockScan {
                     }
                 }
             }
-            // (`min()` compiles to vector instructions; a `.<=` mask with `any()` was built lane by lane.)
-            if distances.min() <= threshold {
+            if Self.anyAtMost(distances, threshold) {
                 for index in 0..<width where distances[index] <= threshold {
                     heaps.offer(query, distances[index], Int32(truncatingIfNeeded: rows.lowerBound &+ lane &+ index))
                     threshold = heaps.threshold(query)
@@ -90,6 +89,16 @@ final class BlockScan {
             }
             lane &+= 16
         }
+    }
+
+    /// Whether any lane is at most `threshold`, from the sign bits of `threshold - lanes` (clear where a lane
+    /// is at most it; infinity padding lanes never count): vector arithmetic and an integer sum, where
+    /// `SIMD16.min()` compiled to a scalar loop through the stack (a tenth of the whole search's time, perf on
+    /// Zen 4) and a `.<=` mask's `any()` was built lane by lane too.
+    @inline(__always)
+    static func anyAtMost(_ lanes: SIMD16<Float>, _ threshold: Float) -> Bool {
+        let signs = unsafeBitCast(SIMD16(repeating: threshold) - lanes, to: SIMD16<UInt32>.self)
+        return ((~signs) &>> 31).wrappedSum() != 0
     }
 
     private static let rowMajor: Int32 = 101
