@@ -1,4 +1,4 @@
-import Datasets
+@testable import Datasets
 import Foundation
 import Logging
 import Postgres
@@ -121,6 +121,32 @@ import Testing
         let shrunk = try await load(all / 4)
         #expect(!shrunk.skipped && shrunk.steps.contains { $0.name == "copy users" })
         #expect(try await state(all / 4).exact)
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+
+    /// A load waits while another holds the database (its advisory lock, as a load in progress does), then
+    /// finds the work done instead of redoing it.
+    @Test func aSecondLoadWaitsForTheFirst() async throws {
+        let (directory, manifest) = try DatasetGeneratorTests.generate(try DatasetGeneratorTests.spec())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try await TestServer.createDatabase(migrated: false)
+        let target = try await TestServer.connectionString(database: database)
+        var loader = DatasetLoader(directory: directory, manifest: manifest, target: target)
+        loader.index = PostgresHNSWIndex(m: 8, efConstruction: 40)
+        let chosen = loader
+        #expect(try await DedicatedThread.run { try chosen.load(logger: Logger(label: "test")) { _ in } }.skipped == false)
+        let holder = try PostgresConnection(target)
+        #expect(try holder.query("SELECT pg_try_advisory_lock(\(DatasetLoader.loadLock))").decode(Bool.self, row: 0, column: 0))
+        let second = Task {
+            try await DedicatedThread.run { (try chosen.load(logger: Logger(label: "test")) { _ in }, ContinuousClock.now) }
+        }
+        // Already loaded, it would return in milliseconds if nothing held the lock.
+        try await Task.sleep(for: .seconds(1))
+        let unlocked = ContinuousClock.now
+        _ = try holder.query("SELECT pg_advisory_unlock(\(DatasetLoader.loadLock))")
+        let (report, finished) = try await second.value
+        #expect(report.skipped)
+        #expect(finished >= unlocked, "the second load finished \(unlocked - finished) before the first let go")
         try await TestServer.drop(database, admin: try await TestServer.connectionString())
     }
 }

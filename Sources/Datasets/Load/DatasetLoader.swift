@@ -78,6 +78,7 @@ public struct DatasetLoader: Sendable {
         // running within a second (it checks the client every second) instead of finishing a build for nobody.
         // PostgreSQL 14 and later; older servers build on.
         _ = try? connection.query("SELECT set_config('client_connection_check_interval', '1s', false)")
+        try self.waitForOtherLoads(connection, logger: logger)
         _ = try timed("schema") { try SchemaMigrator(dimension: self.manifest.dimension).migrate(connection) }
         let loaded = try self.loadedFingerprint(connection)
         let sameDataset = !self.force && loaded?.checksum == self.manifest.checksum
@@ -129,6 +130,22 @@ public struct DatasetLoader: Sendable {
             skipped: false, steps: steps, hnsw: build, tableBytes: try self.tableBytes(connection),
             totalSeconds: (clock.now - started).inSeconds
         )
+    }
+
+    /// The session advisory lock a load holds on its database until its connection closes ("load" in ASCII;
+    /// migrations take "trip", ``SchemaMigrator``, inside it).
+    static let loadLock: Int64 = 0x6C6F_6164
+
+    /// One load at a time per database. A second one (another `load`, or a `run` or `scale` that loads) used to
+    /// queue behind the first's table locks without a word, part-way into its own work; now it says it waits,
+    /// takes its turn before reading what is loaded, and then finds the first one's work done.
+    private func waitForOtherLoads(_ connection: PostgresConnection, logger: Logger) throws {
+        if try connection.query("SELECT pg_try_advisory_lock(\(Self.loadLock))").decode(Bool.self, row: 0, column: 0) { return }
+        let holder = try? connection.query("""
+            SELECT pid::int8 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = \(Self.loadLock) AND objsubid = 1 AND granted
+            """).decode(Int64.self, row: 0, column: 0)
+        logger.info("another tripbench load is running on this database\(holder.map { " (server process \($0))" } ?? ""); waiting for it to finish")
+        _ = try connection.query("SELECT pg_advisory_lock(\(Self.loadLock))")
     }
 
     /// The rows of `table` this load puts in it.
