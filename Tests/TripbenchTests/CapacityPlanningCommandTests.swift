@@ -39,11 +39,15 @@ import Testing
         #expect(load.status == 0, "\(load.standardError)")
         let arguments = ["sweep", file.path, "--database-url", url.raw, "--out", out.path]
 
-        // First run, stopped by SIGINT once a point is saved.
+        // First run, stopped by SIGINT once a point is saved. Watched from a thread of its own: a task on the
+        // cooperative pool waits for a free thread after each sleep, and tests running beside this one can
+        // hold both of this machine's for longer than the whole sweep takes (a CI run saw it finish unstopped).
         let sweep = try TripbenchCLI.start(arguments)
         let deadline = Date().addingTimeInterval(120)
-        while Self.savedPoints(results) < 1, sweep.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        sweep.send(SIGINT)
+        try await DedicatedThread.run {
+            while Self.savedPoints(results) < 1, sweep.isRunning, Date() < deadline { usleep(20_000) }
+            sweep.send(SIGINT)
+        }
         let (status, stderr) = sweep.finish()
         #expect(status == 130, "\(stderr)")
         #expect(stderr.contains("run the same command again to resume"), "\(stderr)")
