@@ -144,7 +144,7 @@ struct ScaleCommand: AsyncParsableCommand {
             try output.save(results)
         }
         Console.out(try output.render(results))
-        Console.out("report: \(output.file("scale.html"))")
+        Console.out("report: \(output.htmlPath)")
         Console.out("json:   \(output.resultsPath)")
         if !results.complete {
             Console.error("stopped: \(results.points.count) of \(results.sizes.count) sizes saved; run the same command again to resume")

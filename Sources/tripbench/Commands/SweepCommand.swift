@@ -114,7 +114,7 @@ struct SweepCommand: AsyncParsableCommand {
             display.finish()
         }
         Console.out(try output.render(results))
-        Console.out("report: \(output.file("sweep.html"))")
+        Console.out("report: \(output.htmlPath)")
         Console.out("json:   \(output.resultsPath)")
         if !results.complete {
             Console.error("stopped: \(results.points.count) of \(results.expectedPoints) points saved; run the same command again to resume")
