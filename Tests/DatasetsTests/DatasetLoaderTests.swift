@@ -114,6 +114,7 @@ import Testing
         #expect(added.name == (growth == .insert ? "insert memory_embeddings" : "copy memory_embeddings") && added.rows == all - all / 3)
         #expect(!grown.steps.contains { $0.name.hasPrefix("copy users") })
         #expect((grown.hnsw?.buildSeconds != nil) == (growth == .rebuild))
+        #expect(first.grownBy == nil && grown.grownBy == growth)
         now = try await state(all)
         #expect(now.exact && now.fingerprint == all && now.index == loader.index)
         #expect(try await load(nil).skipped)

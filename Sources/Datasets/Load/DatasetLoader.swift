@@ -94,8 +94,10 @@ public struct DatasetLoader: Sendable {
                 totalSeconds: (clock.now - started).inSeconds
             )
         }
+        var grownBy: IndexGrowth?
         if sameDataset, loadedRows < self.embeddingCount {
             let keep = self.growth == .insert && existingIndex != nil && existingIndex == self.index
+            grownBy = keep ? .insert : .rebuild
             if !keep { try connection.execute(script: "DROP INDEX IF EXISTS \(PostgresHNSWIndex.name)") }
             logger.info("growing memory_embeddings from \(loadedRows) to \(self.embeddingCount) rows\(keep ? ", each inserted into the HNSW index" : "")")
             let added = self.embeddingCount - loadedRows
@@ -128,7 +130,7 @@ public struct DatasetLoader: Sendable {
         return LoadReport(
             dataset: self.manifest.spec.directoryName, checksum: self.manifest.checksum, server: self.target.summary,
             skipped: false, steps: steps, hnsw: build, tableBytes: try self.tableBytes(connection),
-            totalSeconds: (clock.now - started).inSeconds
+            totalSeconds: (clock.now - started).inSeconds, grownBy: grownBy
         )
     }
 

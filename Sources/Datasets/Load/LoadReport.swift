@@ -17,6 +17,9 @@ public struct LoadReport: Codable, Sendable {
     /// `pg_total_relation_size` per table after loading, in bytes.
     public var tableBytes: [String: Int]
     public var totalSeconds: Double
+    /// When rows were appended to a loaded prefix (`scale`): how the HNSW index followed them, pgvector's
+    /// inserts or a rebuild. Nil for a full load, or when nothing was done.
+    public var grownBy: DatasetLoader.IndexGrowth? = nil
 
     public struct Step: Codable, Sendable {
         public var name: String

@@ -73,7 +73,7 @@ public struct ScaleStudy: Sendable {
             let added = report.steps.first { ["insert memory_embeddings", "copy memory_embeddings"].contains($0.name) }
             point.addedRows = added?.rows ?? 0
             point.addSeconds = added?.seconds
-            if added != nil, !report.steps.contains(where: { $0.name == "copy users" }) { point.growth = loader.growth }
+            point.growth = report.grownBy
             point.indexBuildSeconds = report.hnsw?.buildSeconds
             point.sizes = try DatabaseHealth.DataSizes.read(PostgresConnection(loader.target))
         }
