@@ -92,9 +92,6 @@ struct RunCommand: AsyncParsableCommand {
         if self.cache == .cold, self.connection.externalURL != nil {
             throw ValidationError("--cache cold restarts the server, and only tripbench's local server can be restarted here; for a server of your own (--database-url or DATABASE_URL), restart it and drop its page cache yourself, then run with --cache warm")
         }
-        if self.cache != .warm, self.target == .index {
-            throw ValidationError("--cache \(self.cache.rawValue) applies to the postgres target: the in-process index is built from the vectors at every run")
-        }
     }
 
     func run() async throws {
@@ -118,6 +115,11 @@ struct RunCommand: AsyncParsableCommand {
     /// Loads the dataset if needed, runs the scenario and writes its reports into `runDirectory`.
     private func measure(_ scenario: Scenario, scenarioFile: String, root: URL, into runDirectory: RunDirectory) async throws {
         let database = scenario.target == .index ? nil : try self.connection.resolve()
+        // Before the dataset is opened (and perhaps generated): the target may come from --target or the scenario.
+        guard self.cache == .warm || database != nil else {
+            throw CommandFailure(
+                .badInput, "--cache \(self.cache.rawValue) applies to the postgres target: \(scenario.name) runs on the in-process index only, built from the vectors at every run")
+        }
         let chosen = scenario
         let dataset = try await PreparedDataset.open(scenario.dataset)
         if let database {
@@ -125,9 +127,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         let catalog = dataset.catalog
         var cache = CacheState(mode: "warm")
-        guard self.cache == .warm || database != nil else {
-            throw CommandFailure(.badInput, "--cache \(self.cache.rawValue) applies to the postgres target; \(chosen.name) runs on the index only")
-        }
         if self.cache == .cold {
             let cluster = LocalCluster(stateDirectory: ProjectLocator.stateDirectory())
             let cold = try await DedicatedThread.run {
