@@ -74,7 +74,8 @@ public enum ScaleReport {
         }
         section.tables = targets.map { self.table(results, target: $0) }
         section.notes = [
-            "P95 at \(CapacityReport.rate(results.targetRate)) is the search's step at that rate (stopped early when clearly past the objective, so a lower bound then). Recall is the mean recall@k of the SLO operation's sampled searches (every operation's, for all) at the sustainable rate, against the exact answer over the rows present. The search's first step runs right after the rows were added (and the index rebuilt): its caches are the coldest of the search.",
+            "P95 at \(CapacityReport.rate(results.targetRate)) is the search's step at that rate (stopped early when clearly past the objective, so a lower bound then). Recall is the mean recall@k of the SLO operation's sampled searches (every operation's, for all) at the sustainable rate, against the exact answer over the rows present."
+                + (results.cache == "prewarm" ? "" : " The search's first step runs right after the rows were added (and the index rebuilt): its caches are the coldest of the search."),
         ]
         document.sections = [section]
         for point in results.points {
