@@ -79,7 +79,7 @@ final class HealthCollector {
             return DatabaseHealth.Connections(
                 total: Int(try row.decode(0, as: Int64.self)), active: Int(try row.decode(1, as: Int64.self)), maxConnections: Int(try row.decode(2, as: Int64.self)))
         }
-        self.health.sizes = self.note("data sizes") { try self.sizes() }
+        self.health.sizes = self.note("data sizes") { try DatabaseHealth.DataSizes.read(self.connection) }
         let resident = self.hnswInSharedBuffers()
         self.health.sizes?.hnswInSharedBuffersAtStart = resident
         self.statementsBefore = self.statements()
@@ -126,8 +126,6 @@ final class HealthCollector {
         }
         return self.health
     }
-
-    private func sizes() throws -> DatabaseHealth.DataSizes { try DatabaseHealth.DataSizes.read(self.connection) }
 
     /// The share of the HNSW index's pages in `shared_buffers`, from pg_buffercache; nil (with a line in
     /// `missing`) without the extension or an index.
