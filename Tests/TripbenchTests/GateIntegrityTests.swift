@@ -89,10 +89,10 @@ import Testing
             "--database-url", url.raw, "--out", out.path, "--quiet",
         ])
         // Wait until the postgres target is measuring (its clients are connected), then interrupt.
-        try await Self.waitForSessions(of: url, atLeast: 4)
-        try await Task.sleep(for: .seconds(1))
-        let interrupted = ContinuousClock.now
-        run.send(SIGINT)
+        let interrupted = try await Self.whenSessions(of: url, atLeast: 4, after: 1) {
+            run.send(SIGINT)
+            return ContinuousClock.now
+        }
         let (status, stderr) = run.finish()
         #expect(ContinuousClock.now - interrupted < .seconds(10), "took \(ContinuousClock.now - interrupted) to stop")
         #expect(status == 130, "\(stderr)")
@@ -129,9 +129,10 @@ import Testing
               - {name: sleep, sql: "SELECT pg_sleep(30) AS tripbench_sigterm_test"}
             """.write(to: scenario, atomically: true, encoding: .utf8)
         let run = try TripbenchCLI.start(["run", scenario.path, "--database-url", loaded.database.raw, "--out", out.path, "--quiet"])
-        try await Self.waitForSessions(of: loaded.database, atLeast: 2, running: "tripbench_sigterm_test")
-        let stopped = ContinuousClock.now
-        run.send(SIGTERM)
+        let stopped = try await Self.whenSessions(of: loaded.database, atLeast: 2, running: "tripbench_sigterm_test") {
+            run.send(SIGTERM)
+            return ContinuousClock.now
+        }
         let (status, stderr) = run.finish()
         #expect(ContinuousClock.now - stopped < .seconds(3), "took \(ContinuousClock.now - stopped) to stop")
         #expect(status == 130, "\(stderr)")
@@ -176,19 +177,28 @@ import Testing
     }
 
     /// Waits until `count` sessions other than this one are connected to the database (running a statement
-    /// that contains `running`, when given).
-    static func waitForSessions(of database: PostgresConnectionString, atLeast count: Int, running: String? = nil) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            let sessions = try await PostgresConnection.withConnection(database) { connection in
+    /// that contains `running`, when given), waits `delay` more, and runs `action` — all on a thread of its own:
+    /// tests beside this one can hold the cooperative pool's threads for longer than the run being watched lasts
+    /// (a CI run saw a 20 s run end before its server was killed). Returns what `action` returned.
+    static func whenSessions<T: Sendable>(
+        of database: PostgresConnectionString, atLeast count: Int, running: String? = nil, after delay: TimeInterval = 0,
+        _ action: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        try await DedicatedThread.run {
+            let connection = try PostgresConnection(database)
+            let deadline = ContinuousClock.now + .seconds(60)
+            func sessions() throws -> Int {
                 try connection.query(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1",
                     ["%" + (running ?? "") + "%"]
                 ).decode(Int.self, row: 0, column: 0)
             }
-            if sessions >= count { return }
-            try await Task.sleep(for: .milliseconds(100))
+            while try sessions() < count {
+                if ContinuousClock.now > deadline { Issue.record("no \(count) sessions within 60 s"); break }
+                usleep(50_000)
+            }
+            Thread.sleep(forTimeInterval: delay)
+            return try action()
         }
-        Issue.record("no \(count) sessions within 60 s")
     }
 }

@@ -35,18 +35,19 @@ import Testing
             "run", "ci-smoke", "--dataset", "tiny", "--target", "postgres", "--warmup", "0s", "--duration", "20s",
             "--database-url", url, "--out", out.path, "--quiet",
         ] + extra, environment: environment)
-        try await GateIntegrityTests.waitForSessions(of: try PostgresConnectionString(url), atLeast: 4)
-        try await Task.sleep(for: .seconds(2))
         let pidFile = state.appendingPathComponent("data/postmaster.pid")
         let pid = try #require(Int32(String(contentsOf: pidFile, encoding: .utf8).split(separator: "\n")[0]))
-        let killed = ContinuousClock.now
-        #expect(kill(pid, SIGKILL) == 0)
-        var outage: Duration?
-        if let restartAfter {
-            try await Task.sleep(for: restartAfter)
+        // The kill and the restart happen on the watching thread, so a busy test pool cannot delay them past the run.
+        let outage = try await GateIntegrityTests.whenSessions(of: try PostgresConnectionString(url), atLeast: 4, after: 2) {
+            () throws -> Duration? in
+            #expect(run.isRunning, "the run ended before its server was killed")
+            #expect(kill(pid, SIGKILL) == 0)
+            let killed = ContinuousClock.now
+            guard let restartAfter else { return nil }
+            Thread.sleep(forTimeInterval: Double(restartAfter.components.seconds) + Double(restartAfter.components.attoseconds) * 1e-18)
             let again = try TripbenchCLI.run(["db", "up"], environment: environment)
             #expect(again.status == 0, "\(again.standardError)")
-            outage = ContinuousClock.now - killed
+            return ContinuousClock.now - killed
         }
         let (status, stderr) = run.finish()
         let data = try Data(contentsOf: out.appendingPathComponent("report.json"))

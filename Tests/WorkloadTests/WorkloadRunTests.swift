@@ -216,13 +216,10 @@ import Testing
     /// flight count as `connection_lost`, the clients reconnect, and the run goes on to its end.
     @Test func droppedConnectionsAreCountedAndTheClientsReconnect() async throws {
         let loaded = try await TinyDataset.loaded()
-        let killer = Task {
-            try await Task.sleep(for: .milliseconds(1_200))
-            return try await PostgresConnection.withConnection(loaded.database) { connection in
-                try connection.query(
-                    "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%dropped-connection-probe%' AND pid <> pg_backend_pid()) t"
-                ).decode(Int.self, row: 0, column: 0)
-            }
+        let killer = StartedThread(after: 1.2) {
+            try PostgresConnection(loaded.database).query(
+                "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%dropped-connection-probe%' AND pid <> pg_backend_pid()) t"
+            ).decode(Int.self, row: 0, column: 0)
         }
         let report = try await Self.run("""
             name: dropped
@@ -264,12 +261,9 @@ import Testing
             try? FileManager.default.removeItem(at: state)
         }
         let database = try PostgresConnectionString(cluster.connectionURL(configuration: configuration))
-        let restart = Task {
-            try await Task.sleep(for: .milliseconds(1_000))
-            try await DedicatedThread.run {
-                try cluster.down(installation: installation, logger: logger)
-                _ = try cluster.up(configuration, settings: settings, installation: installation, logger: logger)
-            }
+        let restart = StartedThread(after: 1) {
+            try cluster.down(installation: installation, logger: logger)
+            _ = try cluster.up(configuration, settings: settings, installation: installation, logger: logger)
         }
         let report = try await Self.run("""
             name: restart
@@ -290,10 +284,7 @@ import Testing
     /// A stop (Ctrl-C) ends the run early: requests in flight finish, and the report says it is partial.
     @Test func aStoppedRunReportsWhatRanAndIsPartial() async throws {
         let stop = StopSignal()
-        Task {
-            try await Task.sleep(for: .milliseconds(1_500))
-            stop.set()
-        }
+        _ = StartedThread(after: 1.5) { stop.set() }
         let started = Date()
         let report = try await Self.run("""
             name: stopped
