@@ -94,8 +94,14 @@ import Testing
             return ContinuousClock.now
         }
         let (status, stderr) = run.finish()
-        #expect(ContinuousClock.now - interrupted < .seconds(10), "took \(ContinuousClock.now - interrupted) to stop")
+        // It stopped early: the measured part ended within seconds of the signal (about 1 s into 20), and the
+        // process did not hang after it. Writing the reports takes under a second here, but ten with the tests
+        // beside it on a loaded machine, so the wall-clock bound is loose and the measured time is the proof.
+        #expect(ContinuousClock.now - interrupted < .seconds(30), "took \(ContinuousClock.now - interrupted) to stop")
         #expect(status == 130, "\(stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("report.json"))) as? [String: Any]
+        let measured = try #require((report?["totals"] as? [[String: Any]])?.first?["measured_seconds"] as? Double)
+        #expect(measured < 12, "the postgres target measured \(measured) s of 20")
         let junit = try String(contentsOf: out.appendingPathComponent("junit.xml"), encoding: .utf8)
         #expect(junit.contains("<testsuite name=\"tripbench.ci-smoke.index\""))
         #expect(junit.contains("index did not run: the run was stopped before it"))
