@@ -5,6 +5,8 @@ public struct DatasetError: Error, Sendable, CustomStringConvertible {
         case badInput
         /// Something failed while running (exit code 3).
         case runtime
+        /// Stopped on request (Ctrl-C) with the finished part kept for the next run (exit code 130).
+        case stopped
     }
 
     public var kind: Kind

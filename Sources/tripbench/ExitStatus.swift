@@ -27,7 +27,12 @@ enum ExitStatus: Int32, Error {
             default: self = .runtimeFailure
             }
         case let error as LocalServerError: self = error.kind == .configuration ? .badInput : .runtimeFailure
-        case let error as DatasetError: self = error.kind == .badInput ? .badInput : .runtimeFailure
+        case let error as DatasetError:
+            switch error.kind {
+            case .badInput: self = .badInput
+            case .runtime: self = .runtimeFailure
+            case .stopped: self = .interrupted
+            }
         case let error as VectorSearchError: self = error.kind == .badInput ? .badInput : .runtimeFailure
         case let error as WorkloadError: self = error.kind == .badInput ? .badInput : .runtimeFailure
         case let error as ReportingError: self = error.kind == .badInput ? .badInput : .runtimeFailure

@@ -70,6 +70,53 @@ import VectorSearch
         #expect(manifest.checksum == Self.releaseBuildChecksum)
     }
 
+    /// A generation stopped after every step and every saved segment of the exact search (Ctrl-C each time,
+    /// 17 segments of 28 rows here) resumes each time from what it finished, and ends with the bytes of one that
+    /// ran through; the staging directory is gone once it is complete.
+    @Test func aStoppedGenerationResumesToTheSameBytes() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tripbench-resume-\(UUID().uuidString)")
+        let staging = URL(fileURLWithPath: directory.path + ".partial")
+        defer { for path in [directory, staging] { try? FileManager.default.removeItem(at: path) } }
+        var generator = DatasetGenerator(spec: try Self.spec(), directory: directory, threads: 3)
+        generator.rowsPerBlock = 7
+        generator.segmentRows = 28
+        generator.shouldStop = { true }
+        var stops: [String] = []
+        while stops.count < 100 {
+            do {
+                guard case .generated(let manifest) = try generator.generate(force: false, logger: Logger(label: "test")) else { break }
+                #expect(manifest.checksum == Self.releaseBuildChecksum)
+                break
+            } catch let error as DatasetError where error.kind == .stopped {
+                stops.append(error.message)
+                #expect(error.message.contains("the same command resumes from it"), "\(error.message)")
+                #expect(FileManager.default.fileExists(atPath: staging.path))
+            }
+        }
+        #expect(stops.first?.hasPrefix("stopped after writing the embeddings") == true, "\(stops)")
+        #expect(stops.dropFirst().first?.hasPrefix("stopped after writing the tables") == true, "\(stops)")
+        #expect(stops.filter { $0.contains("rows of the exact search") }.count >= 15, "\(stops)")
+        #expect(!FileManager.default.fileExists(atPath: staging.path))
+        #expect(try DatasetManifest.read(from: directory)?.checksum == Self.releaseBuildChecksum)
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("progress.json").path))
+    }
+
+    /// What another spec's stopped generation left is not resumed: it is replaced.
+    @Test func aStoppedGenerationOfAnotherSpecIsNotResumed() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tripbench-other-\(UUID().uuidString)")
+        defer { for path in [directory, URL(fileURLWithPath: directory.path + ".partial")] { try? FileManager.default.removeItem(at: path) } }
+        var other = DatasetGenerator(spec: try Self.spec(seed: 8), directory: directory)
+        other.shouldStop = { true }
+        #expect(throws: DatasetError.self) { try other.generate(force: false, logger: Logger(label: "test")) }
+        guard case .generated(let manifest) = try DatasetGenerator(spec: try Self.spec(), directory: directory)
+            .generate(force: false, logger: Logger(label: "test"))
+        else {
+            Issue.record("expected a fresh dataset")
+            return
+        }
+        #expect(manifest.checksum == Self.releaseBuildChecksum)
+    }
+
     /// Four generations of one dataset at once (parallel commands needing it): one generates, the others wait
     /// and find it ready; none reads a directory another is replacing, and no lock file is left.
     @Test func generationsOfOneDatasetAtOnceTakeTurns() throws {

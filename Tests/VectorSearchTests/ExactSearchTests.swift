@@ -38,6 +38,22 @@ import Testing
         #expect(one.ids == many.ids && one.distances == many.distances)
     }
 
+    /// Parts of the base searched on their own and merged give the whole's answer (how the ground truth's scan
+    /// resumes); a part outside the base is bad input.
+    @Test(arguments: VectorMetric.allCases)
+    func partsMergeToTheWholeAnswer(metric: VectorMetric) throws {
+        let base = try randomStore(count: 500, dimension: 32, seed: 5)
+        let queries = try randomStore(count: 7, dimension: 32, seed: 6)
+        var search = ExactSearch(store: base, metric: metric)
+        search.rowsPerBlock = 64
+        let whole = try search.search(queries, k: 9, threads: 2)
+        let parts = try [0..<128, 128..<384, 384..<500].map { try search.search(queries, k: 9, rows: $0, threads: 2) }
+        let merged = parts.dropFirst().reduce(parts[0]) { $0.merged(with: $1) }
+        #expect(merged.ids == whole.ids && merged.distances == whole.distances)
+        #expect(parts[1].ids.allSatisfy { 128..<384 ~= $0 })
+        #expect(throws: VectorSearchError.self) { try search.search(queries, k: 9, rows: 400..<501) }
+    }
+
     @Test func kLargerThanTheRowsPadsWithMinusOne() throws {
         let base = try randomStore(count: 3, dimension: 4, seed: 5)
         let result = try ExactSearch(store: base, metric: .l2).search(base, k: 5)

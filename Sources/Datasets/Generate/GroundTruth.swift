@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 import VectorSearch
 
@@ -21,15 +22,29 @@ enum GroundTruth {
         let queryTypes: [UInt8]
     }
 
+    /// Where and how the shortlist scan saves its progress (see ``ShortlistScan``).
+    struct Resumption {
+        var checkpoint: URL
+        var segmentRows: Int
+        /// Asked after each saved segment: true stops the computation there.
+        var shouldStop: () -> Bool
+        /// Told the rows a saved shortlist already covers, when the scan resumes from one.
+        var resumed: (Int) -> Void
+    }
+
     /// `queries × k` row ids (-1 padded), unfiltered and filtered.
+    /// - Throws: ``DatasetError`` `.stopped` when `resumption` asked to stop.
     static func compute(
         base: VectorStore, queries: VectorStore, labels: Labels, metric: VectorMetric, k: Int, rowsPerBlock: Int,
-        threads: Int, progress: (@Sendable (Int) -> Void)? = nil
+        threads: Int, resumption: Resumption? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) throws -> (unfiltered: [Int32], filtered: [Int32]) {
         let depth = min(k + self.margin, base.count)
         var search = ExactSearch(store: base, metric: metric)
         search.rowsPerBlock = rowsPerBlock
-        let shortlist = try search.search(queries, k: depth, threads: threads, progress: progress)
+        let scan = ShortlistScan(
+            search: search, queries: queries, depth: depth, threads: threads,
+            segmentRows: resumption?.segmentRows ?? base.count, checkpoint: resumption?.checkpoint)
+        let shortlist = try scan.run(shouldStop: resumption?.shouldStop ?? { false }, resumed: resumption?.resumed ?? { _ in }, progress: progress)
         // Which queries want each row: those that shortlisted it, and those whose filter it matches.
         let shortlisted = (0..<queries.count).reduce(into: [Int32: [Int32]]()) { lists, query in
             for row in shortlist.ids(ofQuery: query) where row >= 0 { lists[row, default: []].append(Int32(query)) }

@@ -79,6 +79,9 @@ public struct DatasetLoader: Sendable {
         // PostgreSQL 14 and later; older servers build on.
         _ = try? connection.query("SELECT set_config('client_connection_check_interval', '1s', false)")
         try self.waitForOtherLoads(connection, logger: logger)
+        // Let go before returning: the lock would otherwise outlive the call until the server has seen the
+        // connection close, and a command that loads and then checks (or a test) could find it still held.
+        defer { _ = try? connection.query("SELECT pg_advisory_unlock(\(Self.loadLock))") }
         _ = try timed("schema") { try SchemaMigrator(dimension: self.manifest.dimension).migrate(connection) }
         let loaded = try self.loadedFingerprint(connection)
         let sameDataset = !self.force && loaded?.checksum == self.manifest.checksum

@@ -36,9 +36,10 @@ extension DatasetSpec {
 
     /// Refuses a dataset that cannot fit: more disk than `directory`'s file system has free, or more memory
     /// than the machine has available. Bytes are counted before anything is written.
+    /// - Parameter alreadyWritten: bytes a stopped generation left to resume from, which need no room again.
     /// - Throws: ``DatasetError`` (bad input) with the figures, naming `--force` to go ahead anyway.
-    public func checkFits(in directory: URL) throws {
-        let disk = self.estimatedDiskBytes, memory = self.estimatedMemoryBytes
+    public func checkFits(in directory: URL, alreadyWritten: Int = 0) throws {
+        let disk = max(0, self.estimatedDiskBytes - alreadyWritten), memory = self.estimatedMemoryBytes
         if let free = Self.freeBytes(near: directory), disk > free {
             throw DatasetError(.badInput, "\(self.directoryName) needs about \(SystemMemory.gigabytes(disk)) on disk and \(directory.path) has \(SystemMemory.gigabytes(free)) free; use a smaller --scale, free space, or --force to try anyway")
         }

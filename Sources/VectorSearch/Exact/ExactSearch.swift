@@ -29,7 +29,34 @@ public struct ExactSearch: Sendable {
         /// `queries × k` distances (see ``VectorMetric``).
         public var distances: [Float]
 
+        public init(k: Int, ids: [Int32], distances: [Float]) {
+            precondition(ids.count == distances.count && ids.count % k == 0)
+            self.k = k
+            self.ids = ids
+            self.distances = distances
+        }
+
         public func ids(ofQuery query: Int) -> ArraySlice<Int32> { self.ids[(query * self.k)..<((query + 1) * self.k)] }
+
+        /// The nearest `k` of both answers per query (searches of disjoint rows for the same queries), ties by
+        /// id as in one search.
+        public func merged(with other: Result) -> Result {
+            precondition(other.k == self.k && other.ids.count == self.ids.count)
+            var merged = self
+            let heaps = TopKBank(heaps: 1, k: self.k)
+            for query in 0..<(self.ids.count / self.k) {
+                let slots = (query * self.k)..<((query + 1) * self.k)
+                for answer in [self, other] {
+                    for slot in slots where answer.ids[slot] >= 0 { heaps.offer(0, answer.distances[slot], answer.ids[slot]) }
+                }
+                merged.ids.withUnsafeMutableBufferPointer { ids in
+                    merged.distances.withUnsafeMutableBufferPointer { distances in
+                        heaps.drain(0, ids: ids.baseAddress! + slots.lowerBound, distances: distances.baseAddress! + slots.lowerBound)
+                    }
+                }
+            }
+            return merged
+        }
     }
 
     /// Searches all rows for every query in `queries`, on `threads` threads.
@@ -39,13 +66,20 @@ public struct ExactSearch: Sendable {
     /// call) and offers each query's scores to its own top-k heaps; the threads' heaps are merged at the end.
     /// Blocks are fixed by row, not by thread, so every distance and so the answer is the same on any number
     /// of threads. L2 is `|q|² + |x|² − 2 q·x`, as FAISS computes it.
-    /// - Parameter progress: called from a worker thread with the rows scanned so far (summed over blocks of
-    ///   queries).
+    /// - Parameters:
+    ///   - rows: the rows to search (all by default); a part of the base starting on a multiple of
+    ///     `rowsPerBlock` is cut into the same blocks as the whole, so searching the parts and merging them
+    ///     (``Result/merged(with:)``) gives the whole's answer.
+    ///   - progress: called from a worker thread with the rows scanned so far (summed over blocks of queries).
     /// - Complexity: O(queries × rows × dimension / threads).
     public func search(
-        _ queries: VectorStore, k: Int, threads: Int = ExactSearch.defaultThreads,
+        _ queries: VectorStore, k: Int, rows: Range<Int>? = nil, threads: Int = ExactSearch.defaultThreads,
         progress: (@Sendable (Int) -> Void)? = nil
     ) throws -> Result {
+        let rows = rows ?? 0..<self.store.count
+        guard rows.lowerBound >= 0, rows.upperBound <= self.store.count else {
+            throw VectorSearchError(.badInput, "rows \(rows) are outside the \(self.store.count) vectors")
+        }
         guard queries.dimension == self.store.dimension else {
             throw VectorSearchError(.badInput, "queries have \(queries.dimension) dimensions, the vectors \(self.store.dimension)")
         }
@@ -60,7 +94,7 @@ public struct ExactSearch: Sendable {
                 let output = ResultBuffers(ids: idBuffer.baseAddress!, distances: distanceBuffer.baseAddress!)
                 for first in stride(from: 0, to: prepared.count, by: Self.queriesPerBlock) {
                     let block = first..<min(first + Self.queriesPerBlock, prepared.count)
-                    self.searchBlock(prepared, queries: block, k: k, threads: threads, output: output, scanned: scanned)
+                    self.searchBlock(prepared, queries: block, rows: rows, k: k, threads: threads, output: output, scanned: scanned)
                 }
             }
         }
@@ -70,13 +104,13 @@ public struct ExactSearch: Sendable {
     /// Queries multiplied together: the base is read once per this many queries.
     static let queriesPerBlock = 2048
 
-    /// All rows against the queries in `range`: each worker scans its blocks into heaps of its own, drains them
+    /// `rows` against the queries in `range`: each worker scans its blocks into heaps of its own, drains them
     /// into its slice of `partial`, and the slices are merged per query.
     private func searchBlock(
-        _ queries: VectorStore, queries range: Range<Int>, k: Int, threads: Int, output: ResultBuffers,
-        scanned: ScanCounter
+        _ queries: VectorStore, queries range: Range<Int>, rows searched: Range<Int>, k: Int, threads: Int,
+        output: ResultBuffers, scanned: ScanCounter
     ) {
-        let rowBlocks = (self.store.count + self.rowsPerBlock - 1) / self.rowsPerBlock
+        let rowBlocks = (searched.count + self.rowsPerBlock - 1) / self.rowsPerBlock
         let workers = max(1, min(threads, rowBlocks))
         let slots = range.count * k
         let partial = ResultBuffers(ids: .allocate(capacity: workers * slots), distances: .allocate(capacity: workers * slots))
@@ -88,8 +122,8 @@ public struct ExactSearch: Sendable {
             let heaps = TopKBank(heaps: range.count, k: k)
             let scan = BlockScan(search: self, queries: queries, range: range)
             for block in stride(from: worker, to: rowBlocks, by: workers) {
-                let first = block * self.rowsPerBlock
-                let rows = first..<min(first + self.rowsPerBlock, self.store.count)
+                let first = searched.lowerBound + block * self.rowsPerBlock
+                let rows = first..<min(first + self.rowsPerBlock, searched.upperBound)
                 scan.score(rows: rows)
                 for query in 0..<range.count { scan.offer(query, rows: rows, to: heaps) }
                 scanned.add(rows.count)

@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Postgres
 import VectorSearch
+import Workload
 
 /// `tripbench generate`: make a synthetic TripSage dataset with exact ground truth.
 struct GenerateCommand: AsyncParsableCommand {
@@ -13,7 +14,10 @@ struct GenerateCommand: AsyncParsableCommand {
             Files go to datasets/.cache/<name>-<seed>/: base.fbin and queries.fbin (big-ann-benchmarks format), \
             gt.ibin and gt_filtered.ibin (exact top-k, unfiltered and per user and content type), the seven \
             tables as binary COPY files, and manifest.json with the SHA-256 of every file. The same spec and seed \
-            give byte-identical files; generating again verifies the checksums and does nothing.
+            give byte-identical files; generating again verifies the checksums and does nothing. Ctrl-C stops after \
+            the current step (writing the embeddings, the tables, a segment of the exact search) and keeps what is \
+            finished in <name>-<seed>.partial/; the same command resumes from it (a killed generation too), and \
+            --force starts over.
             """
     )
 
@@ -33,9 +37,13 @@ struct GenerateCommand: AsyncParsableCommand {
         let (force, threads, dataset) = (self.force, self.threads, self.dataset)
         let clock = ContinuousClock()
         let start = clock.now
+        let stop = StopSignal()
+        let signals = RunCommand.trapSignals(stop, what: "stopping after the current step, keeping what is finished")
+        defer { signals.forEach { $0.cancel() } }
         let (spec, directory, outcome) = try await DedicatedThread.run { () throws -> (DatasetSpec, URL, DatasetGenerator.Outcome) in
             var (generator, input) = try dataset.generator()
             if let threads { generator.threads = threads }
+            generator.shouldStop = { stop.isSet }
             return (generator.spec, generator.directory, try generator.generate(force: force, logger: Console.logger, input: input))
         }
         let elapsed = (clock.now - start).formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))
