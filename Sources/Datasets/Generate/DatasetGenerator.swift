@@ -174,7 +174,7 @@ public struct DatasetGenerator: Sendable {
         if staging.progress.vectorsWritten {
             logger.info("\(memories.users.count) embeddings already written")
         } else {
-            let written = Self.everyTenSeconds { logger.info("\($0) of \(memories.users.count) embeddings written") }
+            let written = everyTenSeconds { logger.info("\($0) of \(memories.users.count) embeddings written") }
             try memories.writeVectors(to: basePath, dimension: self.spec.dimension, rowsPerBlock: self.rowsPerBlock, threads: self.threads) { written($0) }
             try staging.record(syncing: ["base.fbin"]) { $0.vectorsWritten = true }
             step("\(input == nil ? "generated" : "took") \(memories.users.count) embeddings and \(memories.queryUsers.count) queries of \(self.spec.dimension) dimensions")
@@ -201,7 +201,7 @@ public struct DatasetGenerator: Sendable {
 
         let k = self.spec.groundTruthK
         let labels = GroundTruth.Labels(users: memories.users, types: memories.types, queryUsers: memories.queryUsers, queryTypes: memories.queryTypes)
-        let scanned = Self.everyTenSeconds { logger.info("exact search: \($0) of \(vectors.count) rows scanned") }
+        let scanned = everyTenSeconds { logger.info("exact search: \($0) of \(vectors.count) rows scanned") }
         let resumption = GroundTruth.Resumption(
             checkpoint: staging.shortlistCheckpoint, segmentRows: self.segmentRows ?? ShortlistScan.segmentRows(dimension: self.spec.dimension),
             shouldStop: self.shouldStop, resumed: { logger.info("exact search resumes after \($0) of \(vectors.count) rows") })
@@ -226,20 +226,6 @@ public struct DatasetGenerator: Sendable {
         // them all again (13 GB for `large`). Moving the directory into place changes no file's identity.
         VerifiedStamp(checksum: manifest.checksum, files: Array(files.keys), in: directory).write(to: directory)
         return manifest
-    }
-
-    /// A progress callback, safe from any thread, that passes on at most one count every ten seconds: the long
-    /// steps of a large dataset say how far they are without flooding the log.
-    static func everyTenSeconds(_ report: @escaping @Sendable (Int) -> Void) -> @Sendable (Int) -> Void {
-        let last = Mutex(ContinuousClock.now)
-        return { count in
-            let due = last.withLock { last in
-                guard ContinuousClock.now - last > .seconds(10) else { return false }
-                last = ContinuousClock.now
-                return true
-            }
-            if due { report(count) }
-        }
     }
 
     /// `(user index, content type index)` per row, as an `.ibin` with k = 2.
