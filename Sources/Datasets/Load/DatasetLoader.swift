@@ -189,7 +189,7 @@ public struct DatasetLoader: Sendable {
         let failures = FirstError()
         let state = Mutex(CopyState())
         let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: min(width, queue.count)) { _ in
+        DedicatedThread.runAll(count: min(width, queue.count)) { _ in
             do {
                 let connection = try PostgresConnection(self.target)
                 while true {
