@@ -7,13 +7,22 @@ import Testing
 
 /// A generated dataset loaded into the real server.
 @Suite struct DatasetLoaderTests {
-    @Test func loadLeavesTheManifestsRowsAndTheAskedIndex() async throws {
+    /// The unit dataset, freshly generated, an empty database of its own on the test server, and a loader
+    /// between them that builds a small HNSW index (m 8, ef_construction 40). The caller removes the directory
+    /// and drops the database.
+    static func freshLoad() async throws -> (directory: URL, manifest: DatasetManifest, database: String, loader: DatasetLoader) {
         let (directory, manifest) = try DatasetGeneratorTests.generate(try DatasetGeneratorTests.spec())
-        defer { try? FileManager.default.removeItem(at: directory) }
         let database = try await TestServer.createDatabase(migrated: false)
-        let target = try await TestServer.connectionString(database: database)
-        var loader = DatasetLoader(directory: directory, manifest: manifest, target: target)
+        var loader = DatasetLoader(directory: directory, manifest: manifest, target: try await TestServer.connectionString(database: database))
         loader.index = PostgresHNSWIndex(m: 8, efConstruction: 40)
+        return (directory, manifest, database, loader)
+    }
+
+    @Test func loadLeavesTheManifestsRowsAndTheAskedIndex() async throws {
+        let (directory, manifest, database, fresh) = try await DatasetLoaderTests.freshLoad()
+        var loader = fresh
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let target = loader.target
         // Every table above 16 kB in parts on three connections (in a real load, only the embeddings' file).
         loader.copyConnections = 3
         loader.splitBytes = 16 << 10
@@ -78,13 +87,11 @@ import Testing
     /// says how many are there.
     @Test(arguments: [DatasetLoader.IndexGrowth.insert, .rebuild])
     func aPrefixGrowsToTheFullTable(growth: DatasetLoader.IndexGrowth) async throws {
-        let (directory, manifest) = try DatasetGeneratorTests.generate(try DatasetGeneratorTests.spec())
+        let (directory, manifest, database, fresh) = try await DatasetLoaderTests.freshLoad()
+        var loader = fresh
         defer { try? FileManager.default.removeItem(at: directory) }
-        let database = try await TestServer.createDatabase(migrated: false)
-        let target = try await TestServer.connectionString(database: database)
+        let target = loader.target
         let all = try #require(manifest.counts["memory_embeddings"])
-        var loader = DatasetLoader(directory: directory, manifest: manifest, target: target)
-        loader.index = PostgresHNSWIndex(m: 8, efConstruction: 40)
         loader.growth = growth
         loader.copyConnections = 2
         func load(_ rows: Int?) async throws -> LoadReport {
@@ -128,13 +135,9 @@ import Testing
     /// A load waits while another holds the database (its advisory lock, as a load in progress does), then
     /// finds the work done instead of redoing it.
     @Test func aSecondLoadWaitsForTheFirst() async throws {
-        let (directory, manifest) = try DatasetGeneratorTests.generate(try DatasetGeneratorTests.spec())
+        let (directory, _, database, chosen) = try await DatasetLoaderTests.freshLoad()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let database = try await TestServer.createDatabase(migrated: false)
-        let target = try await TestServer.connectionString(database: database)
-        var loader = DatasetLoader(directory: directory, manifest: manifest, target: target)
-        loader.index = PostgresHNSWIndex(m: 8, efConstruction: 40)
-        let chosen = loader
+        let target = chosen.target
         #expect(try await DedicatedThread.run { try chosen.load(logger: Logger(label: "test")) { _ in } }.skipped == false)
         let holder = try PostgresConnection(target)
         #expect(try holder.query("SELECT pg_try_advisory_lock(\(DatasetLoader.loadLock))").decode(Bool.self, row: 0, column: 0))
