@@ -137,8 +137,9 @@ public struct DatasetLoader: Sendable {
         )
     }
 
-    /// The session advisory lock a load holds on its database until its connection closes ("load" in ASCII;
-    /// migrations take "trip", ``SchemaMigrator``, inside it).
+    /// The session advisory lock a load holds on its database while it runs, released when `load` returns (or,
+    /// if it is killed, when the server sees its connection close); "load" in ASCII. Migrations take "trip",
+    /// ``SchemaMigrator``, inside it.
     static let loadLock: Int64 = 0x6C6F_6164
 
     /// One load at a time per database. A second one (another `load`, or a `run` or `scale` that loads) used to
