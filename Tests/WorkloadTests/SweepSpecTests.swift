@@ -52,6 +52,7 @@ import Workload
         let one = try SweepSpec.parse("name: s\ntarget: index\ngrid: {m: [16], efConstruction: [200], efSearch: [100]}", file: "s.yaml")
         #expect(abs(SweepEstimate(spec: one, rows: 50_000, dimension: 1536, queries: 500, threads: 2, results: nil).buildSeconds - 28.8) < 0.01)
         let bigger = SweepEstimate(spec: spec, rows: 500_000, dimension: 1536, queries: 500, threads: 2, results: nil)
-        #expect(bigger.totalSeconds > 9 * full.totalSeconds)
+        // Builds grow with the rows; a point's passes are mostly fixed (2 s on all clients, warm-ups).
+        #expect(bigger.buildSeconds > 9 * full.buildSeconds && bigger.totalSeconds > full.totalSeconds)
     }
 }

@@ -198,16 +198,25 @@ import Testing
             operations:
               - {name: vector_search}
               - {name: vector_search_all, operation: vector_search, filter: none}
+              - {name: vector_search_type, operation: vector_search, filter: content_type}
               - {name: chat_history}
             """, target: .both)
         #expect(report.totals.map(\.target) == ["postgres", "index"])
         let indexSearch = try Self.operation(report, "vector_search_all", target: "index")
         #expect(indexSearch.count > 50)
         #expect(try #require(indexSearch.recall).mean > 0.95)
+        // The content-type filter keeps 20–40 % of tiny's rows: both targets return k rows of that type, with
+        // recall against the exact answer within the type.
+        for target in ["postgres", "index"] {
+            let typed = try Self.operation(report, "vector_search_type", target: target)
+            #expect(typed.count > 30 && typed.errors == 0 && typed.rowsPerRequest == 10, "\(target)")
+            #expect(try #require(typed.recall).mean > 0.8, "\(target): \(typed.recall?.mean ?? 0)")
+        }
+        #expect(report.scenario.operations[2].sql[0].contains("WHERE content_type = $2"))
         let history = try Self.operation(report, "chat_history", target: "index")
         #expect(history.unsupported ?? 0 > 0 && history.count == 0)
         // The same seed sends the same requests: each operation's count is the same on both targets.
-        let counts = try ["vector_search", "vector_search_all", "chat_history"].map { try Self.operation(report, $0).count }
+        let counts = try ["vector_search", "vector_search_all", "vector_search_type", "chat_history"].map { try Self.operation(report, $0).count }
         #expect(counts.reduce(0, +) == 300)
         #expect(try #require(report.totals.last?.indexBuildSeconds) > 0)
     }

@@ -107,7 +107,8 @@ public enum SweepReport {
         let plans = target == .postgres
         var table = ReportDocument.Table(
             headers: ["m", "ef_construction", "ef_search", "recall", "filtered recall", "filtered P95", "QPS 1 client",
-                      "QPS \(results.conditions.clients) clients", "P50", "P95", "P99", "Pareto"] + (plans ? ["plan", "filtered plan"] : []),
+                      "QPS \(results.conditions.clients) clients", "P50", "P95", "P99", "P95 \(results.conditions.clients) clients", "Pareto"]
+                + (plans ? ["plan", "filtered plan"] : []),
             rows: [])
         let points = results.points.filter { $0.target == target }.sorted { ($0.build, $0.efSearch) < ($1.build, $1.efSearch) }
         let chosen = analysis.recommendations.first { $0.target == target }?.choice
@@ -117,7 +118,8 @@ public enum SweepReport {
                 "\(point.build.m)", "\(point.build.efConstruction)", "\(point.efSearch)", MetricText.recall(point.recall),
                 point.filtered.map { MetricText.recall($0.recall) } ?? "—", point.filtered.map { MetricText.micros($0.p95Us) } ?? "—",
                 MetricText.number(point.qps1), MetricText.number(point.qpsAll), MetricText.micros(point.p50Us),
-                MetricText.micros(point.p95Us), MetricText.micros(point.p99Us), analysis.isOnFront(point) ? "✓" : "",
+                MetricText.micros(point.p95Us), MetricText.micros(point.p99Us), point.concurrent.map { MetricText.micros($0.p95Us) } ?? "—",
+                analysis.isOnFront(point) ? "✓" : "",
             ] + (plans ? [point.plan ?? "—", point.filtered?.plan ?? "—"] : []))
         }
         var section = ReportDocument.Section(title: "All points: \(self.targetName(target))", tables: [table])

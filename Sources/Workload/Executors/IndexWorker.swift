@@ -13,7 +13,7 @@ final class IndexWorker {
     private let operations: [OperationSpec]
     private var recorder: WorkerRecorder
     private let searchContext: HNSWSearchContext
-    private var allowSets: [Int: AllowSet] = [:]
+    private var allowSets: [DatasetCatalog.RowFilter: AllowSet] = [:]
     private var ids: [Int32]
 
     init(index: Int, clientIDs: [Int], context: RunContext, target: InProcessIndex, catalog: DatasetCatalog, operations: [OperationSpec]) {
@@ -108,13 +108,13 @@ final class IndexWorker {
         let query = self.catalog.queries.row(draw.query)
         let index = self.index.index
         return self.ids.withUnsafeMutableBufferPointer { ids in
-            guard draw.user >= 0, draw.type >= 0 else {
+            let filter = self.catalog.filter(of: draw)
+            guard let rows = self.catalog.rows(filter) else {
                 return index.search(query, k: limit, ef: self.index.efSearch, context: self.searchContext, ids: ids.baseAddress!)
             }
-            let group = draw.user * DatasetCatalog.typeCount + draw.type
-            let allowed = self.allowSets[group] ?? {
-                let set = AllowSet(self.catalog.rows(user: draw.user, type: draw.type).map(Int.init), nodes: index.count)
-                self.allowSets[group] = set
+            let allowed = self.allowSets[filter] ?? {
+                let set = AllowSet(rows.map(Int.init), nodes: index.count)
+                self.allowSets[filter] = set
                 return set
             }()
             guard allowed.count > 0 else { return 0 }

@@ -21,7 +21,11 @@ struct OperationSQL: Sendable {
         switch spec.kind {
         case .vectorSearch:
             // The document's semantic search; without the filter, the plain HNSW search over every row.
-            let filter = spec.filter == .userAndType ? "\n    WHERE user_id = $2\n        AND content_type = $3" : ""
+            let filter = switch spec.filter {
+            case .userAndType: "\n    WHERE user_id = $2\n        AND content_type = $3"
+            case .contentType: "\n    WHERE content_type = $2"
+            case .none: ""
+            }
             self.statements = ["""
                 SELECT id, content_text, metadata, embedding <=> $1 AS similarity_score
                 FROM memory_embeddings\(filter)
@@ -145,7 +149,8 @@ struct OperationSQL: Sendable {
         switch kind {
         case .vectorSearch:
             let vector = catalog.queryVectors[draw.query]
-            return draw.user >= 0 ? [vector, catalog.userID(draw.user), DatasetSpec.contentTypeNames[draw.type]] : [vector]
+            if draw.user >= 0 { return [vector, catalog.userID(draw.user), DatasetSpec.contentTypeNames[draw.type]] }
+            return draw.type >= 0 ? [vector, DatasetSpec.contentTypeNames[draw.type]] : [vector]
         case .hybridSearch:
             return [catalog.queryVectors[draw.query], draw.words, catalog.userID(draw.user), draw.categoryName]
         case .similarTrips:

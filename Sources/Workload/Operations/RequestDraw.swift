@@ -103,9 +103,14 @@ public final class RequestStream: Sendable {
         switch self.operations[operation].kind {
         case .vectorSearch:
             draw.query = query()
-            if self.operations[operation].filter == .userAndType {
+            switch self.operations[operation].filter {
+            case .userAndType:
                 draw.user = fixedUser ?? Int(catalog.queryUsers[draw.query])
                 draw.type = Int(catalog.queryTypes[draw.query])
+            case .contentType:
+                draw.type = Int(catalog.queryTypes[draw.query])
+            case .none:
+                break
             }
         case .hybridSearch:
             draw.query = query()

@@ -91,11 +91,10 @@ struct ReportAssembler {
         var values: [Double] = []
         for sample in samples {
             let draw = sample.draw
-            let among = draw.user >= 0 && draw.type >= 0 ? self.catalog.rows(user: draw.user, type: draw.type) : nil
             // Rows inserted during the run (create_trip) are not in the ground truth; each one returned takes a
             // place of the k, so recall is over the dataset rows returned against that many exact neighbours.
             let inserted = sample.rows.filter { $0 < 0 }.count
-            let exact = self.catalog.exactNeighbours(query: draw.query, k: spec.limit - inserted, among: among)
+            let exact = self.catalog.exactNeighbours(query: draw.query, k: spec.limit - inserted, filter: self.catalog.filter(of: draw))
             guard !exact.isEmpty else { continue }
             let returned = Set(sample.rows)
             values.append(Double(exact.filter(returned.contains).count) / Double(exact.count))

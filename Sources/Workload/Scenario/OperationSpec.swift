@@ -56,6 +56,9 @@ public enum OperationKind: String, Sendable, Codable, CaseIterable {
 public enum VectorFilter: String, Sendable, Codable, CaseIterable {
     /// `WHERE user_id = … AND content_type = …`, as the architecture document's semantic search.
     case userAndType = "user_and_type"
+    /// `WHERE content_type = …`: the query's own content type, 20–40 % of the rows (the filter a graph search
+    /// meets: the planner takes the HNSW index and discards the other types).
+    case contentType = "content_type"
     /// No filter: the whole table through the HNSW index.
     case none
 }

@@ -32,9 +32,38 @@ public struct Scenario: Sendable, Equatable {
     /// Pass/fail conditions per operation (or `all`), checked by the reporting step.
     public var thresholds: [Threshold]
 
+    public init(
+        name: String, description: String = "", dataset: String, target: TargetSelection, seed: UInt64 = 1,
+        executor: ExecutorConfiguration, warmup: Duration = .seconds(5), duration: Duration = .seconds(30), requests: Int? = nil,
+        timeout: Duration = .seconds(30), settings: [Setting] = [], index: IndexConfiguration = .init(), recallSample: Double = 1,
+        rowLevelSecurity: Bool = false, operations: [OperationSpec], thresholds: [Threshold] = []
+    ) {
+        self.name = name
+        self.description = description
+        self.dataset = dataset
+        self.target = target
+        self.seed = seed
+        self.executor = executor
+        self.warmup = warmup
+        self.duration = duration
+        self.requests = requests
+        self.timeout = timeout
+        self.settings = settings
+        self.index = index
+        self.recallSample = recallSample
+        self.rowLevelSecurity = rowLevelSecurity
+        self.operations = operations
+        self.thresholds = thresholds
+    }
+
     public struct Setting: Sendable, Equatable {
         public var name: String
         public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
     }
 
     public struct IndexConfiguration: Sendable, Equatable {
@@ -42,6 +71,12 @@ public struct Scenario: Sendable, Equatable {
         public var efConstruction = 200
         /// `ef_search` of the in-process index (pgvector takes `hnsw.ef_search` from `settings`).
         public var efSearch = 100
+
+        public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 100) {
+            self.m = m
+            self.efConstruction = efConstruction
+            self.efSearch = efSearch
+        }
     }
 }
 

@@ -24,10 +24,12 @@ public struct SweepEstimate: Sendable {
             self.points += missing.count
             for ef in missing {
                 let perQuery = (target == .postgres ? 2e-3 : 0.5e-3) * Double(ef) / 100 * Double(dimension) / 1536 * linkFactor
-                // In-process: a warm-up and 3 timed passes on one thread, 3 on all, 2 filtered; pgvector: a
-                // warm-up, one pass, at least a second on all clients, one filtered pass.
-                let passes = target == .postgres ? 2.0 + (spec.filtered ? 1 : 0) : 4.0 + 3 / Double(max(spec.clients, 1)) + (spec.filtered ? 2 : 0)
-                self.searchSeconds += passes * perQuery * Double(queries) + (target == .postgres ? 1 : 0)
+                // Runs of the workload engine (SweepMeasurement): `queries` requests on one client, 2 s on all
+                // clients, `queries` filtered requests; each with 0.3 s of warm-up and, on pgvector, ~0.5 s of
+                // EXPLAIN and statistics around it.
+                let runs = spec.filtered ? 3.0 : 2.0
+                let perRun = 0.3 + (target == .postgres ? 0.5 : 0)
+                self.searchSeconds += (runs - 1) * perQuery * Double(queries) + 2 + runs * perRun
             }
         }
     }

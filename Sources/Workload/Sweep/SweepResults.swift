@@ -101,6 +101,21 @@ public struct PointResult: Codable, Sendable {
     public var plan: String?
     /// The same queries, each restricted to its content type, when the sweep measures it.
     public var filtered: FilteredResult?
+    /// Latency at the sweep's `clients` (the pass `qpsAll` comes from); absent in sweeps from before it was
+    /// measured.
+    public var concurrent: Latency?
+
+    public struct Latency: Codable, Sendable {
+        public var p50Us: Double
+        public var p95Us: Double
+        public var p99Us: Double
+
+        init(_ summary: LatencySummary) {
+            self.p50Us = Double(summary.p50)
+            self.p95Us = Double(summary.p95)
+            self.p99Us = Double(summary.p99)
+        }
+    }
 
     public struct FilteredResult: Codable, Sendable {
         public var recall: Double

@@ -65,13 +65,14 @@ public struct SweepRunner: Sendable {
         var results = results
         let started = Date()
         let work = self.spec.missing(in: results)
-        let queries = try SweepQueries(
-            catalog: self.catalog, count: self.queryCount, k: self.spec.k, filtered: self.spec.filtered, threads: self.threads)
+        let measurement = SweepMeasurement(
+            spec: self.spec, catalog: self.catalog, database: self.loader?.target, requests: self.queryCount, stopSignal: self.stopSignal,
+            threads: self.threads)
         var server: (version: String, settings: [String: String])?
         /// Measures the build's missing ef_search values in turn, saving and logging each point.
-        func measurePoints(_ efSearch: [Int], _ measure: (Int) throws -> PointResult) throws {
+        func measurePoints(_ efSearch: [Int], _ measure: (Int) throws -> PointResult?) throws {
             for ef in efSearch where !self.stopSignal.isSet {
-                let point = try measure(ef)
+                guard let point = try measure(ef) else { break }
                 results.record(point)
                 try save(results)
                 self.log(point, logger: logger)
@@ -82,19 +83,19 @@ public struct SweepRunner: Sendable {
             guard !builds.isEmpty else { continue }
             switch target {
             case .index:
-                let sweep = IndexSweep(catalog: self.catalog, queries: queries, clients: self.spec.clients, filtered: self.spec.filtered)
+                let sweep = IndexSweep(catalog: self.catalog)
                 for item in builds where !self.stopSignal.isSet {
                     logger.info("in-process: building \(item.build)")
                     let built = try sweep.build(item.build, threads: self.threads)
                     results.record(built.result)
                     try save(results)
-                    try measurePoints(item.efSearch) { try sweep.measure(built.index, build: item.build, efSearch: $0) }
+                    try measurePoints(item.efSearch) {
+                        try measurement.measure(target: .index, build: item.build, efSearch: $0, index: built.index, logger: logger)
+                    }
                 }
             case .postgres:
                 guard let loader = self.loader else { throw WorkloadError(.badInput, "sweeping pgvector needs a database") }
-                let sweep = try PostgresSweep(
-                    loader: loader, catalog: self.catalog, queries: queries, clients: self.spec.clients, filtered: self.spec.filtered,
-                    settings: self.spec.settings)
+                let sweep = try PostgresSweep(loader: loader)
                 // The database's own index last: when the grid holds it, no rebuild is needed to restore it.
                 if let original = sweep.originalBuild, let last = builds.firstIndex(where: { $0.build == original }) {
                     builds.append(builds.remove(at: last))
@@ -104,7 +105,9 @@ public struct SweepRunner: Sendable {
                         logger.info("pgvector: building \(item.build)")
                         results.record(try sweep.build(item.build, logger: logger, progress: progress))
                         try save(results)
-                        try measurePoints(item.efSearch) { try sweep.measure(build: item.build, efSearch: $0) }
+                        try measurePoints(item.efSearch) {
+                            try measurement.measure(target: .postgres, build: item.build, efSearch: $0, index: nil, logger: logger)
+                        }
                     }
                     server = try RunEnvironment.describeServer(loader.target)
                 } catch {
@@ -124,9 +127,9 @@ public struct SweepRunner: Sendable {
 
     private func log(_ point: PointResult, logger: Logger) {
         var line = String(
-            format: "%@ m %d, ef_construction %d, ef_search %d: recall %.4f, %.0f QPS on 1 client, %.0f on %d, P95 %.2f ms",
-            point.target.rawValue, point.build.m, point.build.efConstruction, point.efSearch, point.recall, point.qps1, point.qpsAll,
-            self.spec.clients, point.p95Us / 1000)
+            format: "%@ m %d, ef_construction %d, ef_search %d: recall %.4f, %.0f QPS on 1 client (P95 %.2f ms), %.0f on %d (P95 %.2f ms)",
+            point.target.rawValue, point.build.m, point.build.efConstruction, point.efSearch, point.recall, point.qps1, point.p95Us / 1000,
+            point.qpsAll, self.spec.clients, (point.concurrent?.p95Us ?? 0) / 1000)
         if let filtered = point.filtered { line += String(format: "; filtered recall %.4f", filtered.recall) }
         logger.info("\(line)")
     }

@@ -26,6 +26,13 @@ public final class InProcessIndex: Sendable {
         self.efSearch = configuration.efSearch
     }
 
+    /// An index already built (a sweep searches one build at several `ef_search`).
+    public init(index: HNSWIndex, efSearch: Int, buildSeconds: Double) {
+        self.index = index
+        self.efSearch = efSearch
+        self.buildSeconds = buildSeconds
+    }
+
     /// Builds the index a scenario asks for, saying so in the log, with how far it is every ten seconds (a
     /// build over 1M × 1536 takes 15 minutes on two cores).
     public convenience init(catalog: DatasetCatalog, scenario: Scenario, logger: Logger) throws {
