@@ -41,26 +41,31 @@ var targets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
         ]
     ),
+    // The documents every run and study writes and Reporting reads: plain values, no server or dataset code.
+    .target(name: "Results", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
     .target(
         name: "Workload",
         dependencies: [
-            "Postgres", "VectorSearch", "Datasets", "CPoll", .product(name: "Histogram", package: "hdrhistogram-swift"),
+            "Postgres", "VectorSearch", "Datasets", "Results", "CPoll", .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
         ],
         // The load driver's hot loop touches class properties per request; their run-time exclusivity checks
         // cost ~0.3 µs of CPU per request (measured at 8 clients). Debug builds, which the tests run, keep them.
         swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
     ),
+    // Studies sequence runs of the workload engine: sweeps (index parameters), capacity (rate), scale (data size).
     .target(
-        name: "Reporting",
-        dependencies: ["Workload", "Datasets", "Postgres", .product(name: "Mustache", package: "swift-mustache")]
+        name: "Studies",
+        dependencies: ["Workload", "Results", "Datasets", "Postgres", "VectorSearch", .product(name: "Logging", package: "swift-log")]
     ),
+    // Renders results; runs nothing.
+    .target(name: "Reporting", dependencies: ["Results", .product(name: "Mustache", package: "swift-mustache")]),
 
     // The thin executable: argument parsing and dispatch.
     .executableTarget(
         name: "tripbench",
         dependencies: [
-            "Postgres", "LocalServer", "Datasets", "VectorSearch", "Workload", "Reporting", "CJemalloc",
+            "Postgres", "LocalServer", "Datasets", "VectorSearch", "Workload", "Results", "Studies", "Reporting", "CJemalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]
@@ -75,8 +80,10 @@ var targets: [Target] = [
     .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
     .testTarget(name: "LocalServerTests", dependencies: ["LocalServer", "Postgres", "TestSupport"]),
     .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch"]),
-    .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Datasets", "Postgres", "LocalServer", "TestSupport", "VectorSearch"]),
-    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Workload", "LocalServer"]),
+    .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Results", "Datasets", "Postgres", "LocalServer", "TestSupport", "VectorSearch"]),
+    .testTarget(name: "StudiesTests", dependencies: ["Studies", "Workload", "Results", "Datasets", "Postgres", "TestSupport"]),
+    // Workload: the fixtures parse their thresholds as scenarios do.
+    .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Results", "Workload", "LocalServer", "VectorSearch"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
     .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport", "VectorSearch"]),
 ]

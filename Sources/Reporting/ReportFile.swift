@@ -1,5 +1,5 @@
 import Foundation
-import Workload
+import Results
 
 /// Reading and writing report files: JSON with snake_case keys, every output written under a temporary name
 /// and renamed, so an interrupted run never leaves a half-written file.

@@ -1,5 +1,5 @@
 import Foundation
-import Workload
+import Results
 
 /// A run's directory: `report.json` and what is rendered from it (`report.md`, `report.html`, `junit.xml`),
 /// each written under a temporary name and renamed.

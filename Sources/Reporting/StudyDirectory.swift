@@ -1,5 +1,5 @@
 import Foundation
-import Workload
+import Results
 
 /// A resumable study's directory (a sweep's or a scale study's): `<name>.json`, the results so far rewritten
 /// after every point, and `<name>.md` and `<name>.html` rendered from it. Every file is written under a

@@ -1,5 +1,6 @@
 import Foundation
 import Reporting
+import Results
 import Workload
 
 /// The one-line-a-second report of a running workload (as `pgbench -P 1`): elapsed seconds, requests per

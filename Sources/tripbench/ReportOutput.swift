@@ -1,5 +1,6 @@
 import Foundation
 import Reporting
+import Results
 import Workload
 
 /// The end of `run`, `report` and `gate`: render the run directory, print the Markdown and where the files

@@ -1,7 +1,7 @@
 import Foundation
 import Reporting
+import Results
 import Testing
-import Workload
 
 @Suite struct BaselineComparisonTests {
     @Test func aRunComparedWithARunOfTheSameBuildPasses() throws {

@@ -2,8 +2,8 @@ import Foundation
 import FoundationXML
 import LocalServer
 import Reporting
+import Results
 import Testing
-import Workload
 
 /// report.md, junit.xml and report.html as their readers see them.
 @Suite struct RenderedReportTests {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import VectorSearch
 @testable import Reporting
-@testable import Workload
+@testable import Results
 
 /// report.json damaged at random: truncated, values swapped for hostile ones, keys dropped. `tripbench report`
 /// and `gate` read it, judge it and render it; each step either works or refuses the file as bad input.

@@ -1,5 +1,6 @@
 import Foundation
-@testable import Workload
+import Workload
+@testable import Results
 
 /// Reports built in memory, with latencies drawn deterministically: what the renderers and the verdicts are
 /// tested on without running anything. `scale` multiplies every latency (an injected slowdown).

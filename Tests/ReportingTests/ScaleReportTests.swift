@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Reporting
-@testable import Workload
+@testable import Results
 
 /// What a scale study's report concludes, on the figures of the study measured on this machine (50k to 1M of
 /// `large`, vector_search p95<100ms at 471/s): the one-sentence answer, where the index passed shared_buffers,

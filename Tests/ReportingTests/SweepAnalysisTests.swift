@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import Reporting
-@testable import Workload
+@testable import Results
 
 /// The Pareto front, the recommendation and the prediction table on sweep results made in memory.
 struct SweepAnalysisTests {

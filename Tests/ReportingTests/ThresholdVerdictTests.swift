@@ -1,4 +1,5 @@
 import Reporting
+import Results
 import Testing
 import Workload
 

@@ -1,3 +1,4 @@
+import Results
 import Testing
 import VectorSearch
 @testable import Workload

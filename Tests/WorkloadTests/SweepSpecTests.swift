@@ -1,5 +1,6 @@
 import Foundation
 import LocalServer
+import Results
 import Testing
 import Workload
 

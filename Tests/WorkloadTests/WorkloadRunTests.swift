@@ -3,6 +3,7 @@ import Foundation
 import LocalServer
 import Logging
 import Postgres
+import Results
 import TestSupport
 import Testing
 @testable import Workload

@@ -1,4 +1,5 @@
 import Foundation
+import Results
 
 /// A capacity search's directory: `capacity.json`, `capacity.md` and `capacity.html`, each written under a
 /// temporary name and renamed.

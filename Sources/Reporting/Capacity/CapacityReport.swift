@@ -1,5 +1,5 @@
 import Foundation
-import Workload
+import Results
 
 /// `capacity.md` and `capacity.html`: per target, the highest sustainable rate, the latency-versus-rate curve
 /// with the objective, the knee and the saturation marked, throughput served against offered, and every step.

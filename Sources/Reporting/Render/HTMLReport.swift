@@ -1,6 +1,6 @@
 import Foundation
 import Mustache
-import Workload
+import Results
 
 /// `report.html`: one self-contained page (inline CSS and SVG, nothing fetched, no script) with the verdict,
 /// the summary tables, throughput, latency and errors over time, each operation's latency distribution on

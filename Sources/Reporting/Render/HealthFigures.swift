@@ -1,4 +1,5 @@
-import Workload
+import Results
+
 
 /// The database health figures every renderer shows, in order, with the architecture's target where it has one.
 struct HealthFigure {

@@ -1,6 +1,6 @@
 import Foundation
 import Mustache
-import Workload
+import Results
 
 /// `junit.xml`: one test suite per target, one test case per threshold (and per operation compared with a
 /// baseline); a failure carries the measured value and the limit. CI systems show these as test results.

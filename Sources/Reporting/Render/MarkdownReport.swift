@@ -1,5 +1,5 @@
 import Foundation
-import Workload
+import Results
 
 /// `report.md`: the run in GitHub-flavoured Markdown, for a terminal or a CI job summary.
 public enum MarkdownReport {

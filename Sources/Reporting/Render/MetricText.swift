@@ -1,5 +1,5 @@
 import Foundation
-import Workload
+import Results
 
 /// How figures are written in every report: `850µs`, `12.3ms`, `1.20s`; `471.2/s`; `0.10%`; `0.9812`.
 public enum MetricText {

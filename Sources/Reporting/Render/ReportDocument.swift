@@ -1,6 +1,6 @@
 import Foundation
 import Mustache
-import Workload
+import Results
 
 /// A report made of facts, sections, tables and charts, rendered both as Markdown (charts left out) and as
 /// one self-contained HTML page in report.html's style. The sweep and capacity reports are built as one.

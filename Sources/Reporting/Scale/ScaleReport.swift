@@ -1,6 +1,5 @@
-import Datasets
 import Foundation
-import Workload
+import Results
 
 /// `scale.md` and `scale.html`: the one-sentence answer (up to how many embeddings the scenario's rate holds
 /// under its objective on this machine), capacity, P95 and sizes against data size with the points where

@@ -1,5 +1,5 @@
 import Foundation
-import Workload
+import Results
 
 /// What a capacity planner reads from a sweep: per target, the recall-versus-throughput Pareto front and the
 /// recommended configuration; where both targets were swept, how well the in-process index predicts pgvector.

@@ -1,5 +1,5 @@
 import Foundation
-import Workload
+import Results
 
 /// `sweep.md` and `sweep.html`: the recommendation, the recall-versus-throughput chart per target with its
 /// Pareto front, the builds' time and size, every point, and how the in-process index predicts pgvector.

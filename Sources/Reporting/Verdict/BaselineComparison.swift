@@ -1,5 +1,5 @@
 import Foundation
-import Workload
+import Results
 
 /// A new run against one or more baseline runs of the same scenario and dataset, operation by operation.
 ///
@@ -120,7 +120,7 @@ public struct BaselineComparison: Sendable {
     private static func row(
         _ metric: Threshold.Metric, new: (RunReport, OperationReport), bases: [(RunReport, OperationReport)], maxRegression: Double
     ) -> Row? {
-        let value = { (pair: (RunReport, OperationReport)) in ThresholdVerdict.measure(metric, of: [pair.1], target: pair.1.target, report: pair.0) }
+        let value = { (pair: (RunReport, OperationReport)) in pair.0.measure(metric, of: [pair.1], target: pair.1.target) }
         guard let newValue = value(new) else { return nil }
         // The baselines by value: the median one is the base, and its run is the one whose noise counts.
         let measured = bases.compactMap { pair in value(pair).map { (value: $0, run: pair) } }.sorted { $0.value < $1.value }

@@ -1,5 +1,5 @@
 import Foundation
-import Workload
+import Results
 
 /// How a baseline comparison reads: one line per figure, and the table `tripbench compare` prints.
 public enum ComparisonText {

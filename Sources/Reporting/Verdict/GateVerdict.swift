@@ -1,4 +1,6 @@
-import Workload
+import Results
+
+
 
 /// Everything a run is judged by: its thresholds and, for `gate`, a baseline comparison. One test case per
 /// threshold and target, and one per compared operation, for JUnit.

@@ -1,4 +1,5 @@
-import Workload
+import Results
+
 
 /// One threshold checked against one target's results.
 public struct ThresholdOutcome: Sendable {
@@ -87,7 +88,7 @@ public enum ThresholdVerdict {
             outcome.detail = reason
             return outcome
         }
-        if threshold.metric.isTargetWide { return self.judge(threshold, self.measure(threshold.metric, of: [], target: target, report: report), outcome) }
+        if threshold.metric.isTargetWide { return self.judge(threshold, report.measure(threshold.metric, of: [], target: target), outcome) }
         let operations = report.operations.filter { $0.target == target }
         let served = operations.filter { $0.unsupported == nil }
         let selected: [OperationReport]
@@ -111,7 +112,7 @@ public enum ThresholdVerdict {
             }
             selected = [operation]
         }
-        return self.judge(threshold, self.measure(threshold.metric, of: selected, target: target, report: report), outcome)
+        return self.judge(threshold, report.measure(threshold.metric, of: selected, target: target), outcome)
     }
 
     /// The outcome for `measured`: failed when nothing was measured.
@@ -139,61 +140,6 @@ public enum ThresholdVerdict {
         case .unreachable: return "the in-process index has no server to reach"
         case .foreignRows: return "the in-process index has no row-level security"
         default: return nil
-        }
-    }
-
-    /// The metric over `operations` of `target`, or nil when nothing was measured.
-    static func measure(_ metric: Threshold.Metric, of operations: [OperationReport], target: String, report: RunReport) -> Double? {
-        let count = operations.reduce(0) { $0 + $1.count }
-        let total = report.totals.first { $0.target == target }
-        switch metric {
-        case .qps:
-            return operations.reduce(0) { $0 + $1.qps }
-        case .errorRate:
-            // An open loop's requests that came due and were never sent failed as surely as those that erred.
-            let unsent = operations.reduce(0) { $0 + ($1.unsent ?? 0) }
-            guard count + unsent > 0 else { return nil }
-            return Double(operations.reduce(0) { $0 + $1.errors } + unsent) / Double(count + unsent)
-        case .foreignRows:
-            // Not measured when the audit after the run could not check an operation.
-            guard !operations.contains(where: { $0.rowLevelSecurityAudit?.failure != nil }) else { return nil }
-            return Double(operations.reduce(0) { $0 + $1.everyForeignRow })
-        case .unreachable:
-            guard let total, let unreachable = total.unreachableSeconds else { return nil }
-            return unreachable / max(total.measuredSeconds, 1e-9)
-        case .completed:
-            guard let total else { return nil }
-            guard report.partial else { return 1 }
-            if let requests = report.scenario.requests, report.scenario.executor == "constant-vus" {
-                return min(1, Double(total.count) / Double(max(requests, 1)))
-            }
-            return min(1, total.measuredSeconds / max(report.scenario.durationSeconds, 1e-9))
-        case .recall:
-            let recalls = operations.compactMap(\.recall)
-            let samples = recalls.reduce(0) { $0 + $1.samples }
-            guard samples > 0 else { return nil }
-            return recalls.reduce(0) { $0 + $1.mean * Double($1.samples) } / Double(samples)
-        case .p50, .p90, .p95, .p99, .p999, .max, .mean:
-            guard count > 0 else { return nil }
-            if operations.count == 1 { return self.latency(metric, operations[0].latencyUs) }
-            var merged = LatencyHistogram()
-            for histogram in report.histograms where histogram.target == target && histogram.measure == "latency"
-                && operations.contains(where: { $0.operation == histogram.operation }) {
-                merged.add(LatencyHistogram(buckets: histogram.buckets))
-            }
-            return merged.count == 0 ? nil : self.latency(metric, LatencySummary(merged))
-        }
-    }
-
-    private static func latency(_ metric: Threshold.Metric, _ summary: LatencySummary) -> Double {
-        switch metric {
-        case .p50: Double(summary.p50)
-        case .p90: Double(summary.p90)
-        case .p95: Double(summary.p95)
-        case .p99: Double(summary.p99)
-        case .p999: Double(summary.p999)
-        case .max: Double(summary.max)
-        default: summary.mean
         }
     }
 }

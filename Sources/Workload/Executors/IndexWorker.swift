@@ -1,4 +1,5 @@
 import CPoll
+import Results
 import VectorSearch
 
 /// One thread searching the in-process index for its clients. A search runs to completion on the thread, so

@@ -2,6 +2,7 @@ import CPoll
 import Foundation
 import Glibc
 import Postgres
+import Results
 import VectorSearch
 
 /// One load-driver thread: a few PostgreSQL clients multiplexed over non-blocking libpq, waiting in `ppoll`,

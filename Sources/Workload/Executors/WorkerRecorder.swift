@@ -1,3 +1,6 @@
+import Results
+
+
 /// A worker's measurements: per-operation histograms and counters, the per-second series it hands to the
 /// board once a second, and recall samples. Owned by one thread; nothing here is shared while measuring.
 struct WorkerRecorder {

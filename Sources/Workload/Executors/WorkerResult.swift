@@ -1,3 +1,5 @@
+import Results
+
 /// What one worker thread measured.
 struct WorkerResult: Sendable {
     /// Per operation of the scenario.

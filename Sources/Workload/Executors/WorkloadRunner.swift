@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Logging
 import Postgres
+import Results
 import VectorSearch
 
 /// Runs a scenario against each of its targets in turn and assembles the report.

@@ -1,3 +1,5 @@
+import Results
+
 /// What one worker measured for one operation: the measured path writes here and nowhere else.
 public struct OperationMetrics: Sendable {
     /// From the intended start (open loop) or the send (closed loop) to the last byte of the answer.

@@ -1,5 +1,6 @@
 import Datasets
 import Postgres
+import Results
 import VectorSearch
 
 /// Turns the workers' measurements into report sections: merges histograms across workers, computes QPS

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Postgres
+import Results
 
 extension RunEnvironment {
     /// This machine, the server and the dataset, as a report records them.

@@ -1,3 +1,4 @@
+import Results
 import VectorSearch
 
 /// A workload: which dataset, which target, how much load, for how long, and which operations in which
@@ -92,11 +93,6 @@ public enum TargetSelection: String, Sendable, Codable, CaseIterable {
         case .both: [.postgres, .index]
         }
     }
-}
-
-/// One system under test.
-public enum TargetKind: String, Sendable, Codable {
-    case postgres, index
 }
 
 extension Scenario {

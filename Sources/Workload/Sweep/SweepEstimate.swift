@@ -1,4 +1,5 @@
 import Foundation
+import Results
 
 /// A rough forecast of a sweep's length, made before it starts so a grid too large to finish is refused with
 /// its estimate. The rates are this project's measurements on its 2-core reference machine (docs/benchmarks.md:

@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Results
 import VectorSearch
 import Yams
 
@@ -14,7 +15,7 @@ public struct SweepSpec: Sendable, Equatable {
     public var target: TargetSelection
     /// Neighbours per query; recall is recall@k.
     public var k: Int
-    public var grid: Grid
+    public var grid: SweepGrid
     /// Queries measured per point, the first of the dataset's (all of them when it has fewer); nil for all.
     public var queries: Int?
     /// Concurrent clients (threads) of the throughput pass.
@@ -29,17 +30,6 @@ public struct SweepSpec: Sendable, Equatable {
     public var settings: [Scenario.Setting]
     /// A sweep estimated to take longer is refused before it starts.
     public var maxDuration: Duration
-
-    public struct Grid: Sendable, Equatable, Codable {
-        public var m: [Int]
-        public var efConstruction: [Int]
-        public var efSearch: [Int]
-
-        /// Every (m, ef_construction) pair: one index build each, in file order.
-        public var builds: [BuildKey] {
-            self.m.flatMap { m in self.efConstruction.map { BuildKey(m: m, efConstruction: $0) } }
-        }
-    }
 
     public static let keys = [
         "name", "description", "dataset", "target", "k", "grid", "queries", "clients", "filtered", "recallFloor",
@@ -93,21 +83,6 @@ public struct SweepSpec: Sendable, Equatable {
     }
 }
 
-/// One index build of a sweep.
-public struct BuildKey: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
-    public var m: Int
-    public var efConstruction: Int
-
-    public init(m: Int, efConstruction: Int) {
-        self.m = m
-        self.efConstruction = efConstruction
-    }
-
-    public var description: String { "m \(self.m), ef_construction \(self.efConstruction)" }
-
-    public static func < (a: BuildKey, b: BuildKey) -> Bool { (a.m, a.efConstruction) < (b.m, b.efConstruction) }
-}
-
 extension ScenarioReader {
     mutating func sweep(_ yaml: YAMLMapping, datasetsDirectory: URL?) -> SweepSpec {
         self.attempt(()) { try yaml.checkKeys(SweepSpec.keys) }
@@ -136,8 +111,8 @@ extension ScenarioReader {
             latencyTarget: latencyTarget, settings: self.settings(yaml), maxDuration: maxDuration)
     }
 
-    private mutating func grid(_ yaml: YAMLMapping, k: Int) -> SweepSpec.Grid {
-        var grid = SweepSpec.Grid(m: [], efConstruction: [], efSearch: [])
+    private mutating func grid(_ yaml: YAMLMapping, k: Int) -> SweepGrid {
+        var grid = SweepGrid(m: [], efConstruction: [], efSearch: [])
         guard let mapping = self.attempt(nil, { try yaml.mapping("grid") }) else {
             self.fail(yaml, "missing key grid (m, efConstruction and efSearch, each a list)", at: nil)
             return grid

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Postgres
+import Results
 
 /// `--cache prewarm`: before measuring, reads what a vector search touches into the caches with pg_prewarm —
 /// the HNSW index into `shared_buffers` (as much of it as fits: pgvector reads it there) and memory_embeddings'

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Results
 
 /// Collects ``DatabaseHealth`` over an admin connection of its own: plans before the run, counters at the
 /// start and the end of the measured window. Nothing here stops a run: what the server refuses becomes a

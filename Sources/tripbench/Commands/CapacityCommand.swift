@@ -4,6 +4,8 @@ import Foundation
 import LocalServer
 import Postgres
 import Reporting
+import Results
+import Studies
 import Workload
 
 /// `tripbench capacity`: the highest open-loop arrival rate a scenario sustains within an SLO.
@@ -55,7 +57,6 @@ struct CapacityCommand: AsyncParsableCommand {
         if let target = self.target { scenario.target = target }
         if let clients = self.clients { scenario.executor.clients = clients }
         let search = try self.search.search(for: scenario)
-        let objective = search.objective
         let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
         let database = scenario.target == .index ? nil : try self.connection.resolve()
         let dataset = try await PreparedDataset.open(scenario.dataset)
@@ -67,34 +68,22 @@ struct CapacityCommand: AsyncParsableCommand {
         defer { signals.forEach { $0.cancel() } }
 
         let (step, warmup) = self.search.durations
-        var results = CapacityResults(
-            scenario: scenario.name, scenarioFile: scenarioFile, dataset: dataset.manifest.spec.directoryName,
-            datasetChecksum: dataset.manifest.checksum, clients: scenario.executor.clients, stepSeconds: step.inSeconds,
-            warmupSeconds: warmup.inSeconds, growth: search.growth, precision: search.precision, objective: objective)
-        let started = Date()
         let live = LiveProgress(enabled: !self.quiet && isatty(STDERR_FILENO) != 0)
-        for target in scenario.target.targets where !stop.isSet {
-            let chosen = scenario, catalog = dataset.catalog
-            let index = target == .index
-                ? try await DedicatedThread.run { try InProcessIndex(catalog: catalog, scenario: chosen, logger: Console.logger) } : nil
-            var probe = ScenarioProbe(
-                scenario: scenario, scenarioFile: scenarioFile, target: target, catalog: catalog, database: database, index: index,
-                objective: objective, step: step, warmup: warmup, userStop: stop)
-            probe.progress = { live.show($0) }
-            Console.info("capacity of \(scenario.name) on \(target.rawValue): \(objective.latency.operation) \(objective.latency.expression), from \(Int(search.startRate)) requests/s")
-            let finished = search, measuring = probe
-            let outcome = try await DedicatedThread.run(name: "tripbench-capacity") {
-                try finished.run(probe: { try measuring.measure(rate: $0, logger: Console.logger) }) { step in
-                    live.finish()
-                    Console.info(Self.describe(step))
-                }
-            }
+        var study = CapacityStudy(
+            scenario: scenario, scenarioFile: scenarioFile, catalog: dataset.catalog, database: database, search: search, step: step,
+            warmup: warmup, stop: stop)
+        study.version = BuildInfo.version
+        study.gitCommit = RunCommand.gitCommit(root)
+        study.runProgress = { live.show($0) }
+        study.stepFinished = { step in
             live.finish()
-            results.targets.append(.init(target: target, outcome: outcome, indexBuildSeconds: index?.buildSeconds))
+            Console.info(Self.describe(step))
         }
-        results.environment = RunEnvironment.collect(
-            database: database?.summary, server: try database.map(RunEnvironment.describeServer), manifest: dataset.manifest, version: BuildInfo.version,
-            gitCommit: RunCommand.gitCommit(root), start: started, end: Date())
+        let chosen = study
+        let results = try await DedicatedThread.run(name: "tripbench-capacity") {
+            defer { live.finish() }
+            return try chosen.run(logger: Console.logger)
+        }
         let directory = CapacityDirectory(path: self.out ?? root.appendingPathComponent("reports/capacity-\(scenario.name)-\(RunCommand.timestamp())").path)
         Console.out(try directory.write(results))
         Console.out("report: \(directory.file("capacity.html"))")

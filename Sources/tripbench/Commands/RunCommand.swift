@@ -5,6 +5,7 @@ import Foundation
 import LocalServer
 import Postgres
 import Reporting
+import Results
 import Workload
 
 /// `tripbench run`: run a scenario against PostgreSQL and/or the in-process index and write report.json.

@@ -4,6 +4,8 @@ import Foundation
 import LocalServer
 import Postgres
 import Reporting
+import Results
+import Studies
 import VectorSearch
 import Workload
 
@@ -98,7 +100,7 @@ struct ScaleCommand: AsyncParsableCommand {
         var planned = ScaleResults(
             scenario: scenario.name, scenarioFile: scenarioFile, dataset: dataset.manifest.spec.directoryName,
             datasetChecksum: dataset.manifest.checksum, dimension: dataset.manifest.dimension, sizes: sizes,
-            hnsw: loader?.index, objective: search.objective, targetRate: search.startRate, clients: scenario.executor.clients,
+            hnsw: loader?.index.map { .init(m: $0.m, efConstruction: $0.efConstruction, operatorClass: $0.operatorClass) }, objective: search.objective, targetRate: search.startRate, clients: scenario.executor.clients,
             stepSeconds: step.inSeconds, warmupSeconds: warmup.inSeconds, rateGrowth: search.growth, precision: search.precision,
             memoryBytes: Int64(ProcessInfo.processInfo.physicalMemory))
         if self.cache == "prewarm" {
@@ -118,6 +120,8 @@ struct ScaleCommand: AsyncParsableCommand {
             loader: loader.map { var grown = $0; grown.growth = growth; return grown }, targets: scenario.target.targets, search: search,
             step: step, warmup: warmup, stop: stop, truthPath: { output.truthPath(checksum: checksum, rows: $0) })
         study.prewarm = self.cache == "prewarm"
+        study.version = BuildInfo.version
+        study.gitCommit = RunCommand.gitCommit(root)
         study.loadProgress = { display.update($0) }
         study.runProgress = { live.show($0) }
         study.stepFinished = { step in
@@ -130,19 +134,12 @@ struct ScaleCommand: AsyncParsableCommand {
             let saved = begun.points.count
             Console.info("scale study of \(scenario.name) on \(scenario.target.rawValue): \(sizes.map(ScaleSizes.label).joined(separator: ", ")) embeddings of \(shape.directoryName)\(saved > 0 ? " (\(saved) saved from before)" : ""), the index grown by \(growth == .insert ? "inserts" : "rebuilds"); the largest holds an HNSW index of about \(SystemMemory.gigabytes(PostgresHNSWIndex().estimatedIndexBytes(rows: largest, dimension: shape.dimension)))")
         }
-        let started = Date()
         let chosen = study
-        var results = begun.complete ? begun : try await DedicatedThread.run(name: "tripbench-scale") {
+        let results = begun.complete ? begun : try await DedicatedThread.run(name: "tripbench-scale") {
             defer { display.finish() }
             return try chosen.run(begun, logger: Console.logger) { try output.save($0) }
         }
         live.finish()
-        if !begun.complete {
-            results.environment = RunEnvironment.collect(
-                database: database?.summary, server: try database.map(RunEnvironment.describeServer), manifest: dataset.manifest,
-                version: BuildInfo.version, gitCommit: RunCommand.gitCommit(root), start: started, end: Date())
-            try output.save(results)
-        }
         Console.out(try output.render(results))
         Console.out("report: \(output.htmlPath)")
         Console.out("json:   \(output.resultsPath)")

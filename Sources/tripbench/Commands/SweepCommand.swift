@@ -4,6 +4,8 @@ import Foundation
 import LocalServer
 import Postgres
 import Reporting
+import Results
+import Studies
 import VectorSearch
 import Workload
 

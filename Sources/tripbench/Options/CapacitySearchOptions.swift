@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Results
+import Studies
 import Workload
 
 /// How `capacity` and `scale` search for the highest rate that meets an SLO: the objective, the rates, and

@@ -1,5 +1,6 @@
 import Foundation
 import ArgumentParser
+import Results
 import Workload
 
 /// `--threshold operation:condition`, repeatable, on `run`, `report` and `gate`; added to the scenario's own.

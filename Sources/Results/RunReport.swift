@@ -24,6 +24,23 @@ public struct RunReport: Codable, Sendable {
     public var health: DatabaseHealth?
     /// How the caches stood when the run began (absent in older reports).
     public var cache: CacheState?
+
+    package init(
+        partial: Bool, scenario: ScenarioSummary, target: String, environment: RunEnvironment,
+        operations: [OperationReport], totals: [TotalsReport], timeseries: [TimeseriesReport],
+        histograms: [HistogramReport], health: DatabaseHealth? = nil, cache: CacheState? = nil
+    ) {
+        self.partial = partial
+        self.scenario = scenario
+        self.target = target
+        self.environment = environment
+        self.operations = operations
+        self.totals = totals
+        self.timeseries = timeseries
+        self.histograms = histograms
+        self.health = health
+        self.cache = cache
+    }
 }
 
 /// `warm`: the caches as the load and earlier runs left them. `cold`: tripbench's local server was stopped, its
@@ -113,12 +130,23 @@ public struct ScenarioSummary: Codable, Sendable {
     public struct StageSummary: Codable, Sendable {
         public var durationSeconds: Double
         public var target: Double
+
+        package init(durationSeconds: Double, target: Double) {
+            self.durationSeconds = durationSeconds
+            self.target = target
+        }
     }
 
     public struct IndexSummary: Codable, Sendable {
         public var m: Int
         public var efConstruction: Int
         public var efSearch: Int
+
+        package init(m: Int, efConstruction: Int, efSearch: Int) {
+            self.m = m
+            self.efConstruction = efConstruction
+            self.efSearch = efSearch
+        }
     }
 
     public struct OperationSummary: Codable, Sendable {
@@ -128,6 +156,46 @@ public struct ScenarioSummary: Codable, Sendable {
         public var limit: Int
         public var filter: String?
         public var sql: [String]
+
+        package init(name: String, kind: String, weight: Double, limit: Int, filter: String? = nil, sql: [String]) {
+            self.name = name
+            self.kind = kind
+            self.weight = weight
+            self.limit = limit
+            self.filter = filter
+            self.sql = sql
+        }
+    }
+
+    package init(
+        name: String, file: String, description: String, dataset: String, seed: UInt64, executor: String, clients: Int,
+        rate: Double? = nil, startRate: Double? = nil, stages: [StageSummary]? = nil, thinkTimeSeconds: Double? = nil,
+        arrivals: String? = nil, warmupSeconds: Double, durationSeconds: Double, requests: Int? = nil,
+        timeoutSeconds: Double, recallSample: Double, rowLevelSecurity: Bool, settings: [String: String],
+        index: IndexSummary, operations: [OperationSummary], thresholds: [Threshold]
+    ) {
+        self.name = name
+        self.file = file
+        self.description = description
+        self.dataset = dataset
+        self.seed = seed
+        self.executor = executor
+        self.clients = clients
+        self.rate = rate
+        self.startRate = startRate
+        self.stages = stages
+        self.thinkTimeSeconds = thinkTimeSeconds
+        self.arrivals = arrivals
+        self.warmupSeconds = warmupSeconds
+        self.durationSeconds = durationSeconds
+        self.requests = requests
+        self.timeoutSeconds = timeoutSeconds
+        self.recallSample = recallSample
+        self.rowLevelSecurity = rowLevelSecurity
+        self.settings = settings
+        self.index = index
+        self.operations = operations
+        self.thresholds = thresholds
     }
 }
 
@@ -148,6 +216,27 @@ public struct RunEnvironment: Codable, Sendable {
     public var gitCommit: String
     public var startTime: String
     public var endTime: String
+
+    package init(
+        cpuModel: String, cores: Int, memoryBytes: Int, os: String, hostname: String, database: String? = nil,
+        serverVersion: String? = nil, serverSettings: [String: String], dataset: String, datasetChecksum: String,
+        tripbenchVersion: String, gitCommit: String, startTime: String, endTime: String
+    ) {
+        self.cpuModel = cpuModel
+        self.cores = cores
+        self.memoryBytes = memoryBytes
+        self.os = os
+        self.hostname = hostname
+        self.database = database
+        self.serverVersion = serverVersion
+        self.serverSettings = serverSettings
+        self.dataset = dataset
+        self.datasetChecksum = datasetChecksum
+        self.tripbenchVersion = tripbenchVersion
+        self.gitCommit = gitCommit
+        self.startTime = startTime
+        self.endTime = endTime
+    }
 }
 
 /// Latency percentiles in microseconds.
@@ -198,6 +287,30 @@ public struct OperationReport: Codable, Sendable {
     /// Open loop: requests of this operation due before the end that were never sent (see
     /// ``TotalsReport/unsent``); they count as failed in `error_rate`.
     public var unsent: Int?
+
+    package init(
+        target: String, operation: String, kind: String, count: Int, errors: Int, errorsByKind: [String: Int],
+        qps: Double, rows: Int, rowsPerRequest: Double, latencyUs: LatencySummary, serviceUs: LatencySummary? = nil,
+        recall: RecallSummary? = nil, foreignRows: Int? = nil, rowLevelSecurityAudit: RowLevelSecurityCheck? = nil,
+        unsupported: Int? = nil, unsent: Int? = nil
+    ) {
+        self.target = target
+        self.operation = operation
+        self.kind = kind
+        self.count = count
+        self.errors = errors
+        self.errorsByKind = errorsByKind
+        self.qps = qps
+        self.rows = rows
+        self.rowsPerRequest = rowsPerRequest
+        self.latencyUs = latencyUs
+        self.serviceUs = serviceUs
+        self.recall = recall
+        self.foreignRows = foreignRows
+        self.rowLevelSecurityAudit = rowLevelSecurityAudit
+        self.unsupported = unsupported
+        self.unsent = unsent
+    }
 }
 
 extension OperationReport {
@@ -211,6 +324,13 @@ public struct RecallSummary: Codable, Sendable {
     public var min: Double
     public var samples: Int
     public var k: Int
+
+    package init(mean: Double, min: Double, samples: Int, k: Int) {
+        self.mean = mean
+        self.min = min
+        self.samples = samples
+        self.k = k
+    }
 }
 
 public struct TotalsReport: Codable, Sendable {
@@ -242,6 +362,29 @@ public struct TotalsReport: Codable, Sendable {
     /// The in-process index: build seconds and bytes.
     public var indexBuildSeconds: Double?
     public var indexBytes: Int?
+
+    package init(
+        target: String, count: Int, errors: Int, qps: Double, measuredSeconds: Double, harnessCpuUsPerRequest: Double,
+        driver: String? = nil, scheduleLagUs: LatencySummary? = nil, unsent: Int? = nil, scheduled: Int? = nil,
+        servedPerSecond: Double? = nil, reconnects: Int, unreachableSeconds: Double? = nil,
+        indexBuildSeconds: Double? = nil, indexBytes: Int? = nil
+    ) {
+        self.target = target
+        self.count = count
+        self.errors = errors
+        self.qps = qps
+        self.measuredSeconds = measuredSeconds
+        self.harnessCpuUsPerRequest = harnessCpuUsPerRequest
+        self.driver = driver
+        self.scheduleLagUs = scheduleLagUs
+        self.unsent = unsent
+        self.scheduled = scheduled
+        self.servedPerSecond = servedPerSecond
+        self.reconnects = reconnects
+        self.unreachableSeconds = unreachableSeconds
+        self.indexBuildSeconds = indexBuildSeconds
+        self.indexBytes = indexBytes
+    }
 }
 
 public struct TimeseriesReport: Codable, Sendable {
@@ -255,6 +398,20 @@ public struct TimeseriesReport: Codable, Sendable {
         public var p50Us: UInt64
         public var p95Us: UInt64
         public var p99Us: UInt64
+
+        package init(second: Int, count: Int, errors: Int, p50Us: UInt64, p95Us: UInt64, p99Us: UInt64) {
+            self.second = second
+            self.count = count
+            self.errors = errors
+            self.p50Us = p50Us
+            self.p95Us = p95Us
+            self.p99Us = p99Us
+        }
+    }
+
+    package init(target: String, seconds: [Second]) {
+        self.target = target
+        self.seconds = seconds
     }
 }
 
@@ -268,4 +425,11 @@ public struct HistogramReport: Codable, Sendable {
     public var highestTrackable = LatencyHistogram.highestMicros
     /// `[value, count]` per recorded bucket; value is the bucket's lowest equivalent.
     public var buckets: [[UInt64]]
+
+    package init(target: String, operation: String, measure: String, buckets: [[UInt64]]) {
+        self.target = target
+        self.operation = operation
+        self.measure = measure
+        self.buckets = buckets
+    }
 }

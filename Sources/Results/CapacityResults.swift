@@ -1,5 +1,4 @@
 import Foundation
-import Workload
 
 /// `capacity.json`: a capacity search per target, with the objective and how each step was run.
 public struct CapacityResults: Codable, Sendable {

@@ -2,7 +2,9 @@ import Datasets
 import Foundation
 import Logging
 import Postgres
+import Results
 import VectorSearch
+import Workload
 
 /// Runs a sweep: for each target, each (m, ef_construction) build with points still to measure is built
 /// once, then searched at each missing ef_search. The results are handed to `save` after every build and

@@ -1,4 +1,3 @@
-import Postgres
 
 /// What PostgreSQL itself says about a run: the architecture document's health targets (buffer cache hit
 /// ratio above 95 %, index scans above 98 % of scans), the busiest statements, the connections, and the plan
@@ -37,6 +36,12 @@ public struct DatabaseHealth: Codable, Sendable {
         public var total: Int
         public var active: Int
         public var maxConnections: Int
+
+        package init(total: Int, active: Int, maxConnections: Int) {
+            self.total = total
+            self.active = active
+            self.maxConnections = maxConnections
+        }
     }
 
     public struct StatementStats: Codable, Sendable {
@@ -48,6 +53,15 @@ public struct DatabaseHealth: Codable, Sendable {
         public var maxMs: Double
         public var totalMs: Double
         public var rows: Int64
+
+        package init(query: String, calls: Int64, meanMs: Double, maxMs: Double, totalMs: Double, rows: Int64) {
+            self.query = query
+            self.calls = calls
+            self.meanMs = meanMs
+            self.maxMs = maxMs
+            self.totalMs = totalMs
+            self.rows = rows
+        }
     }
 
     /// `EXPLAIN` of an operation's main statement, once, with the first parameters the run draws for it.
@@ -59,6 +73,13 @@ public struct DatabaseHealth: Codable, Sendable {
         /// The plan's nodes, depth first, indented two spaces a level (`Limit`, `  Index Scan using … on …`).
         public var nodes: [String]
         public var error: String?
+
+        package init(operation: String, vectorAccess: String? = nil, nodes: [String], error: String? = nil) {
+            self.operation = operation
+            self.vectorAccess = vectorAccess
+            self.nodes = nodes
+            self.error = error
+        }
     }
 
     /// The sizes that decide whether a vector search is served from memory: memory_embeddings (heap, TOAST,
@@ -78,23 +99,20 @@ public struct DatabaseHealth: Codable, Sendable {
         public var hnswInSharedBuffersAtStart: Double?
         public var hnswInSharedBuffersAtEnd: Double?
 
-        /// Reads the sizes of memory_embeddings and the server's memory settings (not the shares in
-        /// `shared_buffers`, which are the run's).
-        public static func read(_ connection: PostgresConnection) throws -> DataSizes {
-            let row = try connection.query("""
-                SELECT pg_relation_size(c.oid), COALESCE(pg_total_relation_size(NULLIF(c.reltoastrelid, 0)), 0),
-                       (SELECT sum(pg_relation_size(i.indexrelid))::int8 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
-                        JOIN pg_am a ON a.oid = ic.relam WHERE i.indrelid = c.oid AND a.amname = 'hnsw'),
-                       pg_indexes_size(c.oid), pg_database_size(current_database()),
-                       (SELECT setting::int8 * 8192 FROM pg_settings WHERE name = 'shared_buffers'),
-                       (SELECT setting::int8 * 8192 FROM pg_settings WHERE name = 'effective_cache_size')
-                FROM pg_class c WHERE c.oid = 'memory_embeddings'::regclass
-                """).rows[0]
-            let hnsw = try row.decode(2, as: Int64?.self)
-            return DataSizes(
-                embeddingsHeapBytes: try row.decode(0), embeddingsToastBytes: try row.decode(1), hnswIndexBytes: hnsw,
-                otherIndexBytes: try row.decode(3, as: Int64.self) - (hnsw ?? 0), databaseBytes: try row.decode(4),
-                sharedBuffersBytes: try row.decode(5), effectiveCacheSizeBytes: try row.decode(6))
+        package init(
+            embeddingsHeapBytes: Int64, embeddingsToastBytes: Int64, hnswIndexBytes: Int64?, otherIndexBytes: Int64, databaseBytes: Int64,
+            sharedBuffersBytes: Int64, effectiveCacheSizeBytes: Int64, hnswInSharedBuffersAtStart: Double? = nil,
+            hnswInSharedBuffersAtEnd: Double? = nil
+        ) {
+            self.embeddingsHeapBytes = embeddingsHeapBytes
+            self.embeddingsToastBytes = embeddingsToastBytes
+            self.hnswIndexBytes = hnswIndexBytes
+            self.otherIndexBytes = otherIndexBytes
+            self.databaseBytes = databaseBytes
+            self.sharedBuffersBytes = sharedBuffersBytes
+            self.effectiveCacheSizeBytes = effectiveCacheSizeBytes
+            self.hnswInSharedBuffersAtStart = hnswInSharedBuffersAtStart
+            self.hnswInSharedBuffersAtEnd = hnswInSharedBuffersAtEnd
         }
     }
 

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Logging
 import Postgres
+import Results
 import VectorSearch
 import Workload
 
@@ -30,6 +31,8 @@ public struct ScaleStudy: Sendable {
     public var threads = ExactSearch.defaultThreads
     /// Read the index into shared_buffers and the embeddings into the page cache before each size's search.
     public var prewarm = false
+    public var version = "dev"
+    public var gitCommit = "unknown"
     public var loadProgress: @Sendable (LoadProgress) -> Void = { _ in }
     public var runProgress: (@Sendable (WorkloadRunner.ProgressLine) -> Void)?
     public var stepFinished: @Sendable (CapacityStep) -> Void = { _ in }
@@ -52,15 +55,22 @@ public struct ScaleStudy: Sendable {
     }
 
     /// Measures every size `results` has not measured yet, saving after each; returns when all are measured
-    /// or the user stopped (the size in progress is then measured again next time).
+    /// or the user stopped (the size in progress is then measured again next time), with the environment of
+    /// this session's measurements.
     public func run(_ results: ScaleResults, logger: Logger, save: (ScaleResults) throws -> Void) throws -> ScaleResults {
         var results = results
+        let started = Date()
         for rows in results.sizes.dropFirst(results.points.count) where !self.stop.isSet {
             logger.info("scale: \(ScaleSizes.label(rows)) embeddings (\(results.points.count + 1) of \(results.sizes.count))")
             guard let point = try self.measure(rows: rows, logger: logger) else { break }
             results.points.append(point)
             try save(results)
         }
+        let database = self.loader?.target
+        results.environment = RunEnvironment.collect(
+            database: database?.summary, server: try database.map(RunEnvironment.describeServer), manifest: self.manifest,
+            version: self.version, gitCommit: self.gitCommit, start: started, end: Date())
+        try save(results)
         return results
     }
 
@@ -73,7 +83,7 @@ public struct ScaleStudy: Sendable {
             let added = report.steps.first { ["insert memory_embeddings", "copy memory_embeddings"].contains($0.name) }
             point.addedRows = added?.rows ?? 0
             point.addSeconds = added?.seconds
-            point.growth = report.grownBy
+            point.growth = report.grownBy.flatMap { ScalePoint.Growth(rawValue: $0.rawValue) }
             point.indexBuildSeconds = report.hnsw?.buildSeconds
             point.sizes = try DatabaseHealth.DataSizes.read(PostgresConnection(loader.target))
         }

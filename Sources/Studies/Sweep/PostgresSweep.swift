@@ -1,6 +1,8 @@
 import Datasets
 import Logging
 import Postgres
+import Results
+import Workload
 
 /// The pgvector side of a sweep: one HNSW index per (m, ef_construction), built by ``DatasetLoader`` (parallel
 /// workers, the same settings as `tripbench load`); ``SweepMeasurement`` then searches it at each ef_search.

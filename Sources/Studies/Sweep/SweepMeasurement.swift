@@ -1,6 +1,8 @@
 import Datasets
 import Logging
 import Postgres
+import Results
+import Workload
 
 /// Measures one sweep point as runs of the workload engine, so a sweep times requests exactly as `run` does
 /// (the same sessions, schedules, HdrHistograms, error accounting and recall against exact answers):

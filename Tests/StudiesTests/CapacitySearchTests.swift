@@ -1,4 +1,6 @@
 import Foundation
+import Results
+import Studies
 import Testing
 import Workload
 

@@ -1,6 +1,8 @@
 import Datasets
 import Foundation
+import Results
 import VectorSearch
+import Workload
 
 /// The in-process side of a sweep: builds an HNSW index per (m, ef_construction) on all cores;
 /// ``SweepMeasurement`` then searches it at each ef_search.

@@ -8,7 +8,7 @@ public struct SweepResults: Codable, Sendable {
     public var name: String
     public var description: String
     public var file: String
-    public var grid: SweepSpec.Grid
+    public var grid: SweepGrid
     /// `postgres`, `index` or both, in the order they ran.
     public var targets: [TargetKind]
     public var recallFloor: Double
@@ -42,6 +42,25 @@ public struct SweepResults: Codable, Sendable {
         self.builds.removeAll { $0.target == build.target && $0.build == build.build }
         self.builds.append(build)
     }
+
+    package init(
+        name: String, description: String, file: String, grid: SweepGrid, targets: [TargetKind], recallFloor: Double,
+        latencyTarget: Threshold, conditions: SweepConditions, builds: [BuildResult], points: [PointResult],
+        complete: Bool, environment: RunEnvironment? = nil
+    ) {
+        self.name = name
+        self.description = description
+        self.file = file
+        self.grid = grid
+        self.targets = targets
+        self.recallFloor = recallFloor
+        self.latencyTarget = latencyTarget
+        self.conditions = conditions
+        self.builds = builds
+        self.points = points
+        self.complete = complete
+        self.environment = environment
+    }
 }
 
 /// What must be the same for cached points to be comparable with new ones; a sweep whose conditions differ
@@ -70,6 +89,20 @@ public struct SweepConditions: Codable, Sendable, Equatable {
         if self.database != other.database { names.append("database") }
         return names
     }
+
+    package init(
+        dataset: String, datasetChecksum: String, k: Int, queries: Int, clients: Int, filtered: Bool,
+        settings: [String], database: String? = nil
+    ) {
+        self.dataset = dataset
+        self.datasetChecksum = datasetChecksum
+        self.k = k
+        self.queries = queries
+        self.clients = clients
+        self.filtered = filtered
+        self.settings = settings
+        self.database = database
+    }
 }
 
 /// One index build: its time and size.
@@ -79,6 +112,13 @@ public struct BuildResult: Codable, Sendable {
     public var buildSeconds: Double
     /// In-process: the graph and vectors; pgvector: `pg_relation_size` of the index.
     public var indexBytes: Int
+
+    package init(target: TargetKind, build: BuildKey, buildSeconds: Double, indexBytes: Int) {
+        self.target = target
+        self.build = build
+        self.buildSeconds = buildSeconds
+        self.indexBytes = indexBytes
+    }
 }
 
 /// One grid point: an index build searched at one ef_search.
@@ -110,7 +150,7 @@ public struct PointResult: Codable, Sendable {
         public var p95Us: Double
         public var p99Us: Double
 
-        init(_ summary: LatencySummary) {
+        public init(_ summary: LatencySummary) {
             self.p50Us = Double(summary.p50)
             self.p95Us = Double(summary.p95)
             self.p99Us = Double(summary.p99)
@@ -122,6 +162,13 @@ public struct PointResult: Codable, Sendable {
         public var qps1: Double
         public var p95Us: Double
         public var plan: String?
+
+        package init(recall: Double, qps1: Double, p95Us: Double, plan: String? = nil) {
+            self.recall = recall
+            self.qps1 = qps1
+            self.p95Us = p95Us
+            self.plan = plan
+        }
     }
 
     /// False when PostgreSQL answered the unfiltered query without the HNSW index: the point then measures an
@@ -136,5 +183,24 @@ public struct PointResult: Codable, Sendable {
         case .p99: self.p99Us
         default: nil
         }
+    }
+
+    package init(
+        target: TargetKind, build: BuildKey, efSearch: Int, recall: Double, qps1: Double, qpsAll: Double,
+        p50Us: Double, p95Us: Double, p99Us: Double, plan: String? = nil, filtered: FilteredResult? = nil,
+        concurrent: Latency? = nil
+    ) {
+        self.target = target
+        self.build = build
+        self.efSearch = efSearch
+        self.recall = recall
+        self.qps1 = qps1
+        self.qpsAll = qpsAll
+        self.p50Us = p50Us
+        self.p95Us = p95Us
+        self.p99Us = p99Us
+        self.plan = plan
+        self.filtered = filtered
+        self.concurrent = concurrent
     }
 }

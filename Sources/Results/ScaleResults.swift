@@ -1,11 +1,24 @@
-import Datasets
 import Foundation
-import Workload
 
 /// `scale.json`: a scale study — one database grown through prefixes of one dataset's embeddings, and at each
 /// size the scenario's capacity under its SLO, recall, the data's sizes and what growing cost. Rewritten after
 /// every size, so a stopped study resumes at the next one.
 public struct ScaleResults: Codable, Sendable {
+    /// pgvector's HNSW index of the study (`PostgresHNSWIndex`, as it is written in JSON).
+    public struct IndexParameters: Codable, Sendable, Equatable, CustomStringConvertible {
+        public var m: Int
+        public var efConstruction: Int
+        public var operatorClass: String
+
+        public init(m: Int, efConstruction: Int, operatorClass: String) {
+            self.m = m
+            self.efConstruction = efConstruction
+            self.operatorClass = operatorClass
+        }
+
+        public var description: String { "m \(self.m), ef_construction \(self.efConstruction), \(self.operatorClass)" }
+    }
+
     public static let currentSchemaVersion = 1
     public var schemaVersion = ScaleResults.currentSchemaVersion
     public var scenario: String
@@ -15,7 +28,7 @@ public struct ScaleResults: Codable, Sendable {
     public var dimension: Int
     /// The sizes asked for (memory embeddings), ascending.
     public var sizes: [Int]
-    public var hnsw: PostgresHNSWIndex?
+    public var hnsw: IndexParameters?
     /// `prewarm` when pg_prewarm read the index and the embeddings in before each size's search; nil for
     /// warm (the caches as growing the table left them).
     public var cache: String?
@@ -34,7 +47,7 @@ public struct ScaleResults: Codable, Sendable {
 
     public init(
         scenario: String, scenarioFile: String, dataset: String, datasetChecksum: String, dimension: Int, sizes: [Int],
-        hnsw: PostgresHNSWIndex?, objective: CapacityObjective, targetRate: Double, clients: Int,
+        hnsw: IndexParameters?, objective: CapacityObjective, targetRate: Double, clients: Int,
         stepSeconds: Double, warmupSeconds: Double, rateGrowth: Double, precision: Double, memoryBytes: Int64
     ) {
         self.scenario = scenario
@@ -71,6 +84,14 @@ public struct ScaleResults: Codable, Sendable {
 
 /// One size of a scale study.
 public struct ScalePoint: Codable, Sendable {
+    /// How the rows added at this size reached the HNSW index (`DatasetLoader.IndexGrowth`).
+    public enum Growth: String, Codable, Sendable {
+        /// pgvector inserted each new row into the index.
+        case insert
+        /// The index was dropped and built again over all the rows.
+        case rebuild
+    }
+
     /// Memory embeddings in the table.
     public var rows: Int
     /// Rows added to reach this size (all of them for the first size of a fresh database; 0 when the
@@ -80,7 +101,7 @@ public struct ScalePoint: Codable, Sendable {
     public var addSeconds: Double?
     /// How the index followed the added rows: nil for a full load (or nothing added). Chosen per run of the
     /// study (`--index-growth`), so one study can grow by inserts at small sizes and by rebuilds later.
-    public var growth: DatasetLoader.IndexGrowth?
+    public var growth: Growth?
     /// Seconds to (re)build the HNSW index over all rows, when it was built.
     public var indexBuildSeconds: Double?
     /// Seconds to compute the exact ground truth over the first `rows` rows (nil: the dataset's own).
@@ -100,40 +121,11 @@ public struct ScalePoint: Codable, Sendable {
     public func capacity(_ target: TargetKind) -> CapacityOutcome? { self.targets.first { $0.target == target }?.outcome }
 }
 
-/// `--sizes 50k,100k,250k,500k,1M`: counts with an optional k or M.
+/// Row counts as the scale study names them.
 public enum ScaleSizes {
-    /// The counts, ascending and distinct.
-    /// - Throws: ``ReportingError`` (bad input) saying why the text is not such a list.
-    public static func parse(_ text: String) throws -> [Int] {
-        var sizes: [Int] = []
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let word = item.trimmingCharacters(in: .whitespaces)
-            let (digits, factor): (Substring, Double) = switch word.last {
-            case "k", "K": (word.dropLast(), 1e3)
-            case "m", "M": (word.dropLast(), 1e6)
-            default: (Substring(word), 1)
-            }
-            guard let number = Double(digits.replacingOccurrences(of: "_", with: "")), number.isFinite, number * factor >= 1,
-                number * factor <= 1e10, (number * factor).rounded() == number * factor
-            else {
-                throw ReportingError(.badInput, "--sizes: \"\(word)\" is not a count of rows such as 50000, 50k or 1M")
-            }
-            sizes.append(Int(number * factor))
-        }
-        guard zip(sizes, sizes.dropFirst()).allSatisfy({ $0 < $1 }) else {
-            throw ReportingError(.badInput, "--sizes must grow from one size to the next, not \(text)")
-        }
-        return sizes
-    }
-
-    /// Five sizes up to `total`: 1/20, 1/10, 1/4, 1/2 and all of it (50k to 1M for `large`).
-    public static func defaults(total: Int) -> [Int] {
-        Array(Set([total / 20, total / 10, total / 4, total / 2, total].filter { $0 > 0 })).sorted()
-    }
-
     /// `50k`, `1M`, `1.5M`, `1,234`.
     public static func label(_ rows: Int) -> String {
-        if rows >= 1_000_000, rows % 100_000 == 0 { return MetricText.number(Double(rows) / 1e6) + "M" }
+        if rows >= 1_000_000, rows % 100_000 == 0 { return String(format: "%g", Double(rows) / 1e6) + "M" }
         if rows >= 1_000, rows % 1_000 == 0 { return "\(rows / 1000)k" }
         return rows.formatted()
     }

@@ -2,6 +2,7 @@ import Datasets
 import Foundation
 import Logging
 import Postgres
+import Results
 import Synchronization
 import Workload
 
@@ -76,7 +77,7 @@ public struct ScenarioProbe: Sendable {
         let target = self.target.rawValue
         let operations = report.operations.filter { $0.target == target && $0.unsupported == nil }
         let selected = self.objective.latency.operation == "all" ? operations : operations.filter { $0.operation == self.objective.latency.operation }
-        func latency(_ metric: Threshold.Metric) -> Double? { ThresholdVerdict.measure(metric, of: selected, target: target, report: report) }
+        func latency(_ metric: Threshold.Metric) -> Double? { report.measure(metric, of: selected, target: target) }
         let totals = report.totals.first { $0.target == target }
         let count = selected.reduce(0) { $0 + $1.count }, errors = selected.reduce(0) { $0 + $1.errors }
         let unsent = selected.reduce(0) { $0 + ($1.unsent ?? 0) }
