@@ -200,6 +200,7 @@ import Testing
               - {name: vector_search}
               - {name: vector_search_all, operation: vector_search, filter: none}
               - {name: vector_search_type, operation: vector_search, filter: content_type}
+              - {name: vector_search_share, operation: vector_search, filter: share, share: 0.1}
               - {name: chat_history}
             """, target: .both)
         #expect(report.totals.map(\.target) == ["postgres", "index"])
@@ -214,10 +215,17 @@ import Testing
             #expect(try #require(typed.recall).mean > 0.8, "\(target): \(typed.recall?.mean ?? 0)")
         }
         #expect(report.scenario.operations[2].sql[0].contains("WHERE content_type = $2"))
+        // A tenth of the rows by their id's bucket: the in-process index searches exactly those; pgvector is
+        // sent the same filter (its recall depends on the plan: HNSW then filter, or the rows then sort).
+        let share = try Self.operation(report, "vector_search_share", target: "index")
+        #expect(share.count > 30 && share.rowsPerRequest == 10 && (share.recall?.mean ?? 0) > 0.8, "\(share.recall?.mean ?? 0)")
+        let shared = try Self.operation(report, "vector_search_share")
+        #expect(shared.count > 30 && shared.errors == 0 && shared.recall != nil)
+        #expect(report.scenario.operations[3].sql[0].contains("WHERE \(RowShare.expression) < $2"))
         let history = try Self.operation(report, "chat_history", target: "index")
         #expect(history.unsupported ?? 0 > 0 && history.count == 0)
         // The same seed sends the same requests: each operation's count is the same on both targets.
-        let counts = try ["vector_search", "vector_search_all", "vector_search_type", "chat_history"].map { try Self.operation(report, $0).count }
+        let counts = try ["vector_search", "vector_search_all", "vector_search_type", "vector_search_share", "chat_history"].map { try Self.operation(report, $0).count }
         #expect(counts.reduce(0, +) == 300)
         #expect(try #require(report.totals.last?.indexBuildSeconds) > 0)
     }

@@ -109,7 +109,7 @@ final class IndexWorker {
         let query = self.catalog.queries.row(draw.query)
         let index = self.index.index
         return self.ids.withUnsafeMutableBufferPointer { ids in
-            let filter = self.catalog.filter(of: draw)
+            let filter = self.catalog.filter(of: draw, operation: self.operations[draw.operation])
             guard let rows = self.catalog.rows(filter) else {
                 return index.search(query, k: limit, ef: self.index.efSearch, context: self.searchContext, ids: ids.baseAddress!)
             }

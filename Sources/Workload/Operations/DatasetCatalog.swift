@@ -32,6 +32,10 @@ public final class DatasetCatalog: Sendable {
     let groups: [[Int32]]
     /// Memory rows by content type.
     let rowsOfType: [[Int32]]
+    /// Per memory row: its ``RowShare`` bucket.
+    let memoryBuckets: [UInt16]
+    /// The rows of each share filter used so far, by bucket bound.
+    private let rowsOfShare = Mutex<[Int: [Int32]]>([:])
     /// Exact answers already computed, by (query, k, filter): a capacity search or a sweep measures the same
     /// queries many times.
     private let exactAnswers = Mutex<[ExactKey: [Int32]]>([:])
@@ -98,8 +102,14 @@ public final class DatasetCatalog: Sendable {
         self.rowsOfType = rowsOfType
         var rows: [UUID: Int32] = [:]
         rows.reserveCapacity(self.base.count)
-        for row in 0..<self.base.count { rows[DatasetIDs.uuid(seed: self.seed, table: .memoryEmbeddings, index: row)] = Int32(row) }
+        var buckets = [UInt16](repeating: 0, count: self.base.count)
+        for row in 0..<self.base.count {
+            let id = DatasetIDs.uuid(seed: self.seed, table: .memoryEmbeddings, index: row)
+            rows[id] = Int32(row)
+            buckets[row] = UInt16(RowShare.bucket(of: id))
+        }
         self.rowOfMemoryID = rows
+        self.memoryBuckets = buckets
     }
 
     public func userID(_ user: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .users, index: user) }
@@ -119,10 +129,12 @@ public final class DatasetCatalog: Sendable {
     /// The row of a memory embedding id, nil for rows the dataset does not hold (inserted during a run).
     func row(ofMemory id: UUID) -> Int32? { self.rowOfMemoryID[id] }
 
-    /// The rows a request's filter keeps, nil for every row: the (user, content type) group, or one content type.
-    func filter(of draw: RequestDraw) -> RowFilter {
+    /// The rows a request of `operation` keeps: the (user, content type) group, one content type, a share of
+    /// the rows, or all of them.
+    func filter(of draw: RequestDraw, operation: OperationSpec) -> RowFilter {
         if draw.user >= 0, draw.type >= 0 { return .userAndType(user: draw.user, type: draw.type) }
-        return draw.type >= 0 ? .contentType(draw.type) : .all
+        if draw.type >= 0 { return .contentType(draw.type) }
+        return operation.kind == .vectorSearch && operation.filter == .share ? .share(bound: RowShare.bound(operation.share)) : .all
     }
 
     /// The memory rows `filter` keeps; nil for every row.
@@ -131,6 +143,13 @@ public final class DatasetCatalog: Sendable {
         case .all: nil
         case .userAndType(let user, let type): self.rows(user: user, type: type)
         case .contentType(let type): self.rowsOfType[type]
+        case .share(let bound):
+            self.rowsOfShare.withLock { known in
+                if let rows = known[bound] { return rows }
+                let rows = self.memoryBuckets.indices.filter { Int(self.memoryBuckets[$0]) < bound }.map(Int32.init)
+                known[bound] = rows
+                return rows
+            }
         }
     }
 
@@ -165,6 +184,8 @@ public final class DatasetCatalog: Sendable {
         case all
         case userAndType(user: Int, type: Int)
         case contentType(Int)
+        /// Rows whose ``RowShare`` bucket is below `bound`.
+        case share(bound: Int)
     }
 
     private struct ExactKey: Hashable {

@@ -24,6 +24,7 @@ struct OperationSQL: Sendable {
             let filter = switch spec.filter {
             case .userAndType: "\n    WHERE user_id = $2\n        AND content_type = $3"
             case .contentType: "\n    WHERE content_type = $2"
+            case .share: "\n    WHERE \(RowShare.expression) < $2"
             case .none: ""
             }
             self.statements = ["""
@@ -150,7 +151,9 @@ struct OperationSQL: Sendable {
         case .vectorSearch:
             let vector = catalog.queryVectors[draw.query]
             if draw.user >= 0 { return [vector, catalog.userID(draw.user), DatasetSpec.contentTypeNames[draw.type]] }
-            return draw.type >= 0 ? [vector, DatasetSpec.contentTypeNames[draw.type]] : [vector]
+            if draw.type >= 0 { return [vector, DatasetSpec.contentTypeNames[draw.type]] }
+            let operation = stream.operations[draw.operation]
+            return operation.filter == .share ? [vector, Int64(RowShare.bound(operation.share))] : [vector]
         case .hybridSearch:
             return [catalog.queryVectors[draw.query], draw.words, catalog.userID(draw.user), draw.categoryName]
         case .similarTrips:

@@ -109,7 +109,7 @@ public final class RequestStream: Sendable {
                 draw.type = Int(catalog.queryTypes[draw.query])
             case .contentType:
                 draw.type = Int(catalog.queryTypes[draw.query])
-            case .none:
+            case .share, .none:
                 break
             }
         case .hybridSearch:

@@ -95,7 +95,7 @@ struct ReportAssembler {
             // Rows inserted during the run (create_trip) are not in the ground truth; each one returned takes a
             // place of the k, so recall is over the dataset rows returned against that many exact neighbours.
             let inserted = sample.rows.filter { $0 < 0 }.count
-            let exact = self.catalog.exactNeighbours(query: draw.query, k: spec.limit - inserted, filter: self.catalog.filter(of: draw))
+            let exact = self.catalog.exactNeighbours(query: draw.query, k: spec.limit - inserted, filter: self.catalog.filter(of: draw, operation: spec))
             guard !exact.isEmpty else { continue }
             let returned = Set(sample.rows)
             values.append(Double(exact.filter(returned.contains).count) / Double(exact.count))

@@ -9,6 +9,8 @@ public struct OperationSpec: Sendable, Equatable {
     public var limit: Int
     /// vector_search: filter by the request's user and content type (the document's query), or search all rows.
     public var filter: VectorFilter
+    /// vector_search with `filter: share`: the share of the rows the filter keeps (0…1, ``RowShare``).
+    public var share: Double
     /// trip_details: the length of the date window, in days.
     public var windowDays: Int
     /// custom: the SQL, with `$1…$n` bound from `parameters` in order.
@@ -16,7 +18,7 @@ public struct OperationSpec: Sendable, Equatable {
     public var parameters: [ParameterGenerator]
 
     public init(
-        name: String, kind: OperationKind, weight: Double = 1, limit: Int? = nil, filter: VectorFilter = .userAndType,
+        name: String, kind: OperationKind, weight: Double = 1, limit: Int? = nil, filter: VectorFilter = .userAndType, share: Double = 0.01,
         windowDays: Int = 90, sql: String? = nil, parameters: [ParameterGenerator] = []
     ) {
         self.name = name
@@ -24,6 +26,7 @@ public struct OperationSpec: Sendable, Equatable {
         self.weight = weight
         self.limit = limit ?? kind.defaultLimit
         self.filter = filter
+        self.share = share
         self.windowDays = windowDays
         self.sql = sql
         self.parameters = parameters
@@ -59,6 +62,8 @@ public enum VectorFilter: String, Sendable, Codable, CaseIterable {
     /// `WHERE content_type = …`: the query's own content type, 20–40 % of the rows (the filter a graph search
     /// meets: the planner takes the HNSW index and discards the other types).
     case contentType = "content_type"
+    /// A chosen share of the rows (`share`), uncorrelated with the vectors: the selectivity axis of a sweep.
+    case share
     /// No filter: the whole table through the HNSW index.
     case none
 }

@@ -11,7 +11,7 @@ extension Scenario {
     static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
     static let indexKeys = ["m", "efConstruction", "efSearch"]
-    static let operationKeys = ["name", "operation", "weight", "limit", "filter", "windowDays", "sql", "parameters"]
+    static let operationKeys = ["name", "operation", "weight", "limit", "filter", "share", "windowDays", "sql", "parameters"]
 
     /// Reads a scenario by path, or by name from `scenariosDirectory`.
     /// - Parameter datasetsDirectory: where dataset specs live; the scenario's dataset must be there.
@@ -253,6 +253,10 @@ struct ScenarioReader {
         var operation = OperationSpec(name: name, kind: kind, weight: weight)
         operation.limit = self.attempt(kind.defaultLimit) { try entry.integer("limit", default: kind.defaultLimit, in: 1...10_000) }
         operation.filter = self.choice(entry, "filter", default: VectorFilter.userAndType)
+        operation.share = self.attempt(0.01) { try entry.number("share", default: 0.01, in: 0.0001...1) }
+        if entry.node("share") != nil, operation.filter != .share {
+            self.fail(entry, "share is the share of rows `filter: share` keeps; this operation's filter is \(operation.filter.rawValue)", at: entry.node("share"))
+        }
         operation.windowDays = self.attempt(90) { try entry.integer("windowDays", default: 90, in: 1...3650) }
         if kind == .custom {
             guard let sql = self.attempt(nil, { try entry.string("sql") }) else { return nil }
