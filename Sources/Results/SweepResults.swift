@@ -19,23 +19,35 @@ public struct SweepResults: Codable, Sendable {
     /// True once every point of the grid was measured.
     public var complete: Bool
     public var environment: RunEnvironment?
+    /// pgvector's exact answer to each share filter (the b-tree on the share's bucket, or a scan, then a sort),
+    /// measured once: what the index paths of every point are compared with.
+    public var exactPaths: [FilterResult]?
 
     /// The measurement of one grid point, if it was made.
-    public func point(_ target: TargetKind, _ build: BuildKey, efSearch: Int) -> PointResult? {
-        self.points.first { $0.target == target && $0.build == build && $0.efSearch == efSearch }
+    public func point(_ target: TargetKind, _ build: BuildKey, _ search: SearchKey) -> PointResult? {
+        self.points.first { $0.target == target && $0.build == build && $0.search == search }
     }
 
     public func build(_ target: TargetKind, _ key: BuildKey) -> BuildResult? {
         self.builds.first { $0.target == target && $0.build == key }
     }
 
-    /// The grid's points over every target swept.
-    public var expectedPoints: Int { self.targets.count * self.grid.builds.count * self.grid.efSearch.count }
+    /// The grid's points over every target swept (the in-process index builds `vector` only).
+    public var expectedPoints: Int {
+        self.targets.reduce(0) { total, target in
+            total + self.grid.builds.filter { target.builds($0.variant) }.reduce(0) { $0 + self.grid.searches(of: $1).count }
+        }
+    }
 
     /// Adds or replaces the measurement of a point.
     public mutating func record(_ point: PointResult) {
-        self.points.removeAll { $0.target == point.target && $0.build == point.build && $0.efSearch == point.efSearch }
+        self.points.removeAll { $0.target == point.target && $0.build == point.build && $0.search == point.search }
         self.points.append(point)
+    }
+
+    /// Adds or replaces the exact path's measurement of a filter.
+    public mutating func record(exact: FilterResult) {
+        self.exactPaths = (self.exactPaths ?? []).filter { $0.filter != exact.filter } + [exact]
     }
 
     public mutating func record(_ build: BuildResult) {
@@ -72,6 +84,10 @@ public struct SweepConditions: Codable, Sendable, Equatable {
     public var queries: Int
     public var clients: Int
     public var filtered: Bool
+    /// The share filters and iterative scan settings measured at every point (absent: none).
+    public var shares: [Double]?
+    public var iterativeScan: [String]?
+    public var maxScanTuples: [Int]?
     /// pgvector session settings, `name=value` in order.
     public var settings: [String]
     /// The server (password masked), when pgvector is swept.
@@ -85,6 +101,10 @@ public struct SweepConditions: Codable, Sendable, Equatable {
         if self.queries != other.queries { names.append("queries") }
         if self.clients != other.clients { names.append("clients") }
         if self.filtered != other.filtered { names.append("filtered") }
+        if (self.shares ?? []) != (other.shares ?? []) || (self.iterativeScan ?? []) != (other.iterativeScan ?? [])
+            || (self.maxScanTuples ?? []) != (other.maxScanTuples ?? []) {
+            names.append("filter shares or iterative scans")
+        }
         if self.settings != other.settings { names.append("settings") }
         if self.database != other.database { names.append("database") }
         return names
@@ -92,8 +112,11 @@ public struct SweepConditions: Codable, Sendable, Equatable {
 
     package init(
         dataset: String, datasetChecksum: String, k: Int, queries: Int, clients: Int, filtered: Bool,
-        settings: [String], database: String? = nil
+        shares: [Double]? = nil, iterativeScan: [String]? = nil, maxScanTuples: [Int]? = nil, settings: [String], database: String? = nil
     ) {
+        self.shares = shares
+        self.iterativeScan = iterativeScan
+        self.maxScanTuples = maxScanTuples
         self.dataset = dataset
         self.datasetChecksum = datasetChecksum
         self.k = k
@@ -125,7 +148,10 @@ public struct BuildResult: Codable, Sendable {
 public struct PointResult: Codable, Sendable {
     public var target: TargetKind
     public var build: BuildKey
+    /// HNSW's ef_search, or IVFFlat's probes.
     public var efSearch: Int
+    /// `bit`: candidates per neighbour re-ranked by the full vectors.
+    public var rerank: Int?
     /// Unfiltered: mean recall@k over the queries.
     public var recall: Double
     /// Queries per second, one client sending one query at a time.
@@ -144,6 +170,15 @@ public struct PointResult: Codable, Sendable {
     /// Latency at the sweep's `clients` (the pass `qpsAll` comes from); absent in sweeps from before it was
     /// measured.
     public var concurrent: Latency?
+    /// The share filters under each iterative scan mode, when the sweep measures them.
+    public var filters: [FilterResult]?
+
+    public var search: SearchKey { SearchKey(efSearch: self.efSearch, rerank: self.rerank) }
+
+    /// `ef_search 40`, `ef_search 40, re-rank ×4`, `probes 10`.
+    public var searchLabel: String {
+        self.build.variant == .ivfflat ? "probes \(self.efSearch)" : self.search.description
+    }
 
     public struct Latency: Codable, Sendable {
         public var p50Us: Double
@@ -173,7 +208,7 @@ public struct PointResult: Codable, Sendable {
 
     /// False when PostgreSQL answered the unfiltered query without the HNSW index: the point then measures an
     /// exact search, not this configuration of the index.
-    public var usesIndex: Bool { (self.plan ?? "hnsw") == "hnsw" }
+    public var usesIndex: Bool { ["hnsw", "ivfflat"].contains(self.plan ?? "hnsw") }
 
     /// The one-client latency a latency target names.
     public func latency(_ metric: Threshold.Metric) -> Double? {
@@ -186,13 +221,15 @@ public struct PointResult: Codable, Sendable {
     }
 
     package init(
-        target: TargetKind, build: BuildKey, efSearch: Int, recall: Double, qps1: Double, qpsAll: Double,
+        target: TargetKind, build: BuildKey, efSearch: Int, rerank: Int? = nil, recall: Double, qps1: Double, qpsAll: Double,
         p50Us: Double, p95Us: Double, p99Us: Double, plan: String? = nil, filtered: FilteredResult? = nil,
-        concurrent: Latency? = nil
+        concurrent: Latency? = nil, filters: [FilterResult]? = nil
     ) {
         self.target = target
         self.build = build
         self.efSearch = efSearch
+        self.rerank = rerank
+        self.filters = filters
         self.recall = recall
         self.qps1 = qps1
         self.qpsAll = qpsAll
@@ -203,4 +240,49 @@ public struct PointResult: Codable, Sendable {
         self.filtered = filtered
         self.concurrent = concurrent
     }
+}
+
+/// One filtered pass: a share of the rows kept by a filter uncorrelated with the vectors, searched one query at a
+/// time on one client under one iterative scan mode, by the path the planner chose or with the vector index forced.
+public struct FilterResult: Codable, Sendable {
+    /// The share of the rows the filter keeps.
+    public var share: Double
+    /// pgvector's `hnsw.iterative_scan` / `ivfflat.iterative_scan`: `off`, `strict_order`, `relaxed_order`; nil
+    /// for the in-process index (its filtered search admits only allowed rows as it walks) and the exact path.
+    public var iterativeScan: String?
+    /// `hnsw.max_scan_tuples`, when set.
+    public var maxScanTuples: Int?
+    /// `planner` (as PostgreSQL chose), `index` (sequential and bitmap scans disabled, so the vector index
+    /// answers), `exact` (index scans disabled: the b-tree's bitmap, or a scan, then a sort).
+    public var path: String
+    public var recall: Double
+    public var qps1: Double
+    public var p95Us: Double
+    /// Rows returned per request: below k when the index ran out of candidates that pass the filter.
+    public var rowsPerRequest: Double
+    /// How memory_embeddings was read (`hnsw`, `ivfflat`, `bitmap`, `btree`, `seq_scan`).
+    public var plan: String?
+
+    package init(
+        share: Double, iterativeScan: String?, maxScanTuples: Int?, path: String, recall: Double, qps1: Double, p95Us: Double,
+        rowsPerRequest: Double, plan: String?
+    ) {
+        self.share = share
+        self.iterativeScan = iterativeScan
+        self.maxScanTuples = maxScanTuples
+        self.path = path
+        self.recall = recall
+        self.qps1 = qps1
+        self.p95Us = p95Us
+        self.rowsPerRequest = rowsPerRequest
+        self.plan = plan
+    }
+
+    /// Which filter pass this is, for matching: share, mode, tuples and path.
+    public var filter: String { "\(self.share) \(self.iterativeScan ?? "-") \(self.maxScanTuples ?? 0) \(self.path)" }
+}
+
+extension TargetKind {
+    /// Whether this target builds `variant`: pgvector all of them, the in-process index HNSW over full vectors.
+    public func builds(_ variant: IndexVariant) -> Bool { self == .postgres || variant == .vector }
 }

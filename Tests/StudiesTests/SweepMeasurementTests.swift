@@ -82,7 +82,7 @@ import Workload
         let watcher = StartedThread { try Self.watch(database, until: done) }
         let point = try await DedicatedThread.run {
             defer { done.set() }
-            return try measurement.measure(target: .postgres, build: BuildKey(m: 16, efConstruction: 200), efSearch: 40, index: nil, logger: Logger(label: "tests"))
+            return try measurement.measure(target: .postgres, build: BuildKey(m: 16, efConstruction: 200), search: SearchKey(efSearch: 40), index: nil, logger: Logger(label: "tests"))
         }
         let (samples, whileLocked) = try await watcher.value
         try await TestServer.drop(name, admin: try await TestServer.connectionString())
@@ -102,9 +102,9 @@ import Workload
         let measurement = try Self.measurement(catalog, database: loaded.database, clients: 4)
         let build = BuildKey(m: 16, efConstruction: 200)
         let point = try await DedicatedThread.run {
-            try measurement.measure(target: .postgres, build: build, efSearch: 40, index: nil, logger: Logger(label: "tests"))
+            try measurement.measure(target: .postgres, build: build, search: SearchKey(efSearch: 40), index: nil, logger: Logger(label: "tests"))
         }
-        let scenario = measurement.scenario(.postgres, filter: .none, clients: 4, efSearch: 40)
+        let scenario = measurement.scenario(.postgres, build: build, search: SearchKey(efSearch: 40), filter: .none, clients: 4)
         #expect(scenario.executor == ExecutorConfiguration(type: .constantVUs, clients: 4))
         #expect(scenario.settings.last == Scenario.Setting(name: "hnsw.ef_search", value: "40"))
         let runner = WorkloadRunner(scenario: scenario, scenarioFile: "unit-sweep", catalog: catalog, database: loaded.database, stopSignal: StopSignal())

@@ -185,6 +185,64 @@ import Testing
         #expect(run.standardError.contains(message), "\(run.standardError)")
     }
 
+    /// pgvector's index variants and a 1 % share filter on tiny: halfvec's index is about half of vector's, bit's
+    /// recall rises with its re-rank factor, and with iterative scan off HNSW's recall at 1 % is far below the
+    /// exact path's, which the report says; the database keeps its own index and nothing the sweep built.
+    @Test func variantsAndSharesAnswerThePlannersQuestions() async throws {
+        let database = try await TestServer.createDatabase(migrated: false)
+        let url = try await TestServer.connectionString(database: database)
+        let work = Self.temporary("variants")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let file = work.appendingPathComponent("variants.yaml")
+        try """
+            name: unit-variants
+            dataset: tiny
+            target: postgres
+            variants: [vector, halfvec, bit, ivfflat]
+            grid: {m: [16], efConstruction: [64], efSearch: [40], rerank: [1, 4], lists: [20], probes: [2]}
+            queries: 60
+            clients: 2
+            filtered: false
+            shares: [0.01]
+            iterativeScan: [off, relaxed_order]
+            recallFloor: 0.5
+            latencyTarget: p95 < 1s
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let load = try TripbenchCLI.run(["load", "--dataset", "tiny", "--database-url", url.raw])
+        #expect(load.status == 0, "\(load.standardError)")
+        let out = work.appendingPathComponent("out")
+        let sweep = try await DedicatedThread.run { try TripbenchCLI.run(["sweep", file.path, "--database-url", url.raw, "--out", out.path]) }
+        #expect(sweep.status == 0, "\(sweep.standardError)")
+        let data = try Data(contentsOf: out.appendingPathComponent("sweep.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let builds = try #require(json["builds"] as? [[String: Any]])
+        func bytes(_ variant: String) -> Double {
+            (builds.first { ($0["build"] as? [String: Any])?["variant"] as? String == variant }?["index_bytes"] as? Double) ?? .nan
+        }
+        let halfShare = bytes("halfvec") / bytes("vector")
+        #expect(halfShare >= 0.45 && halfShare <= 0.55, "halfvec / vector index bytes: \(halfShare)")
+        let points = try #require(json["points"] as? [[String: Any]])
+        func recall(rerank: Int) -> Double {
+            (points.first { ($0["build"] as? [String: Any])?["variant"] as? String == "bit" && $0["rerank"] as? Int == rerank }?["recall"] as? Double) ?? .nan
+        }
+        #expect(recall(rerank: 4) > recall(rerank: 1), "bit + re-rank: ×1 \(recall(rerank: 1)), ×4 \(recall(rerank: 4))")
+        let vector = try #require(points.first { ($0["build"] as? [String: Any])?["variant"] as? String == "vector" })
+        let filters = try #require(vector["filters"] as? [[String: Any]])
+        let hnswOff = try #require(filters.first { $0["iterative_scan"] as? String == "off" && $0["plan"] as? String == "hnsw" })
+        let exact = try #require((json["exact_paths"] as? [[String: Any]])?.first)
+        let hnswRecall = try #require(hnswOff["recall"] as? Double), exactRecall = try #require(exact["recall"] as? Double)
+        #expect(exactRecall > 0.99 && hnswRecall < exactRecall - 0.3, "1 %: HNSW \(hnswRecall), exact \(exactRecall)")
+        #expect(sweep.standardOutput.contains("At 1 % of the rows with iterative scan off, HNSW returns") && sweep.standardOutput.contains("the index is far below the exact answer here"))
+        #expect(sweep.standardOutput.contains("## Index variants") && sweep.standardOutput.contains("## Filter selectivity"))
+        // Nothing the sweep built stays; the database has the index `load` built.
+        let connection = try PostgresConnection(url)
+        #expect(try PostgresHNSWIndex.current(connection) == PostgresHNSWIndex(m: 16, efConstruction: 200))
+        let left = try connection.query("SELECT count(*) FROM pg_class WHERE relname IN ('tripbench_sweep_index', 'tripbench_memory_share')").decode(Int64.self, row: 0, column: 0)
+        #expect(left == 0)
+        try await TestServer.drop(database, admin: try await TestServer.connectionString())
+    }
+
     static func savedPoints(_ file: URL) -> Int { (try? self.points(file).count) ?? 0 }
 
     /// The saved points by "target m efc ef", as JSON text (so a re-measured point shows as changed).

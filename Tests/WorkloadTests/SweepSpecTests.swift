@@ -33,6 +33,13 @@ import Workload
         ("name: s\ngrid: {m: [16], efConstruction: [64], efSerch: [40]}", "unknown key efSerch (did you mean efSearch?)"),
         ("name: s\ntarget: pgvector\ngrid: {m: [16], efConstruction: [64], efSearch: [40]}", "sweep.yaml:2:9: target must be one of postgres, index, both"),
         ("name: s", "sweep.yaml:1:1: missing key grid"),
+        ("name: s\nvariants: [vector, halfvect]\ngrid: {m: [16], efConstruction: [64], efSearch: [40]}", "sweep.yaml:2:20: unknown variant halfvect (did you mean halfvec?)"),
+        ("name: s\ngrid: {m: [16], efConstruction: [64], efSearch: [40], lists: [100]}", "lists is for ivfflat, which variants does not list"),
+        ("name: s\nvariants: [ivfflat]\ngrid: {lists: [100]}", "missing key probes"),
+        ("name: s\nvariants: [bit]\ngrid: {m: [16], efConstruction: [64], efSearch: [40]}", "missing key rerank"),
+        ("name: s\ngrid: {m: [16], efConstruction: [64], efSearch: [40]}\nshares: [0.01, 2]", "sweep.yaml:3:16: shares are fractions of the rows from 0.0001 to 1"),
+        ("name: s\ngrid: {m: [16], efConstruction: [64], efSearch: [40]}\niterativeScan: [off]", "iterativeScan applies to the share filters: give shares too"),
+        ("name: s\ngrid: {m: [16], efConstruction: [64], efSearch: [40]}\nshares: [0.01]\niterativeScan: [relaxed]", "iterativeScan modes are off, strict_order, relaxed_order, not relaxed"),
     ])
     func aMistakeIsOneLineWithItsPosition(text: String, message: String) {
         let problem = Self.problem(text)
@@ -55,5 +62,27 @@ import Workload
         let bigger = SweepEstimate(spec: spec, rows: 500_000, dimension: 1536, queries: 500, threads: 2, results: nil)
         // Builds grow with the rows; a point's passes are mostly fixed (2 s on all clients, warm-ups).
         #expect(bigger.buildSeconds > 9 * full.buildSeconds && bigger.totalSeconds > full.totalSeconds)
+    }
+
+    /// Variants multiply builds and searches by their own parameters; share filters by the iterative settings.
+    @Test func variantsAndSharesSpanTheirOwnAxes() throws {
+        let spec = try SweepSpec.parse("""
+            name: s
+            variants: [vector, halfvec, bit, ivfflat]
+            grid: {m: [8, 16], efConstruction: [64], efSearch: [40, 100], rerank: [2, 4], lists: [50, 100], probes: [1, 5, 10]}
+            shares: [0.01, 0.1]
+            iterativeScan: [off, relaxed_order]
+            maxScanTuples: [20000, 50000]
+            """, file: "s.yaml")
+        #expect(spec.grid.builds.count == 2 + 2 + 2 + 2)
+        let bit = try #require(spec.grid.builds.first { $0.variant == .bit })
+        #expect(spec.grid.searches(of: bit) == [40, 100].flatMap { ef in [2, 4].map { SearchKey(efSearch: ef, rerank: $0) } })
+        #expect(spec.grid.searches(of: BuildKey(variant: .ivfflat, m: 0, efConstruction: 0, lists: 50)).map(\.efSearch) == [1, 5, 10])
+        // Off once per share; each scanning mode once per max_scan_tuples.
+        #expect(spec.filterPasses.count == 2 * (1 + 2))
+        // The in-process index builds HNSW on vector only: 2 builds × 2 ef_search; pgvector all 4 variants.
+        let missing = spec.missing(in: nil)
+        #expect(missing.filter { $0.target == .index }.flatMap(\.searches).count == 4)
+        #expect(missing.filter { $0.target == .postgres }.flatMap(\.searches).count == 2 * 2 + 2 * 2 + 2 * 4 + 2 * 3)
     }
 }

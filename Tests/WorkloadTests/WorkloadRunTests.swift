@@ -207,13 +207,15 @@ import Testing
         let indexSearch = try Self.operation(report, "vector_search_all", target: "index")
         #expect(indexSearch.count > 50)
         #expect(try #require(indexSearch.recall).mean > 0.95)
-        // The content-type filter keeps 20–40 % of tiny's rows: both targets return k rows of that type, with
-        // recall against the exact answer within the type.
-        for target in ["postgres", "index"] {
-            let typed = try Self.operation(report, "vector_search_type", target: target)
-            #expect(typed.count > 30 && typed.errors == 0 && typed.rowsPerRequest == 10, "\(target)")
-            #expect(try #require(typed.recall).mean > 0.8, "\(target): \(typed.recall?.mean ?? 0)")
-        }
+        // The content-type filter keeps 20–40 % of tiny's rows: the in-process index returns k rows of that type;
+        // pgvector as planned: all k from a scan, or fewer when its HNSW scan's ef_search candidates run out of
+        // rows of the type (the plan follows the table's statistics, which other tests' writes move).
+        let indexTyped = try Self.operation(report, "vector_search_type", target: "index")
+        #expect(indexTyped.count > 30 && indexTyped.errors == 0 && indexTyped.rowsPerRequest == 10)
+        #expect(try #require(indexTyped.recall).mean > 0.8, "\(indexTyped.recall?.mean ?? 0)")
+        let typed = try Self.operation(report, "vector_search_type")
+        #expect(typed.count > 30 && typed.errors == 0 && typed.rowsPerRequest > 5, "\(typed.rowsPerRequest) rows")
+        #expect(try #require(typed.recall).mean > 0.5, "\(typed.recall?.mean ?? 0)")
         #expect(report.scenario.operations[2].sql[0].contains("WHERE content_type = $2"))
         // A tenth of the rows by their id's bucket: the in-process index searches exactly those; pgvector is
         // sent the same filter (its recall depends on the plan: HNSW then filter, or the rows then sort).

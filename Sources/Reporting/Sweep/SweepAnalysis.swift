@@ -32,7 +32,24 @@ public struct SweepAnalysis: Sendable {
     }
 
     public func isOnFront(_ point: PointResult) -> Bool {
-        self.fronts[point.target]?.contains { $0.build == point.build && $0.efSearch == point.efSearch } ?? false
+        self.fronts[point.target]?.contains { $0.build == point.build && $0.search == point.search } ?? false
+    }
+
+    /// Whether no other point of the target beats `point` on recall, throughput, index size and build time
+    /// all at once (at least as good on each, better on one): the front across variants a planner trades on.
+    public func isOnFullFront(_ point: PointResult) -> Bool {
+        let results = self.results
+        func figures(_ p: PointResult) -> (Double, Double, Double, Double) {
+            let build = results.build(p.target, p.build)
+            return (p.recall, p.qpsAll, -Double(build?.indexBytes ?? .max), -(build?.buildSeconds ?? .infinity))
+        }
+        let mine = figures(point)
+        return !results.points.contains { other in
+            guard other.target == point.target, other.usesIndex, !(other.build == point.build && other.search == point.search) else { return false }
+            let theirs = figures(other)
+            let atLeast = theirs.0 >= mine.0 && theirs.1 >= mine.1 && theirs.2 >= mine.2 && theirs.3 >= mine.3
+            return atLeast && (theirs.0 > mine.0 || theirs.1 > mine.1 || theirs.2 > mine.2 || theirs.3 > mine.3)
+        }
     }
 
     /// The pick for one target.
@@ -70,7 +87,7 @@ public struct SweepAnalysis: Sendable {
             let tied = remaining.filter { $0.qpsAll >= best.qpsAll * (1 - self.tieShare) }
             let pick = tied.min { cost($0) < cost($1) }!
             ranked.append(pick)
-            remaining.removeAll { $0.build == pick.build && $0.efSearch == pick.efSearch }
+            remaining.removeAll { $0.build == pick.build && $0.search == pick.search }
         }
         return ranked
     }
@@ -82,18 +99,35 @@ public struct SweepAnalysis: Sendable {
         guard let choice = ranked.first else {
             let measured = results.points.filter { $0.target == target }
             let best = measured.max { $0.recall < $1.recall }
-            let closest = best.map { String(format: "; the highest recall measured is %.4f (%@, ef_search %d)", $0.recall, $0.build.description, $0.efSearch) } ?? ""
+            let closest = best.map { String(format: "; the highest recall measured is %.4f (%@, %@)", $0.recall, $0.build.description, $0.searchLabel) } ?? ""
             return Recommendation(
                 target: target, choice: nil, runnerUp: nil, eligible: 0,
                 reason: "no configuration meets \(floor) with \(latency)\(closest)")
         }
         // The runner-up is another build when one qualifies: a real alternative, not the same index at another ef.
         let runnerUp = ranked.dropFirst().first { $0.build != choice.build } ?? ranked.dropFirst().first
-        let reason = "\(ranked.count) configuration\(ranked.count == 1 ? "" : "s") meet \(floor) with \(latency); "
+        var reason = "\(ranked.count) configuration\(ranked.count == 1 ? "" : "s") meet \(floor) with \(latency); "
             + "this one has the highest throughput on \(results.conditions.clients) client\(results.conditions.clients == 1 ? "" : "s") "
             + "(ties within \(Int(self.tieShare * 100)) % go to the smaller index)"
+        if let saving = self.saving(of: choice, in: results) { reason += "; " + saving }
         return Recommendation(target: target, choice: choice, runnerUp: runnerUp, eligible: ranked.count, reason: reason)
     }
+
+    /// What a pick that is not HNSW on `vector` saves against it: the index bytes beside the `vector` build with
+    /// the same m and ef_construction (IVFFlat: the smallest `vector` build), when the sweep has one.
+    static func saving(of choice: PointResult, in results: SweepResults) -> String? {
+        guard choice.build.variant != .vector, let chosen = results.build(choice.target, choice.build) else { return nil }
+        let vectors = results.builds.filter { $0.target == choice.target && $0.build.variant == .vector }
+        let same = vectors.first { $0.build.m == choice.build.m && $0.build.efConstruction == choice.build.efConstruction }
+        guard let reference = same ?? vectors.min(by: { $0.indexBytes < $1.indexBytes }), reference.indexBytes > 0 else { return nil }
+        let saved = reference.indexBytes - chosen.indexBytes
+        return String(
+            format: "its index is %.0f MiB, %.2f× the %.0f MiB of HNSW on vector (%@): %@ %.0f MiB", Double(chosen.indexBytes) / 1_048_576,
+            Double(chosen.indexBytes) / Double(reference.indexBytes), Double(reference.indexBytes) / 1_048_576, reference.build.description,
+            saved >= 0 ? "it saves" : "it costs", Double(abs(saved)) / 1_048_576)
+    }
+
+
 
     /// The in-process index beside pgvector at the same parameters.
     public struct Prediction: Sendable {
@@ -120,7 +154,7 @@ public struct SweepAnalysis: Sendable {
 
         init?(_ results: SweepResults) {
             let rows: [Row] = results.points.filter { $0.target == .index }.compactMap { index in
-                guard let postgres = results.point(.postgres, index.build, efSearch: index.efSearch) else { return nil }
+                guard let postgres = results.point(.postgres, index.build, index.search) else { return nil }
                 return Row(
                     build: index.build, efSearch: index.efSearch, indexRecall: index.recall, postgresRecall: postgres.recall,
                     indexFilteredRecall: index.filtered?.recall, postgresFilteredRecall: postgres.filtered?.recall,

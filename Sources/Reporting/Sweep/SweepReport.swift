@@ -11,7 +11,7 @@ public enum SweepReport {
         let results = analysis.results
         let conditions = results.conditions
         let measured = results.points.count
-        var document = ReportDocument(title: "\(results.name) (HNSW sweep)", description: results.description)
+        var document = ReportDocument(title: "\(results.name) (index sweep)", description: results.description)
         let picks = analysis.recommendations.map { recommendation in
             "\(self.targetName(recommendation.target)): " + (recommendation.choice.map(self.configuration) ?? "no configuration qualifies")
         }
@@ -21,9 +21,14 @@ public enum SweepReport {
             ("queries", "\(conditions.queries), recall@\(conditions.k)" + (conditions.filtered ? ", unfiltered and filtered by the query's content type" : "")),
             ("clients", "QPS on 1 client and on \(conditions.clients); latency on 1 client"),
             ("recommendation", String(format: "recall@%d ≥ %.3g, one-client %@", conditions.k, results.recallFloor, results.latencyTarget.expression)),
-            ("grid", "m \(self.list(results.grid.m)) × ef_construction \(self.list(results.grid.efConstruction)) × ef_search \(self.list(results.grid.efSearch)) on \(results.targets.map(\.rawValue).joined(separator: " and "))"),
+            ("grid", self.grid(results.grid) + " on \(results.targets.map(\.rawValue).joined(separator: " and "))"),
             ("measured", "\(measured) of \(results.expectedPoints) points" + (results.complete ? "" : " (incomplete: run the same command again to resume)")),
         ]
+        if let shares = conditions.shares {
+            document.facts.append(("share filters", shares.map { String(format: "%g %%", $0 * 100) }.joined(separator: ", ")
+                + " of the rows, under iterative scan " + (conditions.iterativeScan ?? ["off"]).joined(separator: ", ")
+                + (conditions.maxScanTuples.map { "; max_scan_tuples " + $0.map(String.init).joined(separator: ", ") } ?? "")))
+        }
         if !conditions.settings.isEmpty { document.facts.append(("pgvector settings", conditions.settings.joined(separator: ", "))) }
         document.addEnvironment(results.environment)
         document.sections.append(self.recommendation(analysis))
@@ -31,26 +36,75 @@ public enum SweepReport {
         front.paragraphs = ["One line per index build, one point per ef_search; the dashed line is the Pareto front (no other point has both higher recall and higher throughput)."]
         if charts { front.charts = results.targets.map { self.chart(analysis, target: $0) } }
         document.sections.append(front)
+        if results.grid.variants.count > 1 { document.sections.append(self.variants(analysis)) }
         document.sections.append(self.builds(results))
         for target in results.targets { document.sections.append(self.points(analysis, target: target)) }
-        if let prediction = analysis.prediction { document.sections.append(self.prediction(prediction)) }
+        if results.points.contains(where: { $0.filters != nil }) { document.sections.append(SweepFilterReport.section(analysis)) }
+        if let prediction = analysis.prediction { document.sections.append(self.prediction(prediction, variants: results.grid.variants)) }
         return document
     }
 
     static func targetName(_ target: TargetKind) -> String { target == .postgres ? "pgvector" : "in-process" }
 
     static func configuration(_ point: PointResult) -> String {
-        String(format: "m %d, ef_construction %d, ef_search %d (recall %.4f, %@ QPS, P95 %@)", point.build.m, point.build.efConstruction,
-               point.efSearch, point.recall, MetricText.number(point.qpsAll), MetricText.micros(point.p95Us))
+        String(format: "%@, %@ (recall %.4f, %@ QPS, P95 %@)", self.index(point.build), point.searchLabel, point.recall,
+               MetricText.number(point.qpsAll), MetricText.micros(point.p95Us))
+    }
+
+    /// `HNSW vector m 16, ef_construction 64`, `IVFFlat lists 100`.
+    static func index(_ build: BuildKey) -> String {
+        build.variant == .ivfflat ? build.description : "\(build.variant.title) m \(build.m), ef_construction \(build.efConstruction)"
     }
 
     private static func list(_ values: [Int]) -> String { "{" + values.map(String.init).joined(separator: ", ") + "}" }
+
+    private static func grid(_ grid: SweepGrid) -> String {
+        grid.variants.map { variant in
+            switch variant {
+            case .ivfflat: "IVFFlat lists \(self.list(grid.lists)) × probes \(self.list(grid.probes))"
+            case .bit: "\(variant.title): m \(self.list(grid.m)) × ef_construction \(self.list(grid.efConstruction)) × ef_search \(self.list(grid.efSearch)) × re-rank \(self.list(grid.rerank))"
+            case .vector, .halfvec: "\(variant.title): m \(self.list(grid.m)) × ef_construction \(self.list(grid.efConstruction)) × ef_search \(self.list(grid.efSearch))"
+            }
+        }.joined(separator: "; ")
+    }
+
+    /// Per variant and target, its best point meeting the recall floor, with its index bytes beside HNSW on
+    /// `vector`'s: what each storage choice costs and saves.
+    private static func variants(_ analysis: SweepAnalysis) -> ReportDocument.Section {
+        let results = analysis.results
+        var section = ReportDocument.Section(title: "Index variants")
+        section.paragraphs = [String(format: "Each variant's highest-throughput point at recall@%d ≥ %.3g (its best recall when none reaches it), its index beside HNSW on vector at the same m and ef_construction.", results.conditions.k, results.recallFloor)]
+        var table = ReportDocument.Table(
+            headers: ["target", "variant", "index", "search", "recall", "QPS \(results.conditions.clients) clients", "P95", "index size",
+                      "× vector's size", "build", "Pareto (4)"],
+            rows: [])
+        for target in results.targets {
+            for variant in results.grid.variants where target.builds(variant) {
+                let points = results.points.filter { $0.target == target && $0.build.variant == variant && $0.usesIndex }
+                let meeting = points.filter { $0.recall >= results.recallFloor }
+                guard let best = meeting.max(by: { $0.qpsAll < $1.qpsAll }) ?? points.max(by: { $0.recall < $1.recall }) else { continue }
+                let build = results.build(target, best.build)
+                let reference = results.builds.first {
+                    $0.target == target && $0.build.variant == .vector && $0.build.m == best.build.m && $0.build.efConstruction == best.build.efConstruction
+                }
+                let ratio = build.flatMap { b in reference.map { String(format: "%.2f×", Double(b.indexBytes) / Double(max($0.indexBytes, 1))) } } ?? "—"
+                table.rows.append([
+                    self.targetName(target), variant.title, self.index(best.build), best.searchLabel, MetricText.recall(best.recall),
+                    MetricText.number(best.qpsAll), MetricText.micros(best.p95Us), build.map { self.mebibytes($0.indexBytes) } ?? "—", ratio,
+                    build.map { String(format: "%.1f s", $0.buildSeconds) } ?? "—", analysis.isOnFullFront(best) ? "✓" : "",
+                ])
+            }
+        }
+        section.tables = [table]
+        section.notes = ["Pareto (4): no other point of the target has higher recall, higher throughput, a smaller index and a faster build all at once. bit + re-rank reads the full vectors of k × re-rank candidates from the table: its index is small, the table is not."]
+        return section
+    }
 
     private static func recommendation(_ analysis: SweepAnalysis) -> ReportDocument.Section {
         let results = analysis.results
         var section = ReportDocument.Section(title: "Recommendation")
         var table = ReportDocument.Table(
-            headers: ["target", "pick", "m", "ef_construction", "ef_search", "recall", "filtered recall", "QPS 1 client",
+            headers: ["target", "pick", "index", "search", "recall", "filtered recall", "QPS 1 client",
                       "QPS \(results.conditions.clients) clients", "P95", "index size", "build"],
             rows: [])
         for recommendation in analysis.recommendations {
@@ -60,8 +114,7 @@ public enum SweepReport {
                 if label == "choice" { table.emphasised.insert(table.rows.count) }
                 let build = results.build(point.target, point.build)
                 table.rows.append([
-                    self.targetName(point.target), label, "\(point.build.m)", "\(point.build.efConstruction)", "\(point.efSearch)",
-                    MetricText.recall(point.recall), point.filtered.map { MetricText.recall($0.recall) } ?? "—",
+                    self.targetName(point.target), label, self.index(point.build), point.searchLabel, MetricText.recall(point.recall), point.filtered.map { MetricText.recall($0.recall) } ?? "—",
                     MetricText.number(point.qps1), MetricText.number(point.qpsAll), MetricText.micros(point.p95Us),
                     build.map { self.mebibytes($0.indexBytes) } ?? "—", build.map { String(format: "%.1f s", $0.buildSeconds) } ?? "—",
                 ])
@@ -75,10 +128,10 @@ public enum SweepReport {
         let results = analysis.results
         let builds = results.grid.builds
         var series = builds.enumerated().compactMap { number, build -> LineChart.Series? in
-            let points = results.points.filter { $0.target == target && $0.build == build }.sorted { $0.efSearch < $1.efSearch }
+            let points = results.points.filter { $0.target == target && $0.build == build }.sorted { $0.search < $1.search }
             guard !points.isEmpty else { return nil }
             return LineChart.Series(
-                name: "m \(build.m), efc \(build.efConstruction)", color: LineChart.palette[number % LineChart.palette.count],
+                name: build.variant == .ivfflat ? "IVFFlat lists \(build.lists ?? 0)" : "\(build.variant.rawValue) m \(build.m), efc \(build.efConstruction)", color: LineChart.palette[number % LineChart.palette.count],
                 points: points.map { ($0.recall, $0.qpsAll) }, markers: true)
         }
         if let front = analysis.fronts[target], front.count > 1 {
@@ -92,10 +145,9 @@ public enum SweepReport {
 
     private static func builds(_ results: SweepResults) -> ReportDocument.Section {
         var section = ReportDocument.Section(title: "Builds")
-        let headers = ["target", "m", "ef_construction", "build time", "index size"]
+        let headers = ["target", "index", "build time", "index size"]
         let rows = results.builds.sorted { ($0.target.rawValue, $0.build) < ($1.target.rawValue, $1.build) }.map { build in
-            [self.targetName(build.target), "\(build.build.m)", "\(build.build.efConstruction)",
-             String(format: "%.1f s", build.buildSeconds), self.mebibytes(build.indexBytes)]
+            [self.targetName(build.target), self.index(build.build), String(format: "%.1f s", build.buildSeconds), self.mebibytes(build.indexBytes)]
         }
         section.tables = [ReportDocument.Table(headers: headers, rows: rows)]
         section.notes = ["In-process size: the vectors and the graph in memory. pgvector: pg_relation_size of the index, built with one parallel worker per core and maintenance_work_mem 2GB."]
@@ -106,16 +158,16 @@ public enum SweepReport {
         let results = analysis.results
         let plans = target == .postgres
         var table = ReportDocument.Table(
-            headers: ["m", "ef_construction", "ef_search", "recall", "filtered recall", "filtered P95", "QPS 1 client",
+            headers: ["index", "search", "recall", "filtered recall", "filtered P95", "QPS 1 client",
                       "QPS \(results.conditions.clients) clients", "P50", "P95", "P99", "P95 \(results.conditions.clients) clients", "Pareto"]
                 + (plans ? ["plan", "filtered plan"] : []),
             rows: [])
-        let points = results.points.filter { $0.target == target }.sorted { ($0.build, $0.efSearch) < ($1.build, $1.efSearch) }
+        let points = results.points.filter { $0.target == target }.sorted { ($0.build, $0.search) < ($1.build, $1.search) }
         let chosen = analysis.recommendations.first { $0.target == target }?.choice
         for point in points {
-            if let chosen, chosen.build == point.build, chosen.efSearch == point.efSearch { table.emphasised.insert(table.rows.count) }
+            if let chosen, chosen.build == point.build, chosen.search == point.search { table.emphasised.insert(table.rows.count) }
             table.rows.append([
-                "\(point.build.m)", "\(point.build.efConstruction)", "\(point.efSearch)", MetricText.recall(point.recall),
+                self.index(point.build), point.searchLabel, MetricText.recall(point.recall),
                 point.filtered.map { MetricText.recall($0.recall) } ?? "—", point.filtered.map { MetricText.micros($0.p95Us) } ?? "—",
                 MetricText.number(point.qps1), MetricText.number(point.qpsAll), MetricText.micros(point.p50Us),
                 MetricText.micros(point.p95Us), MetricText.micros(point.p99Us), point.concurrent.map { MetricText.micros($0.p95Us) } ?? "—",
@@ -129,7 +181,7 @@ public enum SweepReport {
         return section
     }
 
-    private static func prediction(_ prediction: SweepAnalysis.Prediction) -> ReportDocument.Section {
+    private static func prediction(_ prediction: SweepAnalysis.Prediction, variants: [IndexVariant]) -> ReportDocument.Section {
         var section = ReportDocument.Section(title: "How well the in-process index predicts pgvector")
         section.paragraphs = [
             String(format: "Recall: pgvector differs from the in-process index by %.4f on average (at most %.4f) at the same m, ef_construction and ef_search; rank correlation %.2f.",
@@ -151,6 +203,10 @@ public enum SweepReport {
         }
         section.tables = [ReportDocument.Table(headers: headers, rows: rows)]
         section.notes = ["QPS on one client. The filtered search differs by design: the in-process index walks the graph admitting only the allowed rows (or searches them exactly when few), pgvector filters what its HNSW scan returns."]
+        let unpredicted = variants.filter { $0 != .vector }
+        if !unpredicted.isEmpty {
+            section.paragraphs.append("Not predicted: \(unpredicted.map(\.title).joined(separator: ", ")). The in-process index stores full-precision vectors only; it has no half-precision, binary or IVFFlat storage, so these rows cover HNSW on vector alone.")
+        }
         return section
     }
 

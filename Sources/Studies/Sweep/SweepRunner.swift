@@ -36,7 +36,8 @@ public struct SweepRunner: Sendable {
         SweepConditions(
             dataset: self.catalog.manifest.spec.directoryName, datasetChecksum: self.catalog.manifest.checksum, k: self.spec.k,
             queries: self.queryCount, clients: self.spec.clients, filtered: self.spec.filtered,
-            settings: self.spec.settings.map { "\($0.name)=\($0.value)" },
+            shares: self.spec.shares.isEmpty ? nil : self.spec.shares, iterativeScan: self.spec.shares.isEmpty ? nil : self.spec.iterativeScan,
+            maxScanTuples: self.spec.maxScanTuples.isEmpty ? nil : self.spec.maxScanTuples, settings: self.spec.settings.map { "\($0.name)=\($0.value)" },
             database: self.spec.target == .index ? nil : self.loader?.target.summary)
     }
 
@@ -54,6 +55,7 @@ public struct SweepRunner: Sendable {
         }
         results.builds = cached.builds
         results.points = cached.points
+        results.exactPaths = cached.exactPaths
         results.environment = cached.environment
         results.complete = self.spec.missing(in: results).isEmpty
         return (results, nil)
@@ -71,10 +73,10 @@ public struct SweepRunner: Sendable {
             spec: self.spec, catalog: self.catalog, database: self.loader?.target, requests: self.queryCount, stopSignal: self.stopSignal,
             threads: self.threads)
         var server: (version: String, settings: [String: String])?
-        /// Measures the build's missing ef_search values in turn, saving and logging each point.
-        func measurePoints(_ efSearch: [Int], _ measure: (Int) throws -> PointResult?) throws {
-            for ef in efSearch where !self.stopSignal.isSet {
-                guard let point = try measure(ef) else { break }
+        /// Measures the build's missing search settings in turn, saving and logging each point.
+        func measurePoints(_ searches: [SearchKey], _ measure: (SearchKey) throws -> PointResult?) throws {
+            for search in searches where !self.stopSignal.isSet {
+                guard let point = try measure(search) else { break }
                 results.record(point)
                 try save(results)
                 self.log(point, logger: logger)
@@ -91,24 +93,37 @@ public struct SweepRunner: Sendable {
                     let built = try sweep.build(item.build, threads: self.threads)
                     results.record(built.result)
                     try save(results)
-                    try measurePoints(item.efSearch) {
-                        try measurement.measure(target: .index, build: item.build, efSearch: $0, index: built.index, logger: logger)
+                    try measurePoints(item.searches) {
+                        try measurement.measure(target: .index, build: item.build, search: $0, index: built.index, logger: logger)
                     }
                 }
             case .postgres:
                 guard let loader = self.loader else { throw WorkloadError(.badInput, "sweeping pgvector needs a database") }
                 let sweep = try PostgresSweep(loader: loader)
-                // The database's own index last: when the grid holds it, no rebuild is needed to restore it.
+                // The other variants first and the database's own index last: when the grid holds it, no rebuild
+                // is needed to restore it.
+                builds.sort { ($0.build.variant == .vector ? 1 : 0) < ($1.build.variant == .vector ? 1 : 0) }
                 if let original = sweep.originalBuild, let last = builds.firstIndex(where: { $0.build == original }) {
                     builds.append(builds.remove(at: last))
                 }
                 do {
+                    var sharesReady = false
                     for item in builds where !self.stopSignal.isSet {
                         logger.info("pgvector: building \(item.build)")
                         results.record(try sweep.build(item.build, logger: logger, progress: progress))
                         try save(results)
-                        try measurePoints(item.efSearch) {
-                            try measurement.measure(target: .postgres, build: item.build, efSearch: $0, index: nil, logger: logger)
+                        if !self.spec.shares.isEmpty, !sharesReady {
+                            try sweep.prepareShares()
+                            sharesReady = true
+                            for share in self.spec.shares where !(results.exactPaths ?? []).contains(where: { $0.share == share }) {
+                                guard let exact = try measurement.exactPath(share: share, logger: logger) else { break }
+                                results.record(exact: exact)
+                                try save(results)
+                                logger.info("\(String(format: "pgvector exact path at %g %% of the rows: recall %.4f, %.0f QPS on 1 client, P95 %.2f ms, plan %@", share * 100, exact.recall, exact.qps1, exact.p95Us / 1000, exact.plan ?? "?"))")
+                            }
+                        }
+                        try measurePoints(item.searches) {
+                            try measurement.measure(target: .postgres, build: item.build, search: $0, index: nil, logger: logger)
                         }
                     }
                     server = try RunEnvironment.describeServer(loader.target)
@@ -129,10 +144,13 @@ public struct SweepRunner: Sendable {
 
     private func log(_ point: PointResult, logger: Logger) {
         var line = String(
-            format: "%@ m %d, ef_construction %d, ef_search %d: recall %.4f, %.0f QPS on 1 client (P95 %.2f ms), %.0f on %d (P95 %.2f ms)",
-            point.target.rawValue, point.build.m, point.build.efConstruction, point.efSearch, point.recall, point.qps1, point.p95Us / 1000,
+            format: "%@ %@, %@: recall %.4f, %.0f QPS on 1 client (P95 %.2f ms), %.0f on %d (P95 %.2f ms)",
+            point.target.rawValue, point.build.description, point.searchLabel, point.recall, point.qps1, point.p95Us / 1000,
             point.qpsAll, self.spec.clients, (point.concurrent?.p95Us ?? 0) / 1000)
         if let filtered = point.filtered { line += String(format: "; filtered recall %.4f", filtered.recall) }
+        for filter in point.filters ?? [] {
+            line += String(format: "; %g %% %@%@: recall %.4f (%@)", filter.share * 100, filter.path, filter.iterativeScan.map { " " + $0 } ?? "", filter.recall, filter.plan ?? "?")
+        }
         logger.info("\(line)")
     }
 }

@@ -53,7 +53,7 @@ public struct WorkloadRunner: Sendable {
 
     public func run(logger: Logger) throws -> RunReport {
         let startTime = Date()
-        let sql = self.scenario.operations.map(OperationSQL.init)
+        let sql = self.scenario.operations.map { OperationSQL($0, dimension: self.catalog.base.dimension) }
         var environmentDatabase: (version: String, settings: [String: String])?
         var targetRuns: [TargetRun] = []
         var health: DatabaseHealth?

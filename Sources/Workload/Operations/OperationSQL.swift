@@ -15,7 +15,8 @@ struct OperationSQL: Sendable {
     /// Whether a failure part-way must be followed by ROLLBACK.
     let isTransaction: Bool
 
-    init(_ spec: OperationSpec) {
+    /// - Parameter dimension: the embeddings' dimension, which the casts of `halfvec` and `bit` searches name.
+    init(_ spec: OperationSpec, dimension: Int) {
         self.kind = spec.kind
         let limit = spec.limit
         switch spec.kind {
@@ -27,12 +28,36 @@ struct OperationSQL: Sendable {
             case .share: "\n    WHERE \(RowShare.expression) < $2"
             case .none: ""
             }
-            self.statements = ["""
-                SELECT id, content_text, metadata, embedding <=> $1 AS similarity_score
-                FROM memory_embeddings\(filter)
-                ORDER BY embedding <=> $1
-                LIMIT \(limit)
-                """]
+            switch spec.vectorType {
+            case .vector:
+                self.statements = ["""
+                    SELECT id, content_text, metadata, embedding <=> $1 AS similarity_score
+                    FROM memory_embeddings\(filter)
+                    ORDER BY embedding <=> $1
+                    LIMIT \(limit)
+                    """]
+            case .halfvec:
+                // `$1::vector` first: cast straight to halfvec, the parameter would be read as half precision.
+                self.statements = ["""
+                    SELECT id, content_text, metadata, embedding::halfvec(\(dimension)) <=> $1::vector::halfvec(\(dimension)) AS similarity_score
+                    FROM memory_embeddings\(filter)
+                    ORDER BY embedding::halfvec(\(dimension)) <=> $1::vector::halfvec(\(dimension))
+                    LIMIT \(limit)
+                    """]
+            case .bit:
+                // pgvector's re-ranking query: Hamming distance over the index for candidates, then the full vectors.
+                self.statements = ["""
+                    SELECT id, content_text, metadata, embedding <=> $1 AS similarity_score
+                    FROM (
+                        SELECT id, content_text, metadata, embedding
+                        FROM memory_embeddings\(filter.replacingOccurrences(of: "\n", with: "\n    "))
+                        ORDER BY binary_quantize(embedding)::bit(\(dimension)) <~> binary_quantize($1::vector)
+                        LIMIT \(limit * spec.rerank)
+                    ) AS candidates
+                    ORDER BY embedding <=> $1
+                    LIMIT \(limit)
+                    """]
+            }
             self.memoryIDColumn = 0
         case .hybridSearch:
             self.statements = ["""

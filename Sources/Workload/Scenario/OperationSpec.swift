@@ -11,6 +11,10 @@ public struct OperationSpec: Sendable, Equatable {
     public var filter: VectorFilter
     /// vector_search with `filter: share`: the share of the rows the filter keeps (0…1, ``RowShare``).
     public var share: Double
+    /// vector_search: what the search compares, so the index built for it answers (``VectorType``).
+    public var vectorType: VectorType
+    /// vector_search on `bit`: candidates fetched per neighbour asked for, re-ranked by the full vector.
+    public var rerank: Int
     /// trip_details: the length of the date window, in days.
     public var windowDays: Int
     /// custom: the SQL, with `$1…$n` bound from `parameters` in order.
@@ -19,7 +23,7 @@ public struct OperationSpec: Sendable, Equatable {
 
     public init(
         name: String, kind: OperationKind, weight: Double = 1, limit: Int? = nil, filter: VectorFilter = .userAndType, share: Double = 0.01,
-        windowDays: Int = 90, sql: String? = nil, parameters: [ParameterGenerator] = []
+        vectorType: VectorType = .vector, rerank: Int = 4, windowDays: Int = 90, sql: String? = nil, parameters: [ParameterGenerator] = []
     ) {
         self.name = name
         self.kind = kind
@@ -27,6 +31,8 @@ public struct OperationSpec: Sendable, Equatable {
         self.limit = limit ?? kind.defaultLimit
         self.filter = filter
         self.share = share
+        self.vectorType = vectorType
+        self.rerank = rerank
         self.windowDays = windowDays
         self.sql = sql
         self.parameters = parameters
@@ -53,6 +59,17 @@ public enum OperationKind: String, Sendable, Codable, CaseIterable {
 
     /// Whether the operation ranks memory embeddings by vector distance (so recall means something).
     public var isVectorSearch: Bool { self == .vectorSearch || self == .similarTrips }
+}
+
+/// What a vector search compares, each matching one kind of pgvector index on memory_embeddings.
+public enum VectorType: String, Sendable, Codable, CaseIterable {
+    /// The stored `vector(d)`: HNSW or IVFFlat on `embedding`.
+    case vector
+    /// `embedding::halfvec(d)` against the query as half precision: HNSW on that expression.
+    case halfvec
+    /// `binary_quantize(embedding)::bit(d)` by Hamming distance (HNSW on that expression) for `limit × rerank`
+    /// candidates, re-ranked by the full vectors.
+    case bit
 }
 
 /// The filter of a vector search.

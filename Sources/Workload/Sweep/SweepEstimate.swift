@@ -17,20 +17,30 @@ public struct SweepEstimate: Sendable {
     /// The work left in `spec` on `rows × dimension` vectors, given the points already in `results`.
     public init(spec: SweepSpec, rows: Int, dimension: Int, queries: Int, threads: Int, results: SweepResults?) {
         let scale = Double(rows) / 50_000 * Double(dimension) / 1536
+        // One-client passes of `queries` requests: unfiltered, content type, and each share filter (twice at
+        // most: as planned, and with the index forced when the planner chose otherwise).
+        let oneClientPasses = 1.0 + (spec.filtered ? 1 : 0) + 2 * Double(spec.filterPasses.count)
         for (target, build, missing) in spec.missing(in: results) {
-            let linkFactor = (Double(build.m) / 16).squareRoot()
-            let perBuild = 28.8 * scale * Double(build.efConstruction) / 200 * linkFactor * 2 / Double(max(threads, 1))
-            self.buildSeconds += target == .postgres ? perBuild * 1.94 : perBuild
+            let linkFactor = (Double(max(build.m, 2)) / 16).squareRoot()
+            let hnswBuild = 28.8 * scale * Double(build.efConstruction) / 200 * linkFactor * 2 / Double(max(threads, 1))
+            let buildSeconds: Double = switch build.variant {
+            case .vector: target == .postgres ? hnswBuild * 1.94 : hnswBuild
+            // Half the bytes to compare; the graph is the same (a guess until measured here).
+            case .halfvec: hnswBuild * 1.2
+            // 192 bytes a vector at 1536 dimensions: the build is dominated by the graph, not the distances.
+            case .bit: hnswBuild * 0.4
+            // k-means over a sample, then one pass assigning every row.
+            case .ivfflat: 10 * scale * Double(build.lists ?? 100) / 100
+            }
+            self.buildSeconds += buildSeconds
             self.builds += 1
             self.points += missing.count
-            for ef in missing {
-                let perQuery = (target == .postgres ? 2e-3 : 0.5e-3) * Double(ef) / 100 * Double(dimension) / 1536 * linkFactor
-                // Runs of the workload engine (SweepMeasurement): `queries` requests on one client, 2 s on all
-                // clients, `queries` filtered requests; each with 0.3 s of warm-up and, on pgvector, ~0.5 s of
-                // EXPLAIN and statistics around it.
-                let runs = spec.filtered ? 3.0 : 2.0
+            for search in missing {
+                let perQuery = (target == .postgres ? 2e-3 : 0.5e-3) * Double(search.efSearch) / 100 * Double(dimension) / 1536 * linkFactor
+                // Each pass is a run of the workload engine: 0.3 s of warm-up and, on pgvector, ~0.5 s of EXPLAIN
+                // and statistics around it; the concurrent pass lasts 2 s.
                 let perRun = 0.3 + (target == .postgres ? 0.5 : 0)
-                self.searchSeconds += (runs - 1) * perQuery * Double(queries) + 2 + runs * perRun
+                self.searchSeconds += oneClientPasses * (perQuery * Double(queries) + perRun) + 2 + perRun
             }
         }
     }

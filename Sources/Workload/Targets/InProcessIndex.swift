@@ -47,6 +47,9 @@ public final class InProcessIndex: Sendable {
         logger.info("built in \(String(format: "%.1f", self.buildSeconds)) s")
     }
 
-    /// Whether the index can answer `operation`.
-    public static func serves(_ operation: OperationSpec) -> Bool { operation.kind.isVectorSearch }
+    /// Whether the index can answer `operation`: vector searches over the full vectors (it stores no halfvec
+    /// or binary copy of them).
+    public static func serves(_ operation: OperationSpec) -> Bool {
+        operation.kind.isVectorSearch && operation.vectorType == .vector
+    }
 }
