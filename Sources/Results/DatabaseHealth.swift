@@ -73,13 +73,39 @@ public struct DatabaseHealth: Codable, Sendable {
         /// The plan's nodes, depth first, indented two spaces a level (`Limit`, `  Index Scan using … on …`).
         public var nodes: [String]
         public var error: String?
+        /// The plans of a sample of the run's draws (the plan follows the parameters: a busy user's filter can
+        /// take HNSW where a typical user's takes the b-tree), most common first; absent in older reports.
+        public var shares: [PlanShare]?
 
-        package init(operation: String, vectorAccess: String? = nil, nodes: [String], error: String? = nil) {
+        package init(operation: String, vectorAccess: String? = nil, nodes: [String], error: String? = nil, shares: [PlanShare]? = nil) {
+            self.shares = shares
             self.operation = operation
             self.vectorAccess = vectorAccess
             self.nodes = nodes
             self.error = error
         }
+    }
+
+    /// One plan among an operation's sampled draws, with the recall of the run's requests that took it.
+    public struct PlanShare: Codable, Sendable, Equatable {
+        /// How memory_embeddings was read (`hnsw`, `btree`, `bitmap`, `seq_scan`), or `none`.
+        public var access: String
+        /// Draws of the sample that were planned so, and the sample's size.
+        public var draws: Int
+        public var sampled: Int
+        /// Mean recall@k of the run's recall samples planned so, and how many there were; nil when none was.
+        public var recall: Double?
+        public var recallSamples: Int?
+
+        package init(access: String, draws: Int, sampled: Int, recall: Double? = nil, recallSamples: Int? = nil) {
+            self.access = access
+            self.draws = draws
+            self.sampled = sampled
+            self.recall = recall
+            self.recallSamples = recallSamples
+        }
+
+        public var share: Double { Double(self.draws) / Double(max(self.sampled, 1)) }
     }
 
     /// The sizes that decide whether a vector search is served from memory: memory_embeddings (heap, TOAST,

@@ -232,6 +232,30 @@ import Testing
         #expect(try #require(report.totals.last?.indexBuildSeconds) > 0)
     }
 
+    /// The plan follows the draw: a sample of the run's draws is EXPLAINed per operation, each plan's share is
+    /// reported with the recall of the run's requests that took it.
+    @Test func plansAreSampledOverTheDrawsWithRecallPerPlan() async throws {
+        let report = try await Self.run("""
+            name: plans
+            executor: {type: constant-vus, clients: 2}
+            warmup: 0s
+            requests: 300
+            recallSample: 1
+            operations:
+              - {name: vector_search}
+              - {name: chat_history}
+            """)
+        let plans = try #require(report.health?.plans)
+        let search = try #require(plans.first { $0.operation == "vector_search" })
+        let shares = try #require(search.shares)
+        let sampled = try #require(shares.first?.sampled)
+        #expect(sampled == 50 && shares.reduce(0) { $0 + $1.draws } == sampled, "\(shares)")
+        #expect(shares.allSatisfy { ["btree", "bitmap", "hnsw", "seq_scan"].contains($0.access) }, "\(shares)")
+        let attributed = shares.compactMap(\.recallSamples).reduce(0, +)
+        #expect(attributed == report.operations.first { $0.operation == "vector_search" }?.recall?.samples, "\(shares)")
+        #expect(plans.first { $0.operation == "chat_history" }?.shares?.map(\.access) == ["none"])
+    }
+
     /// The server ends the run's sessions halfway (as an administrator or a failover would): the requests in
     /// flight count as `connection_lost`, the clients reconnect, and the run goes on to its end.
     @Test func droppedConnectionsAreCountedAndTheClientsReconnect() async throws {

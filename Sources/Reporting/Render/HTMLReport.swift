@@ -182,7 +182,7 @@ public enum HTMLReport {
         [
             "figures": HealthFigure.figures(health).map { ["name": $0.name, "value": $0.value, "target": $0.target, "mark": self.mark($0.status)] },
             "plans": health.plans.map { plan -> [String: Any] in
-                ["operation": plan.operation, "access": plan.vectorAccess ?? "", "plan": plan.error.map { "EXPLAIN failed: \($0)" } ?? plan.nodes.joined(separator: "\n"),
+                ["operation": plan.operation, "access": plan.vectorAccess ?? "", "shares": MetricText.planShares(plan.shares), "plan": plan.error.map { "EXPLAIN failed: \($0)" } ?? plan.nodes.joined(separator: "\n"),
                  "seqScan": plan.vectorAccess == "seq_scan"]
             },
             "statements": (health.topStatements ?? []).prefix(8).map { statement -> [String: String] in

@@ -66,8 +66,8 @@ enum HTMLTemplate {
         <table><tr><th>figure</th><th>value</th><th>target</th><th>verdict</th></tr>
         {{#figures}}<tr><td>{{name}}</td><td>{{value}}</td><td>{{target}}</td><td>{{mark}}</td></tr>{{/figures}}
         </table>
-        <table><tr><th>operation</th><th class="text">memory_embeddings read by</th><th class="text">plan (EXPLAIN at start)</th></tr>
-        {{#plans}}<tr{{#seqScan}} class="failed"{{/seqScan}}><td>{{operation}}</td><td class="text">{{access}}</td><td class="text"><pre>{{plan}}</pre></td></tr>{{/plans}}
+        <table><tr><th>operation</th><th class="text">memory_embeddings read by</th><th class="text">plans of the run's draws</th><th class="text">plan (EXPLAIN at start, first draw)</th></tr>
+        {{#plans}}<tr{{#seqScan}} class="failed"{{/seqScan}}><td>{{operation}}</td><td class="text">{{access}}</td><td class="text">{{shares}}</td><td class="text"><pre>{{plan}}</pre></td></tr>{{/plans}}
         </table>
         {{#hasStatements}}<table><tr><th>calls</th><th>mean</th><th>max</th><th>total</th><th class="text">statement (pg_stat_statements, measured window)</th></tr>{{/hasStatements}}
         {{#statements}}<tr><td>{{calls}}</td><td>{{mean}}</td><td>{{max}}</td><td>{{total}}</td><td class="text"><pre>{{query}}</pre></td></tr>{{/statements}}

@@ -138,11 +138,11 @@ public enum MarkdownReport {
         }
         lines.append("")
         if !health.plans.isEmpty {
-            lines += ["| operation | memory_embeddings read by | plan |", "|---|---|---|"]
+            lines += ["| operation | memory_embeddings read by | plans of the run's draws | plan |", "|---|---|---|---|"]
             for plan in health.plans {
                 let nodes = plan.error.map { "EXPLAIN failed: \(self.escape($0))" }
                     ?? plan.nodes.map { self.escape($0.trimmingCharacters(in: .whitespaces)) }.joined(separator: " → ")
-                lines.append("| \(plan.operation) | \(plan.vectorAccess ?? "") | \(nodes) |")
+                lines.append("| \(plan.operation) | \(plan.vectorAccess ?? "") | \(MetricText.planShares(plan.shares)) | \(nodes) |")
             }
             lines.append("")
         }

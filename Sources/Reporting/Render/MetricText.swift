@@ -82,4 +82,14 @@ public enum MetricText {
         default: self.micros(value)
         }
     }
+
+    /// `btree 92 % (recall 1.0000 over 410), hnsw 8 % (recall 0.4100 over 36)` over an operation's sampled draws.
+    static func planShares(_ shares: [DatabaseHealth.PlanShare]?) -> String {
+        guard let shares, !shares.isEmpty else { return "" }
+        return shares.map { share in
+            var text = share.access + (share.draws > 0 ? String(format: " %.0f %%", share.share * 100) : "")
+            if let recall = share.recall, let samples = share.recallSamples { text += String(format: " (recall %.4f over %d)", recall, samples) }
+            return text
+        }.joined(separator: ", ") + " of \(shares[0].sampled) draws"
+    }
 }

@@ -69,9 +69,14 @@ public struct WorkloadRunner: Sendable {
                     if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try? admin.execute(script: OperationSQL.cleanup) }
                 }
                 let collector = HealthCollector(target: database, connection: admin)
-                collector.explain(operations: self.scenario.operations, sql: sql, stream: self.stream)
+                collector.explain(operations: self.scenario.operations, sql: sql, stream: self.stream, expected: self.expectedRequests)
                 var run = try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, logger: logger)
-                health = collector.endWindow()
+                var window = collector.endWindow()
+                let assembler = ReportAssembler(scenario: self.scenario, scenarioFile: self.scenarioFile, catalog: self.catalog, sql: sql)
+                collector.attributeRecall(to: &window, samples: run.results.flatMap(\.recallSamples)) { operation, samples in
+                    assembler.recall(samples, spec: self.scenario.operations[operation])
+                }
+                health = window
                 if self.scenario.rowLevelSecurity, !self.stopSignal.isSet {
                     let audit = RowLevelSecurityAudit(scenario: self.scenario, sql: sql, stream: self.stream, runTag: runTag)
                     run.rowLevelSecurity = audit.run(database: database, actingUsers: self.catalog.actingUsers(self.scenario.executor.clients))
@@ -102,6 +107,14 @@ public struct WorkloadRunner: Sendable {
         }
         let version = try connection.query("SELECT version()").decode(String.self, row: 0, column: 0)
         return (version, settings)
+    }
+
+    /// About how many requests the run sends (warm-up included): where its plan sample is drawn from.
+    private var expectedRequests: Int {
+        if let requests = self.scenario.requests { return requests }
+        let seconds = self.scenario.warmup.inSeconds + (self.scenario.executor.type == .rampingArrivalRate ? self.scenario.executor.stagesDuration : self.scenario.duration).inSeconds
+        let rate = self.scenario.executor.rate ?? max(self.scenario.executor.startRate, self.scenario.executor.stages.map(\.target).max() ?? 0)
+        return Int(min(max(rate > 0 ? rate * seconds : 1000 * seconds, 100), 1e9))
     }
 
     private var stream: RequestStream {

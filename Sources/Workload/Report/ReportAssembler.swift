@@ -87,7 +87,7 @@ struct ReportAssembler {
 
     /// Mean recall@k of the samples: |returned ∩ exact| / |exact| for the same filter (the acting user's rows
     /// under row-level security), against the exact answers computed from the dataset's own vectors.
-    private func recall(_ samples: [RecallSample], spec: OperationSpec) -> RecallSummary? {
+    func recall(_ samples: [RecallSample], spec: OperationSpec) -> RecallSummary? {
         guard spec.kind.isVectorSearch, !samples.isEmpty else { return nil }
         var values: [Double] = []
         for sample in samples {

@@ -39,33 +39,102 @@ final class HealthCollector {
         var rows: Int64
     }
 
-    /// EXPLAINs each operation's main statement with the first request the stream draws for it, under the
+    /// What ``explain(operations:sql:stream:expected:)`` keeps to EXPLAIN more draws after the run.
+    private var explaining: (operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream, methods: [String: String])?
+    /// The plan of each (operation, user, content type) EXPLAINed so far, and how many per operation.
+    private var planOfGroup: [PlanGroup: String] = [:]
+    private var explainedGroups: [Int: Int] = [:]
+    /// Draws EXPLAINed per operation before the run, and at most this many more groups after it.
+    static let planSample = 50
+    static let recallGroupLimit = 300
+
+    private struct PlanGroup: Hashable {
+        var operation: Int
+        var user: Int
+        var type: Int
+    }
+
+    /// EXPLAINs each operation's main statement with the first request the stream draws for it (the plan the
+    /// report shows node by node), then a sample of its draws spread over the run's first `expected` requests:
+    /// the share of each plan. A plan follows the parameters — with Zipf-skewed users, the planner takes the
+    /// b-tree for most users and HNSW for the busiest — so one draw can misreport what the run did. Under the
     /// scenario's session settings (already set on the connection).
-    func explain(operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream) {
+    func explain(operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream, expected: Int) {
         let methods = PlanSummary.indexMethods(self.connection)
-        var firstDraw: [Int: RequestDraw] = [:]
+        self.explaining = (operations, sql, stream, methods)
+        var draws = [[RequestDraw]](repeating: [], count: operations.count)
+        let step = max(1, expected / max(Self.planSample * operations.count, 1))
         var index = 0
-        while firstDraw.count < operations.count, index < 100_000 {
+        while draws.contains(where: { $0.count < Self.planSample }), index < max(expected, Self.planSample * operations.count) * 4 {
             let draw = stream.draw(index, asUser: nil)
-            if firstDraw[draw.operation] == nil { firstDraw[draw.operation] = draw }
-            index += 1
+            if draws[draw.operation].count < Self.planSample { draws[draw.operation].append(draw) }
+            index += draws[draw.operation].isEmpty ? 1 : step
         }
         self.health.plans = operations.indices.map { operation in
             let spec = operations[operation]
-            guard let draw = firstDraw[operation] else {
+            guard let first = draws[operation].first else {
                 return .init(operation: spec.name, vectorAccess: nil, nodes: [], error: "no request drawn for it")
             }
-            let statement = sql[operation].resultStatement
-            let parameters = OperationSQL.bind(draw, kind: spec.kind, statement: statement, previous: UUID(), stream: stream, runTag: "explain")
             do {
-                let result = try self.connection.query("EXPLAIN (FORMAT JSON) " + sql[operation].statements[statement], parameters)
-                let text = try result.decode(String.self, row: 0, column: 0)
-                let plan = try PlanSummary(json: Data(text.utf8), indexMethods: methods)
-                return .init(operation: spec.name, vectorAccess: plan.vectorAccess, nodes: plan.nodes, error: nil)
+                let plan = try self.plan(of: first)
+                var counts: [String: Int] = [:]
+                for draw in draws[operation] {
+                    let access = try self.plan(of: draw).vectorAccess ?? "none"
+                    counts[access, default: 0] += 1
+                }
+                let shares = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map {
+                    DatabaseHealth.PlanShare(access: $0.key, draws: $0.value, sampled: draws[operation].count)
+                }
+                return .init(operation: spec.name, vectorAccess: plan.vectorAccess, nodes: plan.nodes, error: nil, shares: shares)
             } catch {
                 return .init(operation: spec.name, vectorAccess: nil, nodes: [], error: "\(error)")
             }
         }
+    }
+
+    /// The plan of one draw's main statement.
+    private func plan(of draw: RequestDraw) throws -> PlanSummary {
+        guard let (operations, sql, stream, methods) = self.explaining else { throw WorkloadError(.runtime, "nothing to explain") }
+        let spec = operations[draw.operation]
+        let statement = sql[draw.operation].resultStatement
+        let parameters = OperationSQL.bind(draw, kind: spec.kind, statement: statement, previous: UUID(), stream: stream, runTag: "explain")
+        let result = try self.connection.query("EXPLAIN (FORMAT JSON) " + sql[draw.operation].statements[statement], parameters)
+        let plan = try PlanSummary(json: Data(try result.decode(String.self, row: 0, column: 0).utf8), indexMethods: methods)
+        self.planOfGroup[PlanGroup(operation: draw.operation, user: draw.user, type: draw.type)] = plan.vectorAccess ?? "none"
+        return plan
+    }
+
+    /// How a request like `draw` read memory_embeddings: its (operation, user, content type) EXPLAINed once,
+    /// after the run (at most ``recallGroupLimit`` groups per operation; nil beyond, or when EXPLAIN fails).
+    func access(of draw: RequestDraw) -> String? {
+        let group = PlanGroup(operation: draw.operation, user: draw.user, type: draw.type)
+        if let known = self.planOfGroup[group] { return known }
+        guard self.explainedGroups[draw.operation, default: 0] < Self.recallGroupLimit else { return nil }
+        self.explainedGroups[draw.operation, default: 0] += 1
+        return (try? self.plan(of: draw)).map { $0.vectorAccess ?? "none" }
+    }
+
+    /// Adds to each operation's plan shares the recall of the run's recall samples that took each plan. Call it
+    /// after ``endWindow()``: its EXPLAINs must not count in the window's statement statistics.
+    func attributeRecall(
+        to health: inout DatabaseHealth, samples: [RecallSample], recall: (_ operation: Int, _ samples: [RecallSample]) -> RecallSummary?
+    ) {
+        var plans = health.plans
+        for (operation, plan) in plans.enumerated() where plan.shares != nil {
+            let grouped = Dictionary(grouping: samples.filter { $0.operation == operation }) { self.access(of: $0.draw) ?? "unexplained" }
+            var shares = plan.shares!
+            for (access, group) in grouped {
+                guard let summary = recall(operation, group) else { continue }
+                if let at = shares.firstIndex(where: { $0.access == access }) {
+                    shares[at].recall = summary.mean
+                    shares[at].recallSamples = summary.samples
+                } else {
+                    shares.append(.init(access: access, draws: 0, sampled: plan.shares?.first?.sampled ?? 0, recall: summary.mean, recallSamples: summary.samples))
+                }
+            }
+            plans[operation].shares = shares
+        }
+        health.plans = plans
     }
 
     /// Reads the counters when measuring begins.
