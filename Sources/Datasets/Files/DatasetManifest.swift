@@ -137,3 +137,20 @@ extension DatasetManifest {
         return (0..<file.count).flatMap { file.ids[($0 * file.k)..<($0 * file.k + k)] }
     }
 }
+
+extension DatasetManifest {
+    /// A manifest for bare vector files (`index bench --base/--queries/--gt`): one user holding every vector, no
+    /// relational rows, so the workload engine can search an index over them. `name` says what they are.
+    public static func vectorFiles(
+        name: String, source: String, dimension: Int, metric: VectorMetric, rows: Int, queries: Int, groundTruthK: Int
+    ) -> DatasetManifest {
+        let spec = DatasetSpec(
+            name: name, seed: 0, users: 1, tripsPerUser: 1, flightsPerTrip: 0, accommodationsPerTrip: 0, chatSessionsPerUser: 1,
+            messagesPerSession: 1, embeddingsPerUser: Double(rows), contentTypes: ContentTypeMix(), dimension: dimension, metric: metric,
+            clusters: 1, clusterSpreadMin: 0, clusterSpreadMax: 0, homeClustersPerUser: 1, homeClusterShare: 1, activitySkew: 0,
+            queries: queries, groundTruthK: groundTruthK, scale: 1)
+        return DatasetManifest(
+            generatorVersion: 0, spec: spec, dimension: dimension, metric: metric, counts: ["memory_embeddings": rows, "queries": queries],
+            groundTruthK: groundTruthK, vectorSource: source, vectorSourceChecksum: nil, files: [:], checksum: "files")
+    }
+}

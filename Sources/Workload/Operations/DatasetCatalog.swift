@@ -56,57 +56,86 @@ public final class DatasetCatalog: Sendable {
     ///   - groundTruth: the unfiltered ground truth over those rows, `queries × groundTruthK`
     ///     (``DatasetManifest/prefixGroundTruth(in:rows:threads:)``); required with `embeddingRows`.
     /// - Throws: ``WorkloadError`` (bad input) when a file is missing or does not match the manifest.
-    public init(directory: URL, manifest: DatasetManifest, embeddingRows: Int? = nil, groundTruth: [Int32]? = nil) throws {
-        self.manifest = manifest
-        self.directory = directory
-        self.seed = manifest.spec.seed
+    public convenience init(directory: URL, manifest: DatasetManifest, embeddingRows: Int? = nil, groundTruth: [Int32]? = nil) throws {
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        let base: VectorStore, queries: VectorStore, truth: [Int32]
+        let memoryLabels: (ids: [Int32], count: Int, k: Int), queryLabels: (ids: [Int32], count: Int, k: Int)
         do {
-            self.base = try VectorFiles.mapFbin(path("base.fbin"), rows: embeddingRows)
-            self.queries = try VectorFiles.readFbin(path("queries.fbin"))
-            let memoryLabels = try VectorFiles.readIbin(path("memory_labels.ibin"))
-            let queryLabels = try VectorFiles.readIbin(path("query_labels.ibin"))
+            base = try VectorFiles.mapFbin(path("base.fbin"), rows: embeddingRows)
+            queries = try VectorFiles.readFbin(path("queries.fbin"))
+            memoryLabels = try VectorFiles.readIbin(path("memory_labels.ibin"))
+            queryLabels = try VectorFiles.readIbin(path("query_labels.ibin"))
             if let groundTruth {
-                guard groundTruth.count == self.queries.count * manifest.groundTruthK else {
-                    throw WorkloadError(.badInput, "the ground truth over the first \(self.base.count) rows has \(groundTruth.count) entries, not \(self.queries.count) × \(manifest.groundTruthK)")
+                guard groundTruth.count == queries.count * manifest.groundTruthK else {
+                    throw WorkloadError(.badInput, "the ground truth over the first \(base.count) rows has \(groundTruth.count) entries, not \(queries.count) × \(manifest.groundTruthK)")
                 }
-                self.groundTruth = groundTruth
+                truth = groundTruth
             } else {
-                guard self.base.count == manifest.counts["memory_embeddings"] ?? self.base.count else {
-                    throw WorkloadError(.runtime, "the first \(self.base.count) rows need a ground truth of their own")
+                guard base.count == manifest.counts["memory_embeddings"] ?? base.count else {
+                    throw WorkloadError(.runtime, "the first \(base.count) rows need a ground truth of their own")
                 }
-                self.groundTruth = try manifest.groundTruth(in: directory, filtered: false, k: manifest.groundTruthK)
+                truth = try manifest.groundTruth(in: directory, filtered: false, k: manifest.groundTruthK)
             }
-            let rows = 2 * self.base.count
-            self.memoryUsers = stride(from: 0, to: min(memoryLabels.ids.count, rows), by: 2).map { memoryLabels.ids[$0] }
-            self.memoryTypes = stride(from: 1, to: min(memoryLabels.ids.count, rows), by: 2).map { UInt8(memoryLabels.ids[$0]) }
-            self.queryUsers = stride(from: 0, to: queryLabels.ids.count, by: 2).map { queryLabels.ids[$0] }
-            self.queryTypes = stride(from: 1, to: queryLabels.ids.count, by: 2).map { UInt8(queryLabels.ids[$0]) }
         } catch let error as VectorSearchError {
             throw WorkloadError(.badInput, error.message)
         } catch let error as DatasetError {
             throw WorkloadError(.badInput, error.message)
         }
-        self.plan = DatasetPlan(manifest.spec, embeddingTotal: manifest.counts["memory_embeddings"] ?? self.base.count)
+        let rows = 2 * base.count
+        self.init(
+            manifest: manifest, directory: directory, base: base, queries: queries, groundTruth: truth,
+            memoryUsers: stride(from: 0, to: min(memoryLabels.ids.count, rows), by: 2).map { memoryLabels.ids[$0] },
+            memoryTypes: stride(from: 1, to: min(memoryLabels.ids.count, rows), by: 2).map { UInt8(memoryLabels.ids[$0]) },
+            queryUsers: stride(from: 0, to: queryLabels.ids.count, by: 2).map { queryLabels.ids[$0] },
+            queryTypes: stride(from: 1, to: queryLabels.ids.count, by: 2).map { UInt8(queryLabels.ids[$0]) }, identifiers: true)
+    }
+
+    /// Bare vector files (`index bench --base/--queries/--gt`, ``DatasetManifest/vectorFiles``): every row of one
+    /// user and one content type, no identifiers; only unfiltered vector searches on the in-process index.
+    public convenience init(vectors base: VectorStore, queries: VectorStore, groundTruth: [Int32], manifest: DatasetManifest) {
+        self.init(
+            manifest: manifest, directory: URL(fileURLWithPath: manifest.vectorSource), base: base, queries: queries,
+            groundTruth: groundTruth, memoryUsers: Array(repeating: 0, count: base.count), memoryTypes: Array(repeating: 0, count: base.count),
+            queryUsers: Array(repeating: 0, count: queries.count), queryTypes: Array(repeating: 0, count: queries.count), identifiers: false)
+    }
+
+    /// What every catalog derives from its vectors and labels. Without `identifiers` (bare vector files, which
+    /// have no rows in a database) no ids are computed: nothing decodes or filters by them.
+    private init(
+        manifest: DatasetManifest, directory: URL, base: VectorStore, queries: VectorStore, groundTruth: [Int32], memoryUsers: [Int32],
+        memoryTypes: [UInt8], queryUsers: [Int32], queryTypes: [UInt8], identifiers: Bool
+    ) {
+        self.manifest = manifest
+        self.directory = directory
+        self.seed = manifest.spec.seed
+        self.base = base
+        self.queries = queries
+        self.groundTruth = groundTruth
+        self.memoryUsers = memoryUsers
+        self.memoryTypes = memoryTypes
+        self.queryUsers = queryUsers
+        self.queryTypes = queryTypes
+        self.plan = DatasetPlan(manifest.spec, embeddingTotal: manifest.counts["memory_embeddings"] ?? base.count)
         self.tripOwners = self.plan.trips.enumerated().flatMap { user, count in repeatElement(Int32(user), count: count) }
         self.sessionOwners = self.plan.sessions.enumerated().flatMap { user, count in repeatElement(Int32(user), count: count) }
-        let queries = self.queries
-        self.queryVectors = (0..<queries.count).map { PostgresVector(queries.vector($0)) }
+        self.queryVectors = identifiers ? (0..<queries.count).map { PostgresVector(queries.vector($0)) } : []
         var groups = [[Int32]](repeating: [], count: manifest.spec.users * Self.typeCount)
-        for row in self.memoryUsers.indices {
-            groups[Int(self.memoryUsers[row]) * Self.typeCount + Int(self.memoryTypes[row])].append(Int32(row))
+        for row in memoryUsers.indices {
+            groups[Int(memoryUsers[row]) * Self.typeCount + Int(memoryTypes[row])].append(Int32(row))
         }
         self.groups = groups
         var rowsOfType = [[Int32]](repeating: [], count: Self.typeCount)
-        for row in self.memoryTypes.indices { rowsOfType[Int(self.memoryTypes[row])].append(Int32(row)) }
+        for row in memoryTypes.indices { rowsOfType[Int(memoryTypes[row])].append(Int32(row)) }
         self.rowsOfType = rowsOfType
         var rows: [UUID: Int32] = [:]
-        rows.reserveCapacity(self.base.count)
-        var buckets = [UInt16](repeating: 0, count: self.base.count)
-        for row in 0..<self.base.count {
-            let id = DatasetIDs.uuid(seed: self.seed, table: .memoryEmbeddings, index: row)
-            rows[id] = Int32(row)
-            buckets[row] = UInt16(RowShare.bucket(of: id))
+        var buckets = [UInt16](repeating: 0, count: identifiers ? base.count : 0)
+        if identifiers {
+            rows.reserveCapacity(base.count)
+            for row in 0..<base.count {
+                let id = DatasetIDs.uuid(seed: self.seed, table: .memoryEmbeddings, index: row)
+                rows[id] = Int32(row)
+                buckets[row] = UInt16(RowShare.bucket(of: id))
+            }
         }
         self.rowOfMemoryID = rows
         self.memoryBuckets = buckets

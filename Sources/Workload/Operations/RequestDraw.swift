@@ -102,7 +102,7 @@ public final class RequestStream: Sendable {
         // and arrays, whose reference counts every load-driver thread would then write.
         switch self.operations[operation].kind {
         case .vectorSearch:
-            draw.query = query()
+            draw.query = self.operations[operation].queryOrder == .sequential ? index % catalog.queryCount : query()
             switch self.operations[operation].filter {
             case .userAndType:
                 draw.user = fixedUser ?? Int(catalog.queryUsers[draw.query])

@@ -15,6 +15,9 @@ public struct OperationSpec: Sendable, Equatable {
     public var vectorType: VectorType
     /// vector_search on `bit`: candidates fetched per neighbour asked for, re-ranked by the full vector.
     public var rerank: Int
+    /// vector_search: request i searches a random query, or query i mod the query count (every query once per
+    /// round, as an ANN benchmark measures recall).
+    public var queryOrder: QueryOrder
     /// trip_details: the length of the date window, in days.
     public var windowDays: Int
     /// custom: the SQL, with `$1…$n` bound from `parameters` in order.
@@ -23,7 +26,7 @@ public struct OperationSpec: Sendable, Equatable {
 
     public init(
         name: String, kind: OperationKind, weight: Double = 1, limit: Int? = nil, filter: VectorFilter = .userAndType, share: Double = 0.01,
-        vectorType: VectorType = .vector, rerank: Int = 4, windowDays: Int = 90, sql: String? = nil, parameters: [ParameterGenerator] = []
+        vectorType: VectorType = .vector, rerank: Int = 4, queryOrder: QueryOrder = .random, windowDays: Int = 90, sql: String? = nil, parameters: [ParameterGenerator] = []
     ) {
         self.name = name
         self.kind = kind
@@ -33,6 +36,7 @@ public struct OperationSpec: Sendable, Equatable {
         self.share = share
         self.vectorType = vectorType
         self.rerank = rerank
+        self.queryOrder = queryOrder
         self.windowDays = windowDays
         self.sql = sql
         self.parameters = parameters
@@ -70,6 +74,11 @@ public enum VectorType: String, Sendable, Codable, CaseIterable {
     /// `binary_quantize(embedding)::bit(d)` by Hamming distance (HNSW on that expression) for `limit × rerank`
     /// candidates, re-ranked by the full vectors.
     case bit
+}
+
+/// Which query vector a vector search's request takes.
+public enum QueryOrder: String, Sendable, Codable, CaseIterable {
+    case random, sequential
 }
 
 /// The filter of a vector search.

@@ -11,7 +11,7 @@ extension Scenario {
     static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
     static let indexKeys = ["m", "efConstruction", "efSearch"]
-    static let operationKeys = ["name", "operation", "weight", "limit", "filter", "share", "vectorType", "rerank", "windowDays", "sql", "parameters"]
+    static let operationKeys = ["name", "operation", "weight", "limit", "filter", "share", "vectorType", "rerank", "queryOrder", "windowDays", "sql", "parameters"]
 
     /// Reads a scenario by path, or by name from `scenariosDirectory`.
     /// - Parameter datasetsDirectory: where dataset specs live; the scenario's dataset must be there.
@@ -256,7 +256,8 @@ struct ScenarioReader {
         operation.share = self.attempt(0.01) { try entry.number("share", default: 0.01, in: 0.0001...1) }
         operation.vectorType = self.choice(entry, "vectorType", default: VectorType.vector)
         operation.rerank = self.attempt(4) { try entry.integer("rerank", default: 4, in: 1...1000) }
-        for key in ["vectorType", "rerank"] where entry.node(key) != nil && kind != .vectorSearch {
+        operation.queryOrder = self.choice(entry, "queryOrder", default: QueryOrder.random)
+        for key in ["vectorType", "rerank", "queryOrder"] where entry.node(key) != nil && kind != .vectorSearch {
             self.fail(entry, "\(key) is only for vector_search", at: entry.node(key))
         }
         if entry.node("share") != nil, operation.filter != .share {

@@ -3,7 +3,9 @@ import Datasets
 import Foundation
 import Postgres
 import Reporting
+import Studies
 import VectorSearch
+import Workload
 
 /// `tripbench index bench`: recall, throughput and latency of the in-process HNSW index per `ef_search`.
 struct IndexBench: AsyncParsableCommand {
@@ -12,9 +14,9 @@ struct IndexBench: AsyncParsableCommand {
         abstract: "Build (or load) an HNSW index and measure recall@k, QPS and latency for each ef_search.",
         discussion: """
             Works on any .fbin/.ibin files (--base, --queries, --gt) or on a generated dataset (--dataset). For \
-            every ef_search it runs all queries one at a time on one thread (QPS 1t and the latency \
-            percentiles), then spread over --threads threads (QPS Nt). ef_search below k is raised to k, as \
-            hnswlib does.
+            every ef_search the workload engine sends every query once, in order, one at a time on one client \
+            (QPS 1t, recall and the latency percentiles), then spread over --threads clients (QPS Nt). ef_search \
+            below k is raised to k, as hnswlib does.
             """
     )
 
@@ -98,7 +100,7 @@ struct IndexBench: AsyncParsableCommand {
         let (queries, truth) = try await DedicatedThread.run { () throws -> (VectorStore, (ids: [Int32], count: Int, k: Int)) in
             let queries = try VectorFiles.readVectors(inputs.queries)
             let truth = try VectorFiles.readIbin(inputs.groundTruth)
-            try HNSWBenchmark.checkGroundTruth(
+            try HNSWIndex.checkGroundTruth(
                 entries: truth.ids.count, depth: truth.k, queries: queries.count, k: k, files: (inputs.queries, inputs.groundTruth))
             return (queries, truth)
         }
@@ -108,23 +110,34 @@ struct IndexBench: AsyncParsableCommand {
         let parameters = HNSWParameters(metric: inputs.metric, m: self.m, efConstruction: self.efConstruction, seed: self.levelSeed)
         let threads = self.threads ?? ExactSearch.defaultThreads
         let display = ProgressDisplay()
-        let (index, buildSeconds, benchmark) = try await DedicatedThread.run { () throws -> (HNSWIndex, Double?, HNSWBenchmark) in
+        let (index, buildSeconds) = try await DedicatedThread.run { () throws -> (HNSWIndex, Double?) in
             let built = try Self.index(load: load, base: inputs.base, parameters: parameters, threads: threads, display: display)
             if let save { try built.index.save(to: save) }
-            let benchmark = try HNSWBenchmark(index: built.index, queries: queries, groundTruth: truth.ids, groundTruthDepth: truth.k, k: k)
-            return (built.index, built.seconds, benchmark)
+            try built.index.checkQueries(queries, groundTruth: truth.ids, depth: truth.k, k: k)
+            return (built.index, built.seconds)
         }
         if let load, inputs.metric != index.parameters.metric {
             throw CommandFailure(.badInput, "\(load) was built for \(index.parameters.metric.rawValue), not \(inputs.metric.rawValue)")
         }
-        Console.out(Self.headline(index, buildSeconds: buildSeconds, threads: threads, queries: benchmark.queries.count))
-        let results = try await DedicatedThread.run { benchmark.run(efSearch: efValues, threads: threads, repeats: repeats) }
+        Console.out(Self.headline(index, buildSeconds: buildSeconds, threads: threads, queries: queries.count))
+        let manifest = DatasetManifest.vectorFiles(
+            name: URL(fileURLWithPath: inputs.base ?? load ?? inputs.queries).deletingPathExtension().lastPathComponent,
+            source: inputs.base ?? load ?? inputs.queries, dimension: index.dimension, metric: index.parameters.metric, rows: index.count,
+            queries: queries.count, groundTruthK: truth.k)
+        // The base vectors, mapped, when given: the engine reads only the ground truth for unfiltered recall.
+        let vectors = try inputs.base.map(VectorFiles.openVectors) ?? VectorStore(dimension: index.dimension, capacity: 0)
+        var benchmark = IndexBenchmark(
+            catalog: DatasetCatalog(vectors: vectors, queries: queries, groundTruth: truth.ids, manifest: manifest), index: index, k: k,
+            threads: threads)
+        benchmark.repeats = repeats
+        let chosen = benchmark
+        let results = try await DedicatedThread.run { try chosen.run(efSearch: efValues, logger: Console.logger) }
         Console.out(Self.table(results, k: k, threads: threads))
         if let json = self.json {
             let report = IndexBenchReport(
                 buildSeconds: buildSeconds, indexBytes: index.bytes, count: index.count, dimension: index.dimension,
                 metric: index.parameters.metric, m: index.parameters.m, efConstruction: index.parameters.efConstruction,
-                k: k, threads: threads, queries: benchmark.queries.count, results: results)
+                k: k, threads: threads, queries: queries.count, results: results)
             try ReportFile.writeJSON(report, to: json)
         }
     }
@@ -178,7 +191,7 @@ struct IndexBench: AsyncParsableCommand {
         return line
     }
 
-    private static func table(_ results: [HNSWBenchmark.Result], k: Int, threads: Int) -> String {
+    private static func table(_ results: [IndexBenchmark.Result], k: Int, threads: Int) -> String {
         let titles = ["ef_search", "recall@\(k)", "QPS 1t", "QPS \(threads)t", "P50 µs", "P95 µs", "P99 µs", "dist/query"]
         let widths = [9, 10, 10, 10, 9, 9, 9, 10]
         var lines = [zip(titles, widths).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(separator: " ")]
@@ -203,7 +216,7 @@ struct IndexBenchReport: Encodable {
     var k: Int
     var threads: Int
     var queries: Int
-    var results: [HNSWBenchmark.Result]
+    var results: [IndexBenchmark.Result]
 
     enum CodingKeys: String, CodingKey {
         case buildSeconds = "build_seconds", indexBytes = "index_bytes", count, dimension, metric, m
