@@ -73,8 +73,8 @@ public struct DatabaseHealth: Codable, Sendable {
         /// The plan's nodes, depth first, indented two spaces a level (`Limit`, `  Index Scan using … on …`).
         public var nodes: [String]
         public var error: String?
-        /// The plans of a sample of the run's draws (the plan follows the parameters: a busy user's filter can
-        /// take HNSW where a typical user's takes the b-tree), most common first; absent in older reports.
+        /// The plans the run's measured requests took (a plan follows the parameters: a busy user's filter can
+        /// take HNSW where a typical user's takes the b-tree), most requests first; absent in older reports.
         public var shares: [PlanShare]?
 
         package init(operation: String, vectorAccess: String? = nil, nodes: [String], error: String? = nil, shares: [PlanShare]? = nil) {
@@ -86,26 +86,28 @@ public struct DatabaseHealth: Codable, Sendable {
         }
     }
 
-    /// One plan among an operation's sampled draws, with the recall of the run's requests that took it.
-    public struct PlanShare: Codable, Sendable, Equatable {
-        /// How memory_embeddings was read (`hnsw`, `btree`, `bitmap`, `seq_scan`), or `none`.
+    /// One plan an operation's requests took: how many measured requests, their latency, and the recall of those
+    /// whose recall was measured.
+    public struct PlanShare: Codable, Sendable {
+        /// How memory_embeddings was read (`hnsw`, `btree`, `bitmap`, `seq_scan`), `none`, or `unexplained` for
+        /// requests whose (user, content type) group was not among those EXPLAINed.
         public var access: String
-        /// Draws of the sample that were planned so, and the sample's size.
-        public var draws: Int
-        public var sampled: Int
-        /// Mean recall@k of the run's recall samples planned so, and how many there were; nil when none was.
+        public var requests: Int
+        /// Of the operation's measured requests.
+        public var share: Double
+        public var latencyUs: LatencySummary
+        /// Mean recall@k of the recall samples that took this plan, and how many there were.
         public var recall: Double?
         public var recallSamples: Int?
 
-        package init(access: String, draws: Int, sampled: Int, recall: Double? = nil, recallSamples: Int? = nil) {
+        package init(access: String, requests: Int, share: Double, latencyUs: LatencySummary, recall: Double? = nil, recallSamples: Int? = nil) {
             self.access = access
-            self.draws = draws
-            self.sampled = sampled
+            self.requests = requests
+            self.share = share
+            self.latencyUs = latencyUs
             self.recall = recall
             self.recallSamples = recallSamples
         }
-
-        public var share: Double { Double(self.draws) / Double(max(self.sampled, 1)) }
     }
 
     /// The sizes that decide whether a vector search is served from memory: memory_embeddings (heap, TOAST,

@@ -80,7 +80,10 @@ enum ReportFixture {
             serverVersion: "PostgreSQL 18.0 on x86_64", serverSettings: ["work_mem": "4MB"], dataset: "tiny-1", datasetChecksum: "abcdef0123456789abcdef",
             tripbenchVersion: "0.1.0", gitCommit: "0123456789ab", startTime: "2026-11-25T00:00:00Z", endTime: "2026-11-25T00:00:11Z")
         var health = DatabaseHealth(
-            plans: [.init(operation: "vector_search", vectorAccess: "seq_scan", nodes: ["Limit", "  Seq Scan on memory_embeddings"], error: nil)],
+            plans: [.init(
+                operation: "vector_search", vectorAccess: "seq_scan", nodes: ["Limit", "  Seq Scan on memory_embeddings"], error: nil,
+                shares: [.init(access: "seq_scan", requests: 1800, share: 0.9, latencyUs: LatencySummary(Self.histogram([900, 1200])), recall: 1, recallSamples: 90),
+                         .init(access: "hnsw", requests: 200, share: 0.1, latencyUs: LatencySummary(Self.histogram([4000, 40_000])), recall: 0.41, recallSamples: 10)])],
             missing: ["top_statements: the pg_stat_statements extension is not installed in this database"])
         health.cacheHitRatio = 0.99
         health.indexScanRatio = 0.5
@@ -91,5 +94,12 @@ enum ReportFixture {
         return RunReport(
             partial: false, scenario: scenario, target: target, environment: environment, operations: reports, totals: totals,
             timeseries: series, histograms: histograms, health: targets.contains("postgres") ? health : nil)
+    }
+
+    /// A histogram of `micros`, once each.
+    static func histogram(_ micros: [UInt64]) -> LatencyHistogram {
+        var histogram = LatencyHistogram()
+        for value in micros { histogram.record(micros: value) }
+        return histogram
     }
 }

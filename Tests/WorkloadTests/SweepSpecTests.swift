@@ -15,6 +15,13 @@ import Workload
         }
     }
 
+    @Test func theShippedVariantSweepParses() throws {
+        let spec = try SweepSpec.load(
+            "index-variants", directory: Self.root.appendingPathComponent("scenarios"), datasetsDirectory: Self.root.appendingPathComponent("datasets"))
+        try spec.validate()
+        #expect(spec.grid.variants == [.vector, .halfvec, .bit, .ivfflat] && spec.shares == [0.01, 0.1] && spec.iterativeScan.count == 3)
+    }
+
     @Test func theShippedSweepParses() throws {
         let spec = try SweepSpec.load(
             "hnsw-sweep", directory: Self.root.appendingPathComponent("scenarios"), datasetsDirectory: Self.root.appendingPathComponent("datasets"))

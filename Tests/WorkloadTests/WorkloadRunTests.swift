@@ -232,9 +232,9 @@ import Testing
         #expect(try #require(report.totals.last?.indexBuildSeconds) > 0)
     }
 
-    /// The plan follows the draw: a sample of the run's draws is EXPLAINed per operation, each plan's share is
-    /// reported with the recall of the run's requests that took it.
-    @Test func plansAreSampledOverTheDrawsWithRecallPerPlan() async throws {
+    /// The plan follows the draw: every request is classed by the plan its (user, content type) group took under
+    /// EXPLAIN before the run, and each plan is reported with its requests, latency and recall.
+    @Test func everyRequestIsClassedByItsPlanWithLatencyAndRecall() async throws {
         let report = try await Self.run("""
             name: plans
             executor: {type: constant-vus, clients: 2}
@@ -248,11 +248,11 @@ import Testing
         let plans = try #require(report.health?.plans)
         let search = try #require(plans.first { $0.operation == "vector_search" })
         let shares = try #require(search.shares)
-        let sampled = try #require(shares.first?.sampled)
-        #expect(sampled == 50 && shares.reduce(0) { $0 + $1.draws } == sampled, "\(shares)")
-        #expect(shares.allSatisfy { ["btree", "bitmap", "hnsw", "seq_scan"].contains($0.access) }, "\(shares)")
-        let attributed = shares.compactMap(\.recallSamples).reduce(0, +)
-        #expect(attributed == report.operations.first { $0.operation == "vector_search" }?.recall?.samples, "\(shares)")
+        let operation = try Self.operation(report, "vector_search")
+        #expect(shares.reduce(0) { $0 + $1.requests } == operation.count, "\(shares)")
+        #expect(abs(shares.reduce(0) { $0 + $1.share } - 1) < 1e-9)
+        #expect(shares.allSatisfy { ["btree", "bitmap", "hnsw", "seq_scan"].contains($0.access) && $0.latencyUs.p95 > 0 }, "\(shares.map(\.access))")
+        #expect(shares.compactMap(\.recallSamples).reduce(0, +) == operation.recall?.samples, "\(shares)")
         #expect(plans.first { $0.operation == "chat_history" }?.shares?.map(\.access) == ["none"])
     }
 

@@ -67,6 +67,8 @@ final class PostgresClient {
     var inFlight = false
     var flushPending = false
     var operation = 0
+    /// The plan the request in flight takes (``PlanClassifier``).
+    var planClass: UInt8 = 0
     /// The request's draw, kept only when a later statement or the recall sample needs it again.
     var draw = RequestDraw(index: 0, operation: 0)
     var step = 0

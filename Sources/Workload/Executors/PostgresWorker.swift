@@ -188,6 +188,7 @@ final class PostgresWorker {
     private func start(_ client: PostgresClient, index: Int, intended: Int64, now: Int64) {
         let draw = self.stream.draw(index, asUser: client.actingUser)
         client.operation = draw.operation
+        if let classifier = self.context.planClassifier { client.planClass = classifier.classify(draw) }
         client.step = 0
         client.intended = intended
         client.sentAt = now
@@ -342,7 +343,7 @@ final class PostgresWorker {
         guard client.measured else { return }
         self.recorder.record(
             client.operation, intended: client.intended, sent: client.sentAt, now: now, error: client.error,
-            rows: client.rows, memoryRows: client.memoryRows, actingUser: client.actingUser)
+            rows: client.rows, memoryRows: client.memoryRows, actingUser: client.actingUser, planClass: client.planClass)
         if client.sampled, client.error == nil, let rows = client.memoryRows {
             self.recorder.keepRecallSample(client.operation, draw: client.draw, rows: rows)
         }

@@ -29,8 +29,11 @@ final class RunContext: Sendable {
     let recallSample: Double
     let stopSignal: StopSignal
     let board: SecondBoard
+    /// The postgres target: the plan each request takes, by its parameters (``PlanClassifier``).
+    let planClassifier: PlanClassifier?
 
-    init(scenario: Scenario, stream: RequestStream, start: Int64, workers: Int, stopSignal: StopSignal) {
+    init(scenario: Scenario, stream: RequestStream, start: Int64, workers: Int, stopSignal: StopSignal, planClassifier: PlanClassifier? = nil) {
+        self.planClassifier = planClassifier
         self.stream = stream
         self.workers = workers
         self.seed = scenario.seed

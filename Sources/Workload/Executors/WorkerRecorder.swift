@@ -21,6 +21,9 @@ struct WorkerRecorder {
         self.worker = worker
         self.catalog = catalog
         self.result = WorkerResult(operations: operations)
+        if let classifier = context.planClassifier {
+            self.result.planLatency = classifier.names.map { Array(repeating: LatencyHistogram(), count: $0.count + 1) }
+        }
         self.nextRoll = context.measureStart
     }
 
@@ -32,7 +35,8 @@ struct WorkerRecorder {
     ///   - intended: when it was due (open loop) or sent (closed loop), monotonic ns.
     ///   - memoryRows: the memory rows it returned, when they were decoded (recall sample or RLS check).
     mutating func record(
-        _ operation: Int, intended: Int64, sent: Int64, now: Int64, error: String?, rows: Int, memoryRows: [Int32]?, actingUser: Int?
+        _ operation: Int, intended: Int64, sent: Int64, now: Int64, error: String?, rows: Int, memoryRows: [Int32]?, actingUser: Int?,
+        planClass: UInt8 = 0
     ) {
         self.roll(to: now)
         let latency = now - intended
@@ -42,6 +46,10 @@ struct WorkerRecorder {
         var foreign = 0
         if error == nil, let user = actingUser, let memoryRows {
             foreign = memoryRows.filter { $0 >= 0 && Int(self.catalog.memoryUsers[Int($0)]) != user }.count
+        }
+        if !self.result.planLatency.isEmpty {
+            let plans = self.result.planLatency[operation].count
+            self.result.planLatency[operation][min(Int(planClass), plans - 1)].record(nanos: latency)
         }
         // Closed loop: a request is sent when it is due, so its service time is its latency.
         self.result.operations[operation].count(

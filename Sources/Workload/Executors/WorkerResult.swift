@@ -1,9 +1,12 @@
 import Results
 
+
 /// What one worker thread measured.
 struct WorkerResult: Sendable {
     /// Per operation of the scenario.
     var operations: [OperationMetrics]
+    /// The postgres target: latency per operation and plan class (``PlanClassifier``; the last is `unexplained`).
+    var planLatency: [[LatencyHistogram]] = []
     var recallSamples: [RecallSample] = []
     /// Open loop: how late requests were sent after their due time, µs.
     var scheduleLag = LatencyHistogram()

@@ -69,14 +69,11 @@ public struct WorkloadRunner: Sendable {
                     if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try? admin.execute(script: OperationSQL.cleanup) }
                 }
                 let collector = HealthCollector(target: database, connection: admin)
-                collector.explain(operations: self.scenario.operations, sql: sql, stream: self.stream, expected: self.expectedRequests)
-                var run = try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, logger: logger)
-                var window = collector.endWindow()
-                let assembler = ReportAssembler(scenario: self.scenario, scenarioFile: self.scenarioFile, catalog: self.catalog, sql: sql)
-                collector.attributeRecall(to: &window, samples: run.results.flatMap(\.recallSamples)) { operation, samples in
-                    assembler.recall(samples, spec: self.scenario.operations[operation])
-                }
-                health = window
+                let classifier = collector.explain(
+                    operations: self.scenario.operations, sql: sql, stream: self.stream, expected: self.expectedRequests,
+                    typeCount: DatasetCatalog.typeCount)
+                var run = try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, classifier: classifier, logger: logger)
+                health = collector.endWindow()
                 if self.scenario.rowLevelSecurity, !self.stopSignal.isSet {
                     let audit = RowLevelSecurityAudit(scenario: self.scenario, sql: sql, stream: self.stream, runTag: runTag)
                     run.rowLevelSecurity = audit.run(database: database, actingUsers: self.catalog.actingUsers(self.scenario.executor.clients))
@@ -109,21 +106,25 @@ public struct WorkloadRunner: Sendable {
         return (version, settings)
     }
 
-    /// About how many requests the run sends (warm-up included): where its plan sample is drawn from.
+    /// About how many request numbers the run uses (warm-up included), twice over: closed-loop clients number
+    /// their requests in stride, and one ahead of the others reaches past the count. The plan classifier
+    /// EXPLAINs the groups these draw.
     private var expectedRequests: Int {
-        if let requests = self.scenario.requests { return requests }
+        if let requests = self.scenario.requests { return 2 * requests + 2 * self.scenario.executor.clients }
         let seconds = self.scenario.warmup.inSeconds + (self.scenario.executor.type == .rampingArrivalRate ? self.scenario.executor.stagesDuration : self.scenario.duration).inSeconds
         let rate = self.scenario.executor.rate ?? max(self.scenario.executor.startRate, self.scenario.executor.stages.map(\.target).max() ?? 0)
-        return Int(min(max(rate > 0 ? rate * seconds : 1000 * seconds, 100), 1e9))
+        return Int(min(max(2 * (rate > 0 ? rate * seconds : 1000 * seconds), 100), 1e9))
     }
 
     private var stream: RequestStream {
         RequestStream(operations: self.scenario.operations, catalog: self.catalog, seed: self.scenario.seed)
     }
 
-    private func makeContext(workers: Int) -> RunContext {
+    private func makeContext(workers: Int, classifier: PlanClassifier? = nil) -> RunContext {
         // Start a little after now, so every worker is waiting when the first request is due.
-        RunContext(scenario: self.scenario, stream: self.stream, start: RunClock.now() + 20_000_000, workers: workers, stopSignal: self.stopSignal)
+        RunContext(
+            scenario: self.scenario, stream: self.stream, start: RunClock.now() + 20_000_000, workers: workers, stopSignal: self.stopSignal,
+            planClassifier: classifier)
     }
 
     /// The clients of worker `worker` out of `workers` (round robin).
@@ -132,7 +133,8 @@ public struct WorkloadRunner: Sendable {
     }
 
     private func runPostgres(
-        _ database: PostgresConnectionString, sql: [OperationSQL], runTag: String, health: HealthCollector, logger: Logger
+        _ database: PostgresConnectionString, sql: [OperationSQL], runTag: String, health: HealthCollector, classifier: PlanClassifier,
+        logger: Logger
     ) throws -> TargetRun {
         let workers = max(1, min(self.threads, self.scenario.executor.clients))
         // With row-level security each client acts as one user, the busiest first.
@@ -152,7 +154,7 @@ public struct WorkloadRunner: Sendable {
         let driver = groups.first?.clients.first?.session?.connection.driver
         logger.info("\(clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s") (driver: \(driver?.rawValue ?? "none"))")
         // The timeline starts once every client is connected.
-        let context = self.makeContext(workers: workers)
+        let context = self.makeContext(workers: workers, classifier: classifier)
         let results = self.runWorkers(count: workers, target: .postgres, context: context, atMeasureStart: health.beginWindow) { index in
             PostgresWorker(index: index, group: groups[index], context: context, runTag: runTag).run()
         }

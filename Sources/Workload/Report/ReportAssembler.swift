@@ -80,9 +80,37 @@ struct ReportAssembler {
                              p95Us: metrics.latency.percentile(95), p99Us: metrics.latency.percentile(99))
             }))
         }
+        var health = health
+        if let run = runs.first(where: { $0.kind == .postgres }), let classifier = run.context.planClassifier, health != nil {
+            self.addPlanShares(to: &health!, run: run, classifier: classifier)
+        }
         return RunReport(
             partial: partial, scenario: self.summary(), target: self.scenario.target.rawValue, environment: environment,
             operations: operations, totals: totals, timeseries: series, histograms: histograms, health: health)
+    }
+
+    /// Each operation's plans as its measured requests took them: count, share, latency, and the recall of the
+    /// recall samples classed the same way.
+    private func addPlanShares(to health: inout DatabaseHealth, run: TargetRun, classifier: PlanClassifier) {
+        let samples = run.results.flatMap(\.recallSamples)
+        for operation in health.plans.indices where operation < self.scenario.operations.count {
+            let classes = classifier.names[operation].count + 1
+            var merged = [LatencyHistogram](repeating: LatencyHistogram(), count: classes)
+            for result in run.results where result.planLatency.count > operation {
+                for plan in 0..<min(classes, result.planLatency[operation].count) { merged[plan].add(result.planLatency[operation][plan]) }
+            }
+            let total = merged.reduce(0) { $0 + Int($1.count) }
+            guard total > 0 else { continue }
+            let spec = self.scenario.operations[operation]
+            let sampled = Dictionary(grouping: samples.filter { $0.operation == operation }) { min(Int(classifier.classify($0.draw)), classes - 1) }
+            health.plans[operation].shares = merged.indices.filter { merged[$0].count > 0 }.map { plan in
+                let recall = sampled[plan].flatMap { self.recall($0, spec: spec) }
+                return DatabaseHealth.PlanShare(
+                    access: classifier.name(operation: operation, class: UInt8(plan)), requests: Int(merged[plan].count),
+                    share: Double(merged[plan].count) / Double(total), latencyUs: LatencySummary(merged[plan]), recall: recall?.mean,
+                    recallSamples: recall?.samples)
+            }.sorted { $0.requests > $1.requests }
+        }
     }
 
     /// Mean recall@k of the samples: |returned ∩ exact| / |exact| for the same filter (the acting user's rows

@@ -39,57 +39,51 @@ final class HealthCollector {
         var rows: Int64
     }
 
-    /// What ``explain(operations:sql:stream:expected:)`` keeps to EXPLAIN more draws after the run.
+    /// What ``explain(operations:sql:stream:expected:typeCount:)`` EXPLAINs draws with.
     private var explaining: (operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream, methods: [String: String])?
-    /// The plan of each (operation, user, content type) EXPLAINed so far, and how many per operation.
-    private var planOfGroup: [PlanGroup: String] = [:]
-    private var explainedGroups: [Int: Int] = [:]
-    /// Draws EXPLAINed per operation before the run, and at most this many more groups after it.
-    static let planSample = 50
-    static let recallGroupLimit = 300
-
-    private struct PlanGroup: Hashable {
-        var operation: Int
-        var user: Int
-        var type: Int
-    }
+    /// Groups EXPLAINed per operation before the run, the most drawn first.
+    static let groupLimit = 2000
 
     /// EXPLAINs each operation's main statement with the first request the stream draws for it (the plan the
-    /// report shows node by node), then a sample of its draws spread over the run's first `expected` requests:
-    /// the share of each plan. A plan follows the parameters — with Zipf-skewed users, the planner takes the
-    /// b-tree for most users and HNSW for the busiest — so one draw can misreport what the run did. Under the
-    /// scenario's session settings (already set on the connection).
-    func explain(operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream, expected: Int) {
+    /// report shows node by node), then every (user, content type) group among the run's first `expected` draws,
+    /// the most drawn first and at most ``groupLimit`` per operation: the classifier the workers class each
+    /// request's plan by. A plan follows the parameters — with Zipf-skewed users the planner takes the b-tree for
+    /// most users and HNSW for the busiest — so one draw can misreport what the run did. Under the scenario's
+    /// session settings (already set on the connection).
+    func explain(operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream, expected: Int, typeCount: Int) -> PlanClassifier {
         let methods = PlanSummary.indexMethods(self.connection)
         self.explaining = (operations, sql, stream, methods)
-        var draws = [[RequestDraw]](repeating: [], count: operations.count)
-        let step = max(1, expected / max(Self.planSample * operations.count, 1))
-        var index = 0
-        while draws.contains(where: { $0.count < Self.planSample }), index < max(expected, Self.planSample * operations.count) * 4 {
+        var first: [Int: RequestDraw] = [:]
+        var drawsOfGroup = [[Int: (count: Int, draw: RequestDraw)]](repeating: [:], count: operations.count)
+        for index in 0..<min(max(expected, 1), 2_000_000) {
             let draw = stream.draw(index, asUser: nil)
-            if draws[draw.operation].count < Self.planSample { draws[draw.operation].append(draw) }
-            index += draws[draw.operation].isEmpty ? 1 : step
+            if first[draw.operation] == nil { first[draw.operation] = draw }
+            let group = PlanClassifier.group(user: draw.user, type: draw.type, typeCount: typeCount)
+            drawsOfGroup[draw.operation][group, default: (0, draw)].count += 1
         }
+        var names = [[String]](repeating: [], count: operations.count)
+        var classes = [[UInt8]](repeating: [], count: operations.count)
         self.health.plans = operations.indices.map { operation in
             let spec = operations[operation]
-            guard let first = draws[operation].first else {
+            guard let draw = first[operation] else {
                 return .init(operation: spec.name, vectorAccess: nil, nodes: [], error: "no request drawn for it")
             }
             do {
-                let plan = try self.plan(of: first)
-                var counts: [String: Int] = [:]
-                for draw in draws[operation] {
-                    let access = try self.plan(of: draw).vectorAccess ?? "none"
-                    counts[access, default: 0] += 1
+                let plan = try self.plan(of: draw)
+                let groups = drawsOfGroup[operation].sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }.prefix(Self.groupLimit)
+                var table = [UInt8](repeating: PlanClassifier.unexplained, count: (groups.map(\.key).max() ?? 0) + 1)
+                for (group, entry) in groups {
+                    let access = try self.plan(of: entry.draw).vectorAccess ?? "none"
+                    if !names[operation].contains(access), names[operation].count < Int(PlanClassifier.unexplained) { names[operation].append(access) }
+                    if let position = names[operation].firstIndex(of: access) { table[group] = UInt8(position) }
                 }
-                let shares = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map {
-                    DatabaseHealth.PlanShare(access: $0.key, draws: $0.value, sampled: draws[operation].count)
-                }
-                return .init(operation: spec.name, vectorAccess: plan.vectorAccess, nodes: plan.nodes, error: nil, shares: shares)
+                classes[operation] = table
+                return .init(operation: spec.name, vectorAccess: plan.vectorAccess, nodes: plan.nodes, error: nil)
             } catch {
                 return .init(operation: spec.name, vectorAccess: nil, nodes: [], error: "\(error)")
             }
         }
+        return PlanClassifier(names: names, classes: classes, typeCount: typeCount)
     }
 
     /// The plan of one draw's main statement.
@@ -99,42 +93,7 @@ final class HealthCollector {
         let statement = sql[draw.operation].resultStatement
         let parameters = OperationSQL.bind(draw, kind: spec.kind, statement: statement, previous: UUID(), stream: stream, runTag: "explain")
         let result = try self.connection.query("EXPLAIN (FORMAT JSON) " + sql[draw.operation].statements[statement], parameters)
-        let plan = try PlanSummary(json: Data(try result.decode(String.self, row: 0, column: 0).utf8), indexMethods: methods)
-        self.planOfGroup[PlanGroup(operation: draw.operation, user: draw.user, type: draw.type)] = plan.vectorAccess ?? "none"
-        return plan
-    }
-
-    /// How a request like `draw` read memory_embeddings: its (operation, user, content type) EXPLAINed once,
-    /// after the run (at most ``recallGroupLimit`` groups per operation; nil beyond, or when EXPLAIN fails).
-    func access(of draw: RequestDraw) -> String? {
-        let group = PlanGroup(operation: draw.operation, user: draw.user, type: draw.type)
-        if let known = self.planOfGroup[group] { return known }
-        guard self.explainedGroups[draw.operation, default: 0] < Self.recallGroupLimit else { return nil }
-        self.explainedGroups[draw.operation, default: 0] += 1
-        return (try? self.plan(of: draw)).map { $0.vectorAccess ?? "none" }
-    }
-
-    /// Adds to each operation's plan shares the recall of the run's recall samples that took each plan. Call it
-    /// after ``endWindow()``: its EXPLAINs must not count in the window's statement statistics.
-    func attributeRecall(
-        to health: inout DatabaseHealth, samples: [RecallSample], recall: (_ operation: Int, _ samples: [RecallSample]) -> RecallSummary?
-    ) {
-        var plans = health.plans
-        for (operation, plan) in plans.enumerated() where plan.shares != nil {
-            let grouped = Dictionary(grouping: samples.filter { $0.operation == operation }) { self.access(of: $0.draw) ?? "unexplained" }
-            var shares = plan.shares!
-            for (access, group) in grouped {
-                guard let summary = recall(operation, group) else { continue }
-                if let at = shares.firstIndex(where: { $0.access == access }) {
-                    shares[at].recall = summary.mean
-                    shares[at].recallSamples = summary.samples
-                } else {
-                    shares.append(.init(access: access, draws: 0, sampled: plan.shares?.first?.sampled ?? 0, recall: summary.mean, recallSamples: summary.samples))
-                }
-            }
-            plans[operation].shares = shares
-        }
-        health.plans = plans
+        return try PlanSummary(json: Data(try result.decode(String.self, row: 0, column: 0).utf8), indexMethods: methods)
     }
 
     /// Reads the counters when measuring begins.
