@@ -28,6 +28,9 @@ public struct CapacityStep: Sendable, Codable, Equatable {
     /// at its end: why a step was slow when the data outgrew memory.
     public var cacheHitRatio: Double?
     public var hnswInSharedBuffers: Double?
+    /// pgvector: the plans the objective's operations' requests took at this rate, by operation (absent in
+    /// older results).
+    public var plans: [String: [DatabaseHealth.PlanShare]]?
     public var passed = false
     public var reason: String?
 

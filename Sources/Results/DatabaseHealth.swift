@@ -88,7 +88,7 @@ public struct DatabaseHealth: Codable, Sendable {
 
     /// One plan an operation's requests took: how many measured requests, their latency, and the recall of those
     /// whose recall was measured.
-    public struct PlanShare: Codable, Sendable {
+    public struct PlanShare: Codable, Sendable, Equatable {
         /// How memory_embeddings was read (`hnsw`, `btree`, `bitmap`, `seq_scan`), `none`, or `unexplained` for
         /// requests whose (user, content type) group was not among those EXPLAINed.
         public var access: String

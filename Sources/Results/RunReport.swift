@@ -240,7 +240,7 @@ public struct RunEnvironment: Codable, Sendable {
 }
 
 /// Latency percentiles in microseconds.
-public struct LatencySummary: Codable, Sendable {
+public struct LatencySummary: Codable, Sendable, Equatable {
     public var p50: UInt64
     public var p90: UInt64
     public var p95: UInt64

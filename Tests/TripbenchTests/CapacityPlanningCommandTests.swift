@@ -115,6 +115,10 @@ import Testing
         #expect(rate >= 100 && steps.count <= 8)
         // Every step at or below the rate found met the SLO.
         #expect(steps.filter { ($0["offered_rate"] as? Double ?? 0) <= rate }.allSatisfy { $0["passed"] as? Bool == true })
+        // Each step says which plans its requests took (tiny's users are few: b-tree, bitmap or HNSW by user).
+        let plans = steps.compactMap { ($0["plans"] as? [String: Any])?["vector_search"] as? [[String: Any]] }
+        #expect(plans.count == steps.count && plans.allSatisfy { !$0.isEmpty }, "\(steps.map { $0["plans"] ?? "none" })")
+        #expect(run.standardOutput.contains("| plans |"))
         let html = try String(contentsOf: out.appendingPathComponent("capacity.html"), encoding: .utf8)
         #expect(html.contains("postgres: latency vs offered rate") && (html.contains(">sustainable<") || html.contains(">sustainable = knee<")))
         try await TestServer.drop(database, admin: try await TestServer.connectionString())

@@ -50,7 +50,8 @@ public enum CapacityReport {
         if charts { section.charts = [self.latencyChart(outcome, target: capacity.target), self.throughputChart(outcome, target: capacity.target)] }
         let ordered = outcome.steps.enumerated().map { ($0.offset + 1, $0.element) }
         var table = ReportDocument.Table(
-            headers: ["step", "phase", "offered", "served", objective.latency.metric.rawValue, "P50", "P99", "errors", "seconds", "verdict"], rows: [])
+            headers: ["step", "phase", "offered", "served", objective.latency.metric.rawValue, "P50", "P99", "errors", "seconds", "verdict"]
+                + (capacity.outcome.steps.contains { $0.plans != nil } ? ["plans"] : []), rows: [])
         for (number, step) in ordered {
             if step.passed, step.offeredRate == outcome.sustainableRate { table.emphasised.insert(table.rows.count) }
             if !step.passed { table.failed.insert(table.rows.count) }
@@ -59,10 +60,17 @@ public enum CapacityReport {
                 step.latencyUs.map(MetricText.micros) ?? "—", step.p50Us.map(MetricText.micros) ?? "—", step.p99Us.map(MetricText.micros) ?? "—",
                 MetricText.percent(step.errorRate), String(format: "%.1f", step.seconds) + (step.stoppedEarly ? " (stopped)" : ""),
                 step.passed ? "✓ met" : "✗ " + (step.reason ?? "failed"),
-            ])
+            ] + (table.headers.last == "plans" ? [self.plans(step)] : []))
         }
         section.tables = [table]
         return section
+    }
+
+    /// `vector_search: btree 92 %: P95 1.2ms, recall 1.0000; hnsw 8 %: …` for the step's operations.
+    private static func plans(_ step: CapacityStep) -> String {
+        (step.plans ?? [:]).sorted { $0.key < $1.key }.map { operation, shares in
+            (step.plans?.count ?? 0) > 1 ? "\(operation): " + MetricText.planShares(shares) : MetricText.planShares(shares)
+        }.joined(separator: " · ")
     }
 
     private static func latencyChart(_ outcome: CapacityOutcome, target: TargetKind) -> String {

@@ -95,6 +95,9 @@ public struct ScenarioProbe: Sendable {
         if self.target == .postgres {
             step.cacheHitRatio = report.health?.cacheHitRatio
             step.hnswInSharedBuffers = report.health?.sizes?.hnswInSharedBuffersAtEnd
+            let names = Set(selected.map(\.operation))
+            let plans = (report.health?.plans ?? []).filter { names.contains($0.operation) && $0.shares != nil }
+            if !plans.isEmpty { step.plans = Dictionary(plans.map { ($0.operation, $0.shares!) }, uniquingKeysWith: { first, _ in first }) }
         }
         return step
     }
