@@ -251,7 +251,7 @@ import Testing
         let operation = try Self.operation(report, "vector_search")
         #expect(shares.reduce(0) { $0 + $1.requests } == operation.count, "\(shares)")
         #expect(abs(shares.reduce(0) { $0 + $1.share } - 1) < 1e-9)
-        #expect(shares.allSatisfy { ["btree", "bitmap", "hnsw", "seq_scan"].contains($0.access) && $0.latencyUs.p95 > 0 }, "\(shares.map(\.access))")
+        #expect(shares.allSatisfy { ["btree", "bitmap", "hnsw", "seq_scan"].contains($0.access) && $0.latencyUs.p95 > 0 }, "\(shares.map { "\($0.access) \($0.requests)" })")
         #expect(shares.compactMap(\.recallSamples).reduce(0, +) == operation.recall?.samples, "\(shares)")
         #expect(plans.first { $0.operation == "chat_history" }?.shares?.map(\.access) == ["none"])
     }

@@ -34,7 +34,8 @@ final class IndexWorker {
         let clientCount = context.executor.clients
         var schedule = context.schedule(ofWorker: self.worker)
         var nextSlot = self.clientIDs
-        var thinkUntil = [Int64](repeating: 0, count: self.clientIDs.count)
+        // Closed loop: every client starts at the run's start (see PostgresWorker.run).
+        var thinkUntil = [Int64](repeating: context.start, count: self.clientIDs.count)
         var finished = [Bool](repeating: false, count: self.clientIDs.count)
         var turn = 0
         while !context.shouldStop {

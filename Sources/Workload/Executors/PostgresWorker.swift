@@ -40,7 +40,12 @@ final class PostgresWorker {
     /// other clients' answers unread meanwhile (docs/benchmarks.md). The thread waits in `ppoll` only when no
     /// client can act now, and reads only the sockets that poll found readable.
     func run() -> WorkerResult {
-        for client in self.clients { client.nextSlot = client.id }
+        // A closed loop starts at the run's start like an open one: sending as soon as the thread runs made the
+        // first tens of milliseconds an unplanned warm-up whose requests took numbers from the stream.
+        for client in self.clients {
+            client.nextSlot = client.id
+            client.thinkUntil = self.context.start
+        }
         var descriptors: [pollfd] = []
         var polled: [Int] = []
         var readable = [Bool](repeating: false, count: self.clients.count)
