@@ -134,8 +134,11 @@ public enum SweepReport {
                 name: build.variant == .ivfflat ? "IVFFlat lists \(build.lists ?? 0)" : "\(build.variant.rawValue) m \(build.m), efc \(build.efConstruction)", color: LineChart.palette[number % LineChart.palette.count],
                 points: points.map { ($0.recall, $0.qpsAll) }, markers: true)
         }
-        if let front = analysis.fronts[target], front.count > 1 {
-            series.append(LineChart.Series(name: "Pareto front", color: "#0f172a", dashed: true, points: front.map { ($0.recall, $0.qpsAll) }, strokeWidth: 1.5))
+        // A front of one point (it beats every other on both axes) is drawn as that point.
+        if let front = analysis.fronts[target], !front.isEmpty {
+            series.append(LineChart.Series(
+                name: "Pareto front", color: "#0f172a", dashed: true, points: front.map { ($0.recall, $0.qpsAll) }, markers: front.count == 1,
+                strokeWidth: 1.5))
         }
         return LineChart(
             title: "\(self.targetName(target)): recall@\(results.conditions.k) vs QPS on \(results.conditions.clients) clients",
