@@ -153,7 +153,7 @@ public enum SweepReport {
             [self.targetName(build.target), self.index(build.build), String(format: "%.1f s", build.buildSeconds), self.mebibytes(build.indexBytes)]
         }
         section.tables = [ReportDocument.Table(headers: headers, rows: rows)]
-        section.notes = ["In-process size: the vectors and the graph in memory. pgvector: pg_relation_size of the index, built with one parallel worker per core and maintenance_work_mem 2GB."]
+        section.notes = ["In-process size: the vectors and the graph in memory. pgvector: pg_relation_size of the index, built with one parallel worker per core and maintenance_work_mem sized to its graph, as tripbench load builds it."]
         return section
     }
 
