@@ -197,8 +197,12 @@ public struct PointResult: Codable, Sendable {
         public var qps1: Double
         public var p95Us: Double
         public var plan: String?
+        /// pgvector: the plans the pass's requests took (each content type is planned for its own share of
+        /// the rows), with their latency and recall.
+        public var plans: [DatabaseHealth.PlanShare]?
 
-        package init(recall: Double, qps1: Double, p95Us: Double, plan: String? = nil) {
+        package init(recall: Double, qps1: Double, p95Us: Double, plan: String? = nil, plans: [DatabaseHealth.PlanShare]? = nil) {
+            self.plans = plans
             self.recall = recall
             self.qps1 = qps1
             self.p95Us = p95Us

@@ -111,6 +111,9 @@ import Workload
         let report = try await DedicatedThread.run { try runner.run(logger: Logger(label: "tests")) }
         let run = try #require(report.operations.first)
         #expect(point?.plan == "hnsw" && report.health?.plans.first?.vectorAccess == "hnsw")
+        // The content-type pass says which plans its requests took (each type is planned for its own rows).
+        let filteredPlans = try #require(point?.filtered?.plans)
+        #expect(!filteredPlans.isEmpty && abs(filteredPlans.reduce(0) { $0 + $1.share } - 1) < 1e-9, "\(filteredPlans)")
         let sweep = try #require(point?.concurrent)
         let ratio = sweep.p95Us / Double(run.latencyUs.p95)
         #expect(ratio > 0.5 && ratio < 2, "sweep P95 \(sweep.p95Us) µs, run P95 \(run.latencyUs.p95) µs")

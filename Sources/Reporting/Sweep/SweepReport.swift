@@ -175,7 +175,7 @@ public enum SweepReport {
                 MetricText.number(point.qps1), MetricText.number(point.qpsAll), MetricText.micros(point.p50Us),
                 MetricText.micros(point.p95Us), MetricText.micros(point.p99Us), point.concurrent.map { MetricText.micros($0.p95Us) } ?? "—",
                 analysis.isOnFront(point) ? "✓" : "",
-            ] + (plans ? [point.plan ?? "—", point.filtered?.plan ?? "—"] : []))
+            ] + (plans ? [point.plan ?? "—", self.filteredPlan(point.filtered)] : []))
         }
         var section = ReportDocument.Section(title: "All points: \(self.targetName(target))", tables: [table])
         if plans {
@@ -211,6 +211,13 @@ public enum SweepReport {
             section.paragraphs.append("Not predicted: \(unpredicted.map(\.title).joined(separator: ", ")). The in-process index stores full-precision vectors only; it has no half-precision, binary or IVFFlat storage, so these rows cover HNSW on vector alone.")
         }
         return section
+    }
+
+    /// The content-type pass's plan; each plan's share when its requests took more than one.
+    private static func filteredPlan(_ filtered: PointResult.FilteredResult?) -> String {
+        guard let filtered else { return "—" }
+        if let shares = filtered.plans, shares.count > 1 { return MetricText.planShares(shares) }
+        return filtered.plan ?? "—"
     }
 
     private static func mebibytes(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }

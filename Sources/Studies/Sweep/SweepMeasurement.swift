@@ -49,7 +49,7 @@ struct SweepMeasurement {
             guard let filtered = try pass(.contentType, 1) else { return nil }
             point.filtered = .init(
                 recall: filtered.operation.recall?.mean ?? 0, qps1: filtered.totals.qps, p95Us: Double(filtered.operation.latencyUs.p95),
-                plan: filtered.plan)
+                plan: filtered.plan, plans: filtered.plans)
         }
         if !self.spec.shares.isEmpty {
             guard let filters = try self.shareFilters(target, build: build, search: search, index: index, logger: logger) else { return nil }
@@ -128,6 +128,8 @@ struct SweepMeasurement {
         var operation: OperationReport
         var totals: TotalsReport
         var plan: String?
+        /// The plans the pass's requests took (pgvector).
+        var plans: [DatabaseHealth.PlanShare]?
 
         func filterResult(share: Double, iterativeScan: String?, maxScanTuples: Int?, path: String) -> FilterResult {
             FilterResult(
@@ -155,6 +157,6 @@ struct SweepMeasurement {
             throw WorkloadError(
                 .runtime, "\(totals.target) at \(scenario.settings.map { "\($0.name)=\($0.value)" }.joined(separator: " ")), \(clients) client\(clients == 1 ? "" : "s"): \(operation.errors) of \(operation.count) requests failed (\(kinds))")
         }
-        return Pass(operation: operation, totals: totals, plan: report.health?.plans.first?.vectorAccess)
+        return Pass(operation: operation, totals: totals, plan: report.health?.plans.first?.vectorAccess, plans: report.health?.plans.first?.shares)
     }
 }
