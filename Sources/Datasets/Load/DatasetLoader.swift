@@ -290,19 +290,29 @@ public struct DatasetLoader: Sendable {
         return (setting, graph, "the HNSW graph needs about \(SystemMemory.gigabytes(graph)) and this machine can give \(setting): pgvector will finish the build on disk, many times slower")
     }
 
-    /// Builds the HNSW index with parallel workers, reporting `pg_stat_progress_create_index` every second.
-    private func buildIndex(
-        _ index: PostgresHNSWIndex, _ connection: PostgresConnection, logger: Logger,
-        progress: @escaping @Sendable (LoadProgress) -> Void
-    ) throws -> LoadReport.HNSWBuild {
+    /// Sets `connection` up to build an index as `load` builds its HNSW: `maintenance_work_mem` from
+    /// ``buildMemory(for:)`` (warning when the graph will not fit) and ``buildWorkers`` parallel workers; clears
+    /// the notices before the build.
+    public func prepareIndexBuild(
+        _ connection: PostgresConnection, for index: PostgresHNSWIndex, logger: Logger
+    ) throws -> (setting: String, graphBytes: Int) {
         let memory = self.buildMemory(for: index)
         if let warning = memory.warning { logger.warning("\(warning)") }
-        logger.info("building the HNSW index: graph about \(SystemMemory.gigabytes(memory.graphBytes)), maintenance_work_mem \(memory.setting), \(self.buildWorkers) parallel workers")
         try connection.execute(script: """
             SET maintenance_work_mem = \(PostgresConnection.quoteLiteral(memory.setting));
             SET max_parallel_maintenance_workers = \(max(0, self.buildWorkers))
             """)
         _ = connection.takeNotices()
+        return (memory.setting, memory.graphBytes)
+    }
+
+    /// Builds the HNSW index with parallel workers, reporting `pg_stat_progress_create_index` every second.
+    private func buildIndex(
+        _ index: PostgresHNSWIndex, _ connection: PostgresConnection, logger: Logger,
+        progress: @escaping @Sendable (LoadProgress) -> Void
+    ) throws -> LoadReport.HNSWBuild {
+        let memory = try self.prepareIndexBuild(connection, for: index, logger: logger)
+        logger.info("building the HNSW index: graph about \(SystemMemory.gigabytes(memory.graphBytes)), maintenance_work_mem \(memory.setting), \(self.buildWorkers) parallel workers")
         let watcher = IndexBuildWatcher(target: self.target, progress: progress)
         watcher.start()
         let elapsed: Duration?

@@ -30,10 +30,10 @@ final class PostgresSweep: Sendable {
     /// Builds the index for `key`, loading the dataset first if the database does not hold it.
     func build(_ key: BuildKey, logger: Logger, progress: @escaping @Sendable (LoadProgress) -> Void) throws -> BuildResult {
         guard key.variant == .vector else { return try self.buildVariant(key, logger: logger, progress: progress) }
-        try PostgresConnection(self.loader.target).execute(script: "DROP INDEX IF EXISTS \(Self.variantIndexName)")
         var loader = self.loader
         loader.index = PostgresHNSWIndex(m: key.m, efConstruction: key.efConstruction, operatorClass: self.loader.index?.operatorClass ?? "vector_cosine_ops")
         let admin = try PostgresConnection(loader.target)
+        try admin.execute(script: "DROP INDEX IF EXISTS \(Self.variantIndexName)")
         // An index already there with these parameters is rebuilt, so the build is timed.
         if try Self.tableExists(admin), try PostgresHNSWIndex.current(admin) == loader.index {
             try admin.execute(script: "DROP INDEX \(PostgresHNSWIndex.name)")
@@ -52,13 +52,8 @@ final class PostgresSweep: Sendable {
         _ = try loader.load(logger: logger, progress: progress)
         let admin = try PostgresConnection(loader.target)
         try admin.execute(script: "DROP INDEX IF EXISTS \(PostgresHNSWIndex.name); DROP INDEX IF EXISTS \(Self.variantIndexName)")
-        _ = admin.takeNotices()
         // The vector graph's memory bounds the others' (their elements are smaller).
-        let memory = loader.buildMemory(for: PostgresHNSWIndex(m: max(key.m, 2), efConstruction: max(key.efConstruction, 4)))
-        try admin.execute(script: """
-            SET maintenance_work_mem = \(PostgresConnection.quoteLiteral(memory.setting));
-            SET max_parallel_maintenance_workers = \(max(0, loader.buildWorkers))
-            """)
+        _ = try loader.prepareIndexBuild(admin, for: PostgresHNSWIndex(m: max(key.m, 2), efConstruction: max(key.efConstruction, 4)), logger: logger)
         let d = loader.manifest.dimension
         let definition = switch key.variant {
         case .halfvec: "hnsw ((embedding::halfvec(\(d))) halfvec_cosine_ops) WITH (m = \(key.m), ef_construction = \(key.efConstruction))"

@@ -111,7 +111,7 @@ public struct WorkloadRunner: Sendable {
     /// EXPLAINs the groups these draw.
     private var expectedRequests: Int {
         if let requests = self.scenario.requests { return 2 * requests + 2 * self.scenario.executor.clients }
-        let seconds = self.scenario.warmup.inSeconds + (self.scenario.executor.type == .rampingArrivalRate ? self.scenario.executor.stagesDuration : self.scenario.duration).inSeconds
+        let seconds = self.scenario.warmup.inSeconds + self.scenario.plannedDuration.inSeconds
         let rate = self.scenario.executor.rate ?? max(self.scenario.executor.startRate, self.scenario.executor.stages.map(\.target).max() ?? 0)
         return Int(min(max(2 * (rate > 0 ? rate * seconds : 1000 * seconds), 100), 1e9))
     }

@@ -141,7 +141,7 @@ struct ReportAssembler {
             stages: executor.stages.isEmpty ? nil : executor.stages.map { .init(durationSeconds: $0.duration.inSeconds, target: $0.target) },
             thinkTimeSeconds: executor.type == .constantVUs ? executor.thinkTime.inSeconds : nil,
             arrivals: executor.isOpen ? executor.arrivals.rawValue : nil,
-            warmupSeconds: self.scenario.warmup.inSeconds, durationSeconds: (executor.type == .rampingArrivalRate ? executor.stagesDuration : self.scenario.duration).inSeconds,
+            warmupSeconds: self.scenario.warmup.inSeconds, durationSeconds: self.scenario.plannedDuration.inSeconds,
             requests: self.scenario.requests, timeoutSeconds: self.scenario.timeout.inSeconds, recallSample: self.scenario.recallSample,
             rowLevelSecurity: self.scenario.rowLevelSecurity,
             settings: Dictionary(self.scenario.settings.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),

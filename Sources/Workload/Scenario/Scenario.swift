@@ -57,6 +57,12 @@ public struct Scenario: Sendable, Equatable {
         self.thresholds = thresholds
     }
 
+    /// How long the measured part is planned to last: a ramp's stages, else `duration` (a request count
+    /// may end it sooner).
+    public var plannedDuration: Duration {
+        self.executor.type == .rampingArrivalRate ? self.executor.stagesDuration : self.duration
+    }
+
     public struct Setting: Sendable, Equatable {
         public var name: String
         public var value: String

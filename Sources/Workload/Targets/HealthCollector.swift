@@ -39,8 +39,6 @@ final class HealthCollector {
         var rows: Int64
     }
 
-    /// What ``explain(operations:sql:stream:expected:typeCount:)`` EXPLAINs draws with.
-    private var explaining: (operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream, methods: [String: String])?
     /// Groups EXPLAINed per operation before the run, the most drawn first.
     static let groupLimit = 2000
 
@@ -48,11 +46,19 @@ final class HealthCollector {
     /// report shows node by node), then every (user, content type) group among the run's first `expected` draws,
     /// the most drawn first and at most ``groupLimit`` per operation: the classifier the workers class each
     /// request's plan by. A plan follows the parameters — with Zipf-skewed users the planner takes the b-tree for
-    /// most users and HNSW for the busiest — so one draw can misreport what the run did. Under the scenario's
-    /// session settings (already set on the connection).
+    /// most users and HNSW for the busiest — so one draw can misreport what the run did. A statement that does not
+    /// name memory_embeddings reads it under no parameters: its groups are `none` without an EXPLAIN each. Under
+    /// the scenario's session settings (already set on the connection).
     func explain(operations: [OperationSpec], sql: [OperationSQL], stream: RequestStream, expected: Int, typeCount: Int) -> PlanClassifier {
         let methods = PlanSummary.indexMethods(self.connection)
-        self.explaining = (operations, sql, stream, methods)
+        /// The plan of one draw's main statement.
+        func explainDraw(_ draw: RequestDraw) throws -> PlanSummary {
+            let statement = sql[draw.operation].resultStatement
+            let parameters = OperationSQL.bind(
+                draw, kind: operations[draw.operation].kind, statement: statement, previous: UUID(), stream: stream, runTag: "explain")
+            let result = try self.connection.query("EXPLAIN (FORMAT JSON) " + sql[draw.operation].statements[statement], parameters)
+            return try PlanSummary(json: Data(try result.decode(String.self, row: 0, column: 0).utf8), indexMethods: methods)
+        }
         var first: [Int: RequestDraw] = [:]
         var drawsOfGroup = [[Int: (count: Int, draw: RequestDraw)]](repeating: [:], count: operations.count)
         for index in 0..<min(max(expected, 1), 2_000_000) {
@@ -69,11 +75,13 @@ final class HealthCollector {
                 return .init(operation: spec.name, vectorAccess: nil, nodes: [], error: "no request drawn for it")
             }
             do {
-                let plan = try self.plan(of: draw)
+                let plan = try explainDraw(draw)
+                let firstGroup = PlanClassifier.group(user: draw.user, type: draw.type, typeCount: typeCount)
+                let readsEmbeddings = sql[operation].statements[sql[operation].resultStatement].contains("memory_embeddings")
                 let groups = drawsOfGroup[operation].sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }.prefix(Self.groupLimit)
                 var table = [UInt8](repeating: PlanClassifier.unexplained, count: (groups.map(\.key).max() ?? 0) + 1)
                 for (group, entry) in groups {
-                    let access = try self.plan(of: entry.draw).vectorAccess ?? "none"
+                    let access = group == firstGroup || !readsEmbeddings ? plan.vectorAccess ?? "none" : try explainDraw(entry.draw).vectorAccess ?? "none"
                     if !names[operation].contains(access), names[operation].count < Int(PlanClassifier.unexplained) { names[operation].append(access) }
                     if let position = names[operation].firstIndex(of: access) { table[group] = UInt8(position) }
                 }
@@ -84,16 +92,6 @@ final class HealthCollector {
             }
         }
         return PlanClassifier(names: names, classes: classes, typeCount: typeCount)
-    }
-
-    /// The plan of one draw's main statement.
-    private func plan(of draw: RequestDraw) throws -> PlanSummary {
-        guard let (operations, sql, stream, methods) = self.explaining else { throw WorkloadError(.runtime, "nothing to explain") }
-        let spec = operations[draw.operation]
-        let statement = sql[draw.operation].resultStatement
-        let parameters = OperationSQL.bind(draw, kind: spec.kind, statement: statement, previous: UUID(), stream: stream, runTag: "explain")
-        let result = try self.connection.query("EXPLAIN (FORMAT JSON) " + sql[draw.operation].statements[statement], parameters)
-        return try PlanSummary(json: Data(try result.decode(String.self, row: 0, column: 0).utf8), indexMethods: methods)
     }
 
     /// Reads the counters when measuring begins.

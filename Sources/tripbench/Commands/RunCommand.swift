@@ -195,7 +195,7 @@ struct RunCommand: AsyncParsableCommand {
         case .constantArrivalRate: "\(executor.rate!.formatted()) requests/s (\(executor.arrivals.rawValue)) over \(executor.clients) clients"
         case .rampingArrivalRate: "rate ramping through \(executor.stages.count) stages (\(executor.arrivals.rawValue)) over \(executor.clients) clients"
         }
-        let length = scenario.requests.map { "\($0) requests" } ?? DurationText.format(executor.type == .rampingArrivalRate ? executor.stagesDuration : scenario.duration)
+        let length = scenario.requests.map { "\($0) requests" } ?? DurationText.format(scenario.plannedDuration)
         return "\(load), \(DurationText.format(scenario.warmup)) warm-up, \(length)"
     }
 
