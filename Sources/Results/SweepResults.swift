@@ -287,6 +287,7 @@ public struct FilterResult: Codable, Sendable {
 }
 
 extension TargetKind {
-    /// Whether this target builds `variant`: pgvector all of them, the in-process index HNSW over full vectors.
-    public func builds(_ variant: IndexVariant) -> Bool { self == .postgres || variant == .vector }
+    /// Whether this target builds `variant`: pgvector all of them, the in-process index HNSW over vectors in
+    /// single or half precision (no binary quantization, no IVFFlat).
+    public func builds(_ variant: IndexVariant) -> Bool { self == .postgres || variant == .vector || variant == .halfvec }
 }

@@ -191,7 +191,8 @@ import Testing
 
     /// pgvector's index variants and a 1 % share filter on tiny: halfvec's index is about half of vector's, bit's
     /// recall rises with its re-rank factor, and with iterative scan off HNSW's recall at 1 % is far below the
-    /// exact path's, which the report says; the database keeps its own index and nothing the sweep built.
+    /// exact path's, which the report says; the database keeps its own index and nothing the sweep built. The
+    /// in-process index builds vector and halfvec (half precision: about half the bytes) and predicts both.
     @Test func variantsAndSharesAnswerThePlannersQuestions() async throws {
         let database = try await TestServer.createDatabase(migrated: false)
         let url = try await TestServer.connectionString(database: database)
@@ -202,7 +203,7 @@ import Testing
         try """
             name: unit-variants
             dataset: tiny
-            target: postgres
+            target: both
             variants: [vector, halfvec, bit, ivfflat]
             grid: {m: [16], efConstruction: [64], efSearch: [40], rerank: [1, 4], lists: [20], probes: [2]}
             queries: 60
@@ -221,17 +222,24 @@ import Testing
         let data = try Data(contentsOf: out.appendingPathComponent("sweep.json"))
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let builds = try #require(json["builds"] as? [[String: Any]])
-        func bytes(_ variant: String) -> Double {
-            (builds.first { ($0["build"] as? [String: Any])?["variant"] as? String == variant }?["index_bytes"] as? Double) ?? .nan
+        func bytes(_ variant: String, target: String = "postgres") -> Double {
+            let build = builds.first { ($0["build"] as? [String: Any])?["variant"] as? String == variant && $0["target"] as? String == target }
+            return (build?["index_bytes"] as? Double) ?? .nan
         }
         let halfShare = bytes("halfvec") / bytes("vector")
         #expect(halfShare >= 0.45 && halfShare <= 0.55, "halfvec / vector index bytes: \(halfShare)")
+        let inProcessShare = bytes("halfvec", target: "index") / bytes("vector", target: "index")
+        #expect(inProcessShare >= 0.45 && inProcessShare <= 0.6, "in-process halfvec / vector bytes: \(inProcessShare)")
+        #expect(builds.filter { $0["target"] as? String == "index" }.count == 2)
+        #expect(sweep.standardOutput.contains("| halfvec / float16 |"))
+        #expect(sweep.standardOutput.contains("Not predicted: HNSW bit + re-rank, IVFFlat."))
         let points = try #require(json["points"] as? [[String: Any]])
         func recall(rerank: Int) -> Double {
-            (points.first { ($0["build"] as? [String: Any])?["variant"] as? String == "bit" && $0["rerank"] as? Int == rerank }?["recall"] as? Double) ?? .nan
+            let point = points.first { ($0["build"] as? [String: Any])?["variant"] as? String == "bit" && $0["rerank"] as? Int == rerank }
+            return (point?["recall"] as? Double) ?? .nan
         }
         #expect(recall(rerank: 4) > recall(rerank: 1), "bit + re-rank: ×1 \(recall(rerank: 1)), ×4 \(recall(rerank: 4))")
-        let vector = try #require(points.first { ($0["build"] as? [String: Any])?["variant"] as? String == "vector" })
+        let vector = try #require(points.first { ($0["build"] as? [String: Any])?["variant"] as? String == "vector" && $0["target"] as? String == "postgres" })
         let filters = try #require(vector["filters"] as? [[String: Any]])
         let hnswOff = try #require(filters.first { $0["iterative_scan"] as? String == "off" && $0["plan"] as? String == "hnsw" })
         let exact = try #require((json["exact_paths"] as? [[String: Any]])?.first)

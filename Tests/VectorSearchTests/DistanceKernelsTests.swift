@@ -16,6 +16,22 @@ import VectorSearch
         }
     }
 
+    /// Half-precision rows: lengths around the 32-half loop, the 8-half loop and the scalar tail, against the
+    /// same halves widened and summed in double precision.
+    @Test(arguments: [1, 7, 8, 9, 31, 32, 33, 100, 384, 1536])
+    func halfKernelsMatchTheScalarReferenceOnTheRoundedValues(dimension: Int) throws {
+        let store = try randomStore(count: 4, dimension: dimension, seed: UInt64(dimension) + 77)
+        let halves = (0..<4).map { row in store.vector(row).map { Float16($0) } }
+        let widened = halves.map { $0.map(Float.init) }
+        for (i, j) in [(0, 1), (2, 3), (1, 1)] {
+            let dot = halves[i].withUnsafeBytes { a in halves[j].withUnsafeBytes { b in HalfKernels.dotProduct(a.baseAddress!, b.baseAddress!, count: dimension) } }
+            let l2 = halves[i].withUnsafeBytes { a in halves[j].withUnsafeBytes { b in HalfKernels.squaredL2(a.baseAddress!, b.baseAddress!, count: dimension) } }
+            let scale = Float(dimension).squareRoot() * 1e-5
+            #expect(abs(dot - ScalarKernels.dotProduct(widened[i], widened[j], count: dimension)) <= scale * 10)
+            #expect(abs(l2 - ScalarKernels.squaredL2(widened[i], widened[j], count: dimension)) <= scale * Float(dimension) * 0.1)
+        }
+    }
+
     @Test func normalizeGivesUnitLengthAndLeavesZeroAlone() throws {
         let store = try randomStore(count: 1, dimension: 1536, seed: 9)
         DistanceKernels.normalize(store.row(0), count: 1536)

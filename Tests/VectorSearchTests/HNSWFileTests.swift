@@ -1,16 +1,17 @@
 import Foundation
 import Testing
-import VectorSearch
+@testable import VectorSearch
 
 @Suite struct HNSWFileTests {
     static let base = try! clusteredStore(count: 2_000, dimension: 24, clusters: 20, seed: 31)
     static let queries = try! clusteredStore(count: 40, dimension: 24, clusters: 20, seed: 31, stream: 1)
 
-    @Test(arguments: VectorMetric.allCases)
-    func saveThenLoadGivesIdenticalAnswers(metric: VectorMetric) throws {
+    @Test(arguments: VectorMetric.allCases, VectorPrecision.allCases)
+    func saveThenLoadGivesIdenticalAnswers(metric: VectorMetric, precision: VectorPrecision) throws {
         let path = temporaryPath("index.hnsw")
         defer { unlink(path) }
-        let built = try HNSWIndex.build(Self.base, parameters: HNSWParameters(metric: metric, m: 12, efConstruction: 64, seed: 9), threads: 2)
+        let parameters = HNSWParameters(metric: metric, m: 12, efConstruction: 64, seed: 9, precision: precision)
+        let built = try HNSWIndex.build(Self.base, parameters: parameters, threads: 2)
         try built.save(to: path)
         let loaded = try HNSWIndex.load(from: path)
         #expect(loaded.parameters == built.parameters)
@@ -22,8 +23,31 @@ import VectorSearch
     static func savedBytes() throws -> [UInt8] {
         let path = temporaryPath("index.hnsw")
         defer { unlink(path) }
-        try HNSWIndex.build(Self.base, parameters: HNSWParameters(m: 4, efConstruction: 16), threads: 1).save(to: path)
+        try Self.small.save(to: path)
         return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    static let small = try! HNSWIndex.build(base, parameters: HNSWParameters(m: 4, efConstruction: 16), threads: 1)
+
+    /// Files written before half precision (format version 1: a 64-byte header) still load, as single precision.
+    @Test func versionOneFilesStillLoad() throws {
+        let current = try Self.savedBytes()
+        var header = Array(current.prefix(64))
+        header[8] = 1
+        let sections = Array(current[72..<(current.count - 8)])
+        let count = Self.small.count, stride = Self.small.graph.stride
+        var summary = header
+        for range in [0..<count, count..<(count + count * stride), (count + count * stride)..<sections.count] {
+            let hash = sections[range].withUnsafeBytes { XXH64.hash($0) }
+            withUnsafeBytes(of: hash.littleEndian) { summary.append(contentsOf: $0) }
+        }
+        let checksum = summary.withUnsafeBytes { XXH64.hash($0) }
+        let path = temporaryPath("version1.hnsw")
+        defer { unlink(path) }
+        try Data(header + sections + withUnsafeBytes(of: checksum.littleEndian, Array.init)).write(to: URL(fileURLWithPath: path))
+        let loaded = try HNSWIndex.load(from: path)
+        #expect(loaded.parameters == Self.small.parameters && loaded.parameters.precision == .float32)
+        #expect(searchAll(loaded, Self.queries, k: 10, ef: 30) == searchAll(Self.small, Self.queries, k: 10, ef: 30))
     }
 
     /// The error loading `bytes` from a file gives.
@@ -49,7 +73,7 @@ import VectorSearch
     @Test func otherVersionsAndOtherFilesAreRefused() throws {
         var bytes = try Self.savedBytes()
         bytes[8] = 99
-        #expect(try Self.loadError(bytes) == "FILE: index file format version 99; this tripbench reads version 1 (rebuild the index)")
+        #expect(try Self.loadError(bytes) == "FILE: index file format version 99; this tripbench reads versions 1 and 2 (rebuild the index)")
         #expect(try Self.loadError(Array("not an index at all, but long enough to have a header of sixty-four bytes".utf8))
             == "FILE: not a tripbench HNSW index file")
     }

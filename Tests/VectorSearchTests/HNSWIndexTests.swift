@@ -32,6 +32,50 @@ func searchAll(_ index: HNSWIndex, _ queries: VectorStore, k: Int, ef: Int) -> [
         #expect(recall(found: found, exact: try Fixture.exact(metric), k: 10) >= 0.95)
     }
 
+    /// pgvector's halfvec: half the bytes per vector, recall close to single precision's, and distances those
+    /// of the rounded vectors.
+    @Test(arguments: VectorMetric.allCases)
+    func halfPrecisionHalvesTheVectorsAndKeepsRecall(metric: VectorMetric) throws {
+        let single = try HNSWIndex.build(Fixture.base, parameters: HNSWParameters(metric: metric), threads: 2)
+        let half = try HNSWIndex.build(Fixture.base, parameters: HNSWParameters(metric: metric, precision: .float16), threads: 2)
+        #expect(half.vectorBytes * 2 == single.vectorBytes)
+        #expect(half.bytes < single.bytes)
+        let exact = try Fixture.exact(metric)
+        let singleRecall = recall(found: searchAll(single, Fixture.queries, k: 10, ef: 100), exact: exact, k: 10)
+        let halfRecall = recall(found: searchAll(half, Fixture.queries, k: 10, ef: 100), exact: exact, k: 10)
+        #expect(halfRecall >= 0.95 && abs(halfRecall - singleRecall) <= 0.02, "half \(halfRecall), single \(singleRecall)")
+        let context = half.makeContext()
+        var ids = [Int32](repeating: -1, count: 5)
+        var distances = [Float](repeating: 0, count: 5)
+        half.search(Fixture.queries.row(1), k: 5, ef: 50, context: context, ids: &ids, distances: &distances)
+        let rounded = { (vector: [Float]) -> [Float] in
+            let unit = metric.normalizes ? vector.map { $0 / vector.map { $0 * $0 }.reduce(0, +).squareRoot() } : vector
+            return unit.map { Float(Float16($0)) }
+        }
+        let query = rounded(Fixture.queries.vector(1))
+        for (id, distance) in zip(ids, distances) {
+            let row = rounded(Fixture.base.vector(Int(id)))
+            let dot = ScalarKernels.dotProduct(query, row, count: query.count)
+            let expected: Float = switch metric {
+            case .cosine: 1 - dot
+            case .l2: ScalarKernels.squaredL2(query, row, count: query.count)
+            case .innerProduct: -dot
+            }
+            #expect(abs(distance - expected) < 1e-4 * max(1, abs(expected)))
+        }
+    }
+
+    @Test func halfPrecisionRefusesValuesItCannotHold() throws {
+        let large = try VectorStore(dimension: 4, capacity: 2)
+        [Float](arrayLiteral: 1, 2, 3, 4).withUnsafeBufferPointer { large.append($0) }
+        [Float](arrayLiteral: 1, 70_000, 3, 4).withUnsafeBufferPointer { large.append($0) }
+        let error = #expect(throws: VectorSearchError.self) {
+            try HNSWIndex.build(large, parameters: HNSWParameters(metric: .l2, precision: .float16))
+        }
+        #expect(error?.description == "base vector 1 has 70000.0 at dimension 1, beyond half precision's ±65504 (pgvector's halfvec refuses it too)")
+        #expect(try HNSWIndex.build(large, parameters: HNSWParameters(metric: .l2)).count == 2)
+    }
+
     @Test func recallGrowsWithEfAndDistancesAreSorted() throws {
         let index = try HNSWIndex.build(Fixture.base, parameters: HNSWParameters(m: 8, efConstruction: 40), threads: 1)
         let exact = try Fixture.exact(.cosine)

@@ -2,6 +2,7 @@ import Foundation
 import LocalServer
 import Results
 import Testing
+import VectorSearch
 @testable import Workload
 
 /// Scenario files: the shipped ones parse, and every mistake is one message with file:line:column.
@@ -63,6 +64,19 @@ import Testing
         #expect(scenario.thresholds[0].metric == .p95 && scenario.thresholds[0].value == 100_000)
         #expect(scenario.thresholds[1].metric == .recall && scenario.thresholds[1].value == 0.95)
         #expect(scenario.thresholds[2].operation == "all" && scenario.thresholds[2].value == 0.01)
+    }
+
+    /// The in-process index stores half precision when asked, or when every vector search is on halfvec.
+    @Test func indexPrecisionIsReadOrFollowsTheSearches() throws {
+        #expect(try Self.parse(Self.valid).index.precision == .float32)
+        let asked = Self.valid.replacingOccurrences(of: "operations:", with: "index: {m: 8, precision: float16}\noperations:")
+        #expect(try Self.parse(asked).index.precision == .float16)
+        let halfvec = Self.valid.replacingOccurrences(of: "filter: none}", with: "filter: none, vectorType: halfvec}")
+        #expect(try Self.parse(halfvec).index.precision == .float16)
+        let overridden = halfvec.replacingOccurrences(of: "operations:", with: "index: {precision: float32}\noperations:")
+        #expect(try Self.parse(overridden).index.precision == .float32)
+        let bad = Self.problem(Self.valid.replacingOccurrences(of: "operations:", with: "index: {precision: float8}\noperations:"))
+        #expect(bad.contains("unit.yaml:9:") && bad.contains("precision must be one of float32, float16, not float8"), "\(bad)")
     }
 
     @Test(arguments: [

@@ -193,11 +193,13 @@ public enum SweepReport {
                    prediction.rows.map(\.speedRatio).min()!, prediction.rows.map(\.speedRatio).max()!, prediction.speedRankCorrelation),
         ]
         let filtered = prediction.rows.contains { $0.indexFilteredRecall != nil }
-        var headers = ["m", "ef_construction", "ef_search", "recall in-process", "recall pgvector", "difference"]
+        let storages = Set(prediction.rows.map(\.build.variant)).count > 1
+        var headers = (storages ? ["storage"] : []) + ["m", "ef_construction", "ef_search", "recall in-process", "recall pgvector", "difference"]
         if filtered { headers += ["filtered in-process", "filtered pgvector"] }
         headers += ["QPS in-process", "QPS pgvector", "pgvector / in-process"]
         let rows = prediction.rows.map { row -> [String] in
-            var cells = ["\(row.build.m)", "\(row.build.efConstruction)", "\(row.efSearch)", MetricText.recall(row.indexRecall),
+            var cells = (storages ? [row.build.variant == .halfvec ? "halfvec / float16" : "vector / float32"] : [])
+                + ["\(row.build.m)", "\(row.build.efConstruction)", "\(row.efSearch)", MetricText.recall(row.indexRecall),
                          MetricText.recall(row.postgresRecall), String(format: "%+.4f", row.postgresRecall - row.indexRecall)]
             if filtered {
                 cells += [row.indexFilteredRecall.map(MetricText.recall) ?? "—", row.postgresFilteredRecall.map(MetricText.recall) ?? "—"]
@@ -206,9 +208,12 @@ public enum SweepReport {
         }
         section.tables = [ReportDocument.Table(headers: headers, rows: rows)]
         section.notes = ["QPS on one client. The filtered search differs by design: the in-process index walks the graph admitting only the allowed rows (or searches them exactly when few), pgvector filters what its HNSW scan returns."]
-        let unpredicted = variants.filter { $0 != .vector }
+        if storages {
+            section.notes.append("Storage: pgvector's column type beside the in-process index's precision. The half-precision index rounds rows and queries to half precision and sums in single precision, as pgvector does for halfvec.")
+        }
+        let unpredicted = variants.filter { !TargetKind.index.builds($0) }
         if !unpredicted.isEmpty {
-            section.paragraphs.append("Not predicted: \(unpredicted.map(\.title).joined(separator: ", ")). The in-process index stores full-precision vectors only; it has no half-precision, binary or IVFFlat storage, so these rows cover HNSW on vector alone.")
+            section.paragraphs.append("Not predicted: \(unpredicted.map(\.title).joined(separator: ", ")). The in-process index stores vectors in single or half precision; it has no binary quantization and no IVFFlat, so these rows cover HNSW on vector and halfvec alone.")
         }
         return section
     }

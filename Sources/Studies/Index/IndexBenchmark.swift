@@ -63,8 +63,11 @@ public struct IndexBenchmark: Sendable {
         Scenario(
             name: "index-bench", dataset: self.catalog.manifest.spec.name, target: .index,
             executor: ExecutorConfiguration(type: .constantVUs, clients: clients), warmup: .milliseconds(200),
-            requests: self.catalog.queryCount, index: .init(efSearch: ef), recallSample: clients == 1 ? 1 : 0,
-            operations: [OperationSpec(name: "search", kind: .vectorSearch, limit: self.k, filter: .none, queryOrder: .sequential)])
+            requests: self.catalog.queryCount, index: .init(efSearch: ef, precision: self.index.parameters.precision),
+            recallSample: clients == 1 ? 1 : 0,
+            operations: [OperationSpec(
+                name: "search", kind: .vectorSearch, limit: self.k, filter: .none,
+                vectorType: InProcessIndex.vectorType(of: self.index.parameters.precision), queryOrder: .sequential)])
     }
 
     /// `repeats` passes; the one with the median throughput.

@@ -4,13 +4,17 @@ import Results
 import VectorSearch
 import Workload
 
-/// The in-process side of a sweep: builds an HNSW index per (m, ef_construction) on all cores;
-/// ``SweepMeasurement`` then searches it at each ef_search.
+/// The in-process side of a sweep: builds an HNSW index per (variant, m, ef_construction) on all cores, in
+/// single precision for `vector` and half for `halfvec`; ``SweepMeasurement`` then searches it at each
+/// ef_search.
 struct IndexSweep {
     let catalog: DatasetCatalog
 
     func build(_ key: BuildKey, threads: Int) throws -> (index: InProcessIndex, result: BuildResult) {
-        let parameters = HNSWParameters(metric: self.catalog.manifest.metric, m: key.m, efConstruction: key.efConstruction)
+        precondition(TargetKind.index.builds(key.variant), "the in-process index has no \(key.variant) variant")
+        let parameters = HNSWParameters(
+            metric: self.catalog.manifest.metric, m: key.m, efConstruction: key.efConstruction,
+            precision: key.variant == .halfvec ? .float16 : .float32)
         let started = ContinuousClock.now
         let index: HNSWIndex
         do {

@@ -2,6 +2,7 @@ import Datasets
 import Logging
 import Postgres
 import Results
+import VectorSearch
 import Workload
 
 /// Measures one sweep point as runs of the workload engine, so a sweep times requests exactly as `run` does
@@ -118,7 +119,8 @@ struct SweepMeasurement {
             name: self.spec.name, dataset: self.spec.dataset, target: target == .postgres ? .postgres : .index,
             executor: ExecutorConfiguration(type: .constantVUs, clients: clients), warmup: self.warmup,
             duration: .milliseconds(Int64(self.concurrentSeconds * 1000)), requests: concurrent ? nil : self.requests,
-            settings: sessionSettings, index: .init(efSearch: search.efSearch), recallSample: concurrent ? 0 : 1,
+            settings: sessionSettings, index: .init(efSearch: search.efSearch, precision: build.variant == .halfvec ? .float16 : .float32),
+            recallSample: concurrent ? 0 : 1,
             operations: [OperationSpec(
                 name: "vector_search", kind: .vectorSearch, limit: self.spec.k, filter: filter, share: share, vectorType: vectorType,
                 rerank: search.rerank ?? 1)])

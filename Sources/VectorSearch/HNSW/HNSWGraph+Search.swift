@@ -40,7 +40,7 @@ extension HNSWGraph {
     /// `bottom + 1`: on each layer move to the nearest neighbour while that gets closer.
     @inline(__always)
     func descend<Kernel: MetricKernel, Reader: LinkReader>(
-        _: Kernel.Type, _ reader: Reader, query: UnsafePointer<Float>, entry: UInt32, distance: Float,
+        _: Kernel.Type, _ reader: Reader, query: UnsafeRawPointer, entry: UInt32, distance: Float,
         from top: Int, downTo bottom: Int, context: HNSWSearchContext
     ) -> (id: UInt32, distance: Float) {
         var current = entry
@@ -83,7 +83,7 @@ extension HNSWGraph {
     /// §5.5; prefetching every neighbour's row at once was 20–28 % slower at 128 dimensions, docs/benchmarks.md).
     @inline(__always)
     func searchLayer<Kernel: MetricKernel, Reader: LinkReader, Filter: NodeFilter>(
-        _: Kernel.Type, _ reader: Reader, query: UnsafePointer<Float>, entry: UInt32, entryDistance: Float,
+        _: Kernel.Type, _ reader: Reader, query: UnsafeRawPointer, entry: UInt32, entryDistance: Float,
         level: Int, ef: Int, context: HNSWSearchContext, filter: Filter = AllNodes(), budget: Int = .max
     ) -> Bool {
         var visited = context.visited

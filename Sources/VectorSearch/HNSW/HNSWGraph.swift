@@ -5,10 +5,13 @@ import CPrefetch
 /// neighbour list, so expanding a node and reading its neighbours' vectors touch few, predictable lines.
 /// The ~1/m of nodes that live on upper layers keep those lists in a side arena.
 ///
+/// A vector is `dimension` components in the index's precision (4 or 2 bytes each, ``valueBytes``).
 /// A list is `[count][capacity × id]` in `UInt32`s: `2m` ids on layer 0, `m` above. A value type of plain
 /// pointers so the search loops hold it in registers; ``HNSWIndex`` owns the memory.
 struct HNSWGraph: @unchecked Sendable {
     let dimension: Int
+    /// Bytes per vector component: 4 in single precision, 2 in half.
+    let valueBytes: Int
     let m: Int
     let count: Int
     /// Bytes per node record, a multiple of 64 so every vector starts on a cache line.
@@ -22,24 +25,23 @@ struct HNSWGraph: @unchecked Sendable {
     let upper: UnsafeMutablePointer<UInt32>
 
     /// Offset of the layer-0 list in a record: right after the vector.
-    var linksOffset: Int { self.dimension &* 4 }
+    var linksOffset: Int { self.dimension &* self.valueBytes }
 
-    /// The record size for `dimension` floats and `2m` links.
     /// Bytes of an index of `count` nodes: the records, plus the upper layers' links (1/m of the nodes, `m`
     /// links each, per layer) and per-node levels and locks.
-    static func estimatedBytes(count: Int, dimension: Int, m: Int) -> Int {
-        count * (self.stride(dimension: dimension, m: m) + 16) + count / max(m - 1, 1) * (m + 1) * 4 * 2
+    static func estimatedBytes(count: Int, dimension: Int, m: Int, precision: VectorPrecision) -> Int {
+        count * (self.stride(dimension: dimension, m: m, precision: precision) + 16) + count / max(m - 1, 1) * (m + 1) * 4 * 2
     }
 
-    static func stride(dimension: Int, m: Int) -> Int {
-        let bytes = dimension * 4 + (1 + 2 * m) * 4
+    /// The record size for a vector of `dimension` components and `2m` links.
+    static func stride(dimension: Int, m: Int, precision: VectorPrecision) -> Int {
+        let bytes = dimension * precision.bytes + (1 + 2 * m) * 4
         return (bytes + 63) & ~63
     }
 
+    /// Node `id`'s vector, in the index's precision.
     @inline(__always)
-    func vector(_ id: UInt32) -> UnsafeMutablePointer<Float> {
-        (self.records + Int(truncatingIfNeeded: id) &* self.stride).assumingMemoryBound(to: Float.self)
-    }
+    func vector(_ id: UInt32) -> UnsafeMutableRawPointer { self.records + Int(truncatingIfNeeded: id) &* self.stride }
 
     /// Node `id`'s list on `level`: the count, then the ids.
     @inline(__always)
@@ -59,7 +61,7 @@ struct HNSWGraph: @unchecked Sendable {
     /// Bytes of a vector worth prefetching when a node is about to be measured: the whole row at low
     /// dimensions, where a search waits on memory latency; the first KiB at high ones, where the row is long
     /// enough for the hardware prefetcher to stream the rest (shared/notes/hnsw.md §5.5).
-    var prefetchBytes: Int { min(self.dimension &* 4, 1024) }
+    var prefetchBytes: Int { min(self.linksOffset, 1024) }
 
     /// Rows a search keeps prefetched ahead of the one it measures: about 2 KiB in flight, at least two rows.
     /// Measured in alternating passes in one process (docs/benchmarks.md): 3–5 rows ahead was best at 128

@@ -21,27 +21,42 @@ extension HNSWIndex {
         try parameters.validate()
         guard vectors.count > 0 else { throw VectorSearchError(.badInput, "there are no vectors to index") }
         guard vectors.count < Int(UInt32.max) else { throw VectorSearchError(.badInput, "\(vectors.count) vectors are more than an index holds") }
-        let needed = HNSWGraph.estimatedBytes(count: vectors.count, dimension: vectors.dimension, m: parameters.m)
+        let needed = HNSWGraph.estimatedBytes(count: vectors.count, dimension: vectors.dimension, m: parameters.m, precision: parameters.precision)
         if let available = SystemMemory.availableBytes(), needed > available {
             throw VectorSearchError(.badInput, "an HNSW index of \(vectors.count) × \(vectors.dimension) vectors (m \(parameters.m)) needs about \(SystemMemory.gigabytes(needed)) of memory and \(SystemMemory.gigabytes(available)) is available; nothing was built")
         }
         try vectors.requireFinite(name: "base vector")
         let levels = (0..<vectors.count).map { UInt8(clamping: parameters.level(of: $0)) }
         let index = try HNSWIndex(parameters: parameters, dimension: vectors.dimension, levels: levels)
+        try index.copyVectors(vectors)
+        parameters.withKernel(InsertAll(index: index, threads: threads, progress: progress))
+        return index
+    }
+
+    /// Copies every row of `vectors` into the records, normalised for cosine, in the index's precision.
+    /// - Throws: ``VectorSearchError`` (bad input) for a component half precision cannot hold.
+    private func copyVectors(_ vectors: VectorStore) throws {
+        let staging = UnsafeMutablePointer<Float>.allocate(capacity: self.dimension)
+        defer { staging.deallocate() }
         vectors.advise(.sequential, rows: 0..<vectors.count)
         for row in 0..<vectors.count {
-            let destination = index.graph.vector(UInt32(row))
-            destination.update(from: vectors.row(row), count: vectors.dimension)
-            if parameters.metric.normalizes { DistanceKernels.normalize(destination, count: vectors.dimension) }
+            staging.update(from: vectors.row(row), count: self.dimension)
+            if self.parameters.metric.normalizes { DistanceKernels.normalize(staging, count: self.dimension) }
+            if self.parameters.precision == .float16, let column = VectorPrecision.firstBeyondHalfRange(staging, count: self.dimension) {
+                throw VectorSearchError(.badInput, "base vector \(row) has \(staging[column]) at dimension \(column), beyond half precision's ±65504 (pgvector's halfvec refuses it too)")
+            }
+            self.parameters.precision.encode(staging, into: self.graph.vector(UInt32(row)), count: self.dimension)
         }
         // The index has its own copy: a mapped file's pages need not stay in this process.
         vectors.advise(.done, rows: 0..<vectors.count)
-        switch parameters.metric {
-        case .cosine: index.insertAll(CosineKernel.self, threads: threads, progress: progress)
-        case .l2: index.insertAll(L2Kernel.self, threads: threads, progress: progress)
-        case .innerProduct: index.insertAll(InnerProductKernel.self, threads: threads, progress: progress)
-        }
-        return index
+    }
+
+    private struct InsertAll: KernelTask {
+        let index: HNSWIndex
+        let threads: Int
+        let progress: (@Sendable (Int) -> Void)?
+
+        func callAsFunction<Kernel: MetricKernel>(_: Kernel.Type) { self.index.insertAll(Kernel.self, threads: self.threads, progress: self.progress) }
     }
 
     /// Nodes inserted between progress reports.
@@ -73,7 +88,7 @@ extension HNSWIndex {
     private func insert<Kernel: MetricKernel>(_: Kernel.Type, _ node: UInt32, context: HNSWSearchContext, locks: NodeLocks) {
         let graph = self.graph
         let reader = LockedLinks(graph: graph, locks: locks, copy: context.links)
-        let query = UnsafePointer(graph.vector(node))
+        let query = UnsafeRawPointer(graph.vector(node))
         let top = Int(graph.levels[Int(node)])
         let ef = max(self.parameters.efConstruction, self.parameters.m)
         var (entry, entryDistance) = graph.descend(
@@ -146,7 +161,7 @@ extension HNSWIndex {
         context: HNSWSearchContext
     ) {
         let graph = self.graph
-        let origin = UnsafePointer(graph.vector(owner))
+        let origin = UnsafeRawPointer(graph.vector(owner))
         let keys = context.pruning
         keys[0] = PackedKey.make(Kernel.distance(origin, graph.vector(node), graph.dimension), node)
         for index in 0..<capacity {
@@ -172,7 +187,7 @@ extension HNSWIndex {
         for index in 0..<count {
             let candidate = keys[index]
             let toOrigin = PackedKey.distance(candidate)
-            let row = UnsafePointer(graph.vector(PackedKey.id(candidate)))
+            let row = UnsafeRawPointer(graph.vector(PackedKey.id(candidate)))
             var diverse = true
             for other in 0..<kept where Kernel.distance(row, graph.vector(PackedKey.id(keys[other])), graph.dimension) < toOrigin {
                 diverse = false

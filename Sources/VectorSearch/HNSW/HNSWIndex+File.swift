@@ -1,13 +1,16 @@
 extension HNSWIndex {
-    /// The index file format this build writes and reads. Bump it whenever the layout changes.
-    public static let fileVersion: UInt32 = 1
+    /// The index file format this build writes (it reads version 1 too). Bump it whenever the layout changes.
+    public static let fileVersion: UInt32 = 2
     private static let magic: [UInt8] = Array("TRIPHNSW".utf8)
-    private static let headerBytes = 64
+    /// Version 1's header, which version 2 extends with the precision and four reserved bytes.
+    private static let firstHeaderBytes = 64
+    private static let headerBytes = 72
 
     /// Writes the index to `path` (under a temporary name, then renamed).
     ///
-    /// Layout, little-endian: a 64-byte header (magic `TRIPHNSW`, version, metric, dimension, m,
-    /// ef_construction, record stride, node count, level seed, entry point, top level, upper-layer words),
+    /// Layout, little-endian: a 72-byte header (magic `TRIPHNSW`, version, metric, dimension, m,
+    /// ef_construction, record stride, node count, level seed, entry point, top level, upper-layer words,
+    /// precision, four zero bytes; version 1 ended before the precision and held single precision only),
     /// the level of each node (one byte each), the records (vectors and layer-0 lists) and the upper-layer
     /// lists exactly as in memory, then an 8-byte checksum: XXH64 of the header followed by the XXH64 of each
     /// of the three sections.
@@ -27,13 +30,18 @@ extension HNSWIndex {
     ///   another format version, is truncated, or fails its checksum.
     public static func load(from path: String) throws -> HNSWIndex {
         let file = try BinaryFile(reading: path)
-        guard file.size >= Self.headerBytes else {
+        guard file.size >= Self.firstHeaderBytes else {
             throw VectorSearchError(.badInput, "\(path): \(file.size) bytes is too short for an HNSW index (truncated?)")
         }
-        var header = [UInt8](repeating: 0, count: Self.headerBytes)
-        try header.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, bytes: Self.headerBytes) }
+        var header = [UInt8](repeating: 0, count: Self.firstHeaderBytes)
+        try header.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, bytes: Self.firstHeaderBytes) }
+        if Self.version(of: header) == Self.fileVersion, file.size >= Self.headerBytes {
+            var rest = [UInt8](repeating: 0, count: Self.headerBytes - Self.firstHeaderBytes)
+            try rest.withUnsafeMutableBytes { try file.read(into: $0.baseAddress!, bytes: $0.count) }
+            header += rest
+        }
         let fields = try Self.parse(header, path: path)
-        let expected = Self.headerBytes + fields.count + fields.count * fields.stride + fields.upperWords * 4 + 8
+        let expected = header.count + fields.count + fields.count * fields.stride + fields.upperWords * 4 + 8
         guard file.size == expected else {
             throw VectorSearchError(.badInput, file.size < expected
                 ? "\(path): the file is truncated: \(file.size) bytes, its header describes \(expected)"
@@ -89,7 +97,13 @@ extension HNSWIndex {
         append(self.entryPoint)
         append(UInt32(self.maxLevel))
         append(UInt64(self.upperWords))
+        append(UInt32(VectorPrecision.allCases.firstIndex(of: self.parameters.precision)!))
+        append(UInt32(0))
         return bytes
+    }
+
+    private static func version(of header: [UInt8]) -> UInt32 {
+        header.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt32.self)) }
     }
 
     private struct HeaderFields {
@@ -110,21 +124,28 @@ extension HNSWIndex {
             header.withUnsafeBytes { Value(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: Value.self)) }
         }
         let version = field(8, UInt32.self)
-        guard version == Self.fileVersion else {
-            throw VectorSearchError(.badInput, "\(path): index file format version \(version); this tripbench reads version \(Self.fileVersion) (rebuild the index)")
+        guard version == 1 || version == Self.fileVersion else {
+            throw VectorSearchError(.badInput, "\(path): index file format version \(version); this tripbench reads versions 1 and \(Self.fileVersion) (rebuild the index)")
+        }
+        guard header.count == (version == 1 ? Self.firstHeaderBytes : Self.headerBytes) else {
+            throw VectorSearchError(.badInput, "\(path): \(header.count) bytes is too short for an HNSW index (truncated?)")
         }
         let metricIndex = Int(field(12, UInt32.self))
         guard metricIndex < VectorMetric.allCases.count else { throw VectorSearchError(.badInput, "\(path): unknown metric \(metricIndex) (corrupt file)") }
+        let precisionIndex = version == 1 ? 0 : Int(field(64, UInt32.self))
+        guard precisionIndex < VectorPrecision.allCases.count else {
+            throw VectorSearchError(.badInput, "\(path): unknown precision \(precisionIndex) (corrupt file)")
+        }
         let parameters = HNSWParameters(
             metric: VectorMetric.allCases[metricIndex], m: Int(field(20, UInt32.self)),
-            efConstruction: Int(field(24, UInt32.self)), seed: field(40, UInt64.self))
+            efConstruction: Int(field(24, UInt32.self)), seed: field(40, UInt64.self), precision: VectorPrecision.allCases[precisionIndex])
         let dimension = Int(field(16, UInt32.self))
         let count = Int(field(32, UInt64.self))
         let stride = Int(field(28, UInt32.self))
         do { try parameters.validate() } catch { throw VectorSearchError(.badInput, "\(path): \(error) (corrupt file)") }
         let upperWords = field(56, UInt64.self)
         guard (1...65_536).contains(dimension), count > 0, count < Int(UInt32.max), upperWords <= UInt64(UInt32.max),
-            stride == HNSWGraph.stride(dimension: dimension, m: parameters.m)
+            stride == HNSWGraph.stride(dimension: dimension, m: parameters.m, precision: parameters.precision)
         else {
             throw VectorSearchError(.badInput, "\(path): impossible sizes in the header (\(count) × \(dimension), stride \(stride)); corrupt file")
         }

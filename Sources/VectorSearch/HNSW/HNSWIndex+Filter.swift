@@ -30,12 +30,20 @@ extension HNSWIndex {
                 plan = (.graph, min(Int(widened.rounded(.up)), allowed.count), allowed.count)
             }
         }
-        let path: FilteredSearchPath = switch self.parameters.metric {
-        case .cosine: self.run(plan, CosineKernel.self, k: k, allowed: allowed, context: context)
-        case .l2: self.run(plan, L2Kernel.self, k: k, allowed: allowed, context: context)
-        case .innerProduct: self.run(plan, InnerProductKernel.self, k: k, allowed: allowed, context: context)
-        }
+        let path = self.parameters.withKernel(FilteredSearch(index: self, plan: plan, k: k, allowed: allowed, context: context))
         return (self.graph.drainResults(context, k: k, ids: ids, distances: distances), path)
+    }
+
+    private struct FilteredSearch: KernelTask {
+        let index: HNSWIndex
+        let plan: (path: FilteredSearchPath, ef: Int, budget: Int)
+        let k: Int
+        let allowed: AllowSet
+        let context: HNSWSearchContext
+
+        func callAsFunction<Kernel: MetricKernel>(_: Kernel.Type) -> FilteredSearchPath {
+            self.index.run(self.plan, Kernel.self, k: self.k, allowed: self.allowed, context: self.context)
+        }
     }
 
     /// Carries out a plan, leaving the `k` nearest allowed nodes in `context.results`; returns the path taken.
@@ -54,7 +62,7 @@ extension HNSWIndex {
     /// nearest in `context.results`.
     private func scanAllowed<Kernel: MetricKernel>(_: Kernel.Type, k: Int, allowed: AllowSet, context: HNSWSearchContext) {
         let graph = self.graph
-        let query = UnsafePointer(context.query)
+        let query = UnsafeRawPointer(context.query)
         let prefetchBytes = graph.prefetchBytes
         let lookahead = graph.prefetchRows
         var results = context.results

@@ -37,11 +37,11 @@ public final class HNSWIndex: @unchecked Sendable {
         guard upperWords <= Int(UInt32.max) else {
             throw VectorSearchError(.badInput, "\(count) nodes with m \(m) need more upper-layer links than this index format holds")
         }
-        let stride = HNSWGraph.stride(dimension: dimension, m: m)
+        let stride = HNSWGraph.stride(dimension: dimension, m: m, precision: parameters.precision)
         self.records = try PageAllocation(bytes: count * stride, purpose: "the HNSW records of \(count) vectors")
         self.upperLists = try PageAllocation(bytes: upperWords * 4, purpose: "the HNSW upper layers")
         self.graph = HNSWGraph(
-            dimension: dimension, m: m, count: count, stride: stride, records: self.records.pointer, levels: levelTable,
+            dimension: dimension, valueBytes: parameters.precision.bytes, m: m, count: count, stride: stride, records: self.records.pointer, levels: levelTable,
             upperOffsets: offsets, upper: self.upperLists.pointer.bindMemory(to: UInt32.self, capacity: max(upperWords, 1)))
         self.parameters = parameters
         self.upperWords = upperWords
@@ -61,6 +61,9 @@ public final class HNSWIndex: @unchecked Sendable {
     public func makeContext() -> HNSWSearchContext {
         HNSWSearchContext(nodes: self.count, dimension: self.dimension, m: self.parameters.m)
     }
+
+    /// Bytes of the vectors alone (the rest of ``bytes`` is links): half as many in half precision.
+    public var vectorBytes: Int { self.count * self.dimension * self.parameters.precision.bytes }
 
     /// Bytes the index holds: records (vectors and layer-0 links), upper-layer links, levels and offsets.
     /// Search contexts are extra (``HNSWSearchContext/bytes``, about two bytes per node each).
@@ -85,34 +88,36 @@ public final class HNSWIndex: @unchecked Sendable {
     ) -> Int {
         precondition(k >= 1, "k must be at least 1")
         self.prepare(query, in: context)
-        switch self.parameters.metric {
-        case .cosine: return self.searchGraph(CosineKernel.self, k: k, ef: max(ef, k), context: context, ids: ids, distances: distances)
-        case .l2: return self.searchGraph(L2Kernel.self, k: k, ef: max(ef, k), context: context, ids: ids, distances: distances)
-        case .innerProduct:
-            return self.searchGraph(InnerProductKernel.self, k: k, ef: max(ef, k), context: context, ids: ids, distances: distances)
-        }
-    }
-
-    /// Copies the query into the context, normalised when the metric needs it.
-    func prepare(_ query: UnsafePointer<Float>, in context: HNSWSearchContext) {
-        context.query.update(from: query, count: self.dimension)
-        if self.parameters.metric.normalizes { DistanceKernels.normalize(context.query, count: self.dimension) }
-    }
-
-    private func searchGraph<Kernel: MetricKernel>(
-        _: Kernel.Type, k: Int, ef: Int, context: HNSWSearchContext,
-        ids: UnsafeMutablePointer<Int32>, distances: UnsafeMutablePointer<Float>?
-    ) -> Int {
-        let start = self.descendToLayerZero(Kernel.self, context: context)
-        _ = self.graph.searchLayer(
-            Kernel.self, SharedLinks(graph: self.graph), query: context.query, entry: start.id, entryDistance: start.distance,
-            level: 0, ef: ef, context: context)
+        self.parameters.withKernel(Search(index: self, ef: max(ef, k), context: context))
         return self.graph.drainResults(context, k: k, ids: ids, distances: distances)
+    }
+
+    /// Writes the query into the context as the index stores its rows: normalised when the metric needs it,
+    /// in the index's precision.
+    func prepare(_ query: UnsafePointer<Float>, in context: HNSWSearchContext) {
+        context.staging.update(from: query, count: self.dimension)
+        if self.parameters.metric.normalizes { DistanceKernels.normalize(context.staging, count: self.dimension) }
+        self.parameters.precision.encode(context.staging, into: context.query, count: self.dimension)
+    }
+
+    /// The unfiltered search with one kernel: leaves the `ef` nearest in `context.results`.
+    private struct Search: KernelTask {
+        let index: HNSWIndex
+        let ef: Int
+        let context: HNSWSearchContext
+
+        @inline(__always)
+        func callAsFunction<Kernel: MetricKernel>(_: Kernel.Type) {
+            let start = self.index.descendToLayerZero(Kernel.self, context: self.context)
+            _ = self.index.graph.searchLayer(
+                Kernel.self, SharedLinks(graph: self.index.graph), query: self.context.query, entry: start.id,
+                entryDistance: start.distance, level: 0, ef: self.ef, context: self.context)
+        }
     }
 
     /// The greedy descent of a search from the entry point to the nearest node it finds on layer 0.
     func descendToLayerZero<Kernel: MetricKernel>(_: Kernel.Type, context: HNSWSearchContext) -> (id: UInt32, distance: Float) {
-        let query = UnsafePointer(context.query)
+        let query = UnsafeRawPointer(context.query)
         return self.graph.descend(
             Kernel.self, SharedLinks(graph: self.graph), query: query, entry: self.entryPoint,
             distance: Kernel.distance(query, self.graph.vector(self.entryPoint), self.graph.dimension),

@@ -15,12 +15,17 @@ public struct HNSWParameters: Sendable, Equatable, Codable {
     /// Seeds each node's level: node `i` draws its level from `SplitMix64(seed ^ i)`, so levels do not
     /// depend on the number of threads or the order of insertion.
     public var seed: UInt64
+    /// How the index stores its vectors (``VectorPrecision/float16`` predicts pgvector's `halfvec`).
+    public var precision: VectorPrecision
 
-    public init(metric: VectorMetric = .cosine, m: Int = 16, efConstruction: Int = 200, seed: UInt64 = 100) {
+    public init(
+        metric: VectorMetric = .cosine, m: Int = 16, efConstruction: Int = 200, seed: UInt64 = 100, precision: VectorPrecision = .float32
+    ) {
         self.metric = metric
         self.m = m
         self.efConstruction = efConstruction
         self.seed = seed
+        self.precision = precision
     }
 
     /// - Throws: ``VectorSearchError`` (bad input) for `m` outside 2...1000 or `efConstruction` < 1.

@@ -7,8 +7,11 @@ public final class HNSWSearchContext {
     var candidates: KeyHeap
     /// The best nodes found, farthest first (complemented keys), at most `ef`.
     var results: KeyHeap
-    /// The query as the metric needs it (normalised for cosine).
-    let query: UnsafeMutablePointer<Float>
+    /// The query as the index stores its rows: normalised for cosine, in the index's precision (room for
+    /// `dimension` floats).
+    let query: UnsafeMutableRawPointer
+    /// The query in single precision while it is normalised, before it is written to `query`.
+    let staging: UnsafeMutablePointer<Float>
     /// Unvisited neighbours of the node being expanded, gathered so their rows can be prefetched together.
     let fresh: UnsafeMutablePointer<UInt32>
     /// A copy of a neighbour list taken under its lock (building) or being pruned.
@@ -25,7 +28,8 @@ public final class HNSWSearchContext {
         self.visited = VisitedTags(capacity: nodes)
         self.candidates = KeyHeap(capacity: 256)
         self.results = KeyHeap(capacity: 256)
-        self.query = .allocate(capacity: dimension)
+        self.query = .allocate(byteCount: dimension * 4, alignment: 64)
+        self.staging = .allocate(capacity: dimension)
         self.fresh = .allocate(capacity: 2 * m + 1)
         self.links = .allocate(capacity: 2 * m + 1)
         self.pruning = .allocate(capacity: 2 * m + 1)
@@ -38,6 +42,7 @@ public final class HNSWSearchContext {
         self.candidates.deallocate()
         self.results.deallocate()
         self.query.deallocate()
+        self.staging.deallocate()
         self.fresh.deallocate()
         self.links.deallocate()
         self.pruning.deallocate()

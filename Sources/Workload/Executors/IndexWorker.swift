@@ -84,7 +84,7 @@ final class IndexWorker {
             let measured = intended >= context.measureStart
             let draw = context.stream.draw(request)
             let operation = self.operations[draw.operation]
-            guard InProcessIndex.serves(operation) else {
+            guard InProcessIndex.serves(operation, precision: self.index.index.parameters.precision) else {
                 if measured { self.recorder.result.unsupported[draw.operation, default: 0] += 1 }
                 continue
             }

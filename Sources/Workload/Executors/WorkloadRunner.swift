@@ -80,7 +80,9 @@ public struct WorkloadRunner: Sendable {
                 }
                 targetRuns.append(run)
             case .index:
-                targetRuns.append(self.runIndex(try self.inProcessIndex ?? InProcessIndex(catalog: self.catalog, scenario: self.scenario, logger: logger)))
+                let index = try self.inProcessIndex ?? InProcessIndex(catalog: self.catalog, scenario: self.scenario, logger: logger)
+                precondition(index.index.parameters.precision == self.scenario.index.precision, "the index given stores another precision than the scenario's")
+                targetRuns.append(self.runIndex(index))
             }
         }
         let environment = RunEnvironment.collect(

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Results
+import VectorSearch
 import Yams
 
 extension Scenario {
@@ -10,7 +11,7 @@ extension Scenario {
     ]
     static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
-    static let indexKeys = ["m", "efConstruction", "efSearch"]
+    static let indexKeys = ["m", "efConstruction", "efSearch", "precision"]
     static let operationKeys = ["name", "operation", "weight", "limit", "filter", "share", "vectorType", "rerank", "queryOrder", "windowDays", "sql", "parameters"]
 
     /// Reads a scenario by path, or by name from `scenariosDirectory`.
@@ -111,10 +112,13 @@ struct ScenarioReader {
         let timeout = self.duration(yaml, "timeout", default: .seconds(30))
         if timeout <= .zero { self.fail(yaml, "timeout must be above zero", at: yaml.node("timeout")) }
         let settings = self.settings(yaml)
-        let index = self.index(yaml)
+        var index = self.index(yaml)
         let recallSample = self.attempt(1.0) { try yaml.number("recallSample", default: 1, in: 0...1) }
         let rowLevelSecurity = self.attempt(false) { try yaml.boolean("rowLevelSecurity", default: false) }
         let operations = self.operations(yaml)
+        if (try? yaml.mapping("index"))?.node("precision") == nil {
+            index.precision = Scenario.IndexConfiguration.precision(serving: operations)
+        }
         let thresholds = self.thresholds(yaml, operations: operations.map(\.name))
         return Scenario(
             name: name, description: self.attempt("") { try yaml.string("description", default: "") }, dataset: dataset,
@@ -215,6 +219,7 @@ struct ScenarioReader {
         index.m = self.attempt(16) { try mapping.integer("m", default: 16, in: 2...100) }
         index.efConstruction = self.attempt(200) { try mapping.integer("efConstruction", default: 200, in: 4...1000) }
         index.efSearch = self.attempt(100) { try mapping.integer("efSearch", default: 100, in: 1...1000) }
+        index.precision = self.choice(mapping, "precision", default: VectorPrecision.float32)
         return index
     }
 

@@ -78,11 +78,22 @@ public struct Scenario: Sendable, Equatable {
         public var efConstruction = 200
         /// `ef_search` of the in-process index (pgvector takes `hnsw.ef_search` from `settings`).
         public var efSearch = 100
+        /// How the in-process index stores its vectors: `float16` answers `vectorType: halfvec` searches as
+        /// pgvector's HNSW on `embedding::halfvec` does, `float32` the plain ones. Unset in a scenario, it is
+        /// `float16` when every vector search is on halfvec.
+        public var precision: VectorPrecision
 
-        public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 100) {
+        public init(m: Int = 16, efConstruction: Int = 200, efSearch: Int = 100, precision: VectorPrecision = .float32) {
             self.m = m
             self.efConstruction = efConstruction
             self.efSearch = efSearch
+            self.precision = precision
+        }
+
+        /// The precision that serves `operations`: half when every vector search among them is on halfvec.
+        static func precision(serving operations: [OperationSpec]) -> VectorPrecision {
+            let searches = operations.filter(\.kind.isVectorSearch)
+            return !searches.isEmpty && searches.allSatisfy { $0.vectorType == .halfvec } ? .float16 : .float32
         }
     }
 }

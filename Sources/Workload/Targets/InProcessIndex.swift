@@ -14,7 +14,8 @@ public final class InProcessIndex: Sendable {
     /// Builds the index on all cores.
     /// - Parameter progress: called now and then with the vectors inserted so far.
     public init(catalog: DatasetCatalog, configuration: Scenario.IndexConfiguration, progress: (@Sendable (Int) -> Void)? = nil) throws {
-        let parameters = HNSWParameters(metric: catalog.manifest.metric, m: configuration.m, efConstruction: configuration.efConstruction)
+        let parameters = HNSWParameters(
+            metric: catalog.manifest.metric, m: configuration.m, efConstruction: configuration.efConstruction, precision: configuration.precision)
         let clock = ContinuousClock()
         let started = clock.now
         do {
@@ -37,7 +38,8 @@ public final class InProcessIndex: Sendable {
     /// build over 1M × 1536 takes 15 minutes on two cores).
     public convenience init(catalog: DatasetCatalog, scenario: Scenario, logger: Logger) throws {
         let total = catalog.base.count
-        logger.info("building the in-process HNSW index (m \(scenario.index.m), ef_construction \(scenario.index.efConstruction)) over \(total) vectors")
+        let precision = scenario.index.precision == .float16 ? ", half precision" : ""
+        logger.info("building the in-process HNSW index (m \(scenario.index.m), ef_construction \(scenario.index.efConstruction)\(precision)) over \(total) vectors")
         let started = ContinuousClock.now
         let progress = everyTenSeconds { done in
             let rate = Double(done) / max((ContinuousClock.now - started).inSeconds, 1e-9)
@@ -47,9 +49,12 @@ public final class InProcessIndex: Sendable {
         logger.info("built in \(String(format: "%.1f", self.buildSeconds)) s")
     }
 
-    /// Whether the index can answer `operation`: vector searches over the full vectors (it stores no halfvec
-    /// or binary copy of them).
-    public static func serves(_ operation: OperationSpec) -> Bool {
-        operation.kind.isVectorSearch && operation.vectorType == .vector
+    /// Whether an index storing `precision` answers `operation`: vector searches on `vector` in single
+    /// precision, on `halfvec` in half (it has no binary quantization).
+    public static func serves(_ operation: OperationSpec, precision: VectorPrecision) -> Bool {
+        operation.kind.isVectorSearch && operation.vectorType == self.vectorType(of: precision)
     }
+
+    /// The searches an index storing `precision` answers.
+    public static func vectorType(of precision: VectorPrecision) -> VectorType { precision == .float16 ? .halfvec : .vector }
 }

@@ -50,6 +50,9 @@ struct IndexBench: AsyncParsableCommand {
     @Option(help: "Threads for the build and the multi-threaded pass (default: all cores).")
     var threads: Int?
 
+    @Option(help: "How the index stores vectors: float32, or float16 (half the bytes, as pgvector's halfvec); default float32.")
+    var precision: String?
+
     @Option(help: "Seed for the nodes' levels.")
     var levelSeed: UInt64 = 100
 
@@ -76,6 +79,9 @@ struct IndexBench: AsyncParsableCommand {
             }
         }
         if let metric, VectorMetric(rawValue: metric) == nil { throw ValidationError("--metric must be cosine, l2 or ip") }
+        if let precision, VectorPrecision(rawValue: precision) == nil {
+            throw ValidationError("--precision must be float32 or float16, not '\(precision)'")
+        }
         try OptionBounds.check("--k", self.k, in: 1...10_000)
         try OptionBounds.check("--m", self.m, in: 2...1_000)
         try OptionBounds.check("--ef-construction", self.efConstruction, in: 1...100_000)
@@ -107,7 +113,9 @@ struct IndexBench: AsyncParsableCommand {
         for ef in efValues where ef < k {
             Console.info("ef_search \(ef) is below k \(k); it is raised to \(k), as hnswlib does")
         }
-        let parameters = HNSWParameters(metric: inputs.metric, m: self.m, efConstruction: self.efConstruction, seed: self.levelSeed)
+        let parameters = HNSWParameters(
+            metric: inputs.metric, m: self.m, efConstruction: self.efConstruction, seed: self.levelSeed,
+            precision: self.precision.flatMap(VectorPrecision.init(rawValue:)) ?? .float32)
         let threads = self.threads ?? ExactSearch.defaultThreads
         let display = ProgressDisplay()
         let (index, buildSeconds) = try await DedicatedThread.run { () throws -> (HNSWIndex, Double?) in
@@ -118,6 +126,9 @@ struct IndexBench: AsyncParsableCommand {
         }
         if let load, inputs.metric != index.parameters.metric {
             throw CommandFailure(.badInput, "\(load) was built for \(index.parameters.metric.rawValue), not \(inputs.metric.rawValue)")
+        }
+        if let load, let precision = self.precision, precision != index.parameters.precision.rawValue {
+            throw CommandFailure(.badInput, "\(load) stores \(index.parameters.precision.rawValue) vectors, not \(precision)")
         }
         Console.out(Self.headline(index, buildSeconds: buildSeconds, threads: threads, queries: queries.count))
         let manifest = DatasetManifest.vectorFiles(
@@ -136,7 +147,8 @@ struct IndexBench: AsyncParsableCommand {
         if let json = self.json {
             let report = IndexBenchReport(
                 buildSeconds: buildSeconds, indexBytes: index.bytes, count: index.count, dimension: index.dimension,
-                metric: index.parameters.metric, m: index.parameters.m, efConstruction: index.parameters.efConstruction,
+                metric: index.parameters.metric, precision: index.parameters.precision, m: index.parameters.m,
+                efConstruction: index.parameters.efConstruction,
                 k: k, threads: threads, queries: queries.count, results: results)
             try ReportFile.writeJSON(report, to: json)
         }
@@ -184,7 +196,7 @@ struct IndexBench: AsyncParsableCommand {
 
     private static func headline(_ index: HNSWIndex, buildSeconds: Double?, threads: Int, queries: Int) -> String {
         let parameters = index.parameters
-        var line = "HNSW m \(parameters.m), ef_construction \(parameters.efConstruction), \(parameters.metric.rawValue): "
+        var line = "HNSW m \(parameters.m), ef_construction \(parameters.efConstruction), \(parameters.metric.rawValue), \(parameters.precision.rawValue): "
         line += "\(index.count.formatted()) × \(index.dimension)"
         if let buildSeconds { line += String(format: ", built in %.2f s on %d thread%@", buildSeconds, threads, threads == 1 ? "" : "s") }
         line += String(format: ", %.1f MiB; %@ queries", Double(index.bytes) / 1_048_576, queries.formatted())
@@ -211,6 +223,7 @@ struct IndexBenchReport: Encodable {
     var count: Int
     var dimension: Int
     var metric: VectorMetric
+    var precision: VectorPrecision
     var m: Int
     var efConstruction: Int
     var k: Int
@@ -219,7 +232,7 @@ struct IndexBenchReport: Encodable {
     var results: [IndexBenchmark.Result]
 
     enum CodingKeys: String, CodingKey {
-        case buildSeconds = "build_seconds", indexBytes = "index_bytes", count, dimension, metric, m
+        case buildSeconds = "build_seconds", indexBytes = "index_bytes", count, dimension, metric, precision, m
         case efConstruction = "ef_construction", k, threads, queries, results
     }
 }
