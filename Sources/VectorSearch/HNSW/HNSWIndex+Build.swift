@@ -18,6 +18,14 @@ extension HNSWIndex {
         _ vectors: VectorStore, parameters: HNSWParameters, threads: Int = ExactSearch.defaultThreads,
         progress: (@Sendable (Int) -> Void)? = nil
     ) throws -> HNSWIndex {
+        try self.build(vectors, parameters: parameters, threads: threads, initial: nil, progress: progress)
+    }
+
+    /// Builds over every row, or, with `initial`, a growing index over the first `initial` rows with room for
+    /// every row.
+    static func build(
+        _ vectors: VectorStore, parameters: HNSWParameters, threads: Int, initial: Int?, progress: (@Sendable (Int) -> Void)?
+    ) throws -> HNSWIndex {
         try parameters.validate()
         guard vectors.count > 0 else { throw VectorSearchError(.badInput, "there are no vectors to index") }
         guard vectors.count < Int(UInt32.max) else { throw VectorSearchError(.badInput, "\(vectors.count) vectors are more than an index holds") }
@@ -27,75 +35,94 @@ extension HNSWIndex {
         }
         try vectors.requireFinite(name: "base vector")
         let levels = (0..<vectors.count).map { UInt8(clamping: parameters.level(of: $0)) }
-        let index = try HNSWIndex(parameters: parameters, dimension: vectors.dimension, levels: levels)
-        try index.copyVectors(vectors)
-        parameters.withKernel(InsertAll(index: index, threads: threads, progress: progress))
+        let rows = initial ?? vectors.count
+        let index = try HNSWIndex(
+            parameters: parameters, dimension: vectors.dimension, levels: levels, growing: initial.map { (vectors, $0) })
+        try index.copyVectors(vectors, rows: rows)
+        parameters.withKernel(InsertAll(index: index, rows: rows, threads: threads, progress: progress))
+        index.growth?.inserted.store(rows, ordering: .relaxed)
         return index
     }
 
-    /// Copies every row of `vectors` into the records, normalised for cosine, in the index's precision.
+    /// Copies the first `rows` rows of `vectors` into the records.
     /// - Throws: ``VectorSearchError`` (bad input) for a component half precision cannot hold.
-    private func copyVectors(_ vectors: VectorStore) throws {
+    private func copyVectors(_ vectors: VectorStore, rows: Int) throws {
         let staging = UnsafeMutablePointer<Float>.allocate(capacity: self.dimension)
         defer { staging.deallocate() }
-        vectors.advise(.sequential, rows: 0..<vectors.count)
-        for row in 0..<vectors.count {
-            staging.update(from: vectors.row(row), count: self.dimension)
-            if self.parameters.metric.normalizes { DistanceKernels.normalize(staging, count: self.dimension) }
-            if self.parameters.precision == .float16, let column = VectorPrecision.firstBeyondHalfRange(staging, count: self.dimension) {
-                throw VectorSearchError(.badInput, "base vector \(row) has \(staging[column]) at dimension \(column), beyond half precision's ±65504 (pgvector's halfvec refuses it too)")
+        if self.parameters.precision == .float16 {
+            for row in 0..<vectors.count {
+                staging.update(from: vectors.row(row), count: self.dimension)
+                if self.parameters.metric.normalizes { DistanceKernels.normalize(staging, count: self.dimension) }
+                if let column = VectorPrecision.firstBeyondHalfRange(staging, count: self.dimension) {
+                    throw VectorSearchError(.badInput, "base vector \(row) has \(staging[column]) at dimension \(column), beyond half precision's ±65504 (pgvector's halfvec refuses it too)")
+                }
             }
-            self.parameters.precision.encode(staging, into: self.graph.vector(UInt32(row)), count: self.dimension)
         }
+        vectors.advise(.sequential, rows: 0..<rows)
+        for row in 0..<rows { self.copyVector(row, from: vectors, staging: staging) }
         // The index has its own copy: a mapped file's pages need not stay in this process.
-        vectors.advise(.done, rows: 0..<vectors.count)
+        vectors.advise(.done, rows: 0..<rows)
+    }
+
+    /// Writes row `row` of `vectors` into its record: normalised for cosine, in the index's precision.
+    func copyVector(_ row: Int, from vectors: VectorStore, staging: UnsafeMutablePointer<Float>) {
+        staging.update(from: vectors.row(row), count: self.dimension)
+        if self.parameters.metric.normalizes { DistanceKernels.normalize(staging, count: self.dimension) }
+        self.parameters.precision.encode(staging, into: self.graph.vector(UInt32(row)), count: self.dimension)
     }
 
     private struct InsertAll: KernelTask {
         let index: HNSWIndex
+        let rows: Int
         let threads: Int
         let progress: (@Sendable (Int) -> Void)?
 
-        func callAsFunction<Kernel: MetricKernel>(_: Kernel.Type) { self.index.insertAll(Kernel.self, threads: self.threads, progress: self.progress) }
+        func callAsFunction<Kernel: MetricKernel>(_: Kernel.Type) {
+            self.index.insertAll(Kernel.self, rows: self.rows, threads: self.threads, progress: self.progress)
+        }
     }
 
     /// Nodes inserted between progress reports.
     private static let progressInterval = 4096
 
-    /// Inserts every node but the entry point, threads taking the next row from a shared counter (hnswlib's
-    /// `ParallelFor`). With fewer than four rows per thread one thread does it all, as in hnswlib.
-    private func insertAll<Kernel: MetricKernel>(_: Kernel.Type, threads: Int, progress: (@Sendable (Int) -> Void)?) {
-        let locks = NodeLocks(count: self.count)
-        defer { locks.deallocate() }
+    /// Inserts the first `rows` nodes but the entry point, threads taking the next row from a shared counter
+    /// (hnswlib's `ParallelFor`). With fewer than four rows per thread one thread does it all, as in hnswlib.
+    /// A growing index keeps its locks for later inserts.
+    private func insertAll<Kernel: MetricKernel>(_: Kernel.Type, rows: Int, threads: Int, progress: (@Sendable (Int) -> Void)?) {
+        let locks = self.growth?.locks ?? NodeLocks(count: self.count)
+        defer { if self.growth == nil { locks.deallocate() } }
         let next = Atomic<Int>(0)
-        let workers = self.count < 4 * threads ? 1 : max(1, threads)
+        let entryPoint = Int(self.entryPoint)
+        let workers = rows < 4 * threads ? 1 : max(1, threads)
         let selectionSize = max(self.parameters.efConstruction, self.parameters.m) + 1
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             let context = self.makeContext()
             context.reserveSelection(selectionSize)
             while true {
                 let row = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard row < self.count else { break }
-                if row != Int(self.entryPoint) { self.insert(Kernel.self, UInt32(row), context: context, locks: locks) }
+                guard row < rows else { break }
+                if row != entryPoint { self.insert(Kernel.self, UInt32(row), context: context, locks: locks) }
                 if let progress, (row + 1) % Self.progressInterval == 0 { progress(row + 1) }
             }
         }
-        progress?(self.count)
+        progress?(rows)
     }
 
     /// Inserts one node (hnswlib's `addPoint`): greedy descent to its top layer, then on each layer from
-    /// there down a search with `ef_construction` and the linking.
-    private func insert<Kernel: MetricKernel>(_: Kernel.Type, _ node: UInt32, context: HNSWSearchContext, locks: NodeLocks) {
+    /// there down (from the index's top layer, for a node above it) a search with `ef_construction` and the
+    /// linking.
+    func insert<Kernel: MetricKernel>(_: Kernel.Type, _ node: UInt32, context: HNSWSearchContext, locks: NodeLocks) {
         let graph = self.graph
         let reader = LockedLinks(graph: graph, locks: locks, copy: context.links)
         let query = UnsafeRawPointer(graph.vector(node))
         let top = Int(graph.levels[Int(node)])
         let ef = max(self.parameters.efConstruction, self.parameters.m)
+        let start = self.top
         var (entry, entryDistance) = graph.descend(
-            Kernel.self, reader, query: query, entry: self.entryPoint,
-            distance: Kernel.distance(query, graph.vector(self.entryPoint), graph.dimension),
-            from: self.maxLevel, downTo: top, context: context)
-        var level = top
+            Kernel.self, reader, query: query, entry: start.entry,
+            distance: Kernel.distance(query, graph.vector(start.entry), graph.dimension),
+            from: start.level, downTo: top, context: context)
+        var level = min(top, start.level)
         while level >= 0 {
             _ = graph.searchLayer(Kernel.self, reader, query: query, entry: entry, entryDistance: entryDistance, level: level, ef: ef, context: context)
             entry = self.connect(Kernel.self, node, level: level, context: context, locks: locks)

@@ -14,7 +14,9 @@ extension HNSWIndex {
     /// the level of each node (one byte each), the records (vectors and layer-0 lists) and the upper-layer
     /// lists exactly as in memory, then an 8-byte checksum: XXH64 of the header followed by the XXH64 of each
     /// of the three sections.
+    /// - Throws: ``VectorSearchError`` (bad input) for a growing index, whose records are not all nodes yet.
     public func save(to path: String) throws {
+        guard !self.isGrowing else { throw VectorSearchError(.badInput, "a growing index cannot be saved: rows are still arriving") }
         let header = self.header()
         let sections = self.sections
         try BinaryFile.write(to: path) { file in

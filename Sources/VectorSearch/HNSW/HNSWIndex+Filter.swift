@@ -72,6 +72,7 @@ extension HNSWIndex {
             for index in 0..<members.count {
                 if index + lookahead < members.count { graph.prefetchVector(members[index + lookahead], bytes: prefetchBytes) }
                 let node = members[index]
+                if let growth = self.growth, growth.isDeleted(node) { continue }
                 let d = Kernel.distance(query, graph.vector(node), graph.dimension)
                 let key = PackedKey.make(d, node)
                 if results.count < k {
@@ -91,12 +92,24 @@ extension HNSWIndex {
     private func walkFiltered<Kernel: MetricKernel>(
         _: Kernel.Type, ef: Int, allowed: AllowSet, budget: Int, context: HNSWSearchContext
     ) -> Bool {
-        let start = self.descendToLayerZero(Kernel.self, context: context)
-        return allowed.bits.withUnsafeBufferPointer { bits in
-            self.graph.searchLayer(
-                Kernel.self, SharedLinks(graph: self.graph), query: context.query, entry: start.id,
-                entryDistance: start.distance, level: 0, ef: ef, context: context, filter: AllowedBits(words: bits),
-                budget: budget)
+        allowed.bits.withUnsafeBufferPointer { bits in
+            guard let growth = self.growth else {
+                return self.walkFiltered(
+                    Kernel.self, SharedLinks(graph: self.graph), filter: AllowedBits(words: bits), ef: ef, budget: budget, context: context)
+            }
+            return self.walkFiltered(
+                Kernel.self, LockedLinks(graph: self.graph, locks: growth.locks, copy: context.links),
+                filter: BothFilters(first: AllowedBits(words: bits), second: LiveNodes(growth: growth)), ef: ef, budget: budget,
+                context: context)
         }
+    }
+
+    private func walkFiltered<Kernel: MetricKernel, Reader: LinkReader, Filter: NodeFilter>(
+        _: Kernel.Type, _ reader: Reader, filter: Filter, ef: Int, budget: Int, context: HNSWSearchContext
+    ) -> Bool {
+        let start = self.descendToLayerZero(Kernel.self, reader, context: context)
+        return self.graph.searchLayer(
+            Kernel.self, reader, query: context.query, entry: start.id, entryDistance: start.distance, level: 0, ef: ef,
+            context: context, filter: filter, budget: budget)
     }
 }

@@ -1,18 +1,24 @@
+import Synchronization
+
 /// An in-process HNSW index (Malkov & Yashunin, 2016), built the way hnswlib builds it so that recall matches
 /// at equal parameters, and laid out for speed: fixed-stride records with each vector next to its layer-0
 /// links, packed-key heaps, 16-bit visited tags, per-metric specialised loops, prefetching.
 ///
 /// Build it with ``build(_:parameters:threads:progress:)`` or read it with ``load(from:)``; it is immutable
 /// afterwards, so any number of threads may search it at once, each with its own ``HNSWSearchContext``.
+/// A growing index (``growing(_:initial:parameters:threads:progress:)``) also takes inserts and deletes while
+/// it is searched; its searches then copy each neighbour list under the node's lock.
 /// Node ids are the rows of the vectors it was built from.
 ///
-/// `@unchecked Sendable`: the memory is written only while building, then only read.
+/// `@unchecked Sendable`: the memory is written only while building (or, growing, under node locks).
 public final class HNSWIndex: @unchecked Sendable {
     public let parameters: HNSWParameters
     let graph: HNSWGraph
-    /// The node every search starts from: a node on the top layer.
-    let entryPoint: UInt32
-    let maxLevel: Int
+    /// The node every search starts from (a node on the top layer) and the top layer, packed
+    /// `level << 32 | node`: one load gives a consistent pair while a growing index raises its top.
+    private let topState: Atomic<UInt64>
+    /// Inserts, deletes and their locks; nil for an index that does not grow.
+    let growth: HNSWGrowth?
     /// `UInt32`s of upper-layer lists: `m + 1` per node and layer above 0.
     let upperWords: Int
     private let records: PageAllocation
@@ -22,8 +28,11 @@ public final class HNSWIndex: @unchecked Sendable {
     public var count: Int { self.graph.count }
 
     /// An index over `levels.count` nodes whose vectors and lists are still zero, entered at `entryPoint`
-    /// (default: the first node on the top layer).
-    init(parameters: HNSWParameters, dimension: Int, levels: [UInt8], entryPoint: UInt32? = nil) throws {
+    /// (default: the first node on the top layer; growing, the first on the top layer among the initial rows).
+    init(
+        parameters: HNSWParameters, dimension: Int, levels: [UInt8], entryPoint: UInt32? = nil,
+        growing: (source: VectorStore, initial: Int)? = nil
+    ) throws {
         let count = levels.count
         let m = parameters.m
         let levelTable = UnsafeMutablePointer<UInt8>.allocate(capacity: count)
@@ -45,10 +54,24 @@ public final class HNSWIndex: @unchecked Sendable {
             upperOffsets: offsets, upper: self.upperLists.pointer.bindMemory(to: UInt32.self, capacity: max(upperWords, 1)))
         self.parameters = parameters
         self.upperWords = upperWords
-        let top = levels.max() ?? 0
-        self.maxLevel = Int(top)
-        self.entryPoint = entryPoint ?? UInt32(levels.firstIndex(of: top) ?? 0)
+        let present = levels.prefix(growing?.initial ?? count)
+        let top = present.max() ?? 0
+        let entry = entryPoint ?? UInt32(present.firstIndex(of: top) ?? 0)
+        self.topState = Atomic(UInt64(top) << 32 | UInt64(entry))
+        self.growth = growing.map { HNSWGrowth(source: $0.source, nodes: count) }
     }
+
+    /// The entry point and the top layer.
+    var top: (entry: UInt32, level: Int) {
+        let state = self.topState.load(ordering: .acquiring)
+        return (UInt32(truncatingIfNeeded: state), Int(state >> 32))
+    }
+
+    var entryPoint: UInt32 { self.top.entry }
+    var maxLevel: Int { self.top.level }
+
+    /// A growing index's new top: `entry` on layer `level`.
+    func setTop(entry: UInt32, level: Int) { self.topState.store(UInt64(level) << 32 | UInt64(entry), ordering: .releasing) }
 
     deinit {
         self.records.release()
@@ -108,19 +131,31 @@ public final class HNSWIndex: @unchecked Sendable {
 
         @inline(__always)
         func callAsFunction<Kernel: MetricKernel>(_: Kernel.Type) {
-            let start = self.index.descendToLayerZero(Kernel.self, context: self.context)
+            guard let growth = self.index.growth else {
+                self.run(Kernel.self, SharedLinks(graph: self.index.graph), filter: AllNodes())
+                return
+            }
+            self.run(Kernel.self, LockedLinks(graph: self.index.graph, locks: growth.locks, copy: self.context.links), filter: LiveNodes(growth: growth))
+        }
+
+        @inline(__always)
+        private func run<Kernel: MetricKernel, Reader: LinkReader, Filter: NodeFilter>(_: Kernel.Type, _ reader: Reader, filter: Filter) {
+            let start = self.index.descendToLayerZero(Kernel.self, reader, context: self.context)
             _ = self.index.graph.searchLayer(
-                Kernel.self, SharedLinks(graph: self.index.graph), query: self.context.query, entry: start.id,
-                entryDistance: start.distance, level: 0, ef: self.ef, context: self.context)
+                Kernel.self, reader, query: self.context.query, entry: start.id, entryDistance: start.distance, level: 0, ef: self.ef,
+                context: self.context, filter: filter)
         }
     }
 
     /// The greedy descent of a search from the entry point to the nearest node it finds on layer 0.
-    func descendToLayerZero<Kernel: MetricKernel>(_: Kernel.Type, context: HNSWSearchContext) -> (id: UInt32, distance: Float) {
+    func descendToLayerZero<Kernel: MetricKernel, Reader: LinkReader>(
+        _: Kernel.Type, _ reader: Reader, context: HNSWSearchContext
+    ) -> (id: UInt32, distance: Float) {
         let query = UnsafeRawPointer(context.query)
+        let top = self.top
         return self.graph.descend(
-            Kernel.self, SharedLinks(graph: self.graph), query: query, entry: self.entryPoint,
-            distance: Kernel.distance(query, self.graph.vector(self.entryPoint), self.graph.dimension),
-            from: self.maxLevel, downTo: 0, context: context)
+            Kernel.self, reader, query: query, entry: top.entry,
+            distance: Kernel.distance(query, self.graph.vector(top.entry), self.graph.dimension),
+            from: top.level, downTo: 0, context: context)
     }
 }
