@@ -280,6 +280,29 @@ import VectorSearch
         }
     }
 
+    /// A runbook stage's rows: inserts appended at the end, the oldest deleted. The answer over the range is the
+    /// brute-force one over those rows (ids of the whole dataset), and an empty or outside range is refused.
+    @Test func rangeGroundTruthIsTheExactAnswerAmongTheRowsPresent() throws {
+        let (directory, manifest) = try Self.generate(try Self.spec())
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let all = try #require(manifest.counts["memory_embeddings"])
+        let rows = (all / 4)..<(all * 3 / 4), k = manifest.groundTruthK
+        let answers = try manifest.rangeGroundTruth(in: directory, rows: rows, threads: 2)
+        let base = try VectorFiles.readVectors(directory.appendingPathComponent("base.fbin").path)
+        let queries = try VectorFiles.readVectors(directory.appendingPathComponent("queries.fbin").path)
+        #expect(answers.count == queries.count * k)
+        for query in 0..<queries.count {
+            let q = queries.vector(query)
+            let naive = rows.map { (row: $0, distance: self.distance(.cosine, q, base.vector($0))) }
+                .sorted { ($0.distance, $0.row) < ($1.distance, $1.row) }.prefix(k).map { Int32($0.row) }
+            let answer = Array(answers[(query * k)..<((query + 1) * k)])
+            #expect(answer.allSatisfy { rows.contains(Int($0)) })
+            #expect(Set(answer).intersection(naive).count >= k - 1, "query \(query)")
+        }
+        #expect(throws: DatasetError.self) { try manifest.rangeGroundTruth(in: directory, rows: 5..<5, threads: 1) }
+        #expect(throws: DatasetError.self) { try manifest.rangeGroundTruth(in: directory, rows: 0..<(all + 1), threads: 1) }
+    }
+
     private func distance(_ metric: VectorMetric, _ a: [Float], _ b: [Float]) -> Float {
         switch metric {
         case .l2: ScalarKernels.squaredL2(a, b, count: a.count)

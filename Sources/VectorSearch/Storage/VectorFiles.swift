@@ -43,6 +43,21 @@ public enum VectorFiles {
         return VectorStore(mapping: mapping, offset: 8, dimension: dimension, count: min(rows ?? count, count))
     }
 
+    /// Maps the rows `rows` of an `.fbin` read-only: row 0 of the store is row `rows.lowerBound` of the file.
+    /// - Throws: ``VectorSearchError`` (bad input) for an empty range or one beyond the file's rows.
+    public static func mapFbin(_ path: String, rows: Range<Int>) throws -> VectorStore {
+        let (count, dimension) = try self.fbinShape(path)
+        guard !rows.isEmpty, rows.lowerBound >= 0, rows.upperBound <= count else {
+            throw VectorSearchError(.badInput, "\(path): rows \(rows.lowerBound)..<\(rows.upperBound) are not within its \(count) rows")
+        }
+        let mapping = try PageAllocation(mapping: path)
+        guard mapping.bytes == 8 + count * dimension * 4 else {
+            mapping.release()
+            throw VectorSearchError(.badInput, "\(path): the file changed while it was opened")
+        }
+        return VectorStore(mapping: mapping, offset: 8 + rows.lowerBound * dimension * 4, dimension: dimension, count: rows.count)
+    }
+
     /// The row count and dimension of an `.fbin`, from its header, checked against the file's size.
     public static func fbinShape(_ path: String) throws -> (count: Int, dimension: Int) {
         let file = try BinaryFile(reading: path)
