@@ -51,7 +51,7 @@ import VectorSearch
         #expect(run.status == 0, "\(run.standardError)")
         #expect(run.standardError.contains("ef_search 5 is below k 10; it is raised to 10, as hnswlib does"))
         let lines = run.standardOutput.split(separator: "\n")
-        #expect(lines.first?.hasPrefix("HNSW m 16, ef_construction 200, cosine: 3,000 × 16, built in ") == true)
+        #expect(lines.first?.hasPrefix("HNSW m 16, ef_construction 200, cosine, float32: 3,000 × 16, built in ") == true)
         #expect(lines.count == 4 && lines[1].contains("recall@10") && lines[1].contains("QPS 2t"))
         #expect(lines[2].split(separator: " ").first == "10" && lines[3].split(separator: " ").first == "40")
 
@@ -104,9 +104,20 @@ import VectorSearch
             ["index", "bench", "--dataset", spec.path, "--ef-search", "64", "--m", "8", "--ef-construction", "64"],
             environment: ["TRIPBENCH_HOME": home.path])
         #expect(run.status == 0, "\(run.standardError)")
-        #expect(run.standardOutput.contains("HNSW m 8, ef_construction 64, cosine: 1,000 × 24"))
+        #expect(run.standardOutput.contains("HNSW m 8, ef_construction 64, cosine, float32: 1,000 × 24"))
         let row = run.standardOutput.split(separator: "\n").last?.split(separator: " ") ?? []
         #expect(row.first == "64" && Double(row[1]) ?? 0 >= 0.95)
+        // Half precision (pgvector's halfvec): the same recall within 0.02, a smaller index.
+        let json = home.appendingPathComponent("half.json").path
+        let half = try TripbenchCLI.run(
+            ["index", "bench", "--dataset", spec.path, "--ef-search", "64", "--m", "8", "--ef-construction", "64", "--precision", "float16", "--json", json],
+            environment: ["TRIPBENCH_HOME": home.path])
+        #expect(half.status == 0, "\(half.standardError)")
+        #expect(half.standardOutput.contains("HNSW m 8, ef_construction 64, cosine, float16: 1,000 × 24"))
+        let halfRow = half.standardOutput.split(separator: "\n").last?.split(separator: " ") ?? []
+        #expect(abs((Double(halfRow[1]) ?? 0) - (Double(row[1]) ?? 0)) <= 0.02)
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
+        #expect(report?["precision"] as? String == "float16")
     }
 
     @Test func badInputIsExitTwoWithOneLine() throws {
@@ -127,6 +138,7 @@ import VectorSearch
             (["--base", files.base, "--queries", files.queries, "--gt", files.gt, "--ef-search", "10,x"], "--ef-search must be a comma-separated list"),
             (["--load", files.base, "--queries", files.queries, "--gt", files.gt], "not a tripbench HNSW index file"),
             (["--queries", files.queries, "--gt", files.gt], "give --base (or --load), --queries and --gt, or --dataset"),
+            (["--base", files.base, "--queries", files.queries, "--gt", files.gt, "--precision", "float8"], "--precision must be float32 or float16, not 'float8'"),
         ]
         for (arguments, message) in cases {
             let run = try TripbenchCLI.run(common + arguments)

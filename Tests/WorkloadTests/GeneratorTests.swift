@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import TestSupport
 import Testing
@@ -22,6 +23,27 @@ import VectorSearch
         // Any order of drawing gives the same requests: clients may interleave freely.
         #expect((0..<500).reversed().map { a.draw($0) } == first.reversed())
         #expect(Set(first.map(\.operation)).count == a.operations.count)
+    }
+
+    /// A streaming stage's catalog: only the rows present (the oldest quarter deleted, the last quarter not yet
+    /// inserted) are filtered, expected as exact answers and counted, and the unfiltered truth is the range's.
+    @Test func aCatalogOfPresentRowsExpectsOnlyThem() async throws {
+        let (directory, manifest) = try await TinyDataset.generated()
+        let all = try #require(manifest.counts["memory_embeddings"])
+        let present = (all / 4)..<(all * 3 / 4)
+        let truth = try manifest.rangeGroundTruth(in: directory, rows: present, threads: 2)
+        let catalog = try DatasetCatalog(directory: directory, manifest: manifest, presentRows: present, groundTruth: truth)
+        #expect(catalog.presentRows == present)
+        let inRange = { (rows: [Int32]) in rows.allSatisfy { present.contains(Int($0)) } }
+        for query in 0..<catalog.queryCount {
+            #expect(inRange(catalog.exactNeighbours(query: query, k: 10, filter: .all)))
+            #expect(inRange(catalog.exactNeighbours(query: query, k: 10, filter: .contentType(query % 4))))
+            #expect(inRange(catalog.exactNeighbours(query: query, k: 10, filter: .share(bound: RowShare.bound(0.5)))))
+        }
+        let whole = try DatasetCatalog(directory: directory, manifest: manifest)
+        let kept = (0..<manifest.spec.users).flatMap { user in (0..<4).flatMap { catalog.rows(user: user, type: $0) } }
+        #expect(kept.count == present.count && inRange(kept))
+        #expect(whole.rows(.contentType(1))!.filter { present.contains(Int($0)) } == catalog.rows(.contentType(1))!)
     }
 
     @Test func drawsAreValidForTheDataset() async throws {

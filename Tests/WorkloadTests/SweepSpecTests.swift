@@ -87,9 +87,10 @@ import Workload
         #expect(spec.grid.searches(of: BuildKey(variant: .ivfflat, m: 0, efConstruction: 0, lists: 50)).map(\.efSearch) == [1, 5, 10])
         // Off once per share; each scanning mode once per max_scan_tuples.
         #expect(spec.filterPasses.count == 2 * (1 + 2))
-        // The in-process index builds HNSW on vector only: 2 builds × 2 ef_search; pgvector all 4 variants.
+        // The in-process index builds HNSW on vector and halfvec: 4 builds × 2 ef_search; pgvector all 4 variants.
         let missing = spec.missing(in: nil)
-        #expect(missing.filter { $0.target == .index }.flatMap(\.searches).count == 4)
+        #expect(Set(missing.filter { $0.target == .index }.map(\.build.variant)) == [.vector, .halfvec])
+        #expect(missing.filter { $0.target == .index }.flatMap(\.searches).count == 8)
         #expect(missing.filter { $0.target == .postgres }.flatMap(\.searches).count == 2 * 2 + 2 * 2 + 2 * 4 + 2 * 3)
     }
 }

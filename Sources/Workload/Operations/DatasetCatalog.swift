@@ -41,6 +41,9 @@ public final class DatasetCatalog: Sendable {
     private let exactAnswers = Mutex<[ExactKey: [Int32]]>([:])
     /// Row of each memory embedding id.
     let rowOfMemoryID: [UUID: Int32]
+    /// The memory rows that exist: all of them, a prefix (a table grown by `tripbench scale`), or a streaming
+    /// stage's rows (inserted at the end, the oldest deleted). Nothing outside is drawn, filtered or expected.
+    public let presentRows: Range<Int>
 
     public var userCount: Int { self.plan.spec.users }
     public var tripCount: Int { self.tripOwners.count }
@@ -57,9 +60,18 @@ public final class DatasetCatalog: Sendable {
     ///     (``DatasetManifest/prefixGroundTruth(in:rows:threads:)``); required with `embeddingRows`.
     /// - Throws: ``WorkloadError`` (bad input) when a file is missing or does not match the manifest.
     public convenience init(directory: URL, manifest: DatasetManifest, embeddingRows: Int? = nil, groundTruth: [Int32]? = nil) throws {
+        try self.init(directory: directory, manifest: manifest, presentRows: embeddingRows.map { 0..<$0 }, groundTruth: groundTruth)
+    }
+
+    /// A catalog where only the memory rows `presentRows` exist (a streaming stage's rows), with the
+    /// unfiltered ground truth over them (``DatasetManifest/rangeGroundTruth(in:rows:threads:progress:)``).
+    /// Row ids stay the dataset's; the base is mapped up to the range's end.
+    /// - Throws: ``WorkloadError`` (bad input) when a file is missing or does not match the manifest.
+    public convenience init(directory: URL, manifest: DatasetManifest, presentRows: Range<Int>?, groundTruth: [Int32]?) throws {
         func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
         let base: VectorStore, queries: VectorStore, truth: [Int32]
         let memoryLabels: (ids: [Int32], count: Int, k: Int), queryLabels: (ids: [Int32], count: Int, k: Int)
+        let embeddingRows = presentRows?.upperBound
         do {
             base = try VectorFiles.mapFbin(path("base.fbin"), rows: embeddingRows)
             queries = try VectorFiles.readFbin(path("queries.fbin"))
@@ -67,7 +79,7 @@ public final class DatasetCatalog: Sendable {
             queryLabels = try VectorFiles.readIbin(path("query_labels.ibin"))
             if let groundTruth {
                 guard groundTruth.count == queries.count * manifest.groundTruthK else {
-                    throw WorkloadError(.badInput, "the ground truth over the first \(base.count) rows has \(groundTruth.count) entries, not \(queries.count) × \(manifest.groundTruthK)")
+                    throw WorkloadError(.badInput, "the ground truth over rows \(presentRows?.lowerBound ?? 0)..<\(base.count) has \(groundTruth.count) entries, not \(queries.count) × \(manifest.groundTruthK)")
                 }
                 truth = groundTruth
             } else {
@@ -87,7 +99,8 @@ public final class DatasetCatalog: Sendable {
             memoryUsers: stride(from: 0, to: min(memoryLabels.ids.count, rows), by: 2).map { memoryLabels.ids[$0] },
             memoryTypes: stride(from: 1, to: min(memoryLabels.ids.count, rows), by: 2).map { UInt8(memoryLabels.ids[$0]) },
             queryUsers: stride(from: 0, to: queryLabels.ids.count, by: 2).map { queryLabels.ids[$0] },
-            queryTypes: stride(from: 1, to: queryLabels.ids.count, by: 2).map { UInt8(queryLabels.ids[$0]) }, identifiers: true)
+            queryTypes: stride(from: 1, to: queryLabels.ids.count, by: 2).map { UInt8(queryLabels.ids[$0]) }, identifiers: true,
+            present: presentRows.map { $0.clamped(to: 0..<base.count) })
     }
 
     /// Bare vector files (`index bench --base/--queries/--gt`, ``DatasetManifest/vectorFiles``): every row of one
@@ -103,8 +116,10 @@ public final class DatasetCatalog: Sendable {
     /// have no rows in a database) no ids are computed: nothing decodes or filters by them.
     private init(
         manifest: DatasetManifest, directory: URL, base: VectorStore, queries: VectorStore, groundTruth: [Int32], memoryUsers: [Int32],
-        memoryTypes: [UInt8], queryUsers: [Int32], queryTypes: [UInt8], identifiers: Bool
+        memoryTypes: [UInt8], queryUsers: [Int32], queryTypes: [UInt8], identifiers: Bool, present: Range<Int>? = nil
     ) {
+        let present = present ?? 0..<memoryUsers.count
+        self.presentRows = present
         self.manifest = manifest
         self.directory = directory
         self.seed = manifest.spec.seed
@@ -120,12 +135,12 @@ public final class DatasetCatalog: Sendable {
         self.sessionOwners = self.plan.sessions.enumerated().flatMap { user, count in repeatElement(Int32(user), count: count) }
         self.queryVectors = identifiers ? (0..<queries.count).map { PostgresVector(queries.vector($0)) } : []
         var groups = [[Int32]](repeating: [], count: manifest.spec.users * Self.typeCount)
-        for row in memoryUsers.indices {
+        for row in present {
             groups[Int(memoryUsers[row]) * Self.typeCount + Int(memoryTypes[row])].append(Int32(row))
         }
         self.groups = groups
         var rowsOfType = [[Int32]](repeating: [], count: Self.typeCount)
-        for row in memoryTypes.indices { rowsOfType[Int(memoryTypes[row])].append(Int32(row)) }
+        for row in present { rowsOfType[Int(memoryTypes[row])].append(Int32(row)) }
         self.rowsOfType = rowsOfType
         var rows: [UUID: Int32] = [:]
         var buckets = [UInt16](repeating: 0, count: identifiers ? base.count : 0)
@@ -175,7 +190,7 @@ public final class DatasetCatalog: Sendable {
         case .share(let bound):
             self.rowsOfShare.withLock { known in
                 if let rows = known[bound] { return rows }
-                let rows = self.memoryBuckets.indices.filter { Int(self.memoryBuckets[$0]) < bound }.map(Int32.init)
+                let rows = self.presentRows.filter { Int(self.memoryBuckets[$0]) < bound }.map(Int32.init)
                 known[bound] = rows
                 return rows
             }
