@@ -71,7 +71,7 @@ extension PostgresCopyFile {
     /// pages are read all the same, which warms the page cache for the COPY that follows): `visit` gets each
     /// row's number, start and end offsets and the offset where the rows end, and returns false to stop.
     /// Returns the offset the walk stopped at; the trailer is checked when it reached the end.
-    private static func walkRows(of path: String, _ visit: (_ row: Int, _ start: Int, _ end: Int, _ rowsEnd: Int) -> Bool) throws -> Int {
+    static func walkRows(of path: String, _ visit: (_ row: Int, _ start: Int, _ end: Int, _ rowsEnd: Int) -> Bool) throws -> Int {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw PostgresError(.file, "\(path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }

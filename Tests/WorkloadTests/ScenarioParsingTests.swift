@@ -98,6 +98,10 @@ import VectorSearch
         ("constant-arrival-rate", "constant-arival-rate", "unit.yaml:3:", "did you mean constant-arrival-rate?"),
         ("rate: 50, clients: 2}", "rate: 50, clients: 2, arrivals: poison}", "unit.yaml:3:", "arrivals must be one of uniform, poisson, not poison (did you mean poisson?)"),
         ("{type: constant-arrival-rate, rate: 50, clients: 2}", "{type: constant-vus, clients: 2, arrivals: poisson}", "unit.yaml:3:", "arrivals does not apply to constant-vus"),
+        ("{name: vector_search, weight: 3, filter: none}", "{name: insert_memory, weight: 3}", "unit.yaml:10:", "insert_memory runs on its own stream: give it a rate"),
+        ("{name: vector_search, weight: 3, filter: none}", "{name: delete_memory, rate: 5, weight: 3}", "unit.yaml:10:", "weight does not apply to an operation with its own rate"),
+        ("{name: vector_search, weight: 3, filter: none}", "{name: vector_search, clients: 3}", "unit.yaml:10:", "clients applies to an operation with its own rate"),
+        ("{name: vector_search, weight: 3, filter: none}", "{name: insert_memory, rate: 5}\n  - {name: more, operation: insert_memory, rate: 5}", "unit.yaml:", "only one insert_memory stream"),
     ])
     func badScenarioNamesTheFileAndPosition(original: String, replacement: String, position: String, words: String) {
         let text = Self.valid.replacingOccurrences(of: original, with: replacement)
@@ -106,6 +110,19 @@ import VectorSearch
         #expect(message.hasPrefix(position) || message.contains(" \(position)") || message.contains(position), "\(message)")
         #expect(message.contains(words), "\(message)")
         #expect(!message.contains("\n"))
+    }
+
+    /// Operations with their own rate: parsed beside the mix, and a mix of nothing but them is refused.
+    @Test func writeStreamsHaveTheirOwnRate() throws {
+        let scenario = try Self.parse(Self.valid.replacingOccurrences(of: "  - name: lookup", with: "  - {name: insert_memory, rate: 25, clients: 3}\n  - name: lookup"))
+        let insert = try #require(scenario.operations.first { $0.kind == .insertMemory })
+        #expect(insert.rate == 25 && insert.clients == 3 && insert.hasOwnRate && scenario.index.growing)
+        #expect(!scenario.operations[0].hasOwnRate)
+        let only = Self.problem("name: w\ndataset: tiny\noperations:\n  - {name: insert_memory, rate: 5}\n")
+        #expect(only.contains("the mix needs at least one operation with a weight"), "\(only)")
+        let counted = Self.problem(Self.valid.replacingOccurrences(of: "duration: 2s", with: "requests: 100")
+            .replacingOccurrences(of: "  - name: lookup", with: "  - {name: insert_memory, rate: 25}\n  - name: lookup"))
+        #expect(counted.contains("unit.yaml:5:") && counted.contains("give duration instead of requests"), "\(counted)")
     }
 
     @Test func everyProblemIsReportedAtOnce() {

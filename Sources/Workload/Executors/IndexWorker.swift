@@ -82,9 +82,9 @@ final class IndexWorker {
                 continue
             }
             let measured = intended >= context.measureStart
-            let draw = context.stream.draw(request)
+            let draw = context.draw(request, asUser: nil)
             let operation = self.operations[draw.operation]
-            guard InProcessIndex.serves(operation, precision: self.index.index.parameters.precision) else {
+            guard InProcessIndex.serves(operation, precision: self.index.index.parameters.precision, growing: self.index.index.isGrowing) else {
                 if measured { self.recorder.result.unsupported[draw.operation, default: 0] += 1 }
                 continue
             }
@@ -105,10 +105,20 @@ final class IndexWorker {
         return self.recorder.result
     }
 
-    /// Runs the search a request asks for; returns how many ids it wrote into `ids`.
+    /// Runs the search a request asks for, or its insert or delete; returns how many ids it wrote into `ids`
+    /// (1 for a row inserted or deleted).
     private func search(_ draw: RequestDraw, limit: Int) -> Int {
-        let query = self.catalog.queries.row(draw.query)
         let index = self.index.index
+        switch self.operations[draw.operation].kind {
+        case .insertMemory:
+            index.insert(draw.row, context: self.searchContext)
+            return 1
+        case .deleteMemory:
+            index.markDeleted(draw.row)
+            return 1
+        default: break
+        }
+        let query = self.catalog.queries.row(draw.query)
         return self.ids.withUnsafeMutableBufferPointer { ids in
             let filter = self.catalog.filter(of: draw, operation: self.operations[draw.operation])
             guard let rows = self.catalog.rows(filter) else {

@@ -191,7 +191,7 @@ final class PostgresWorker {
 
     /// Draws request `index` and sends its first statement.
     private func start(_ client: PostgresClient, index: Int, intended: Int64, now: Int64) {
-        let draw = self.stream.draw(index, asUser: client.actingUser)
+        let draw = self.context.draw(index, asUser: client.actingUser)
         client.operation = draw.operation
         if let classifier = self.context.planClassifier { client.planClass = classifier.classify(draw) }
         client.step = 0

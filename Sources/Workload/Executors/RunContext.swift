@@ -31,9 +31,13 @@ final class RunContext: Sendable {
     let board: SecondBoard
     /// The postgres target: the plan each request takes, by its parameters (``PlanClassifier``).
     let planClassifier: PlanClassifier?
+    /// The operation this context's requests all are, on its own open-loop stream at its own rate (a write
+    /// stream beside the mix); nil for the weighted mix.
+    let lane: Int?
 
     init(scenario: Scenario, stream: RequestStream, start: Int64, workers: Int, stopSignal: StopSignal, planClassifier: PlanClassifier? = nil) {
         self.planClassifier = planClassifier
+        self.lane = nil
         self.stream = stream
         self.workers = workers
         self.seed = scenario.seed
@@ -62,6 +66,42 @@ final class RunContext: Sendable {
         self.remaining = Atomic(scenario.requests ?? 0)
         // A closed run with a request count ends when the count is reached; the end is only a safety net.
         self.end = self.countMode ? Int64.max / 4 : self.measureStart + measured.nanoseconds
+    }
+
+    /// The stream of operation `lane` (one with its own rate) in the same run: the same timeline as the mix's
+    /// context, open loop at the operation's rate on one worker with the operation's clients, and no more
+    /// than its `count` requests.
+    init(lane: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal) {
+        let operation = scenario.operations[lane]
+        let rate = operation.rate ?? 1
+        self.lane = lane
+        self.planClassifier = nil
+        self.stream = stream
+        self.workers = 1
+        self.seed = scenario.seed ^ UInt64(lane + 1) << 32
+        self.executor = ExecutorConfiguration(type: .constantArrivalRate, clients: operation.clients, rate: rate)
+        self.start = start
+        self.measureStart = start + scenario.warmup.nanoseconds
+        self.timeoutNanos = scenario.timeout.nanoseconds
+        self.recallSample = 0
+        self.stopSignal = stopSignal
+        self.board = SecondBoard(workers: 1)
+        let measured = scenario.plannedDuration
+        self.end = self.measureStart + measured.nanoseconds
+        let planned = Double((scenario.warmup + measured).nanoseconds) / 1e9
+        let seconds = min(planned, operation.count.map { Double($0) / rate } ?? planned)
+        self.schedule = LoadSchedule(rate: rate, warmup: .zero, duration: .nanoseconds(Int64(seconds * 1e9)))
+        self.openLoop = true
+        self.thinkNanos = 0
+        self.countMode = false
+        self.remaining = Atomic(0)
+    }
+
+    /// Request `index` of this context's stream: drawn from the mix, or the lane operation's own.
+    @inline(__always)
+    func draw(_ index: Int, asUser user: Int?) -> RequestDraw {
+        guard let lane = self.lane else { return self.stream.draw(index, asUser: user) }
+        return self.stream.laneDraw(index, operation: lane)
     }
 
     /// Open loop: how long after the end a request that came due before it may still be sent (its latency

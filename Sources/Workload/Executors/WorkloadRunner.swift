@@ -28,6 +28,9 @@ public struct WorkloadRunner: Sendable {
     /// The in-process index to search, when one is already built (a capacity search runs many steps on one);
     /// nil builds it from the scenario.
     public var inProcessIndex: InProcessIndex?
+    /// Whether a run whose streams insert, delete or update memories puts the table back afterwards (a
+    /// runbook's stages keep what each stage did for the next).
+    public var restoresMemories = true
     /// Called about once a second from a progress thread while measuring.
     public var progress: (@Sendable (ProgressLine) -> Void)?
 
@@ -58,6 +61,8 @@ public struct WorkloadRunner: Sendable {
         var targetRuns: [TargetRun] = []
         var health: DatabaseHealth?
         let runTag = UUID().uuidString.lowercased()
+        let changes = try MemoryChanges(scenario: self.scenario, catalog: self.catalog)
+        let stream = RequestStream(operations: self.scenario.operations, catalog: self.catalog, seed: self.scenario.seed, insertRows: changes.rows)
         for target in self.scenario.target.targets where !self.stopSignal.isSet {
             switch target {
             case .postgres:
@@ -67,22 +72,28 @@ public struct WorkloadRunner: Sendable {
                 if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try admin.execute(script: OperationSQL.cleanup) }
                 defer {
                     if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try? admin.execute(script: OperationSQL.cleanup) }
+                    if changes.changesAnything, self.restoresMemories {
+                        do { try changes.restore(admin, catalog: self.catalog) } catch {
+                            logger.error("could not put memory_embeddings back after the run's writes: \(error)")
+                        }
+                    }
                 }
                 let collector = HealthCollector(target: database, connection: admin)
                 let classifier = collector.explain(
-                    operations: self.scenario.operations, sql: sql, stream: self.stream, expected: self.expectedRequests,
+                    operations: self.scenario.operations, sql: sql, stream: stream, expected: self.expectedRequests,
                     typeCount: DatasetCatalog.typeCount)
-                var run = try self.runPostgres(database, sql: sql, runTag: runTag, health: collector, classifier: classifier, logger: logger)
+                var run = try self.runPostgres(
+                    database, sql: sql, stream: stream, runTag: runTag, health: collector, classifier: classifier, logger: logger)
                 health = collector.endWindow()
                 if self.scenario.rowLevelSecurity, !self.stopSignal.isSet {
-                    let audit = RowLevelSecurityAudit(scenario: self.scenario, sql: sql, stream: self.stream, runTag: runTag)
+                    let audit = RowLevelSecurityAudit(scenario: self.scenario, sql: sql, stream: stream, runTag: runTag)
                     run.rowLevelSecurity = audit.run(database: database, actingUsers: self.catalog.actingUsers(self.scenario.executor.clients))
                 }
                 targetRuns.append(run)
             case .index:
                 let index = try self.inProcessIndex ?? InProcessIndex(catalog: self.catalog, scenario: self.scenario, logger: logger)
                 precondition(index.index.parameters.precision == self.scenario.index.precision, "the index given stores another precision than the scenario's")
-                targetRuns.append(self.runIndex(index))
+                targetRuns.append(self.runIndex(index, stream: stream))
             }
         }
         let environment = RunEnvironment.collect(
@@ -118,15 +129,16 @@ public struct WorkloadRunner: Sendable {
         return Int(min(max(2 * (rate > 0 ? rate * seconds : 1000 * seconds), 100), 1e9))
     }
 
-    private var stream: RequestStream {
-        RequestStream(operations: self.scenario.operations, catalog: self.catalog, seed: self.scenario.seed)
-    }
-
-    private func makeContext(workers: Int, classifier: PlanClassifier? = nil) -> RunContext {
+    /// The mix's context and one per operation with its own rate, on one timeline.
+    private func makeContexts(workers: Int, stream: RequestStream, classifier: PlanClassifier? = nil) -> (mix: RunContext, lanes: [RunContext]) {
         // Start a little after now, so every worker is waiting when the first request is due.
-        RunContext(
-            scenario: self.scenario, stream: self.stream, start: RunClock.now() + 20_000_000, workers: workers, stopSignal: self.stopSignal,
-            planClassifier: classifier)
+        let start = RunClock.now() + 20_000_000
+        let mix = RunContext(
+            scenario: self.scenario, stream: stream, start: start, workers: workers, stopSignal: self.stopSignal, planClassifier: classifier)
+        let lanes = self.scenario.operations.indices.filter { self.scenario.operations[$0].hasOwnRate }.map {
+            RunContext(lane: $0, of: self.scenario, stream: stream, start: start, stopSignal: self.stopSignal)
+        }
+        return (mix, lanes)
     }
 
     /// The clients of worker `worker` out of `workers` (round robin).
@@ -135,8 +147,8 @@ public struct WorkloadRunner: Sendable {
     }
 
     private func runPostgres(
-        _ database: PostgresConnectionString, sql: [OperationSQL], runTag: String, health: HealthCollector, classifier: PlanClassifier,
-        logger: Logger
+        _ database: PostgresConnectionString, sql: [OperationSQL], stream: RequestStream, runTag: String, health: HealthCollector,
+        classifier: PlanClassifier, logger: Logger
     ) throws -> TargetRun {
         let workers = max(1, min(self.threads, self.scenario.executor.clients))
         // With row-level security each client acts as one user, the busiest first.
@@ -155,41 +167,67 @@ public struct WorkloadRunner: Sendable {
         // Every session takes the same path: encryption is a setting of the target, not of one session.
         let driver = groups.first?.clients.first?.session?.connection.driver
         logger.info("\(clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s") (driver: \(driver?.rawValue ?? "none"))")
-        // The timeline starts once every client is connected.
-        let context = self.makeContext(workers: workers, classifier: classifier)
-        let results = self.runWorkers(count: workers, target: .postgres, context: context, atMeasureStart: health.beginWindow) { index in
-            PostgresWorker(index: index, group: groups[index], context: context, runTag: runTag).run()
+        let laneGroups = try self.scenario.operations.filter(\.hasOwnRate).map { operation in
+            let group = PostgresClientGroup(
+                clientIDs: Array(0..<operation.clients), actingUsers: Array(repeating: nil, count: operation.clients), target: database,
+                scenario: self.scenario, sql: sql, catalog: self.catalog, driver: self.driver)
+            do { try group.connect() } catch let error as WorkloadError {
+                throw WorkloadError(error.kind, "\(self.scenarioFile): \(operation.name): \(error.message)")
+            }
+            return group
         }
+        // The timeline starts once every client is connected.
+        let (context, lanes) = self.makeContexts(workers: workers, stream: stream, classifier: classifier)
+        let mixBodies = (0..<workers).map { index -> @Sendable () -> WorkerResult in
+            { PostgresWorker(index: index, group: groups[index], context: context, runTag: runTag).run() }
+        }
+        let laneBodies = lanes.indices.map { lane -> @Sendable () -> WorkerResult in
+            { PostgresWorker(index: 0, group: laneGroups[lane], context: lanes[lane], runTag: runTag).run() }
+        }
+        let bodies = mixBodies + laneBodies
+        let results = self.runWorkers(bodies, target: .postgres, context: context, atMeasureStart: health.beginWindow)
         return TargetRun(kind: .postgres, context: context, results: results.results, finished: results.finished, index: nil, driver: driver)
     }
 
-    private func runIndex(_ index: InProcessIndex) -> TargetRun {
+    private func runIndex(_ index: InProcessIndex, stream: RequestStream) -> TargetRun {
         let workers = max(1, min(self.threads, self.scenario.executor.clients))
-        let context = self.makeContext(workers: workers)
-        let results = self.runWorkers(count: workers, target: .index, context: context) { worker in
-            IndexWorker(
-                index: worker, clientIDs: self.clients(of: worker, workers: workers), context: context, target: index,
-                catalog: self.catalog, operations: self.scenario.operations
-            ).run()
+        let (context, lanes) = self.makeContexts(workers: workers, stream: stream)
+        let (catalog, operations) = (self.catalog, self.scenario.operations)
+        let mixBodies = (0..<workers).map { worker -> @Sendable () -> WorkerResult in
+            let clients = self.clients(of: worker, workers: workers)
+            return {
+                IndexWorker(index: worker, clientIDs: clients, context: context, target: index, catalog: catalog, operations: operations).run()
+            }
         }
+        let laneBodies = lanes.map { lane -> @Sendable () -> WorkerResult in
+            {
+                IndexWorker(
+                    index: 0, clientIDs: Array(0..<lane.executor.clients), context: lane, target: index, catalog: catalog, operations: operations
+                ).run()
+            }
+        }
+        let bodies = mixBodies + laneBodies
+        let results = self.runWorkers(bodies, target: .index, context: context)
         return TargetRun(kind: .index, context: context, results: results.results, finished: results.finished, index: index)
     }
 
-    /// Runs `body(worker)` on `count` threads and waits for all, printing progress meanwhile and calling
-    /// `atMeasureStart` (on this thread) once the warm-up is over.
+    /// Runs each body on a thread of its own (the mix's workers, then one per operation with its own rate) and
+    /// waits for all, printing the mix's progress meanwhile and calling `atMeasureStart` (on this thread) once
+    /// the warm-up is over.
     private func runWorkers(
-        count: Int, target: TargetKind, context: RunContext, atMeasureStart: (() -> Void)? = nil,
-        _ body: @escaping @Sendable (Int) -> WorkerResult
+        _ bodies: [@Sendable () -> WorkerResult], target: TargetKind, context: RunContext, atMeasureStart: (() -> Void)? = nil
     ) -> (results: [WorkerResult], finished: Int64) {
+        let count = bodies.count
         let slots = ResultBox<WorkerResult>(count: count)
         let group = DispatchGroup()
         for worker in 0..<count {
             group.enter()
+            let body = bodies[worker]
             let thread = Thread {
                 // The kernel's default timer slack (50 µs) made an open-loop request about 45 µs late at the
                 // median on this machine, counted in its latency (docs/benchmarks.md).
                 _ = tripbench_precise_timers()
-                slots.set(worker, body(worker))
+                slots.set(worker, body())
                 group.leave()
             }
             thread.name = "tripbench-worker-\(worker)"

@@ -133,6 +133,19 @@ struct OperationSQL: Sendable {
                 "COMMIT",
             ]
             self.memoryIDColumn = nil
+        case .insertMemory:
+            // The dataset's own row, its fields as the COPY file holds them (``PostgresCopyRows``).
+            let columns = TripSageTables.columns(of: "memory_embeddings")
+            self.statements = [
+                "INSERT INTO memory_embeddings (\(columns.joined(separator: ", "))) VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))"
+            ]
+            self.memoryIDColumn = nil
+        case .deleteMemory:
+            self.statements = ["DELETE FROM memory_embeddings WHERE id = $1"]
+            self.memoryIDColumn = nil
+        case .updateMemory:
+            self.statements = ["UPDATE memory_embeddings SET metadata = metadata || jsonb_build_object('tripbench_update', $2::bigint) WHERE id = $1"]
+            self.memoryIDColumn = nil
         case .custom:
             self.statements = [spec.sql ?? ""]
             self.memoryIDColumn = nil
@@ -205,6 +218,12 @@ struct OperationSQL: Sendable {
             default:
                 return []
             }
+        case .insertMemory:
+            return stream.insertRows?.fields(of: draw.row) ?? []
+        case .deleteMemory:
+            return [catalog.memoryID(draw.row)]
+        case .updateMemory:
+            return [catalog.memoryID(draw.row), Int64(draw.index)]
         case .custom:
             return stream.customValues(of: draw).map { value -> (any PostgresEncodable)? in
                 switch value {

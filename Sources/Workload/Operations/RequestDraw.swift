@@ -1,4 +1,5 @@
 import Datasets
+import Postgres
 import VectorSearch
 
 /// The parameters of one request, drawn from the dataset: which operation, and the values it binds.
@@ -30,6 +31,8 @@ public struct RequestDraw: Sendable, Equatable, BitwiseCopyable {
     public var category = -1
     /// The user the request acts as (row-level security), else -1.
     public var actingUser = -1
+    /// insert_memory, delete_memory, update_memory: the memory row (of the dataset) it touches, else -1.
+    public var row = -1
 
     public init(index: Int, operation: Int) {
         self.index = index
@@ -68,17 +71,23 @@ public final class RequestStream: Sendable {
     private let zipfTables: [[ZipfDistribution?]]
     /// How many parameters each operation's custom values have: read per request without touching the specs.
     private let customParameterCounts: [Int]
+    /// insert_memory: the dataset's rows after those present, as the COPY file holds them; nil when the
+    /// scenario inserts nothing.
+    let insertRows: PostgresCopyRows?
     /// The dataset's trip dates run from 2025-01-01 for three years (days since 2000-01-01).
     static let firstTripDay = DateText.days("2025-01-01")!
     static let tripDays = 3 * 365 + 16
 
-    public init(operations: [OperationSpec], catalog: DatasetCatalog, seed: UInt64) {
+    public init(operations: [OperationSpec], catalog: DatasetCatalog, seed: UInt64, insertRows: PostgresCopyRows? = nil) {
         self.operations = operations
+        self.insertRows = insertRows
         self.catalog = catalog
         self.seed = seed
-        let total = operations.reduce(0) { $0 + $1.weight }
+        // Operations with their own rate are not drawn in the mix (``laneDraw(_:operation:)``).
+        let weights = operations.map { $0.hasOwnRate ? 0 : $0.weight }
+        let total = weights.reduce(0, +)
         var running = 0.0
-        self.cumulativeWeights = operations.map { running += $0.weight / total; return running }
+        self.cumulativeWeights = weights.map { running += $0 / max(total, .leastNormalMagnitude); return running }
         self.zipfTables = operations.map { operation in
             operation.parameters.map {
                 if case .zipf(let low, let high, let exponent) = $0 { return ZipfDistribution(count: high - low + 1, exponent: exponent) }
@@ -92,6 +101,26 @@ public final class RequestStream: Sendable {
     public func draw(_ index: Int, asUser fixedUser: Int? = nil) -> RequestDraw {
         var random = self.random(of: index)
         let operation = self.pickOperation(&random)
+        return self.draw(index, operation: operation, random: &random, fixedUser: fixedUser)
+    }
+
+    /// Request `index` of the stream of `operation`, an operation with its own rate. Inserts take the dataset's
+    /// rows after those present, in order; deletes the oldest present, in order; updates a present row at
+    /// random; a read draws its parameters as in the mix, from a random stream of its own.
+    public func laneDraw(_ index: Int, operation: Int) -> RequestDraw {
+        var random = SplitMix64(seed: self.seed ^ 0x6c61_6e65 ^ UInt64(operation) << 40, stream: UInt64(index))
+        let present = self.catalog.presentRows
+        var draw = RequestDraw(index: index, operation: operation)
+        switch self.operations[operation].kind {
+        case .insertMemory: draw.row = present.upperBound + index
+        case .deleteMemory: draw.row = present.lowerBound + index
+        case .updateMemory: draw.row = present.isEmpty ? -1 : present.lowerBound + Int(random.next() % UInt64(present.count))
+        default: return self.draw(index, operation: operation, random: &random, fixedUser: nil)
+        }
+        return draw
+    }
+
+    private func draw(_ index: Int, operation: Int, random: inout SplitMix64, fixedUser: Int?) -> RequestDraw {
         var draw = RequestDraw(index: index, operation: operation)
         draw.actingUser = fixedUser ?? -1
         let catalog = self.catalog
@@ -146,6 +175,9 @@ public final class RequestStream: Sendable {
             draw.category = category()
         case .custom:
             // Drawn when bound, from the same random stream: see customValues(of:).
+            break
+        case .insertMemory, .deleteMemory, .updateMemory:
+            // Rows in the dataset's order: see laneDraw(_:operation:).
             break
         }
         return draw

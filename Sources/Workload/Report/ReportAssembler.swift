@@ -42,7 +42,7 @@ struct ReportAssembler {
             for (index, spec) in self.scenario.operations.enumerated() {
                 let metrics = merged[index]
                 let skipped = unsupported[index]
-                if run.kind == .index, skipped != nil || !InProcessIndex.serves(spec, precision: self.scenario.index.precision) {
+                if run.kind == .index, skipped != nil || !InProcessIndex.serves(spec, precision: self.scenario.index.precision, growing: run.index?.index.isGrowing ?? false) {
                     operations.append(OperationReport(
                         target: target, operation: spec.name, kind: spec.kind.rawValue, count: 0, errors: 0, errorsByKind: [:],
                         qps: 0, rows: 0, rowsPerRequest: 0, latencyUs: LatencySummary(LatencyHistogram()), serviceUs: nil,

@@ -23,6 +23,14 @@ public struct OperationSpec: Sendable, Equatable {
     /// custom: the SQL, with `$1…$n` bound from `parameters` in order.
     public var sql: String?
     public var parameters: [ParameterGenerator]
+    /// Requests a second on a stream of the operation's own, open loop beside the weighted mix (writes: a
+    /// conversation adds memories at its own pace, whatever the reads do); nil for a member of the mix.
+    public var rate: Double?
+    /// The sessions of an operation with its own rate.
+    public var clients: Int
+    /// An operation with its own rate sends at most this many requests, warm-up included (a runbook stage's
+    /// inserts); nil for as many as its rate gives.
+    public var count: Int?
 
     public init(
         name: String, kind: OperationKind, weight: Double = 1, limit: Int? = nil, filter: VectorFilter = .userAndType, share: Double = 0.01,
@@ -40,7 +48,13 @@ public struct OperationSpec: Sendable, Equatable {
         self.windowDays = windowDays
         self.sql = sql
         self.parameters = parameters
+        self.rate = nil
+        self.clients = 2
+        self.count = nil
     }
+
+    /// Whether the operation runs on its own open-loop stream rather than in the weighted mix.
+    public var hasOwnRate: Bool { self.rate != nil }
 }
 
 /// The operations tripbench knows: the architecture document's queries, and custom SQL.
@@ -52,6 +66,13 @@ public enum OperationKind: String, Sendable, Codable, CaseIterable {
     case preferenceLookup = "preference_lookup"
     case chatHistory = "chat_history"
     case createTrip = "create_trip"
+    /// The next memory of the dataset not yet in the table, inserted as the generator wrote it (Mem0 adding
+    /// a memory): rows arrive in the dataset's order.
+    case insertMemory = "insert_memory"
+    /// The oldest memory still in the table (retention): rows leave in the dataset's order.
+    case deleteMemory = "delete_memory"
+    /// A metadata change on a memory in the table, drawn at random.
+    case updateMemory = "update_memory"
     case custom
 
     var defaultLimit: Int {
@@ -63,6 +84,10 @@ public enum OperationKind: String, Sendable, Codable, CaseIterable {
 
     /// Whether the operation ranks memory embeddings by vector distance (so recall means something).
     public var isVectorSearch: Bool { self == .vectorSearch || self == .similarTrips }
+
+    /// Whether the operation changes the memories: it runs at its own rate, and the rows it touches follow
+    /// the dataset's order, not the mix's draws.
+    public var changesMemories: Bool { self == .insertMemory || self == .deleteMemory || self == .updateMemory }
 }
 
 /// What a vector search compares, each matching one kind of pgvector index on memory_embeddings.

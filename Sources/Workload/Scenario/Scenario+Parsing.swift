@@ -12,7 +12,10 @@ extension Scenario {
     static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
     static let indexKeys = ["m", "efConstruction", "efSearch", "precision"]
-    static let operationKeys = ["name", "operation", "weight", "limit", "filter", "share", "vectorType", "rerank", "queryOrder", "windowDays", "sql", "parameters"]
+    static let operationKeys = [
+        "name", "operation", "weight", "rate", "clients", "limit", "filter", "share", "vectorType", "rerank", "queryOrder", "windowDays", "sql",
+        "parameters",
+    ]
 
     /// Reads a scenario by path, or by name from `scenariosDirectory`.
     /// - Parameter datasetsDirectory: where dataset specs live; the scenario's dataset must be there.
@@ -118,6 +121,13 @@ struct ScenarioReader {
         let operations = self.operations(yaml)
         if (try? yaml.mapping("index"))?.node("precision") == nil {
             index.precision = Scenario.IndexConfiguration.precision(serving: operations)
+        }
+        index.growing = operations.contains { $0.kind == .insertMemory || $0.kind == .deleteMemory }
+        if requests != nil, operations.contains(where: \.hasOwnRate) {
+            self.fail(yaml, "operations with their own rate run for the duration; give duration instead of requests", at: yaml.node("requests"))
+        }
+        for kind in [OperationKind.insertMemory, .deleteMemory] where operations.filter({ $0.kind == kind }).count > 1 {
+            self.fail(yaml, "only one \(kind.rawValue) stream: two would take the same rows", at: yaml.node("operations"))
         }
         let thresholds = self.thresholds(yaml, operations: operations.map(\.name))
         return Scenario(
@@ -236,6 +246,9 @@ struct ScenarioReader {
                 operations.append(operation)
             }
         }
+        if !operations.isEmpty, operations.allSatisfy(\.hasOwnRate) {
+            self.fail(yaml, "every operation has its own rate; the mix needs at least one operation with a weight", at: yaml.node("operations"))
+        }
         return operations
     }
 
@@ -256,6 +269,17 @@ struct ScenarioReader {
         let weight = self.attempt(1.0) { try entry.number("weight", default: 1, in: -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) }
         if weight <= 0 { self.fail(entry, "weight must be above zero, not \(weight.formatted())", at: entry.node("weight")) }
         var operation = OperationSpec(name: name, kind: kind, weight: weight)
+        if entry.node("rate") != nil {
+            operation.rate = self.attempt(1.0) { try entry.number("rate", default: 1, in: 0.001...1_000_000) }
+            operation.clients = self.attempt(2) { try entry.integer("clients", default: 2, in: 1...10_000) }
+            if entry.node("weight") != nil {
+                self.fail(entry, "weight does not apply to an operation with its own rate (it is not part of the mix)", at: entry.node("weight"))
+            }
+        } else if kind.changesMemories {
+            self.fail(entry, "\(kind.rawValue) runs on its own stream: give it a rate (requests a second), e.g. {name: \(name), rate: 20}", at: entry.node("name"))
+        } else if entry.node("clients") != nil {
+            self.fail(entry, "clients applies to an operation with its own rate; the mix's clients are the executor's", at: entry.node("clients"))
+        }
         operation.limit = self.attempt(kind.defaultLimit) { try entry.integer("limit", default: kind.defaultLimit, in: 1...10_000) }
         operation.filter = self.choice(entry, "filter", default: VectorFilter.userAndType)
         operation.share = self.attempt(0.01) { try entry.number("share", default: 0.01, in: 0.0001...1) }

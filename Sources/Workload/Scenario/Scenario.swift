@@ -78,6 +78,9 @@ public struct Scenario: Sendable, Equatable {
         public var efConstruction = 200
         /// `ef_search` of the in-process index (pgvector takes `hnsw.ef_search` from `settings`).
         public var efSearch = 100
+        /// Whether the in-process index takes inserts and deletes (``HNSWIndex/growing(_:initial:parameters:threads:progress:)``):
+        /// set when the scenario inserts or deletes memories.
+        public var growing = false
         /// How the in-process index stores its vectors: `float16` answers `vectorType: halfvec` searches as
         /// pgvector's HNSW on `embedding::halfvec` does, `float32` the plain ones. Unset in a scenario, it is
         /// `float16` when every vector search is on halfvec.

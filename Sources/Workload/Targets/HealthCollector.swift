@@ -67,6 +67,12 @@ final class HealthCollector {
             let group = PlanClassifier.group(user: draw.user, type: draw.type, typeCount: typeCount)
             drawsOfGroup[draw.operation][group, default: (0, draw)].count += 1
         }
+        // An operation with its own rate is not drawn in the mix: its stream's first request.
+        for operation in operations.indices where operations[operation].hasOwnRate {
+            let draw = stream.laneDraw(0, operation: operation)
+            first[operation] = draw
+            drawsOfGroup[operation][PlanClassifier.group(user: draw.user, type: draw.type, typeCount: typeCount)] = (1, draw)
+        }
         var names = [[String]](repeating: [], count: operations.count)
         var classes = [[UInt8]](repeating: [], count: operations.count)
         self.health.plans = operations.indices.map { operation in

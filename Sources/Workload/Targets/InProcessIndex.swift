@@ -19,7 +19,15 @@ public final class InProcessIndex: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            self.index = try HNSWIndex.build(catalog.base, parameters: parameters, progress: progress)
+            if configuration.growing {
+                // Inserts take the dataset's rows after those present: the index has room for every row.
+                let rows = try VectorFiles.mapFbin(catalog.directory.appendingPathComponent("base.fbin").path)
+                let present = catalog.presentRows
+                self.index = try HNSWIndex.growing(rows, initial: present.upperBound, parameters: parameters, progress: progress)
+                for row in 0..<present.lowerBound { self.index.markDeleted(row) }
+            } else {
+                self.index = try HNSWIndex.build(catalog.base, parameters: parameters, progress: progress)
+            }
         } catch let error as VectorSearchError {
             throw WorkloadError(error.kind == .badInput ? .badInput : .runtime, error.message)
         }
@@ -50,9 +58,10 @@ public final class InProcessIndex: Sendable {
     }
 
     /// Whether an index storing `precision` answers `operation`: vector searches on `vector` in single
-    /// precision, on `halfvec` in half (it has no binary quantization).
-    public static func serves(_ operation: OperationSpec, precision: VectorPrecision) -> Bool {
-        operation.kind.isVectorSearch && operation.vectorType == self.vectorType(of: precision)
+    /// precision, on `halfvec` in half (it has no binary quantization); inserts and deletes when it grows.
+    public static func serves(_ operation: OperationSpec, precision: VectorPrecision, growing: Bool = false) -> Bool {
+        if operation.kind == .insertMemory || operation.kind == .deleteMemory { return growing }
+        return operation.kind.isVectorSearch && operation.vectorType == self.vectorType(of: precision)
     }
 
     /// The searches an index storing `precision` answers.

@@ -1,0 +1,71 @@
+import Datasets
+import Foundation
+import Postgres
+import Results
+
+/// The memory rows a run's write streams may touch, checked before the run starts, and how the table is put
+/// back afterwards.
+///
+/// Inserts take the dataset's rows after those present, in order; deletes the oldest present, in order
+/// (``RequestStream/laneDraw(_:operation:)``). Each stream sends at most its `count`, or what its rate gives
+/// over the warm-up and the measured part; those are the rows it may touch.
+struct MemoryChanges: Sendable {
+    /// Rows insert_memory may add, and rows delete_memory may remove.
+    let inserted: Range<Int>
+    let deleted: Range<Int>
+    let updates: Bool
+    /// The inserted rows (and the deleted ones, to put back) as the dataset's COPY file holds them; nil when
+    /// the postgres target is not run or nothing is inserted or deleted.
+    let rows: PostgresCopyRows?
+
+    /// - Throws: ``WorkloadError`` (bad input) when the dataset has too few rows after those present for the
+    ///   inserts, or too few present for the deletes.
+    init(scenario: Scenario, catalog: DatasetCatalog) throws {
+        let present = catalog.presentRows
+        let total = catalog.manifest.counts["memory_embeddings"] ?? present.upperBound
+        func rows(_ kind: OperationKind) -> (operation: OperationSpec, count: Int)? {
+            guard let operation = scenario.operations.first(where: { $0.kind == kind }), let rate = operation.rate else { return nil }
+            let planned = Int((rate * (scenario.warmup + scenario.plannedDuration).inSeconds).rounded(.up)) + 1
+            return (operation, min(operation.count ?? planned, planned))
+        }
+        let inserts = rows(.insertMemory), deletes = rows(.deleteMemory)
+        if let (operation, count) = inserts, present.upperBound + count > total {
+            throw WorkloadError(.badInput, "\(operation.name) may insert \(count) rows after the \(present.upperBound) present, and the dataset holds \(total - present.upperBound) more; load fewer rows (tripbench load --rows), lower its rate or shorten the run")
+        }
+        if let (operation, count) = deletes, count > present.count {
+            throw WorkloadError(.badInput, "\(operation.name) may delete \(count) rows and \(present.count) are present; lower its rate or shorten the run")
+        }
+        self.inserted = present.upperBound..<(present.upperBound + (inserts?.count ?? 0))
+        self.deleted = present.lowerBound..<(present.lowerBound + (deletes?.count ?? 0))
+        self.updates = scenario.operations.contains { $0.kind == .updateMemory }
+        let needed = self.deleted.isEmpty ? self.inserted : self.deleted.lowerBound..<max(self.inserted.upperBound, self.deleted.upperBound)
+        if scenario.target.targets.contains(.postgres), !self.inserted.isEmpty || !self.deleted.isEmpty {
+            let path = catalog.directory.appendingPathComponent(TripSageTables.fileName("memory_embeddings")).path
+            do {
+                self.rows = try PostgresCopyRows(path: path, rows: needed.isEmpty ? self.inserted : needed)
+            } catch let error as PostgresError {
+                throw WorkloadError(.badInput, error.message)
+            }
+        } else {
+            self.rows = nil
+        }
+    }
+
+    var changesAnything: Bool { !self.inserted.isEmpty || !self.deleted.isEmpty || self.updates }
+
+    /// Puts the table back as the dataset has it: the rows the run may have inserted removed, the rows it may
+    /// have deleted inserted again (byte for byte, from the COPY file), its metadata changes taken out.
+    func restore(_ connection: PostgresConnection, catalog: DatasetCatalog) throws {
+        for row in self.inserted {
+            try connection.query("DELETE FROM memory_embeddings WHERE id = $1", [catalog.memoryID(row)])
+        }
+        if let rows = self.rows, !self.deleted.isEmpty {
+            let columns = TripSageTables.columns(of: "memory_embeddings")
+            let insert = "INSERT INTO memory_embeddings (\(columns.joined(separator: ", "))) VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", "))) ON CONFLICT (id) DO NOTHING"
+            for row in self.deleted { try connection.query(insert, rows.fields(of: row)) }
+        }
+        if self.updates {
+            try connection.query("UPDATE memory_embeddings SET metadata = metadata - 'tripbench_update' WHERE metadata ? 'tripbench_update'")
+        }
+    }
+}
