@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Foundation
 import Postgres
+import VectorSearch
 import Workload
 
 /// A generated dataset ready to run against: generated when missing, optionally loaded into PostgreSQL, and
@@ -22,6 +23,22 @@ struct PreparedDataset {
         }
         let catalog = try await DedicatedThread.run { try DatasetCatalog(directory: directory, manifest: manifest) }
         return PreparedDataset(manifest: manifest, directory: directory, catalog: catalog)
+    }
+
+    /// The catalog of a table holding the first `rows` memory embeddings (all of them when nil): the exact
+    /// answers over those rows are computed here, on all cores.
+    func catalog(rows: Int?) async throws -> DatasetCatalog {
+        guard let rows, rows < self.catalog.base.count else { return self.catalog }
+        let (directory, manifest) = (self.directory, self.manifest)
+        return try await DedicatedThread.run {
+            let truth = try manifest.prefixGroundTruth(in: directory, rows: rows, threads: ExactSearch.defaultThreads)
+            return try DatasetCatalog(directory: directory, manifest: manifest, embeddingRows: rows, groundTruth: truth)
+        }
+    }
+
+    /// The rows of the dataset's memory embeddings `scenario` starts with (nil: all of them).
+    func memoryRows(of scenario: Scenario) -> Int? {
+        scenario.memoryRows.map { $0.rows(of: self.manifest.counts["memory_embeddings"] ?? self.catalog.base.count) }
     }
 
     /// A loader of this dataset into `database` with pgvector's HNSW index at (m, ef_construction).

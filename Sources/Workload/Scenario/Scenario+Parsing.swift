@@ -7,7 +7,7 @@ import Yams
 extension Scenario {
     static let keys = [
         "name", "description", "dataset", "target", "seed", "executor", "warmup", "duration", "requests", "timeout",
-        "settings", "index", "recallSample", "rowLevelSecurity", "operations", "thresholds",
+        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "operations", "thresholds",
     ]
     static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
@@ -130,12 +130,19 @@ struct ScenarioReader {
             self.fail(yaml, "only one \(kind.rawValue) stream: two would take the same rows", at: yaml.node("operations"))
         }
         let thresholds = self.thresholds(yaml, operations: operations.map(\.name))
-        return Scenario(
+        var memoryRows: RowAmount?
+        if let node = yaml.node("memoryRows") {
+            memoryRows = RowAmount(text: node.string ?? "")
+            if memoryRows == nil { self.fail(yaml, "memoryRows must be a row count or a share such as 75%, not \(node.string ?? "a \(node.kind)")", at: node) }
+        }
+        var scenario = Scenario(
             name: name, description: self.attempt("") { try yaml.string("description", default: "") }, dataset: dataset,
             target: target, seed: UInt64(seed), executor: executor, warmup: warmup, duration: duration, requests: requests,
             timeout: timeout, settings: settings, index: index, recallSample: recallSample, rowLevelSecurity: rowLevelSecurity,
             operations: operations, thresholds: thresholds
         )
+        scenario.memoryRows = memoryRows
+        return scenario
     }
 
     mutating func choice<T: RawRepresentable & CaseIterable>(_ yaml: YAMLMapping, _ key: String, default value: T) -> T where T.RawValue == String {

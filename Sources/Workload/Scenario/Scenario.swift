@@ -1,3 +1,4 @@
+import Foundation
 import Results
 import VectorSearch
 
@@ -29,6 +30,9 @@ public struct Scenario: Sendable, Equatable {
     public var recallSample: Double
     /// Each PostgreSQL client acts as one dataset user through the `authenticated` role and `auth.uid()`.
     public var rowLevelSecurity: Bool
+    /// How many of the dataset's memory embeddings are in the table when the run starts (the first ones):
+    /// the rest are what `insert_memory` inserts. Nil for all of them.
+    public var memoryRows: RowAmount?
     public var operations: [OperationSpec]
     /// Pass/fail conditions per operation (or `all`), checked by the reporting step.
     public var thresholds: [Threshold]
@@ -55,6 +59,7 @@ public struct Scenario: Sendable, Equatable {
         self.rowLevelSecurity = rowLevelSecurity
         self.operations = operations
         self.thresholds = thresholds
+        self.memoryRows = nil
     }
 
     /// How long the measured part is planned to last: a ramp's stages, else `duration` (a request count
@@ -97,6 +102,32 @@ public struct Scenario: Sendable, Equatable {
         static func precision(serving operations: [OperationSpec]) -> VectorPrecision {
             let searches = operations.filter(\.kind.isVectorSearch)
             return !searches.isEmpty && searches.allSatisfy { $0.vectorType == .halfvec } ? .float16 : .float32
+        }
+    }
+}
+
+/// A number of rows, or a share of a dataset's.
+public enum RowAmount: Sendable, Equatable {
+    case count(Int)
+    case share(Double)
+
+    /// The rows of `total` this amount is (at least 1, at most `total`).
+    public func rows(of total: Int) -> Int {
+        switch self {
+        case .count(let count): min(max(count, 1), total)
+        case .share(let share): min(max(Int((share * Double(total)).rounded()), 1), total)
+        }
+    }
+
+    /// `12000` or `75%`; nil otherwise.
+    public init?(text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasSuffix("%"), let percent = Double(trimmed.dropLast().trimmingCharacters(in: .whitespaces)), percent > 0, percent <= 100 {
+            self = .share(percent / 100)
+        } else if let count = Int(trimmed), count > 0 {
+            self = .count(count)
+        } else {
+            return nil
         }
     }
 }

@@ -60,9 +60,13 @@ struct CapacityCommand: AsyncParsableCommand {
         let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
         let database = scenario.target == .index ? nil : try self.connection.resolve()
         let dataset = try await PreparedDataset.open(scenario.dataset)
+        let rows = dataset.memoryRows(of: scenario)
         if let database {
-            try await dataset.load(dataset.loader(into: database, m: scenario.index.m, efConstruction: scenario.index.efConstruction))
+            var loader = dataset.loader(into: database, m: scenario.index.m, efConstruction: scenario.index.efConstruction)
+            loader.embeddingRows = rows
+            try await dataset.load(loader)
         }
+        let catalog = try await dataset.catalog(rows: rows)
         let stop = StopSignal()
         let signals = RunCommand.trapSignals(stop, what: "stopping: the step in progress is dropped; writing what was found")
         defer { signals.forEach { $0.cancel() } }
@@ -70,7 +74,7 @@ struct CapacityCommand: AsyncParsableCommand {
         let (step, warmup) = self.search.durations
         let live = LiveProgress(enabled: !self.quiet && isatty(STDERR_FILENO) != 0)
         var study = CapacityStudy(
-            scenario: scenario, scenarioFile: scenarioFile, catalog: dataset.catalog, database: database, search: search, step: step,
+            scenario: scenario, scenarioFile: scenarioFile, catalog: catalog, database: database, search: search, step: step,
             warmup: warmup, stop: stop)
         study.version = BuildInfo.version
         study.gitCommit = RunCommand.gitCommit(root)

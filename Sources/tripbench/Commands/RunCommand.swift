@@ -123,10 +123,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         let chosen = scenario
         let dataset = try await PreparedDataset.open(scenario.dataset)
+        let rows = dataset.memoryRows(of: chosen)
         if let database {
-            try await dataset.load(dataset.loader(into: database, m: chosen.index.m, efConstruction: chosen.index.efConstruction))
+            var loader = dataset.loader(into: database, m: chosen.index.m, efConstruction: chosen.index.efConstruction)
+            loader.embeddingRows = rows
+            try await dataset.load(loader)
         }
-        let catalog = dataset.catalog
+        let catalog = try await dataset.catalog(rows: rows)
         var cache = CacheState(mode: "warm")
         if self.cache == .cold {
             let cluster = LocalCluster(stateDirectory: ProjectLocator.stateDirectory())
