@@ -66,3 +66,14 @@ extension StudyDirectory where Results == ScaleResults {
     /// Where the ground truth over the first `rows` rows of the dataset with `checksum` is kept.
     public func truthPath(checksum: String, rows: Int) -> String { self.file("truth-\(checksum.prefix(16))-\(rows).ibin") }
 }
+
+/// A runbook's directory: `stages.json`, `stages.md`, `stages.html`.
+public typealias StageDirectory = StudyDirectory<StageResults>
+
+extension StudyDirectory where Results == StageResults {
+    public init(path: String) {
+        self.init(path: path, name: "stages", schemaVersion: StageResults.currentSchemaVersion) { results in
+            (StageReport.markdown(results), StageReport.html(results))
+        }
+    }
+}

@@ -103,6 +103,16 @@ public struct WorkloadRunner: Sendable {
             .report(runs: targetRuns, environment: environment, health: health, partial: self.stopSignal.isSet)
     }
 
+    /// Puts memory_embeddings back as the dataset's loaded rows after writes the runner did not undo (a
+    /// runbook's stages): the rows `inserted` removed, the rows `deleted` inserted again from the COPY file,
+    /// metadata updates taken out.
+    public static func restoreMemories(
+        _ database: PostgresConnectionString, catalog: DatasetCatalog, inserted: Range<Int>, deleted: Range<Int>
+    ) throws {
+        let changes = try MemoryChanges(inserted: inserted, deleted: deleted, updates: true, catalog: catalog)
+        try changes.restore(try PostgresConnection(database), catalog: catalog)
+    }
+
     /// The server's version and the settings the run's sessions see.
     private func describeServer(_ connection: PostgresConnection) throws -> (String, [String: String]) {
         for setting in self.scenario.settings {

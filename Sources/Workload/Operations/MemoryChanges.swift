@@ -53,6 +53,19 @@ struct MemoryChanges: Sendable {
 
     var changesAnything: Bool { !self.inserted.isEmpty || !self.deleted.isEmpty || self.updates }
 
+    /// Changes of known rows: `inserted` to remove, `deleted` to put back (a runbook's, undone at its end).
+    init(inserted: Range<Int>, deleted: Range<Int>, updates: Bool, catalog: DatasetCatalog) throws {
+        self.inserted = inserted
+        self.deleted = deleted
+        self.updates = updates
+        let path = catalog.directory.appendingPathComponent(TripSageTables.fileName("memory_embeddings")).path
+        do {
+            self.rows = deleted.isEmpty ? nil : try PostgresCopyRows(path: path, rows: deleted)
+        } catch let error as PostgresError {
+            throw WorkloadError(.badInput, error.message)
+        }
+    }
+
     /// Puts the table back as the dataset has it: the rows the run may have inserted removed, the rows it may
     /// have deleted inserted again (byte for byte, from the COPY file), its metadata changes taken out.
     func restore(_ connection: PostgresConnection, catalog: DatasetCatalog) throws {

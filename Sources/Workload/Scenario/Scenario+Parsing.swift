@@ -7,7 +7,7 @@ import Yams
 extension Scenario {
     static let keys = [
         "name", "description", "dataset", "target", "seed", "executor", "warmup", "duration", "requests", "timeout",
-        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "operations", "thresholds",
+        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "runbook", "operations", "thresholds",
     ]
     static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
@@ -142,7 +142,40 @@ struct ScenarioReader {
             operations: operations, thresholds: thresholds
         )
         scenario.memoryRows = memoryRows
+        if yaml.node("runbook") != nil { scenario.runbook = self.runbook(yaml, operations: operations) }
         return scenario
+    }
+
+    /// `runbook: {stages: [{insert: 10%}, {insert: 10%, delete: 5%}], checkpointQueries: 300}`: each amount
+    /// needs the write stream that carries it out.
+    mutating func runbook(_ yaml: YAMLMapping, operations: [OperationSpec]) -> Runbook? {
+        guard let mapping = self.attempt(nil, { try yaml.mapping("runbook") }) else { return nil }
+        self.attempt(()) { try mapping.checkKeys(["stages", "checkpointQueries"]) }
+        var runbook = Runbook(stages: [])
+        if mapping.node("checkpointQueries") != nil {
+            runbook.checkpointQueries = self.attempt(nil) { try mapping.integer("checkpointQueries", in: 1...10_000_000) as Int? }
+        }
+        let nodes = self.attempt([]) { try mapping.sequence("stages") }
+        if nodes.isEmpty { self.fail(mapping, "a runbook needs at least one stage under stages", at: mapping.node("stages")) }
+        for node in nodes {
+            guard let entry = self.attempt(nil, { try mapping.mapping(at: node, what: "a stage") }) else { continue }
+            self.attempt(()) { try entry.checkKeys(["insert", "delete"]) }
+            var stage = Runbook.Stage()
+            for (key, kind) in [("insert", OperationKind.insertMemory), ("delete", .deleteMemory)] {
+                guard let value = entry.node(key) else { continue }
+                guard let amount = RowAmount(text: value.string ?? "") else {
+                    self.fail(entry, "\(key) must be a row count or a share such as 10%, not \(value.string ?? "a \(value.kind)")", at: value)
+                    continue
+                }
+                if !operations.contains(where: { $0.kind == kind }) {
+                    self.fail(entry, "the stage's \(key) needs a \(kind.rawValue) operation with a rate under operations", at: value)
+                }
+                if key == "insert" { stage.insert = amount } else { stage.delete = amount }
+            }
+            if stage.insert == nil, stage.delete == nil { self.fail(entry, "a stage inserts, deletes or both", at: node) }
+            runbook.stages.append(stage)
+        }
+        return runbook
     }
 
     mutating func choice<T: RawRepresentable & CaseIterable>(_ yaml: YAMLMapping, _ key: String, default value: T) -> T where T.RawValue == String {

@@ -33,6 +33,8 @@ public struct Scenario: Sendable, Equatable {
     /// How many of the dataset's memory embeddings are in the table when the run starts (the first ones):
     /// the rest are what `insert_memory` inserts. Nil for all of them.
     public var memoryRows: RowAmount?
+    /// Stages of inserts and deletes with a recall checkpoint after each (`tripbench stages`); nil for a run.
+    public var runbook: Runbook?
     public var operations: [OperationSpec]
     /// Pass/fail conditions per operation (or `all`), checked by the reporting step.
     public var thresholds: [Threshold]
@@ -60,6 +62,7 @@ public struct Scenario: Sendable, Equatable {
         self.operations = operations
         self.thresholds = thresholds
         self.memoryRows = nil
+        self.runbook = nil
     }
 
     /// How long the measured part is planned to last: a ramp's stages, else `duration` (a request count
