@@ -22,7 +22,7 @@ import Workload
         settings: {hnsw.ef_search: 100}
         operations:
           - {name: vector_search, weight: 1, filter: none}
-          - {name: insert_memory, rate: 400}
+          - {name: insert_memory, rate: 200, clients: 4}
           - {name: delete_memory, rate: 400}
         runbook:
           checkpointQueries: 100

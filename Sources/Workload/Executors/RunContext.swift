@@ -70,7 +70,7 @@ final class RunContext: Sendable {
 
     /// The stream of operation `lane` (one with its own rate) in the same run: the same timeline as the mix's
     /// context, open loop at the operation's rate on one worker with the operation's clients, and no more
-    /// than its `count` requests.
+    /// than its `count` requests (all of which it sends, however late).
     init(lane: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal) {
         let operation = scenario.operations[lane]
         let rate = operation.rate ?? 1
@@ -87,9 +87,12 @@ final class RunContext: Sendable {
         self.stopSignal = stopSignal
         self.board = SecondBoard(workers: 1)
         let measured = scenario.plannedDuration
-        self.end = self.measureStart + measured.nanoseconds
         let planned = Double((scenario.warmup + measured).nanoseconds) / 1e9
         let seconds = min(planned, operation.count.map { Double($0) / rate } ?? planned)
+        // A stream with a count sends all of it: when it falls behind its rate it goes on past the run's end
+        // until its backlog is sent (each request's latency still counted from when it was due), for at most
+        // ten times its planned length and a minute more.
+        self.end = operation.count == nil ? self.measureStart + measured.nanoseconds : start + Int64((seconds * 10 + 60) * 1e9)
         self.schedule = LoadSchedule(rate: rate, warmup: .zero, duration: .nanoseconds(Int64(seconds * 1e9)))
         self.openLoop = true
         self.thinkNanos = 0
