@@ -37,10 +37,10 @@ public final class PostgresCopyRows: Sendable {
         guard (spans.last?.upperBound ?? 0) <= self.file.count else { throw PostgresError(.file, "\(path): changed while it was read") }
     }
 
-    /// Row `row`'s fields, in the file's column order, as binary parameters (nil for NULL).
-    /// - Precondition: `row` is one of ``rows``.
+    /// Row `row`'s fields, in the file's column order, as binary parameters (nil for NULL); none for a row
+    /// that is not among ``rows`` (the statement then fails for want of parameters).
     public func fields(of row: Int) -> [PostgresRawField?] {
-        precondition(self.rows.contains(row), "row \(row) is not among the rows read (\(self.rows))")
+        guard self.rows.contains(row) else { return [] }
         let index = row - self.rows.lowerBound
         return self.file.withUnsafeBytes { raw in
             var offset = self.starts[index]

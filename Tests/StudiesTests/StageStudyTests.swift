@@ -29,6 +29,7 @@ import Workload
           stages:
             - {insert: 20%}
             - {insert: 10%, delete: 25%}
+            - {delete: 10%}
         """
 
     @Test func stagesChangeTheirRowsAndRecallIsOverTheRowsPresent() async throws {
@@ -42,24 +43,24 @@ import Workload
             scenario: scenario, scenarioFile: "stages.yaml", directory: directory, manifest: manifest, loader: loader, targets: [.postgres, .index],
             stop: StopSignal())
         let plan = try study.plan()
-        #expect(plan.start == 0..<1000 && plan.stages == [0..<1400, 500..<1600])
+        #expect(plan.start == 0..<1000 && plan.stages == [0..<1400, 500..<1600, 700..<1600])
         let results = try await DedicatedThread.run { try study.run(logger: Logger(label: "tests")) { _ in } }
         #expect(results.complete, "\(results.stoppedBecause ?? "")")
         for target in [TargetKind.postgres, .index] {
             let stages = results.stages.filter { $0.target == target }
-            #expect(stages.map(\.stage) == [0, 1, 2])
-            #expect(stages.map { $0.firstRow..<$0.endRow } == [0..<1000, 0..<1400, 500..<1600])
-            #expect(stages.map(\.inserted) == [0, 400, 200] && stages.map(\.deleted) == [0, 0, 500])
+            #expect(stages.map(\.stage) == [0, 1, 2, 3])
+            #expect(stages.map { $0.firstRow..<$0.endRow } == [0..<1000, 0..<1400, 500..<1600, 700..<1600])
+            #expect(stages.map(\.inserted) == [0, 400, 200, 0] && stages.map(\.deleted) == [0, 0, 500, 200])
             for stage in stages {
                 #expect((stage.recall ?? 0) >= 0.9, "\(target) stage \(stage.stage): recall \(stage.recall ?? -1)")
                 #expect(stage.checkpoint.first?.count == 100)
             }
-            let writes = try #require(stages.last?.operations)
+            let writes = try #require(stages[2].operations)
             #expect(writes.first { $0.operation == "insert_memory" }?.count == 200)
             #expect(writes.first { $0.operation == "delete_memory" }?.count == 500)
         }
         let postgres = results.stages.filter { $0.target == .postgres }
-        #expect(postgres.map(\.liveTuples) == [1000, 1400, 1100])
+        #expect(postgres.map(\.liveTuples) == [1000, 1400, 1100, 900])
         #expect((postgres.last?.indexBytes ?? 0) > 0)
         // Put back: the first half of the rows, as loaded.
         let ids = try await PostgresConnection.withConnection(url) { (connection) throws -> Set<UUID> in

@@ -98,6 +98,12 @@ public struct StageStudy: Sendable {
             guard var loader = self.loader else { throw WorkloadError(.badInput, "the postgres target needs a database") }
             loader.embeddingRows = start.count
             _ = try loader.load(logger: logger, progress: self.loadProgress)
+            // A study killed before it put the table back leaves other rows than the load's record says.
+            if try !Self.holdsExactly(start, loader.target, catalog: catalog) {
+                logger.info("memory_embeddings does not hold the first \(start.count) rows (an earlier study was stopped before putting it back): loading again")
+                loader.force = true
+                _ = try loader.load(logger: logger, progress: self.loadProgress)
+            }
             database = loader.target
         }
         var reached = start
@@ -227,6 +233,18 @@ public struct StageStudy: Sendable {
         result.deadTuples = now.dead
         result.autovacuums = since.map { now.autovacuums - $0.autovacuums }
         result.autoanalyzes = since.map { now.autoanalyzes - $0.autoanalyzes }
+    }
+
+    /// Whether the table holds the rows `rows` and no others (by count, and the rows at both ends and past them).
+    static func holdsExactly(_ rows: Range<Int>, _ database: PostgresConnectionString, catalog: DatasetCatalog) throws -> Bool {
+        let connection = try PostgresConnection(database)
+        guard try connection.query("SELECT count(*) FROM memory_embeddings").decode(Int64.self, row: 0, column: 0) == Int64(rows.count) else { return false }
+        func present(_ row: Int) throws -> Bool {
+            try connection.query("SELECT count(*) FROM memory_embeddings WHERE id = $1", [catalog.memoryID(row)]).decode(Int64.self, row: 0, column: 0) == 1
+        }
+        let inside = try [rows.lowerBound, rows.upperBound - 1].allSatisfy(present)
+        let outside = try [rows.lowerBound - 1, rows.upperBound].filter { $0 >= 0 && $0 < catalog.manifest.counts["memory_embeddings"] ?? 0 }.contains(where: present)
+        return inside && !outside
     }
 
     struct TableCounters {

@@ -68,7 +68,7 @@ final class HealthCollector {
             drawsOfGroup[draw.operation][group, default: (0, draw)].count += 1
         }
         // An operation with its own rate is not drawn in the mix: its stream's first request.
-        for operation in operations.indices where operations[operation].hasOwnRate {
+        for operation in operations.indices where operations[operation].hasOwnRate && operations[operation].count != 0 {
             let draw = stream.laneDraw(0, operation: operation)
             first[operation] = draw
             drawsOfGroup[operation][PlanClassifier.group(user: draw.user, type: draw.type, typeCount: typeCount)] = (1, draw)
