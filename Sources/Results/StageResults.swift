@@ -65,4 +65,14 @@ public struct StageResult: Codable, Sendable {
 
     /// The lowest mean recall among the checkpoint's vector searches.
     public var recall: Double? { self.checkpoint.compactMap(\.recall?.mean).min() }
+
+    /// The checkpoint's own unfiltered search, beside the scenario's: the HNSW graph's recall whatever the
+    /// scenario's filters (with the document's user filter pgvector answers exactly from the b-tree).
+    public static let unfilteredName = "vector_search (unfiltered)"
+
+    /// The mean recall of the checkpoint's unfiltered search.
+    public var unfilteredRecall: Double? { self.checkpoint.first { $0.operation == Self.unfilteredName }?.recall?.mean }
+
+    /// The lowest mean recall among the scenario's own vector searches at the checkpoint.
+    public var scenarioRecall: Double? { self.checkpoint.filter { $0.operation != Self.unfilteredName }.compactMap(\.recall?.mean).min() }
 }

@@ -53,7 +53,8 @@ import Workload
             #expect(stages.map(\.inserted) == [0, 400, 200, 0] && stages.map(\.deleted) == [0, 0, 500, 200])
             for stage in stages {
                 #expect((stage.recall ?? 0) >= 0.9, "\(target) stage \(stage.stage): recall \(stage.recall ?? -1)")
-                #expect(stage.checkpoint.first?.count == 100)
+                #expect(stage.unfilteredRecall != nil && stage.scenarioRecall != nil)
+                #expect(stage.checkpoint.reduce(0) { $0 + $1.count } == 200)
             }
             let writes = try #require(stages[2].operations)
             #expect(writes.first { $0.operation == "insert_memory" }?.count == 200)

@@ -205,12 +205,16 @@ public struct StageStudy: Sendable {
         var scenario = self.scenario
         scenario.runbook = nil
         scenario.target = target == .postgres ? .postgres : .index
-        scenario.operations = scenario.operations.filter { $0.kind == .vectorSearch && !$0.hasOwnRate }.map {
+        var searches = scenario.operations.filter { $0.kind == .vectorSearch && !$0.hasOwnRate }
+        // The graph itself, whatever the scenario's filters: with the document's user filter pgvector answers
+        // exactly from the b-tree, and recall says nothing of what inserts and deletes did to the HNSW index.
+        searches.append(OperationSpec(name: StageResult.unfilteredName, kind: .vectorSearch, limit: searches.first?.limit, filter: .none))
+        scenario.operations = searches.map {
             var operation = $0
             operation.queryOrder = .sequential
+            operation.weight = 1
             return operation
         }
-        guard !scenario.operations.isEmpty else { return [] }
         scenario.executor = ExecutorConfiguration(type: .constantVUs, clients: 1)
         scenario.warmup = .zero
         scenario.requests = (self.scenario.runbook?.checkpointQueries ?? catalog.queryCount) * scenario.operations.count
