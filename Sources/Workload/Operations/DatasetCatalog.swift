@@ -158,7 +158,7 @@ public final class DatasetCatalog: Sendable {
 
     public func userID(_ user: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .users, index: user) }
     func tripID(_ trip: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .trips, index: trip) }
-    public func memoryID(_ row: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .memoryEmbeddings, index: row) }
+    func memoryID(_ row: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .memoryEmbeddings, index: row) }
     func sessionID(_ session: Int) -> UUID { DatasetIDs.uuid(seed: self.seed, table: .chatSessions, index: session) }
 
     /// The users `count` clients act as under row-level security, client by client: the busiest users first
