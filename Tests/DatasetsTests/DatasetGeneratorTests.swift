@@ -265,19 +265,8 @@ import VectorSearch
         let all = try #require(manifest.counts["memory_embeddings"])
         let gt = try VectorFiles.readIbin(directory.appendingPathComponent("gt.ibin").path)
         #expect(try manifest.prefixGroundTruth(in: directory, rows: all, threads: 2) == gt.ids)
-        let rows = all / 3, k = manifest.groundTruthK
-        let prefix = try manifest.prefixGroundTruth(in: directory, rows: rows, threads: 2)
-        let base = try VectorFiles.readVectors(directory.appendingPathComponent("base.fbin").path)
-        let queries = try VectorFiles.readVectors(directory.appendingPathComponent("queries.fbin").path)
-        #expect(prefix.count == queries.count * k)
-        for query in 0..<queries.count {
-            let q = queries.vector(query)
-            let naive = (0..<rows).map { (row: $0, distance: self.distance(.cosine, q, base.vector($0))) }
-                .sorted { ($0.distance, $0.row) < ($1.distance, $1.row) }.prefix(k).map { Int32($0.row) }
-            let answer = Array(prefix[(query * k)..<((query + 1) * k)])
-            #expect(answer.allSatisfy { $0 >= 0 && $0 < rows })
-            #expect(Set(answer).intersection(naive).count >= k - 1)
-        }
+        let rows = all / 3
+        try self.expectExactAnswers(try manifest.prefixGroundTruth(in: directory, rows: rows, threads: 2), over: 0..<rows, in: directory, k: manifest.groundTruthK)
     }
 
     /// A runbook stage's rows: inserts appended at the end, the oldest deleted. The answer over the range is the
@@ -286,8 +275,15 @@ import VectorSearch
         let (directory, manifest) = try Self.generate(try Self.spec())
         defer { try? FileManager.default.removeItem(at: directory) }
         let all = try #require(manifest.counts["memory_embeddings"])
-        let rows = (all / 4)..<(all * 3 / 4), k = manifest.groundTruthK
-        let answers = try manifest.rangeGroundTruth(in: directory, rows: rows, threads: 2)
+        let rows = (all / 4)..<(all * 3 / 4)
+        try self.expectExactAnswers(try manifest.rangeGroundTruth(in: directory, rows: rows, threads: 2), over: rows, in: directory, k: manifest.groundTruthK)
+        #expect(throws: DatasetError.self) { try manifest.rangeGroundTruth(in: directory, rows: 5..<5, threads: 1) }
+        #expect(throws: DatasetError.self) { try manifest.rangeGroundTruth(in: directory, rows: 0..<(all + 1), threads: 1) }
+    }
+
+    /// Checks `answers` (k per query) against brute force over the dataset's rows `rows`: every id inside them,
+    /// and all but a near-tie of each query's k among the naive k nearest.
+    private func expectExactAnswers(_ answers: [Int32], over rows: Range<Int>, in directory: URL, k: Int) throws {
         let base = try VectorFiles.readVectors(directory.appendingPathComponent("base.fbin").path)
         let queries = try VectorFiles.readVectors(directory.appendingPathComponent("queries.fbin").path)
         #expect(answers.count == queries.count * k)
@@ -299,8 +295,6 @@ import VectorSearch
             #expect(answer.allSatisfy { rows.contains(Int($0)) })
             #expect(Set(answer).intersection(naive).count >= k - 1, "query \(query)")
         }
-        #expect(throws: DatasetError.self) { try manifest.rangeGroundTruth(in: directory, rows: 5..<5, threads: 1) }
-        #expect(throws: DatasetError.self) { try manifest.rangeGroundTruth(in: directory, rows: 0..<(all + 1), threads: 1) }
     }
 
     private func distance(_ metric: VectorMetric, _ a: [Float], _ b: [Float]) -> Float {
