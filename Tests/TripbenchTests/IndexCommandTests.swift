@@ -107,7 +107,8 @@ import VectorSearch
         #expect(run.standardOutput.contains("HNSW m 8, ef_construction 64, cosine, float32: 1,000 × 24"))
         let row = run.standardOutput.split(separator: "\n").last?.split(separator: " ") ?? []
         #expect(row.first == "64" && Double(row[1]) ?? 0 >= 0.95)
-        // Half precision (pgvector's halfvec): the same recall within 0.02, a smaller index.
+        // Half precision (pgvector's halfvec): about the same recall, a smaller index. Two threads interleave the
+        // build differently each time, and 300 answers move by a few: HNSWIndexTests compares the two closely.
         let json = home.appendingPathComponent("half.json").path
         let half = try TripbenchCLI.run(
             ["index", "bench", "--dataset", spec.path, "--ef-search", "64", "--m", "8", "--ef-construction", "64", "--precision", "float16", "--json", json],
@@ -115,7 +116,7 @@ import VectorSearch
         #expect(half.status == 0, "\(half.standardError)")
         #expect(half.standardOutput.contains("HNSW m 8, ef_construction 64, cosine, float16: 1,000 × 24"))
         let halfRow = half.standardOutput.split(separator: "\n").last?.split(separator: " ") ?? []
-        #expect(abs((Double(halfRow[1]) ?? 0) - (Double(row[1]) ?? 0)) <= 0.02)
+        #expect((Double(halfRow[1]) ?? 0) >= 0.93, "float16 recall \(halfRow[1])")
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
         #expect(report?["precision"] as? String == "float16")
     }
