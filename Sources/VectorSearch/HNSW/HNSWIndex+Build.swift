@@ -44,31 +44,36 @@ extension HNSWIndex {
         return index
     }
 
-    /// Copies the first `rows` rows of `vectors` into the records.
+    /// Copies the first `rows` rows of `vectors` into the records. In half precision every row is checked,
+    /// those a growing index inserts later too, so a row it cannot hold is refused before anything is built.
     /// - Throws: ``VectorSearchError`` (bad input) for a component half precision cannot hold.
     private func copyVectors(_ vectors: VectorStore, rows: Int) throws {
         let staging = UnsafeMutablePointer<Float>.allocate(capacity: self.dimension)
         defer { staging.deallocate() }
-        if self.parameters.precision == .float16 {
-            for row in 0..<vectors.count {
-                staging.update(from: vectors.row(row), count: self.dimension)
-                if self.parameters.metric.normalizes { DistanceKernels.normalize(staging, count: self.dimension) }
-                if let column = VectorPrecision.firstBeyondHalfRange(staging, count: self.dimension) {
-                    throw VectorSearchError(.badInput, "base vector \(row) has \(staging[column]) at dimension \(column), beyond half precision's ±65504 (pgvector's halfvec refuses it too)")
-                }
+        let half = self.parameters.precision == .float16
+        let read = half ? vectors.count : rows
+        vectors.advise(.sequential, rows: 0..<read)
+        for row in 0..<read {
+            self.stage(row, from: vectors, into: staging)
+            if half, let column = VectorPrecision.firstBeyondHalfRange(staging, count: self.dimension) {
+                throw VectorSearchError(.badInput, "base vector \(row) has \(staging[column]) at dimension \(column), beyond half precision's ±65504 (pgvector's halfvec refuses it too)")
             }
+            if row < rows { self.parameters.precision.encode(staging, into: self.graph.vector(UInt32(row)), count: self.dimension) }
         }
-        vectors.advise(.sequential, rows: 0..<rows)
-        for row in 0..<rows { self.copyVector(row, from: vectors, staging: staging) }
         // The index has its own copy: a mapped file's pages need not stay in this process.
-        vectors.advise(.done, rows: 0..<rows)
+        vectors.advise(.done, rows: 0..<read)
     }
 
     /// Writes row `row` of `vectors` into its record: normalised for cosine, in the index's precision.
     func copyVector(_ row: Int, from vectors: VectorStore, staging: UnsafeMutablePointer<Float>) {
+        self.stage(row, from: vectors, into: staging)
+        self.parameters.precision.encode(staging, into: self.graph.vector(UInt32(row)), count: self.dimension)
+    }
+
+    /// Row `row` of `vectors` in single precision as the index compares it (normalised for cosine).
+    private func stage(_ row: Int, from vectors: VectorStore, into staging: UnsafeMutablePointer<Float>) {
         staging.update(from: vectors.row(row), count: self.dimension)
         if self.parameters.metric.normalizes { DistanceKernels.normalize(staging, count: self.dimension) }
-        self.parameters.precision.encode(staging, into: self.graph.vector(UInt32(row)), count: self.dimension)
     }
 
     private struct InsertAll: KernelTask {

@@ -93,23 +93,7 @@ extension HNSWIndex {
         _: Kernel.Type, ef: Int, allowed: AllowSet, budget: Int, context: HNSWSearchContext
     ) -> Bool {
         allowed.bits.withUnsafeBufferPointer { bits in
-            guard let growth = self.growth else {
-                return self.walkFiltered(
-                    Kernel.self, SharedLinks(graph: self.graph), filter: AllowedBits(words: bits), ef: ef, budget: budget, context: context)
-            }
-            return self.walkFiltered(
-                Kernel.self, LockedLinks(graph: self.graph, locks: growth.locks, copy: context.links),
-                filter: BothFilters(first: AllowedBits(words: bits), second: LiveNodes(growth: growth)), ef: ef, budget: budget,
-                context: context)
+            self.searchFromTop(Kernel.self, filter: AllowedBits(words: bits), ef: ef, budget: budget, context: context)
         }
-    }
-
-    private func walkFiltered<Kernel: MetricKernel, Reader: LinkReader, Filter: NodeFilter>(
-        _: Kernel.Type, _ reader: Reader, filter: Filter, ef: Int, budget: Int, context: HNSWSearchContext
-    ) -> Bool {
-        let start = self.descendToLayerZero(Kernel.self, reader, context: context)
-        return self.graph.searchLayer(
-            Kernel.self, reader, query: context.query, entry: start.id, entryDistance: start.distance, level: 0, ef: ef,
-            context: context, filter: filter, budget: budget)
     }
 }

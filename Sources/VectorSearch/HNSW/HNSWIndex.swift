@@ -131,31 +131,38 @@ public final class HNSWIndex: @unchecked Sendable {
 
         @inline(__always)
         func callAsFunction<Kernel: MetricKernel>(_: Kernel.Type) {
-            guard let growth = self.index.growth else {
-                self.run(Kernel.self, SharedLinks(graph: self.index.graph), filter: AllNodes())
-                return
-            }
-            self.run(Kernel.self, LockedLinks(graph: self.index.graph, locks: growth.locks, copy: self.context.links), filter: LiveNodes(growth: growth))
-        }
-
-        @inline(__always)
-        private func run<Kernel: MetricKernel, Reader: LinkReader, Filter: NodeFilter>(_: Kernel.Type, _ reader: Reader, filter: Filter) {
-            let start = self.index.descendToLayerZero(Kernel.self, reader, context: self.context)
-            _ = self.index.graph.searchLayer(
-                Kernel.self, reader, query: self.context.query, entry: start.id, entryDistance: start.distance, level: 0, ef: self.ef,
-                context: self.context, filter: filter)
+            _ = self.index.searchFromTop(Kernel.self, filter: AllNodes(), ef: self.ef, context: self.context)
         }
     }
 
-    /// The greedy descent of a search from the entry point to the nearest node it finds on layer 0.
-    func descendToLayerZero<Kernel: MetricKernel, Reader: LinkReader>(
-        _: Kernel.Type, _ reader: Reader, context: HNSWSearchContext
-    ) -> (id: UInt32, distance: Float) {
+    /// A search from the entry point: the greedy descent to layer 0, then the best-first search there for the
+    /// `ef` nearest nodes `filter` admits, left in `context.results` (false when it measured more than
+    /// `budget`, ``HNSWGraph/searchLayer``). A growing index copies each list under its node's lock and admits
+    /// no deleted node; one that does not grow reads its lists in place.
+    @inline(__always)
+    func searchFromTop<Kernel: MetricKernel, Filter: NodeFilter>(
+        _: Kernel.Type, filter: Filter, ef: Int, budget: Int = .max, context: HNSWSearchContext
+    ) -> Bool {
+        guard let growth = self.growth else {
+            return self.searchFromTop(Kernel.self, SharedLinks(graph: self.graph), filter: filter, ef: ef, budget: budget, context: context)
+        }
+        return self.searchFromTop(
+            Kernel.self, LockedLinks(graph: self.graph, locks: growth.locks, copy: context.links),
+            filter: BothFilters(first: filter, second: LiveNodes(growth: growth)), ef: ef, budget: budget, context: context)
+    }
+
+    @inline(__always)
+    private func searchFromTop<Kernel: MetricKernel, Reader: LinkReader, Filter: NodeFilter>(
+        _: Kernel.Type, _ reader: Reader, filter: Filter, ef: Int, budget: Int, context: HNSWSearchContext
+    ) -> Bool {
         let query = UnsafeRawPointer(context.query)
         let top = self.top
-        return self.graph.descend(
+        let start = self.graph.descend(
             Kernel.self, reader, query: query, entry: top.entry,
             distance: Kernel.distance(query, self.graph.vector(top.entry), self.graph.dimension),
             from: top.level, downTo: 0, context: context)
+        return self.graph.searchLayer(
+            Kernel.self, reader, query: query, entry: start.id, entryDistance: start.distance, level: 0, ef: ef, context: context,
+            filter: filter, budget: budget)
     }
 }

@@ -68,9 +68,10 @@ public enum DistanceKernels {
         return sum
     }
 
-    /// `accumulator += a * b`, fused where the build targets a CPU with FMA.
+    /// `accumulator += a * b`, fused where the build targets a CPU with FMA (the single- and half-precision
+    /// kernels' step, on 16 and 8 lanes).
     @inline(__always)
-    static func multiplyAdd(_ accumulator: inout SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) {
+    static func multiplyAdd<Vector: SIMD>(_ accumulator: inout Vector, _ a: Vector, _ b: Vector) where Vector.Scalar: FloatingPoint {
         #if VS_FMA || arch(arm64)
         accumulator.addProduct(a, b)
         #else

@@ -11,14 +11,14 @@ public enum HalfKernels {
         var i = 0
         while i &+ 32 <= count {
             let o = i &* 2
-            multiplyAdd(&s0, self.load(a, o), self.load(b, o))
-            multiplyAdd(&s1, self.load(a, o &+ 16), self.load(b, o &+ 16))
-            multiplyAdd(&s2, self.load(a, o &+ 32), self.load(b, o &+ 32))
-            multiplyAdd(&s3, self.load(a, o &+ 48), self.load(b, o &+ 48))
+            DistanceKernels.multiplyAdd(&s0, self.load(a, o), self.load(b, o))
+            DistanceKernels.multiplyAdd(&s1, self.load(a, o &+ 16), self.load(b, o &+ 16))
+            DistanceKernels.multiplyAdd(&s2, self.load(a, o &+ 32), self.load(b, o &+ 32))
+            DistanceKernels.multiplyAdd(&s3, self.load(a, o &+ 48), self.load(b, o &+ 48))
             i &+= 32
         }
         while i &+ 8 <= count {
-            multiplyAdd(&s0, self.load(a, i &* 2), self.load(b, i &* 2))
+            DistanceKernels.multiplyAdd(&s0, self.load(a, i &* 2), self.load(b, i &* 2))
             i &+= 8
         }
         var sum = ((s0 + s1) + (s2 + s3)).sum()
@@ -40,15 +40,15 @@ public enum HalfKernels {
             let d1 = self.load(a, o &+ 16) - self.load(b, o &+ 16)
             let d2 = self.load(a, o &+ 32) - self.load(b, o &+ 32)
             let d3 = self.load(a, o &+ 48) - self.load(b, o &+ 48)
-            multiplyAdd(&s0, d0, d0)
-            multiplyAdd(&s1, d1, d1)
-            multiplyAdd(&s2, d2, d2)
-            multiplyAdd(&s3, d3, d3)
+            DistanceKernels.multiplyAdd(&s0, d0, d0)
+            DistanceKernels.multiplyAdd(&s1, d1, d1)
+            DistanceKernels.multiplyAdd(&s2, d2, d2)
+            DistanceKernels.multiplyAdd(&s3, d3, d3)
             i &+= 32
         }
         while i &+ 8 <= count {
             let d = self.load(a, i &* 2) - self.load(b, i &* 2)
-            multiplyAdd(&s0, d, d)
+            DistanceKernels.multiplyAdd(&s0, d, d)
             i &+= 8
         }
         var sum = ((s0 + s1) + (s2 + s3)).sum()
@@ -70,15 +70,5 @@ public enum HalfKernels {
     @inline(__always)
     private static func scalar(_ row: UnsafeRawPointer, _ index: Int) -> Float {
         Float(row.loadUnaligned(fromByteOffset: index &* 2, as: Float16.self))
-    }
-
-    /// `accumulator += a * b`, fused where the build targets a CPU with FMA.
-    @inline(__always)
-    private static func multiplyAdd(_ accumulator: inout SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) {
-        #if VS_FMA || arch(arm64)
-        accumulator.addProduct(a, b)
-        #else
-        accumulator += a * b
-        #endif
     }
 }
