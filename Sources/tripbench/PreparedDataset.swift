@@ -25,20 +25,22 @@ struct PreparedDataset {
         return PreparedDataset(manifest: manifest, directory: directory, catalog: catalog)
     }
 
-    /// The catalog of a table holding the first `rows` memory embeddings (all of them when nil): the exact
-    /// answers over those rows are computed here, on all cores.
-    func catalog(rows: Int?) async throws -> DatasetCatalog {
+    /// Loads what `scenario` starts from into `database` (the first `memoryRows` embeddings, all by default;
+    /// skipped when it is there with the scenario's HNSW index) and returns the catalog of those rows, with the
+    /// exact answers over them computed here on all cores when they are not all of the dataset's.
+    func prepare(for scenario: Scenario, into database: PostgresConnectionString?) async throws -> DatasetCatalog {
+        let rows = scenario.memoryRows.map { $0.rows(of: self.manifest.counts["memory_embeddings"] ?? self.catalog.base.count) }
+        if let database {
+            var loader = self.loader(into: database, m: scenario.index.m, efConstruction: scenario.index.efConstruction)
+            loader.embeddingRows = rows
+            try await self.load(loader)
+        }
         guard let rows, rows < self.catalog.base.count else { return self.catalog }
         let (directory, manifest) = (self.directory, self.manifest)
         return try await DedicatedThread.run {
             let truth = try manifest.prefixGroundTruth(in: directory, rows: rows, threads: ExactSearch.defaultThreads)
             return try DatasetCatalog(directory: directory, manifest: manifest, embeddingRows: rows, groundTruth: truth)
         }
-    }
-
-    /// The rows of the dataset's memory embeddings `scenario` starts with (nil: all of them).
-    func memoryRows(of scenario: Scenario) -> Int? {
-        scenario.memoryRows.map { $0.rows(of: self.manifest.counts["memory_embeddings"] ?? self.catalog.base.count) }
     }
 
     /// A loader of this dataset into `database` with pgvector's HNSW index at (m, ef_construction).

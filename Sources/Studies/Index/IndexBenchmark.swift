@@ -79,9 +79,7 @@ public struct IndexBenchmark: Sendable {
                 stopSignal: self.stop)
             runner.threads = self.threads
             runner.inProcessIndex = InProcessIndex(index: self.index, efSearch: ef, buildSeconds: 0)
-            var quiet = logger
-            quiet.logLevel = max(logger.logLevel, .warning)
-            let report = try runner.run(logger: quiet)
+            let report = try runner.run(logger: logger.forEngineRuns)
             guard let operation = report.operations.first, let totals = report.totals.first else {
                 throw WorkloadError(.runtime, "the index bench at ef_search \(ef) measured nothing")
             }

@@ -73,8 +73,10 @@ public struct StageStudy: Sendable {
             scenario: self.scenario.name, scenarioFile: self.scenarioFile, dataset: self.manifest.spec.directoryName,
             datasetChecksum: self.manifest.checksum, datasetRows: self.datasetRows)
         let started = Date()
+        // Both targets pass through the same rows: each range's exact answers are computed once.
+        var truths: [Range<Int>: [Int32]] = [:]
         for target in self.targets where !self.stop.isSet && results.stoppedBecause == nil {
-            try self.run(target, start: start, stages: stages, results: &results, logger: logger, save: save)
+            try self.run(target, start: start, stages: stages, truths: &truths, results: &results, logger: logger, save: save)
         }
         results.complete = !self.stop.isSet && results.stoppedBecause == nil
         let database = self.loader?.target
@@ -86,10 +88,10 @@ public struct StageStudy: Sendable {
     }
 
     private func run(
-        _ target: TargetKind, start: Range<Int>, stages: [Range<Int>], results: inout StageResults, logger: Logger,
-        save: (StageResults) throws -> Void
+        _ target: TargetKind, start: Range<Int>, stages: [Range<Int>], truths: inout [Range<Int>: [Int32]], results: inout StageResults,
+        logger: Logger, save: (StageResults) throws -> Void
     ) throws {
-        var catalog = try self.catalog(start)
+        var catalog = try self.catalog(start, truths: &truths)
         var index: InProcessIndex?
         var database: PostgresConnectionString?
         if target == .index {
@@ -137,7 +139,7 @@ public struct StageStudy: Sendable {
             runner.restoresMemories = false
             runner.progress = self.runProgress
             let clock = ContinuousClock(), began = clock.now
-            let report = try runner.run(logger: Self.quiet(logger))
+            let report = try runner.run(logger: logger.forEngineRuns)
             // The rows changed even when the run was stopped part-way: undone at the end from what may have been.
             reached = (previous.lowerBound + deleted)..<(previous.upperBound + inserted)
             guard !report.partial, !self.stop.isSet else { break }
@@ -147,7 +149,7 @@ public struct StageStudy: Sendable {
                 try save(results)
                 return
             }
-            catalog = try self.catalog(rows)
+            catalog = try self.catalog(rows, truths: &truths)
             guard let checkpoint = try self.checkpoint(target, catalog: catalog, index: index, logger: logger) else { break }
             var result = StageResult(target: target, stage: number + 1, rows: rows, inserted: inserted, deleted: deleted, checkpoint: checkpoint)
             result.seconds = (clock.now - began).inSeconds
@@ -160,10 +162,11 @@ public struct StageStudy: Sendable {
         }
     }
 
-    /// The catalog of the rows `rows`, with the exact answers over them.
-    private func catalog(_ rows: Range<Int>) throws -> DatasetCatalog {
+    /// The catalog of the rows `rows`, with the exact answers over them (from `truths`, else computed and kept there).
+    private func catalog(_ rows: Range<Int>, truths: inout [Range<Int>: [Int32]]) throws -> DatasetCatalog {
         guard rows != 0..<self.datasetRows else { return try DatasetCatalog(directory: self.directory, manifest: self.manifest) }
-        let truth = try self.manifest.rangeGroundTruth(in: self.directory, rows: rows, threads: self.threads)
+        let truth = try truths[rows] ?? self.manifest.rangeGroundTruth(in: self.directory, rows: rows, threads: self.threads)
+        truths[rows] = truth
         return try DatasetCatalog(directory: self.directory, manifest: self.manifest, presentRows: rows, groundTruth: truth)
     }
 
@@ -223,7 +226,7 @@ public struct StageStudy: Sendable {
         var runner = WorkloadRunner(scenario: scenario, scenarioFile: self.scenarioFile, catalog: catalog, database: self.loader?.target, stopSignal: self.stop)
         runner.threads = self.threads
         runner.inProcessIndex = index
-        let report = try runner.run(logger: Self.quiet(logger))
+        let report = try runner.run(logger: logger.forEngineRuns)
         return report.partial ? nil : report.operations.filter { $0.target == target.rawValue }
     }
 
@@ -255,12 +258,5 @@ public struct StageStudy: Sendable {
             live: Int(try row.decode(0, as: Int64.self)), dead: Int(try row.decode(1, as: Int64.self)),
             autovacuums: Int(try row.decode(2, as: Int64.self)), autoanalyzes: Int(try row.decode(3, as: Int64.self)),
             hnswBytes: Int(try row.decode(4, as: Int64.self)))
-    }
-
-    /// The engine's own lines (clients connected, …) once per run would drown the study's.
-    private static func quiet(_ logger: Logger) -> Logger {
-        var quiet = logger
-        quiet.logLevel = max(logger.logLevel, .warning)
-        return quiet
     }
 }

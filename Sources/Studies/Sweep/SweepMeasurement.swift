@@ -148,10 +148,7 @@ struct SweepMeasurement {
         var runner = WorkloadRunner(scenario: scenario, scenarioFile: self.spec.name, catalog: self.catalog, database: self.database, stopSignal: self.stopSignal)
         runner.threads = self.threads
         runner.inProcessIndex = index.map { InProcessIndex(index: $0.index, efSearch: efSearch, buildSeconds: $0.buildSeconds) }
-        // The engine's own lines (clients connected, …) once per pass would drown the sweep's.
-        var quiet = logger
-        quiet.logLevel = max(logger.logLevel, .warning)
-        let report = try runner.run(logger: quiet)
+        let report = try runner.run(logger: logger.forEngineRuns)
         guard !report.partial, let operation = report.operations.first, let totals = report.totals.first else { return nil }
         if operation.errors > 0 {
             let kinds = operation.errorsByKind.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")

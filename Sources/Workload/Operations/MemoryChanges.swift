@@ -30,7 +30,7 @@ struct MemoryChanges: Sendable {
         }
         let inserts = rows(.insertMemory), deletes = rows(.deleteMemory)
         if let (operation, count) = inserts, present.upperBound + count > total {
-            throw WorkloadError(.badInput, "\(operation.name) may insert \(count) rows after the \(present.upperBound) present, and the dataset holds \(total - present.upperBound) more; load fewer rows (tripbench load --rows), lower its rate or shorten the run")
+            throw WorkloadError(.badInput, "\(operation.name) may insert \(count) rows after the \(present.upperBound) present, and the dataset holds \(total - present.upperBound) more; start from fewer rows (memoryRows), lower its rate or shorten the run")
         }
         if let (operation, count) = deletes, count > present.count {
             throw WorkloadError(.badInput, "\(operation.name) may delete \(count) rows and \(present.count) are present; lower its rate or shorten the run")
@@ -39,16 +39,7 @@ struct MemoryChanges: Sendable {
         self.deleted = present.lowerBound..<(present.lowerBound + (deletes?.count ?? 0))
         self.updates = scenario.operations.contains { $0.kind == .updateMemory }
         let needed = self.deleted.isEmpty ? self.inserted : self.deleted.lowerBound..<max(self.inserted.upperBound, self.deleted.upperBound)
-        if scenario.target.targets.contains(.postgres), !self.inserted.isEmpty || !self.deleted.isEmpty {
-            let path = catalog.directory.appendingPathComponent(TripSageTables.fileName("memory_embeddings")).path
-            do {
-                self.rows = try PostgresCopyRows(path: path, rows: needed.isEmpty ? self.inserted : needed)
-            } catch let error as PostgresError {
-                throw WorkloadError(.badInput, error.message)
-            }
-        } else {
-            self.rows = nil
-        }
+        self.rows = scenario.target.targets.contains(.postgres) && !needed.isEmpty ? try Self.copyRows(needed, catalog: catalog) : nil
     }
 
     var changesAnything: Bool { !self.inserted.isEmpty || !self.deleted.isEmpty || self.updates }
@@ -58,9 +49,13 @@ struct MemoryChanges: Sendable {
         self.inserted = inserted
         self.deleted = deleted
         self.updates = updates
-        let path = catalog.directory.appendingPathComponent(TripSageTables.fileName("memory_embeddings")).path
+        self.rows = deleted.isEmpty ? nil : try Self.copyRows(deleted, catalog: catalog)
+    }
+
+    /// Rows `rows` of the dataset's memory_embeddings COPY file.
+    private static func copyRows(_ rows: Range<Int>, catalog: DatasetCatalog) throws -> PostgresCopyRows {
         do {
-            self.rows = deleted.isEmpty ? nil : try PostgresCopyRows(path: path, rows: deleted)
+            return try PostgresCopyRows(path: catalog.directory.appendingPathComponent(TripSageTables.fileName("memory_embeddings")).path, rows: rows)
         } catch let error as PostgresError {
             throw WorkloadError(.badInput, error.message)
         }
@@ -69,13 +64,9 @@ struct MemoryChanges: Sendable {
     /// Puts the table back as the dataset has it: the rows the run may have inserted removed, the rows it may
     /// have deleted inserted again (byte for byte, from the COPY file), its metadata changes taken out.
     func restore(_ connection: PostgresConnection, catalog: DatasetCatalog) throws {
-        for row in self.inserted {
-            try connection.query("DELETE FROM memory_embeddings WHERE id = $1", [catalog.memoryID(row)])
-        }
+        for row in self.inserted { try connection.query(OperationSQL.deleteMemory, [catalog.memoryID(row)]) }
         if let rows = self.rows, !self.deleted.isEmpty {
-            let columns = TripSageTables.columns(of: "memory_embeddings")
-            let insert = "INSERT INTO memory_embeddings (\(columns.joined(separator: ", "))) VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", "))) ON CONFLICT (id) DO NOTHING"
-            for row in self.deleted { try connection.query(insert, rows.fields(of: row)) }
+            for row in self.deleted { try connection.query(OperationSQL.insertMemory + " ON CONFLICT (id) DO NOTHING", rows.fields(of: row)) }
         }
         if self.updates {
             try connection.query("UPDATE memory_embeddings SET metadata = metadata - 'tripbench_update' WHERE metadata ? 'tripbench_update'")

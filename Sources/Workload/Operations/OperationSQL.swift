@@ -134,14 +134,10 @@ struct OperationSQL: Sendable {
             ]
             self.memoryIDColumn = nil
         case .insertMemory:
-            // The dataset's own row, its fields as the COPY file holds them (``PostgresCopyRows``).
-            let columns = TripSageTables.columns(of: "memory_embeddings")
-            self.statements = [
-                "INSERT INTO memory_embeddings (\(columns.joined(separator: ", "))) VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))"
-            ]
+            self.statements = [Self.insertMemory]
             self.memoryIDColumn = nil
         case .deleteMemory:
-            self.statements = ["DELETE FROM memory_embeddings WHERE id = $1"]
+            self.statements = [Self.deleteMemory]
             self.memoryIDColumn = nil
         case .updateMemory:
             self.statements = ["UPDATE memory_embeddings SET metadata = metadata || jsonb_build_object('tripbench_update', $2::bigint) WHERE id = $1"]
@@ -171,6 +167,14 @@ struct OperationSQL: Sendable {
         let memoryIDColumn: Int?
         let isTransaction: Bool
     }
+
+    /// A memory row of the dataset, its fields bound as the COPY file holds them (``PostgresCopyRows``).
+    static let insertMemory: String = {
+        let columns = TripSageTables.columns(of: "memory_embeddings")
+        return "INSERT INTO memory_embeddings (\(columns.joined(separator: ", "))) VALUES (\(columns.indices.map { "$\($0 + 1)" }.joined(separator: ", ")))"
+    }()
+
+    static let deleteMemory = "DELETE FROM memory_embeddings WHERE id = $1"
 
     /// Removes what create_trip added during earlier runs (trips first: they are found through the memories).
     static let cleanup = """

@@ -59,14 +59,7 @@ struct CapacityCommand: AsyncParsableCommand {
         let search = try self.search.search(for: scenario)
         let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
         let database = scenario.target == .index ? nil : try self.connection.resolve()
-        let dataset = try await PreparedDataset.open(scenario.dataset)
-        let rows = dataset.memoryRows(of: scenario)
-        if let database {
-            var loader = dataset.loader(into: database, m: scenario.index.m, efConstruction: scenario.index.efConstruction)
-            loader.embeddingRows = rows
-            try await dataset.load(loader)
-        }
-        let catalog = try await dataset.catalog(rows: rows)
+        let catalog = try await PreparedDataset.open(scenario.dataset).prepare(for: scenario, into: database)
         let stop = StopSignal()
         let signals = RunCommand.trapSignals(stop, what: "stopping: the step in progress is dropped; writing what was found")
         defer { signals.forEach { $0.cancel() } }

@@ -122,14 +122,7 @@ struct RunCommand: AsyncParsableCommand {
                 .badInput, "--cache \(self.cache.rawValue) applies to the postgres target: \(scenario.name) runs on the in-process index only, built from the vectors at every run")
         }
         let chosen = scenario
-        let dataset = try await PreparedDataset.open(scenario.dataset)
-        let rows = dataset.memoryRows(of: chosen)
-        if let database {
-            var loader = dataset.loader(into: database, m: chosen.index.m, efConstruction: chosen.index.efConstruction)
-            loader.embeddingRows = rows
-            try await dataset.load(loader)
-        }
-        let catalog = try await dataset.catalog(rows: rows)
+        let catalog = try await PreparedDataset.open(scenario.dataset).prepare(for: chosen, into: database)
         var cache = CacheState(mode: "warm")
         if self.cache == .cold {
             let cluster = LocalCluster(stateDirectory: ProjectLocator.stateDirectory())
