@@ -24,10 +24,10 @@ stop_test_cluster() {
     TRIPBENCH_STATE_DIR="$TRIPBENCH_TEST_STATE_DIR" .build/debug/tripbench db down >/dev/null 2>&1 || true
 }
 trap stop_test_cluster EXIT
-# Tests whose assertions depend on latency (a 2x slowdown flagged, a rate found under an SLO, a P95 threshold
-# met, an open loop's service time) run after the others, one at a time: beside the CPU-heavy tests that run in
+# Tests whose assertions depend on latency (a 2x slowdown flagged, a rate found under an SLO, a P95 threshold, two
+# passes' throughput compared, an open loop's service time) run after the others, one at a time: beside the CPU-heavy tests that run in
 # parallel (fuzz, generation, index builds) and beside each other, their figures moved by 2-4x on two cores.
-timed='compareFlagsATwofoldSlowdown|capacityFindsARateOnPostgres|ciSmokeOnBothTargetsWritesEveryReportField|openLoopCountsQueueing'
+timed='compareFlagsATwofoldSlowdown|capacityFindsARateOnPostgres|ciSmokeOnBothTargetsWritesEveryReportField|openLoopCountsQueueing|theConcurrentPassIsARunOfTheSameScenario'
 swift test --skip-build --skip "$timed"
 swift test --skip-build --no-parallel --filter "$timed"
 
