@@ -287,6 +287,9 @@ public struct OperationReport: Codable, Sendable {
     /// Open loop: requests of this operation due before the end that were never sent (see
     /// ``TotalsReport/unsent``); they count as failed in `error_rate`.
     public var unsent: Int?
+    /// The time-to-searchable probe: the searches it made (each request is one inserted row, searched every
+    /// poll until found); its latency runs from the row's commit to the end of the search that returned it.
+    public var polls: Int?
 
     package init(
         target: String, operation: String, kind: String, count: Int, errors: Int, errorsByKind: [String: Int],

@@ -102,6 +102,9 @@ import VectorSearch
         ("{name: vector_search, weight: 3, filter: none}", "{name: delete_memory, rate: 5, weight: 3}", "unit.yaml:10:", "weight does not apply to an operation with its own rate"),
         ("{name: vector_search, weight: 3, filter: none}", "{name: vector_search, clients: 3}", "unit.yaml:10:", "clients applies to an operation with its own rate"),
         ("{name: vector_search, weight: 3, filter: none}", "{name: insert_memory, rate: 5}\n  - {name: more, operation: insert_memory, rate: 5}", "unit.yaml:", "only one insert_memory stream"),
+        ("{name: vector_search, weight: 3, filter: none}", "{name: vector_search, weight: 3, timeToSearchable: {}}", "unit.yaml:10:", "timeToSearchable follows the rows an insert_memory stream adds; vector_search adds none"),
+        ("{name: vector_search, weight: 3, filter: none}", "{name: vector_search, weight: 3}\n  - {name: insert_memory, rate: 5, timeToSearchable: {poll: 1s, timeout: 10ms}}", "unit.yaml:11:", "timeout must be at least one poll"),
+        ("{name: vector_search, weight: 3, filter: none}", "{name: vector_search, weight: 3}\n  - {name: insert_memory, rate: 5, timeToSearchable: {sampel: 0.5}}", "unit.yaml:11:", "did you mean sample?"),
     ])
     func badScenarioNamesTheFileAndPosition(original: String, replacement: String, position: String, words: String) {
         let text = Self.valid.replacingOccurrences(of: original, with: replacement)
@@ -129,6 +132,19 @@ import VectorSearch
         let counted = Self.problem(Self.valid.replacingOccurrences(of: "duration: 2s", with: "requests: 100")
             .replacingOccurrences(of: "  - name: lookup", with: "  - {name: insert_memory, rate: 25}\n  - name: lookup"))
         #expect(counted.contains("unit.yaml:5:") && counted.contains("give duration instead of requests"), "\(counted)")
+    }
+
+    /// An insert stream's timeToSearchable adds the probe's operation, searching as the scenario's vector
+    /// searches do; thresholds may name it.
+    @Test func timeToSearchableAddsItsProbe() throws {
+        let scenario = try Self.parse(Self.valid
+            .replacingOccurrences(of: "  - name: lookup", with: "  - {name: insert_memory, rate: 25, timeToSearchable: {sample: 0.5, poll: 20ms}}\n  - name: lookup")
+            .replacingOccurrences(of: "  all: error_rate < 1%", with: "  all: error_rate < 1%\n  time_to_searchable: p95 < 200ms"))
+        let insert = try #require(scenario.operations.firstIndex { $0.kind == .insertMemory })
+        let probe = try #require(scenario.operations.last)
+        #expect(probe.name == "time_to_searchable" && probe.probedInsert == insert && probe.kind == .vectorSearch && probe.filter == .none)
+        #expect(scenario.operations[insert].searchable == SearchableProbe(sample: 0.5, poll: .milliseconds(20)))
+        #expect(scenario.thresholds.contains { $0.operation == "time_to_searchable" })
     }
 
     @Test func everyProblemIsReportedAtOnce() {

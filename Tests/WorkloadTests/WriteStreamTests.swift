@@ -107,6 +107,37 @@ import Testing
         try await TestServer.drop(name, admin: try await TestServer.connectionString())
     }
 
+    /// Every measured insert followed (sample 1) is one request of time_to_searchable on each target, found,
+    /// and timed from its commit: never less than the search that found it.
+    @Test func everyFollowedInsertBecomesSearchable() async throws {
+        let (_, manifest) = try await TinyDataset.generated()
+        let rows = try #require(manifest.counts["memory_embeddings"]) / 2
+        let (name, url, catalog) = try await Self.database(rows: rows)
+        let yaml = Self.yaml
+            .replacingOccurrences(of: "  - {name: update_memory, rate: 10, clients: 1}", with: "thresholds: {time_to_searchable: \"p95 < 5s\"}")
+            .replacingOccurrences(of: "{name: insert_memory, rate: 40}", with: "{name: insert_memory, rate: 40, timeToSearchable: {sample: 1, poll: 5ms, timeout: 5s}}")
+        var scenario = try Scenario.parse(yaml, file: "writes.yaml")
+        scenario.target = .both
+        let probe = try #require(scenario.operations.last)
+        #expect(probe.name == "time_to_searchable" && probe.isProbe && probe.filter == .none)
+        let runner = WorkloadRunner(scenario: scenario, scenarioFile: "writes.yaml", catalog: catalog, database: url, stopSignal: StopSignal())
+        let report = try await DedicatedThread.run { try runner.run(logger: Logger(label: "tests")) }
+        for target in ["postgres", "index"] {
+            let inserts = try #require(report.operations.first { $0.operation == "insert_memory" && $0.target == target })
+            let searchable = try #require(report.operations.first { $0.operation == "time_to_searchable" && $0.target == target })
+            #expect(inserts.count > 60 && inserts.errors == 0, "\(target): \(inserts.count) inserts, \(inserts.errorsByKind)")
+            #expect(searchable.count == inserts.count, "\(target): \(searchable.count) followed of \(inserts.count) inserted")
+            #expect(searchable.errors == 0, "\(target): \(searchable.errorsByKind)")
+            #expect((searchable.polls ?? 0) >= searchable.count)
+            let service = try #require(searchable.serviceUs)
+            #expect(searchable.latencyUs.p50 >= service.p50 && searchable.latencyUs.max >= service.max)
+            // Rows followed are not requests of the mix.
+            let mix = report.operations.filter { $0.target == target && $0.operation != "time_to_searchable" }.reduce(0) { $0 + $1.count }
+            #expect(report.totals.first { $0.target == target }?.count == mix)
+        }
+        try await TestServer.drop(name, admin: try await TestServer.connectionString())
+    }
+
     @Test func writesThatCannotFitAreRefusedBeforeTheRun() async throws {
         let (_, manifest) = try await TinyDataset.generated()
         let all = try #require(manifest.counts["memory_embeddings"])

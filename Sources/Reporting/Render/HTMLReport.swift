@@ -106,7 +106,10 @@ public enum HTMLReport {
                 "count": total?.count ?? 0, "qps": String(format: "%.1f", total?.qps ?? 0), "errors": total?.errors ?? 0,
                 "targets": totalOutcomes.map(\.threshold.expression).joined(separator: ", "), "mark": self.mark(ThresholdVerdict.combined(totalOutcomes)),
             ] as [String: Any],
-            "note": total.map { total in MetricText.driverCost(total) + (total.unsent.map { $0 > 0 ? ", \($0) due requests never sent" + MetricText.servedNote(total) : "" } ?? "") } ?? "",
+            "note": total.map { total in
+                MetricText.driverCost(total) + (total.unsent.map { $0 > 0 ? ", \($0) due requests never sent" + MetricText.servedNote(total) : "" } ?? "")
+                    + (MetricText.probeNote(report, target: target).map { "; " + $0 } ?? "")
+            } ?? "",
             "charts": [self.distributionChart(report, target: target)] + self.timeCharts(report, target: target),
         ]
     }

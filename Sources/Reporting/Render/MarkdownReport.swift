@@ -72,6 +72,7 @@ public enum MarkdownReport {
             if let lag = total.scheduleLagUs { notes.append("schedule lag P95 \(MetricText.micros(lag.p95))") }
             if let unsent = total.unsent, unsent > 0 { notes.append("\(unsent) due requests never sent (the server fell behind)" + MetricText.servedNote(total)) }
             if total.reconnects > 0 { notes.append("\(total.reconnects) reconnects") }
+            if let probe = MetricText.probeNote(report, target: target) { notes.append(probe) }
             notes += MetricText.problems(of: report, target: target).map { "**\($0)**" }
             let audits = report.operations.filter { $0.target == target }.compactMap(\.rowLevelSecurityAudit)
             if !audits.isEmpty {

@@ -31,20 +31,23 @@ public enum StageReport {
 
     private static func section(_ stages: [StageResult], target: TargetKind) -> ReportDocument.Section {
         var section = ReportDocument.Section(title: target == .postgres ? "pgvector" : "In-process index")
-        let reads = Set(stages.flatMap { $0.operations ?? [] }.filter { !["insert_memory", "delete_memory", "update_memory"].contains($0.kind) }.map(\.operation))
-        let headers = ["stage", "rows present", "+ / −", "seconds", "read QPS", "vector_search P95", "insert P95", "delete P95", "recall (scenario's searches)", "recall unfiltered", "checkpoint P95", "index", "dead tuples", "autovacuum"]
+        let reads = Set(stages.flatMap { $0.operations ?? [] }.filter { !["insert_memory", "delete_memory", "update_memory"].contains($0.kind) && $0.polls == nil }.map(\.operation))
+        let headers = ["stage", "rows present", "+ / −", "seconds", "read QPS", "vector_search P95", "insert P95", "time to searchable P95", "delete P95", "recall (scenario's searches)", "recall unfiltered", "checkpoint P95", "index", "dead tuples", "autovacuum"]
         let rows = stages.map { stage -> [String] in
             let operations = stage.operations ?? []
             let readQPS = operations.filter { reads.contains($0.operation) }.reduce(0) { $0 + $1.qps }
             func p95(_ kind: String) -> String {
-                operations.first { $0.kind == kind && $0.count > 0 }.map { MetricText.micros($0.latencyUs.p95) } ?? "—"
+                operations.first { $0.kind == kind && $0.count > 0 && $0.polls == nil }.map { MetricText.micros($0.latencyUs.p95) } ?? "—"
             }
+            let searchable = operations.first { $0.polls != nil && $0.count > 0 }.map { probe in
+                MetricText.micros(probe.latencyUs.p95) + (probe.errors > 0 ? " (\(probe.errors) of \(probe.count) not found)" : "")
+            } ?? "—"
             let checkpointP95 = stage.checkpoint.map(\.latencyUs.p95).max().map(MetricText.micros) ?? "—"
             return [
                 "\(stage.stage)", "\(stage.firstRow.formatted())..<\(stage.endRow.formatted()) (\(stage.presentRows.formatted()))",
                 stage.stage == 0 ? "—" : "+\(stage.inserted.formatted()) / −\(stage.deleted.formatted())",
                 stage.seconds.map { String(format: "%.1f", $0) } ?? "—", stage.operations == nil ? "—" : MetricText.number(readQPS),
-                p95("vector_search"), p95("insert_memory"), p95("delete_memory"), stage.scenarioRecall.map(MetricText.recall) ?? "—",
+                p95("vector_search"), p95("insert_memory"), searchable, p95("delete_memory"), stage.scenarioRecall.map(MetricText.recall) ?? "—",
                 stage.unfilteredRecall.map(MetricText.recall) ?? "—", checkpointP95,
                 stage.indexBytes.map { String(format: "%.1f MiB", Double($0) / 1_048_576) } ?? "—",
                 stage.deadTuples.map { $0.formatted() } ?? "—", stage.autovacuums.map(String.init) ?? "—",

@@ -208,7 +208,7 @@ public struct StageStudy: Sendable {
         var scenario = self.scenario
         scenario.runbook = nil
         scenario.target = target == .postgres ? .postgres : .index
-        var searches = scenario.operations.filter { $0.kind == .vectorSearch && !$0.hasOwnRate }
+        var searches = scenario.operations.filter { $0.kind == .vectorSearch && !$0.hasOwnRate && !$0.isProbe }
         // The graph itself, whatever the scenario's filters: with the document's user filter pgvector answers
         // exactly from the b-tree, and recall says nothing of what inserts and deletes did to the HNSW index.
         searches.append(OperationSpec(name: StageResult.unfilteredName, kind: .vectorSearch, limit: searches.first?.limit, filter: .none))

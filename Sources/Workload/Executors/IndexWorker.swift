@@ -48,7 +48,18 @@ final class IndexWorker {
             var intended = now
             var chosen = -1
             var wake = Int64.max
-            if schedule != nil {
+            var probe: ProbeQueue.Probe?
+            if let probes = context.probes {
+                // A probe's next row may be committed at any moment: look every millisecond.
+                guard let due = probes.nextDue else { break }
+                if due <= now, let taken = probes.take(now: now) {
+                    probe = taken
+                    request = taken.number
+                    intended = taken.committed
+                } else {
+                    wake = min(due, now + 1_000_000)
+                }
+            } else if schedule != nil {
                 guard let due = schedule!.due else { break }
                 if due <= now {
                     request = schedule!.slot
@@ -82,7 +93,8 @@ final class IndexWorker {
                 continue
             }
             let measured = intended >= context.measureStart
-            let draw = context.draw(request, asUser: nil)
+            var draw = probe == nil ? context.draw(request, asUser: nil) : RequestDraw(index: request, operation: context.lane!)
+            if let probe { draw.row = probe.row }
             let operation = self.operations[draw.operation]
             guard InProcessIndex.serves(operation, precision: self.index.index.parameters.precision, growing: self.index.index.isGrowing) else {
                 if measured { self.recorder.result.unsupported[draw.operation, default: 0] += 1 }
@@ -94,14 +106,28 @@ final class IndexWorker {
             now = RunClock.now()
             if context.thinkNanos > 0 { thinkUntil[chosen] = now + context.thinkNanos }
             if now >= context.measureStart, now < context.end { self.recorder.result.completedInWindow += 1 }
+            var error: String?
+            if let probes = context.probes, let probe {
+                if measured { self.recorder.result.operations[draw.operation].polls += 1 }
+                if !self.ids[0..<found].contains(Int32(probe.row)) {
+                    guard now - probe.committed >= probes.timeoutNanos else {
+                        probes.retry(probe, sent: sent)
+                        continue
+                    }
+                    error = "not_searchable"
+                }
+            } else if let queue = context.followedBy, measured, queue.follows(request) {
+                queue.add(row: draw.row, committed: now)
+            }
             guard measured else { continue }
             self.recorder.record(
-                draw.operation, intended: intended, sent: sent, now: now, error: nil, rows: found, memoryRows: nil, actingUser: nil)
-            if context.samplesRecall(request) {
+                draw.operation, intended: intended, sent: sent, now: now, error: error, rows: found, memoryRows: nil, actingUser: nil)
+            if probe == nil, context.samplesRecall(request) {
                 self.recorder.keepRecallSample(draw.operation, draw: draw, rows: Array(self.ids[0..<found]))
             }
         }
         self.recorder.finish()
+        context.followedBy?.close()
         return self.recorder.result
     }
 
@@ -118,7 +144,8 @@ final class IndexWorker {
             return 1
         default: break
         }
-        let query = self.catalog.queries.row(draw.query)
+        // A time-to-searchable probe searches for the row it follows.
+        let query = draw.row >= 0 ? self.context.stream.rowVectors!.row(draw.row) : self.catalog.queries.row(draw.query)
         return self.ids.withUnsafeMutableBufferPointer { ids in
             let filter = self.catalog.filter(of: draw, operation: self.operations[draw.operation])
             guard let rows = self.catalog.rows(filter) else {

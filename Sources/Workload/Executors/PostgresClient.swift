@@ -80,6 +80,9 @@ final class PostgresClient {
     /// A measured request whose recall is measured.
     var sampled = false
     var previousID: UUID?
+    /// A time-to-searchable probe's search in flight: the row it looks for, and whether the answer held it.
+    var probe: ProbeQueue.Probe?
+    var probeFound = false
     var rollingBack = false
     var error: String?
 

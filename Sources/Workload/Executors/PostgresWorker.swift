@@ -139,6 +139,7 @@ final class PostgresWorker {
             for (index, position) in polled.enumerated() where descriptors[index].revents != 0 { readable[position] = true }
         }
         self.recorder.finish()
+        self.context.followedBy?.close()
         if let schedule = self.schedule {
             // Requests that came due before the end but were not sent even in the drain after it: a backlog the
             // server never caught up on (k6's dropped iterations). Every request due in the measured part is
@@ -159,6 +160,8 @@ final class PostgresWorker {
     /// When an idle client could start its next request: the worker's next due slot (open loop), or the end
     /// of its think time (closed loop); `Int64.max` when the schedule is used up.
     private func nextStart(of client: PostgresClient, now: Int64) -> Int64 {
+        // A probe's next row may be committed at any moment: look every millisecond.
+        if let probes = self.context.probes { return min(probes.nextDue ?? .max, now + 1_000_000) }
         // Optional chaining reads the one field; `if let` would copy the schedule (and retain what it holds).
         if self.context.openLoop { return self.schedule?.due ?? .max }
         return max(client.thinkUntil, now)
@@ -169,7 +172,17 @@ final class PostgresWorker {
     /// the client finished when there is none left. ``nextStart(of:now:)`` says when to look again otherwise.
     private func startIfReady(_ client: PostgresClient, now: Int64) {
         let context = self.context
-        if context.openLoop {
+        if let probes = context.probes {
+            guard let due = probes.nextDue else {
+                client.finished = true
+                return
+            }
+            guard due <= now, let probe = probes.take(now: now) else { return }
+            var draw = RequestDraw(index: probe.number, operation: context.lane!)
+            draw.row = probe.row
+            client.probe = probe
+            self.start(client, draw: draw, intended: probe.committed, now: now)
+        } else if context.openLoop {
             guard let due = self.schedule?.due else {
                 client.finished = true
                 return
@@ -191,23 +204,31 @@ final class PostgresWorker {
 
     /// Draws request `index` and sends its first statement.
     private func start(_ client: PostgresClient, index: Int, intended: Int64, now: Int64) {
-        let draw = self.context.draw(index, asUser: client.actingUser)
+        self.start(client, draw: self.context.draw(index, asUser: client.actingUser), intended: intended, now: now)
+    }
+
+    /// Sends the first statement of `draw`, due at `intended`.
+    private func start(_ client: PostgresClient, draw: RequestDraw, intended: Int64, now: Int64) {
+        let context = self.context
         client.operation = draw.operation
-        if let classifier = self.context.planClassifier { client.planClass = classifier.classify(draw) }
+        if let classifier = context.planClassifier { client.planClass = classifier.classify(draw) }
         client.step = 0
         client.intended = intended
         client.sentAt = now
-        client.measured = intended >= self.context.measureStart
-        client.sampled = client.measured && self.context.samplesRecall(index)
+        client.measured = intended >= context.measureStart
+        // A probe reads the rows its search returned, as a recall sample does.
+        client.sampled = client.measured && (client.probe != nil || context.samplesRecall(draw.index))
+        client.probeFound = false
         // Most requests are one statement without a recall sample: their draw is used here and dropped.
-        if client.sampled || self.shapes[draw.operation].statementCount > 1 { client.draw = draw }
+        if client.sampled || self.shapes[draw.operation].statementCount > 1 || context.followedBy != nil { client.draw = draw }
         client.rows = 0
         client.memoryRows = nil
         client.previousID = nil
         client.rollingBack = false
         client.error = nil
         client.inFlight = true
-        if client.measured, self.context.openLoop { self.recorder.result.scheduleLag.record(nanos: now - intended) }
+        // A probe is timed from its row's commit: how late its search went out is part of what it measures.
+        if client.measured, context.openLoop, context.probes == nil { self.recorder.result.scheduleLag.record(nanos: now - intended) }
         self.send(client, draw: draw, now: now)
     }
 
@@ -272,7 +293,10 @@ final class PostgresWorker {
                 if needsID, result.count > 0, result.columnCount > 0 {
                     client.previousID = try? result.decode(UUID.self, row: 0, column: 0)
                 }
-                if let column = memoryColumn {
+                if let column = memoryColumn, let probe = client.probe {
+                    let id = self.stream.catalog.memoryID(probe.row)
+                    client.probeFound = (0..<result.count).contains { (try? result.decode(UUID.self, row: $0, column: column)) == id }
+                } else if let column = memoryColumn {
                     client.memoryRows = (0..<result.count).map { row in
                         (try? result.decode(UUID.self, row: row, column: column)).flatMap { self.stream.catalog.row(ofMemory: $0) } ?? -1
                     }
@@ -339,17 +363,30 @@ final class PostgresWorker {
         return now + 2_000_000
     }
 
-    /// Records a finished request.
+    /// Records a finished request; a probe's search that did not find its row goes back to its queue.
     private func complete(_ client: PostgresClient, now: Int64) {
         client.inFlight = false
         client.flushPending = false
         if self.context.thinkNanos > 0 { client.thinkUntil = now + self.context.thinkNanos }
         if now >= self.context.measureStart, now < self.context.end { self.recorder.result.completedInWindow += 1 }
+        if let probes = self.context.probes, let probe = client.probe {
+            client.probe = nil
+            if client.measured { self.recorder.result.operations[client.operation].polls += 1 }
+            if client.error == nil, !client.probeFound {
+                guard now - probe.committed >= probes.timeoutNanos else {
+                    probes.retry(probe, sent: client.sentAt)
+                    return
+                }
+                client.error = "not_searchable"
+            }
+        } else if let queue = self.context.followedBy, client.measured, client.error == nil, queue.follows(client.draw.index) {
+            queue.add(row: client.draw.row, committed: now)
+        }
         guard client.measured else { return }
         self.recorder.record(
             client.operation, intended: client.intended, sent: client.sentAt, now: now, error: client.error,
             rows: client.rows, memoryRows: client.memoryRows, actingUser: client.actingUser, planClass: client.planClass)
-        if client.sampled, client.error == nil, let rows = client.memoryRows {
+        if client.sampled, client.error == nil, let rows = client.memoryRows, self.context.probes == nil {
             self.recorder.keepRecallSample(client.operation, draw: client.draw, rows: rows)
         }
     }

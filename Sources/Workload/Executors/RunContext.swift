@@ -34,10 +34,16 @@ final class RunContext: Sendable {
     /// The operation this context's requests all are, on its own open-loop stream at its own rate (a write
     /// stream beside the mix); nil for the weighted mix.
     let lane: Int?
+    /// An insert stream followed by a time-to-searchable probe: where its sampled rows go once committed.
+    let followedBy: ProbeQueue?
+    /// The time-to-searchable probe's context: its requests are the rows this queue hands out as they come due.
+    let probes: ProbeQueue?
 
     init(scenario: Scenario, stream: RequestStream, start: Int64, workers: Int, stopSignal: StopSignal, planClassifier: PlanClassifier? = nil) {
         self.planClassifier = planClassifier
         self.lane = nil
+        self.followedBy = nil
+        self.probes = nil
         self.stream = stream
         self.workers = workers
         self.seed = scenario.seed
@@ -71,10 +77,12 @@ final class RunContext: Sendable {
     /// The stream of operation `lane` (one with its own rate) in the same run: the same timeline as the mix's
     /// context, open loop at the operation's rate on one worker with the operation's clients, and no more
     /// than its `count` requests (all of which it sends, however late).
-    init(lane: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal) {
+    init(lane: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, followedBy: ProbeQueue? = nil) {
         let operation = scenario.operations[lane]
         let rate = operation.rate ?? 1
         self.lane = lane
+        self.followedBy = followedBy
+        self.probes = nil
         self.planClassifier = nil
         self.stream = stream
         self.workers = 1
@@ -94,6 +102,32 @@ final class RunContext: Sendable {
         // ten times its planned length and a minute more.
         self.end = operation.count == nil ? self.measureStart + measured.nanoseconds : start + Int64((seconds * 10 + 60) * 1e9)
         self.schedule = LoadSchedule(rate: rate, warmup: .zero, duration: .nanoseconds(Int64(seconds * 1e9)))
+        self.openLoop = true
+        self.thinkNanos = 0
+        self.countMode = false
+        self.remaining = Atomic(0)
+    }
+
+    /// The time-to-searchable probe `probe` (an operation of the scenario) on the same timeline: its requests
+    /// come from `queue` as the insert stream commits, each timed from its row's commit; it ends once the
+    /// stream has ended and every row is found or given up.
+    init(probe: Int, of scenario: Scenario, stream: RequestStream, start: Int64, queue: ProbeQueue, stopSignal: StopSignal) {
+        self.lane = probe
+        self.followedBy = nil
+        self.probes = queue
+        self.planClassifier = nil
+        self.stream = stream
+        self.workers = 1
+        self.seed = scenario.seed
+        self.executor = ExecutorConfiguration(type: .constantArrivalRate, clients: scenario.operations[probe].clients, rate: 1)
+        self.start = start
+        self.measureStart = start + scenario.warmup.nanoseconds
+        self.timeoutNanos = scenario.timeout.nanoseconds
+        self.recallSample = 0
+        self.stopSignal = stopSignal
+        self.board = SecondBoard(workers: 1)
+        self.end = Int64.max / 4
+        self.schedule = nil
         self.openLoop = true
         self.thinkNanos = 0
         self.countMode = false

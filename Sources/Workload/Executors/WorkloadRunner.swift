@@ -62,7 +62,9 @@ public struct WorkloadRunner: Sendable {
         var health: DatabaseHealth?
         let runTag = UUID().uuidString.lowercased()
         let changes = try MemoryChanges(scenario: self.scenario, catalog: self.catalog)
-        let stream = RequestStream(operations: self.scenario.operations, catalog: self.catalog, seed: self.scenario.seed, insertRows: changes.rows)
+        let stream = RequestStream(
+            operations: self.scenario.operations, catalog: self.catalog, seed: self.scenario.seed, insertRows: changes.rows,
+            rowVectors: try self.probeVectors())
         for target in self.scenario.target.targets where !self.stopSignal.isSet {
             switch target {
             case .postgres:
@@ -139,14 +141,40 @@ public struct WorkloadRunner: Sendable {
         return Int(min(max(2 * (rate > 0 ? rate * seconds : 1000 * seconds), 100), 1e9))
     }
 
-    /// The mix's context and one per operation with its own rate, on one timeline.
+    /// The dataset's base vectors, mapped, when a time-to-searchable probe searches for rows being inserted.
+    private func probeVectors() throws -> VectorStore? {
+        guard self.scenario.operations.contains(where: \.isProbe) else { return nil }
+        do {
+            return try VectorFiles.mapFbin(self.catalog.directory.appendingPathComponent("base.fbin").path)
+        } catch let error as VectorSearchError {
+            throw WorkloadError(.badInput, error.message)
+        }
+    }
+
+    /// The operations on streams of their own beside the mix: those with a rate, then the probes.
+    private var laneOperations: [Int] {
+        let operations = self.scenario.operations
+        return operations.indices.filter { operations[$0].hasOwnRate } + operations.indices.filter { operations[$0].isProbe }
+    }
+
+    /// The mix's context and one per operation of ``laneOperations``, on one timeline; an insert stream
+    /// followed by a probe hands its rows to the probe's context through a queue of their own.
     private func makeContexts(workers: Int, stream: RequestStream, classifier: PlanClassifier? = nil) -> (mix: RunContext, lanes: [RunContext]) {
         // Start a little after now, so every worker is waiting when the first request is due.
         let start = RunClock.now() + 20_000_000
         let mix = RunContext(
             scenario: self.scenario, stream: stream, start: start, workers: workers, stopSignal: self.stopSignal, planClassifier: classifier)
-        let lanes = self.scenario.operations.indices.filter { self.scenario.operations[$0].hasOwnRate }.map {
-            RunContext(lane: $0, of: self.scenario, stream: stream, start: start, stopSignal: self.stopSignal)
+        let operations = self.scenario.operations
+        var queues: [Int: ProbeQueue] = [:]
+        for operation in operations where operation.isProbe {
+            let insert = operation.probedInsert!
+            queues[insert] = operations[insert].searchable.map(ProbeQueue.init)
+        }
+        let lanes = self.laneOperations.map { lane in
+            if let insert = operations[lane].probedInsert, let queue = queues[insert] {
+                return RunContext(probe: lane, of: self.scenario, stream: stream, start: start, queue: queue, stopSignal: self.stopSignal)
+            }
+            return RunContext(lane: lane, of: self.scenario, stream: stream, start: start, stopSignal: self.stopSignal, followedBy: queues[lane])
         }
         return (mix, lanes)
     }
@@ -177,7 +205,7 @@ public struct WorkloadRunner: Sendable {
         // Every session takes the same path: encryption is a setting of the target, not of one session.
         let driver = groups.first?.clients.first?.session?.connection.driver
         logger.info("\(clients) PostgreSQL clients connected on \(workers) worker thread\(workers == 1 ? "" : "s") (driver: \(driver?.rawValue ?? "none"))")
-        let laneGroups = try self.scenario.operations.filter(\.hasOwnRate).map { operation in
+        let laneGroups = try self.laneOperations.map { self.scenario.operations[$0] }.map { operation in
             let group = PostgresClientGroup(
                 clientIDs: Array(0..<operation.clients), actingUsers: Array(repeating: nil, count: operation.clients), target: database,
                 scenario: self.scenario, sql: sql, catalog: self.catalog, driver: self.driver)

@@ -12,6 +12,8 @@ public struct OperationMetrics: Sendable {
     public var rows = 0
     /// Rows returned that belong to another user than the client's (row-level security checks).
     public var foreignRows = 0
+    /// A time-to-searchable probe: the searches its requests made (a request is one row, searched until found).
+    public var polls = 0
 
     public init() {}
 
@@ -38,6 +40,7 @@ public struct OperationMetrics: Sendable {
         self.errors.merge(other.errors, uniquingKeysWith: +)
         self.rows += other.rows
         self.foreignRows += other.foreignRows
+        self.polls += other.polls
     }
 }
 

@@ -191,7 +191,8 @@ struct OperationSQL: Sendable {
         let catalog = stream.catalog
         switch kind {
         case .vectorSearch:
-            let vector = catalog.queryVectors[draw.query]
+            // A time-to-searchable probe searches for the row it follows.
+            let vector = draw.row >= 0 ? stream.rowVector(draw.row) : catalog.queryVectors[draw.query]
             if draw.user >= 0 { return [vector, catalog.userID(draw.user), DatasetSpec.contentTypeNames[draw.type]] }
             if draw.type >= 0 { return [vector, DatasetSpec.contentTypeNames[draw.type]] }
             let operation = stream.operations[draw.operation]

@@ -74,17 +74,23 @@ public final class RequestStream: Sendable {
     /// insert_memory: the dataset's rows after those present, as the COPY file holds them; nil when the
     /// scenario inserts nothing.
     let insertRows: PostgresCopyRows?
+    /// Every row of the dataset's base vectors (mapped, not read): what a time-to-searchable probe searches
+    /// for, rows not yet present included; nil without a probe.
+    let rowVectors: VectorStore?
     /// The dataset's trip dates run from 2025-01-01 for three years (days since 2000-01-01).
     static let firstTripDay = DateText.days("2025-01-01")!
     static let tripDays = 3 * 365 + 16
 
-    public init(operations: [OperationSpec], catalog: DatasetCatalog, seed: UInt64, insertRows: PostgresCopyRows? = nil) {
+    public init(
+        operations: [OperationSpec], catalog: DatasetCatalog, seed: UInt64, insertRows: PostgresCopyRows? = nil, rowVectors: VectorStore? = nil
+    ) {
         self.operations = operations
         self.insertRows = insertRows
+        self.rowVectors = rowVectors
         self.catalog = catalog
         self.seed = seed
-        // Operations with their own rate are not drawn in the mix (``laneDraw(_:operation:)``).
-        let weights = operations.map { $0.hasOwnRate ? 0 : $0.weight }
+        // Operations with their own rate are not drawn in the mix (``laneDraw(_:operation:)``), nor is a probe.
+        let weights = operations.map { $0.hasOwnRate || $0.isProbe ? 0 : $0.weight }
         let total = weights.reduce(0, +)
         var running = 0.0
         self.cumulativeWeights = weights.map { running += $0 / max(total, .leastNormalMagnitude); return running }
@@ -237,5 +243,13 @@ public final class RequestStream: Sendable {
             return .day(start + Int(random.next() % UInt64(end - start + 1)))
         case .constant(let text): return .text(text)
         }
+    }
+}
+
+extension RequestStream {
+    /// The vector of dataset row `row`, for PostgreSQL (a time-to-searchable probe's search).
+    func rowVector(_ row: Int) -> PostgresVector {
+        let vectors = self.rowVectors!
+        return PostgresVector(Array(UnsafeBufferPointer(start: vectors.row(row), count: vectors.dimension)))
     }
 }

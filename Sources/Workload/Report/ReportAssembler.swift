@@ -58,13 +58,16 @@ struct ReportAssembler {
                     foreignRows: self.scenario.rowLevelSecurity && run.kind == .postgres ? metrics.foreignRows : nil,
                     rowLevelSecurityAudit: run.rowLevelSecurity?[index], unsupported: nil,
                     unsent: open ? unsentByOperation[index] : nil))
+                if spec.isProbe { operations[operations.count - 1].polls = metrics.polls }
                 histograms.append(HistogramReport(target: target, operation: spec.name, measure: "latency", buckets: metrics.latency.buckets))
                 if open {
                     histograms.append(HistogramReport(target: target, operation: spec.name, measure: "service", buckets: metrics.service.buckets))
                 }
             }
-            let count = merged.reduce(0) { $0 + $1.count }
-            let errors = merged.reduce(0) { $0 + $1.errorCount }
+            // A time-to-searchable probe's requests are rows followed, not requests served: left out of the totals.
+            let requests = merged.indices.filter { !self.scenario.operations[$0].isProbe }.map { merged[$0] }
+            let count = requests.reduce(0) { $0 + $1.count }
+            let errors = requests.reduce(0) { $0 + $1.errorCount }
             totals.append(TotalsReport(
                 target: target, count: count, errors: errors, qps: Double(count) / seconds, measuredSeconds: seconds,
                 harnessCpuUsPerRequest: count > 0 ? Double(cpu) / 1000 / Double(count) : 0, driver: run.driver?.rawValue,

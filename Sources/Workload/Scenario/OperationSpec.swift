@@ -31,6 +31,10 @@ public struct OperationSpec: Sendable, Equatable {
     /// An operation with its own rate sends at most this many requests, warm-up included (a runbook stage's
     /// inserts); nil for as many as its rate gives.
     public var count: Int?
+    /// insert_memory: the time-to-searchable probe following its inserts, if any.
+    public var searchable: SearchableProbe?
+    /// The time-to-searchable probe: the operation whose inserted rows it searches for (``SearchableProbe``).
+    public var probedInsert: Int?
 
     public init(
         name: String, kind: OperationKind, weight: Double = 1, limit: Int? = nil, filter: VectorFilter = .userAndType, share: Double = 0.01,
@@ -51,10 +55,16 @@ public struct OperationSpec: Sendable, Equatable {
         self.rate = nil
         self.clients = 2
         self.count = nil
+        self.searchable = nil
+        self.probedInsert = nil
     }
 
     /// Whether the operation runs on its own open-loop stream rather than in the weighted mix.
     public var hasOwnRate: Bool { self.rate != nil }
+
+    /// Whether the operation is the time-to-searchable probe of an insert stream: its requests follow the
+    /// stream's commits, neither drawn in the mix nor at a rate.
+    public var isProbe: Bool { self.probedInsert != nil }
 }
 
 /// The operations tripbench knows: the architecture document's queries, and custom SQL.

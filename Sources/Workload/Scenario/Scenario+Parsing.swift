@@ -14,8 +14,9 @@ extension Scenario {
     static let indexKeys = ["m", "efConstruction", "efSearch", "precision"]
     static let operationKeys = [
         "name", "operation", "weight", "rate", "clients", "limit", "filter", "share", "vectorType", "rerank", "queryOrder", "windowDays", "sql",
-        "parameters",
+        "parameters", "timeToSearchable",
     ]
+    static let probeKeys = ["sample", "poll", "timeout", "clients", "limit"]
 
     /// Reads a scenario by path, or by name from `scenariosDirectory`.
     /// - Parameter datasetsDirectory: where dataset specs live; the scenario's dataset must be there.
@@ -289,6 +290,15 @@ struct ScenarioReader {
         if !operations.isEmpty, operations.allSatisfy(\.hasOwnRate) {
             self.fail(yaml, "every operation has its own rate; the mix needs at least one operation with a weight", at: yaml.node("operations"))
         }
+        // The probe searches as the scenario's own vector searches do, so the index built for them answers.
+        let vectorType = operations.first { $0.kind == .vectorSearch }?.vectorType ?? .vector
+        for (insert, operation) in operations.enumerated() {
+            guard let probe = operation.searchable else { continue }
+            if operations.contains(where: { $0.name == SearchableProbe.operationName }) {
+                self.fail(yaml, "operation name \(SearchableProbe.operationName) is the time-to-searchable probe's; rename the other", at: yaml.node("operations"))
+            }
+            operations.append(SearchableProbe.operation(following: insert, probe: probe, vectorType: vectorType, limit: probe.limit))
+        }
         return operations
     }
 
@@ -333,6 +343,11 @@ struct ScenarioReader {
             self.fail(entry, "share is the share of rows `filter: share` keeps; this operation's filter is \(operation.filter.rawValue)", at: entry.node("share"))
         }
         operation.windowDays = self.attempt(90) { try entry.integer("windowDays", default: 90, in: 1...3650) }
+        if let node = entry.node("timeToSearchable") {
+            if kind == .insertMemory { operation.searchable = self.probe(entry) } else {
+                self.fail(entry, "timeToSearchable follows the rows an insert_memory stream adds; \(kind.rawValue) adds none", at: node)
+            }
+        }
         if kind == .custom {
             guard let sql = self.attempt(nil, { try entry.string("sql") }) else { return nil }
             operation.sql = sql
@@ -347,6 +362,21 @@ struct ScenarioReader {
             }
         }
         return operation
+    }
+
+    /// `timeToSearchable: {sample: 0.1, poll: 10ms, timeout: 10s, clients: 2, limit: 10}` (every key optional).
+    mutating func probe(_ entry: YAMLMapping) -> SearchableProbe? {
+        guard let mapping = self.attempt(nil, { try entry.mapping("timeToSearchable") }) else { return nil }
+        self.attempt(()) { try mapping.checkKeys(Scenario.probeKeys) }
+        var probe = SearchableProbe()
+        probe.sample = self.attempt(0.1) { try mapping.number("sample", default: 0.1, in: 0.000_001...1) }
+        probe.poll = self.duration(mapping, "poll", default: .milliseconds(10))
+        probe.timeout = self.duration(mapping, "timeout", default: .seconds(10))
+        if probe.poll <= .zero { self.fail(mapping, "poll must be above zero", at: mapping.node("poll")) }
+        if probe.timeout < probe.poll { self.fail(mapping, "timeout must be at least one poll", at: mapping.node("timeout")) }
+        probe.clients = self.attempt(2) { try mapping.integer("clients", default: 2, in: 1...1000) }
+        probe.limit = self.attempt(10) { try mapping.integer("limit", default: 10, in: 1...10_000) }
+        return probe
     }
 
     mutating func parameter(_ entry: YAMLMapping, _ node: Node) -> ParameterGenerator? {

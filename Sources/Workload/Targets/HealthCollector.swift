@@ -73,6 +73,13 @@ final class HealthCollector {
             first[operation] = draw
             drawsOfGroup[operation][PlanClassifier.group(user: draw.user, type: draw.type, typeCount: typeCount)] = (1, draw)
         }
+        // A time-to-searchable probe searches for a row's own vector: the first row present stands for them.
+        for operation in operations.indices where operations[operation].isProbe && stream.rowVectors != nil {
+            var draw = RequestDraw(index: 0, operation: operation)
+            draw.row = stream.catalog.presentRows.lowerBound
+            first[operation] = draw
+            drawsOfGroup[operation][PlanClassifier.group(user: draw.user, type: draw.type, typeCount: typeCount)] = (1, draw)
+        }
         var names = [[String]](repeating: [], count: operations.count)
         var classes = [[UInt8]](repeating: [], count: operations.count)
         self.health.plans = operations.indices.map { operation in
