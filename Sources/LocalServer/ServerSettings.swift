@@ -8,7 +8,9 @@ import Foundation
 /// reports can show per-statement figures, and two settings the document leaves out that a bulk load needs:
 /// `max_wal_size = 16GB` and `checkpoint_timeout = 30min`. At PostgreSQL's default 1 GB a checkpoint came
 /// every ~45,000 embeddings while loading (11 in 500,000 rows, each writing and syncing every dirty buffer);
-/// at 16 GB a load of `large` (~7 GB of WAL) needs none. Any of them can be overridden, and others added.
+/// at 16 GB a load of `large` (~7 GB of WAL) needs none. Change feeds (a scenario's `changeFeed`) read logical
+/// replication, as Supabase Realtime does: `wal_level = logical` and room for 64 subscribers
+/// (`max_wal_senders`, `max_replication_slots`). Any of them can be overridden, and others added.
 public struct ServerSettings: Sendable, Equatable {
     public private(set) var entries: [(name: String, value: String)]
 
@@ -24,6 +26,9 @@ public struct ServerSettings: Sendable, Equatable {
         ("checkpoint_timeout", "30min"),
         ("shared_preload_libraries", "pg_stat_statements"),
         ("pg_stat_statements.track", "top"),
+        ("wal_level", "logical"),
+        ("max_wal_senders", "64"),
+        ("max_replication_slots", "64"),
     ])
 
     public init(entries: [(name: String, value: String)]) { self.entries = entries }

@@ -26,11 +26,14 @@ public final class PostgresConnection {
     /// Opens a connection, waiting at most `connect_timeout` seconds (10 unless the string says otherwise).
     /// - Throws: ``PostgresError`` with code `.connectionFailed` when the server cannot be reached, or
     ///   `.connectionRejected` when it refused the session (password, role, database); password masked.
-    public init(_ connectionString: PostgresConnectionString) throws {
+    /// - Parameter replication: a logical replication connection to the database (`replication=database`),
+    ///   which takes replication commands beside SQL (``PostgresReplicationStream``).
+    public init(_ connectionString: PostgresConnectionString, replication: Bool = false) throws {
         self.connectionString = connectionString
-        // Keywords before "dbname" are defaults that the expanded connection string overrides.
-        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
-        let values = ["10", "tripbench", connectionString.raw]
+        // Keywords before "dbname" are defaults that the expanded connection string overrides; after it, they
+        // override the string.
+        let keywords = ["connect_timeout", "fallback_application_name", "dbname"] + (replication ? ["replication"] : [])
+        let values = ["10", "tripbench", connectionString.raw] + (replication ? ["database"] : [])
         let handle = withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
         }

@@ -24,6 +24,8 @@ public struct RunReport: Codable, Sendable {
     public var health: DatabaseHealth?
     /// How the caches stood when the run began (absent in older reports).
     public var cache: CacheState?
+    /// The run's realtime change feed, when it had one (postgres target).
+    public var changeFeed: ChangeFeedReport?
 
     package init(
         partial: Bool, scenario: ScenarioSummary, target: String, environment: RunEnvironment,
@@ -317,6 +319,11 @@ public struct OperationReport: Codable, Sendable {
 }
 
 extension OperationReport {
+    /// Whether the entry measures something that follows the requests rather than requests of its own: the
+    /// time-to-searchable probe (inserted rows followed) and the change feed's lag (transactions delivered).
+    /// Neither belongs to the totals or to `all`.
+    public var followsRequests: Bool { self.polls != nil || self.kind == "change_feed" }
+
     /// Rows of another user seen anywhere: during the run and in the audit after it.
     public var everyForeignRow: Int { (self.foreignRows ?? 0) + (self.rowLevelSecurityAudit?.foreignRows ?? 0) }
 }

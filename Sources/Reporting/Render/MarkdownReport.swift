@@ -73,6 +73,7 @@ public enum MarkdownReport {
             if let unsent = total.unsent, unsent > 0 { notes.append("\(unsent) due requests never sent (the server fell behind)" + MetricText.servedNote(total)) }
             if total.reconnects > 0 { notes.append("\(total.reconnects) reconnects") }
             if let probe = MetricText.probeNote(report, target: target) { notes.append(probe) }
+            if let feed = MetricText.changeFeedNote(report, target: target) { notes.append(feed) }
             notes += MetricText.problems(of: report, target: target).map { "**\($0)**" }
             let audits = report.operations.filter { $0.target == target }.compactMap(\.rowLevelSecurityAudit)
             if !audits.isEmpty {

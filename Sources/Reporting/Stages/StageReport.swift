@@ -31,7 +31,7 @@ public enum StageReport {
 
     private static func section(_ stages: [StageResult], target: TargetKind) -> ReportDocument.Section {
         var section = ReportDocument.Section(title: target == .postgres ? "pgvector" : "In-process index")
-        let reads = Set(stages.flatMap { $0.operations ?? [] }.filter { !["insert_memory", "delete_memory", "update_memory"].contains($0.kind) && $0.polls == nil }.map(\.operation))
+        let reads = Set(stages.flatMap { $0.operations ?? [] }.filter { !["insert_memory", "delete_memory", "update_memory"].contains($0.kind) && !$0.followsRequests }.map(\.operation))
         let headers = ["stage", "rows present", "+ / −", "seconds", "read QPS", "vector_search P95", "insert P95", "time to searchable P95", "delete P95", "recall (scenario's searches)", "recall unfiltered", "checkpoint P95", "index", "dead tuples", "autovacuum"]
         let rows = stages.map { stage -> [String] in
             let operations = stage.operations ?? []

@@ -90,12 +90,12 @@ public enum ThresholdVerdict {
         }
         if threshold.metric.isTargetWide { return self.judge(threshold, report.measure(threshold.metric, of: [], target: target), outcome) }
         let operations = report.operations.filter { $0.target == target }
-        // A time-to-searchable probe's requests are rows followed, not requests of the mix: never in `all`.
-        let served = operations.filter { $0.unsupported == nil && $0.polls == nil }
+        // Rows followed and transactions delivered are not requests of the mix: never in `all`.
+        let served = operations.filter { $0.unsupported == nil && !$0.followsRequests }
         let selected: [OperationReport]
         if threshold.operation == "all" {
             // The mix's totals need every operation; the row-level security check counts whatever was served.
-            if served.count < operations.filter({ $0.polls == nil }).count, threshold.metric != .foreignRows {
+            if served.count < operations.filter({ !$0.followsRequests }).count, threshold.metric != .foreignRows {
                 outcome.status = .notApplicable
                 outcome.detail = "\(target) served \(served.count) of the \(operations.count) operations, so the mix's totals do not apply"
                 return outcome

@@ -60,6 +60,7 @@ public struct WorkloadRunner: Sendable {
         var environmentDatabase: (version: String, settings: [String: String])?
         var targetRuns: [TargetRun] = []
         var health: DatabaseHealth?
+        var changeFeed: (report: ChangeFeedReport, operation: OperationReport)?
         let runTag = UUID().uuidString.lowercased()
         let changes = try MemoryChanges(scenario: self.scenario, catalog: self.catalog)
         let stream = RequestStream(
@@ -71,9 +72,10 @@ public struct WorkloadRunner: Sendable {
                 guard let database = self.database else { throw WorkloadError(.badInput, "the postgres target needs a database") }
                 let admin = try PostgresConnection(database)
                 environmentDatabase = try self.describeServer(admin)
-                if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try admin.execute(script: OperationSQL.cleanup) }
+                let cleanup = OperationSQL.cleanup(of: self.scenario.operations)
+                if let cleanup { try admin.execute(script: cleanup) }
                 defer {
-                    if self.scenario.operations.contains(where: { $0.kind == .createTrip }) { try? admin.execute(script: OperationSQL.cleanup) }
+                    if let cleanup { try? admin.execute(script: cleanup) }
                     if changes.changesAnything, self.restoresMemories {
                         do { try changes.restore(admin, catalog: self.catalog) } catch {
                             logger.error("could not put memory_embeddings back after the run's writes: \(error)")
@@ -84,9 +86,18 @@ public struct WorkloadRunner: Sendable {
                 let classifier = collector.explain(
                     operations: self.scenario.operations, sql: sql, stream: stream, expected: self.expectedRequests,
                     typeCount: DatasetCatalog.typeCount)
-                var run = try self.runPostgres(
-                    database, sql: sql, stream: stream, runTag: runTag, health: collector, classifier: classifier, logger: logger)
+                let feed = try self.scenario.changeFeed.map { try ChangeFeed(spec: $0, database: database, admin: admin, runTag: runTag) }
+                if let feed { logger.info("change feed: \(feed.spec.subscribers) logical replication subscribers on \(feed.spec.tables.joined(separator: ", "))") }
+                var run: TargetRun
+                do {
+                    run = try self.runPostgres(
+                        database, sql: sql, stream: stream, runTag: runTag, health: collector, classifier: classifier, feed: feed, logger: logger)
+                } catch {
+                    _ = feed?.finish(admin: admin, stopped: true)
+                    throw error
+                }
                 health = collector.endWindow()
+                changeFeed = feed.map { $0.finish(admin: admin, stopped: self.stopSignal.isSet) }
                 if self.scenario.rowLevelSecurity, !self.stopSignal.isSet {
                     let audit = RowLevelSecurityAudit(scenario: self.scenario, sql: sql, stream: stream, runTag: runTag)
                     run.rowLevelSecurity = audit.run(database: database, actingUsers: self.catalog.actingUsers(self.scenario.executor.clients))
@@ -101,8 +112,14 @@ public struct WorkloadRunner: Sendable {
         let environment = RunEnvironment.collect(
             database: self.database.flatMap { self.scenario.target == .index ? nil : $0.summary }, server: environmentDatabase,
             manifest: self.catalog.manifest, version: self.version, gitCommit: self.gitCommit, start: startTime, end: Date())
-        return ReportAssembler(scenario: self.scenario, scenarioFile: self.scenarioFile, catalog: self.catalog, sql: sql)
+        var report = ReportAssembler(scenario: self.scenario, scenarioFile: self.scenarioFile, catalog: self.catalog, sql: sql)
             .report(runs: targetRuns, environment: environment, health: health, partial: self.stopSignal.isSet)
+        if let changeFeed {
+            let position = report.operations.lastIndex { $0.target == TargetKind.postgres.rawValue }.map { $0 + 1 } ?? report.operations.endIndex
+            report.operations.insert(changeFeed.operation, at: position)
+            report.changeFeed = changeFeed.report
+        }
+        return report
     }
 
     /// Puts memory_embeddings back as the dataset's loaded rows after writes the runner did not undo (a
@@ -186,7 +203,7 @@ public struct WorkloadRunner: Sendable {
 
     private func runPostgres(
         _ database: PostgresConnectionString, sql: [OperationSQL], stream: RequestStream, runTag: String, health: HealthCollector,
-        classifier: PlanClassifier, logger: Logger
+        classifier: PlanClassifier, feed: ChangeFeed?, logger: Logger
     ) throws -> TargetRun {
         let workers = max(1, min(self.threads, self.scenario.executor.clients))
         // With row-level security each client acts as one user, the busiest first.
@@ -223,7 +240,10 @@ public struct WorkloadRunner: Sendable {
             { PostgresWorker(index: 0, group: laneGroups[lane], context: lanes[lane], runTag: runTag).run() }
         }
         let bodies = mixBodies + laneBodies
-        let results = self.runWorkers(bodies, target: .postgres, context: context, atMeasureStart: health.beginWindow)
+        let results = self.runWorkers(bodies, target: .postgres, context: context) {
+            health.beginWindow()
+            feed?.beginWindow()
+        }
         return TargetRun(kind: .postgres, context: context, results: results.results, finished: results.finished, index: nil, driver: driver)
     }
 

@@ -117,7 +117,7 @@ struct OperationSQL: Sendable {
             self.memoryIDColumn = nil
         case .createTrip:
             // The document's create_trip transaction. The memory's metadata also names the run, so the rows a
-            // run adds can be removed afterwards (``OperationSQL/cleanup``).
+            // run adds can be removed afterwards (``OperationSQL/cleanup(of:)``).
             self.statements = [
                 "BEGIN",
                 """
@@ -141,6 +141,13 @@ struct OperationSQL: Sendable {
             self.memoryIDColumn = nil
         case .updateMemory:
             self.statements = ["UPDATE memory_embeddings SET metadata = metadata || jsonb_build_object('tripbench_update', $2::bigint) WHERE id = $1"]
+            self.memoryIDColumn = nil
+        case .insertMessage:
+            // The run's name in the metadata: the messages a run adds are removed afterwards (``cleanup(of:)``).
+            self.statements = ["""
+                INSERT INTO chat_messages (session_id, role, content, metadata)
+                VALUES ($1, $2, $3, jsonb_build_object('tripbench_run', $4::text))
+                """]
             self.memoryIDColumn = nil
         case .custom:
             self.statements = [spec.sql ?? ""]
@@ -177,11 +184,20 @@ struct OperationSQL: Sendable {
     static let deleteMemory = "DELETE FROM memory_embeddings WHERE id = $1"
 
     /// Removes what create_trip added during earlier runs (trips first: they are found through the memories).
-    static let cleanup = """
+    static let tripCleanup = """
         DELETE FROM trips WHERE id IN (
             SELECT (metadata->>'trip_id')::uuid FROM memory_embeddings WHERE metadata ? 'tripbench_run');
         DELETE FROM memory_embeddings WHERE metadata ? 'tripbench_run';
         """
+
+    /// Removes what the operations' writes added during earlier runs: create_trip's trips (found through their
+    /// memories) and memories, insert_message's messages; nil when they write nothing to remove.
+    static func cleanup(of operations: [OperationSpec]) -> String? {
+        let kinds = Set(operations.map(\.kind))
+        let scripts = (kinds.contains(.createTrip) ? [Self.tripCleanup] : [])
+            + (kinds.contains(.insertMessage) ? ["DELETE FROM chat_messages WHERE metadata ? 'tripbench_run';"] : [])
+        return scripts.isEmpty ? nil : scripts.joined(separator: "\n")
+    }
 
     /// The parameters of statement `statement` for `draw`; `previous` is the first value of the statement
     /// before it (the new trip's id in create_trip).
@@ -229,6 +245,10 @@ struct OperationSQL: Sendable {
             return [catalog.memoryID(draw.row)]
         case .updateMemory:
             return [catalog.memoryID(draw.row), Int64(draw.index)]
+        case .insertMessage:
+            let words = draw.words
+            return [catalog.sessionID(draw.session), draw.index % 2 == 0 ? "user" : "assistant",
+                    draw.index % 2 == 0 ? "What should I see around \(words.capitalized)?" : "Around \(words.capitalized) I would plan a day for each; here is an outline.", runTag]
         case .custom:
             return stream.customValues(of: draw).map { value -> (any PostgresEncodable)? in
                 switch value {

@@ -121,6 +121,10 @@ public final class RequestStream: Sendable {
         case .insertMemory: draw.row = present.upperBound + index
         case .deleteMemory: draw.row = present.lowerBound + index
         case .updateMemory: draw.row = present.isEmpty ? -1 : present.lowerBound + Int(random.next() % UInt64(present.count))
+        case .insertMessage:
+            draw.session = Int(random.next() % UInt64(self.catalog.sessionCount))
+            draw.firstWord = Int(random.next() % UInt64(TravelTerms.words.count))
+            draw.secondWord = Int(random.next() % UInt64(TravelTerms.words.count))
         default: return self.draw(index, operation: operation, random: &random, fixedUser: nil)
         }
         return draw
@@ -182,8 +186,8 @@ public final class RequestStream: Sendable {
         case .custom:
             // Drawn when bound, from the same random stream: see customValues(of:).
             break
-        case .insertMemory, .deleteMemory, .updateMemory:
-            // Rows in the dataset's order: see laneDraw(_:operation:).
+        case .insertMemory, .deleteMemory, .updateMemory, .insertMessage:
+            // Write streams: see laneDraw(_:operation:).
             break
         }
         return draw

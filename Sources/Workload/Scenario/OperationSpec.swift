@@ -83,6 +83,9 @@ public enum OperationKind: String, Sendable, Codable, CaseIterable {
     case deleteMemory = "delete_memory"
     /// A metadata change on a memory in the table, drawn at random.
     case updateMemory = "update_memory"
+    /// A chat message added to a session drawn at random (a conversation's turn, which the architecture's
+    /// Realtime subscription on new chat_messages delivers); removed after the run.
+    case insertMessage = "insert_message"
     case custom
 
     var defaultLimit: Int {
@@ -98,6 +101,9 @@ public enum OperationKind: String, Sendable, Codable, CaseIterable {
     /// Whether the operation changes the memories: it runs at its own rate, and the rows it touches follow
     /// the dataset's order, not the mix's draws.
     public var changesMemories: Bool { self == .insertMemory || self == .deleteMemory || self == .updateMemory }
+
+    /// Whether the operation is a write stream: it runs at its own rate, never in the mix.
+    public var needsOwnRate: Bool { self.changesMemories || self == .insertMessage }
 }
 
 /// What a vector search compares, each matching one kind of pgvector index on memory_embeddings.

@@ -7,7 +7,7 @@ import Yams
 extension Scenario {
     static let keys = [
         "name", "description", "dataset", "target", "seed", "executor", "warmup", "duration", "requests", "timeout",
-        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "runbook", "operations", "thresholds",
+        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "runbook", "changeFeed", "operations", "thresholds",
     ]
     static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
@@ -130,7 +130,11 @@ struct ScenarioReader {
         for kind in [OperationKind.insertMemory, .deleteMemory] where operations.filter({ $0.kind == kind }).count > 1 {
             self.fail(yaml, "only one \(kind.rawValue) stream: two would take the same rows", at: yaml.node("operations"))
         }
-        let thresholds = self.thresholds(yaml, operations: operations.map(\.name))
+        let changeFeed = yaml.node("changeFeed") == nil ? nil : self.changeFeed(yaml)
+        if changeFeed != nil, target == .index {
+            self.fail(yaml, "a change feed reads PostgreSQL's logical replication; the target is index", at: yaml.node("changeFeed"))
+        }
+        let thresholds = self.thresholds(yaml, operations: operations.map(\.name) + (changeFeed == nil ? [] : [ChangeFeedSpec.operationName]))
         var memoryRows: RowAmount?
         if let node = yaml.node("memoryRows") {
             memoryRows = RowAmount(text: node.string ?? "")
@@ -143,6 +147,7 @@ struct ScenarioReader {
             operations: operations, thresholds: thresholds
         )
         scenario.memoryRows = memoryRows
+        scenario.changeFeed = changeFeed
         if yaml.node("runbook") != nil { scenario.runbook = self.runbook(yaml, operations: operations) }
         return scenario
     }
@@ -325,7 +330,7 @@ struct ScenarioReader {
             if entry.node("weight") != nil {
                 self.fail(entry, "weight does not apply to an operation with its own rate (it is not part of the mix)", at: entry.node("weight"))
             }
-        } else if kind.changesMemories {
+        } else if kind.needsOwnRate {
             self.fail(entry, "\(kind.rawValue) runs on its own stream: give it a rate (requests a second), e.g. {name: \(name), rate: 20}", at: entry.node("name"))
         } else if entry.node("clients") != nil {
             self.fail(entry, "clients applies to an operation with its own rate; the mix's clients are the executor's", at: entry.node("clients"))
@@ -362,6 +367,22 @@ struct ScenarioReader {
             }
         }
         return operation
+    }
+
+    /// `changeFeed: {subscribers: 10, tables: [trips, chat_messages]}` (tables optional).
+    mutating func changeFeed(_ yaml: YAMLMapping) -> ChangeFeedSpec? {
+        guard let mapping = self.attempt(nil, { try yaml.mapping("changeFeed") }) else { return nil }
+        self.attempt(()) { try mapping.checkKeys(["subscribers", "tables"]) }
+        var feed = ChangeFeedSpec(subscribers: self.attempt(1) { try mapping.integer("subscribers", in: 1...ChangeFeedSpec.maximumSubscribers) })
+        if let node = mapping.node("tables") {
+            let tables = self.attempt([]) { try mapping.sequence("tables") }.map { $0.string ?? "" }
+            for table in tables where !ChangeFeedSpec.publishable.contains(table) {
+                self.fail(mapping, "changeFeed table \(table) is not one a run writes\(YAMLMapping.suggestion(for: table, among: ChangeFeedSpec.publishable)); known: \(ChangeFeedSpec.publishable.joined(separator: ", "))", at: node)
+            }
+            if tables.isEmpty { self.fail(mapping, "changeFeed tables must name at least one table", at: node) }
+            feed.tables = tables
+        }
+        return feed
     }
 
     /// `timeToSearchable: {sample: 0.1, poll: 10ms, timeout: 10s, clients: 2, limit: 10}` (every key optional).

@@ -35,6 +35,8 @@ public struct Scenario: Sendable, Equatable {
     public var memoryRows: RowAmount?
     /// Stages of inserts and deletes with a recall checkpoint after each (`tripbench stages`); nil for a run.
     public var runbook: Runbook?
+    /// Logical replication subscribers reading the changes the run's writes make (PostgreSQL); nil for none.
+    public var changeFeed: ChangeFeedSpec?
     public var operations: [OperationSpec]
     /// Pass/fail conditions per operation (or `all`), checked by the reporting step.
     public var thresholds: [Threshold]
@@ -63,6 +65,7 @@ public struct Scenario: Sendable, Equatable {
         self.thresholds = thresholds
         self.memoryRows = nil
         self.runbook = nil
+        self.changeFeed = nil
     }
 
     /// How long the measured part is planned to last: a ramp's stages, else `duration` (a request count

@@ -75,6 +75,11 @@ struct RunCommand: AsyncParsableCommand {
         case warm, cold, prewarm
     }
 
+    @Option(help: ArgumentHelp("""
+        Logical replication subscribers reading the run's changes (the scenario's changeFeed, on its tables;         without one, on trips and chat_messages); 0 for none.
+        """, valueName: "count"))
+    var subscribers: Int?
+
     @Flag(help: "No live progress line (for CI).")
     var quiet = false
 
@@ -87,6 +92,7 @@ struct RunCommand: AsyncParsableCommand {
         try OptionBounds.check("--threads", self.threads, in: OptionBounds.threads)
         try OptionBounds.check("--rate", self.rate, in: Scenario.Limits.rate)
         try OptionBounds.check("--requests", self.requests, in: Scenario.Limits.requests)
+        try OptionBounds.check("--subscribers", self.subscribers, in: 0...ChangeFeedSpec.maximumSubscribers)
         for (name, value) in [("--duration", self.duration), ("--warmup", self.warmup)] {
             if let value, DurationText.parse(value) == nil { throw ValidationError("\(name) must be \(DurationText.expected), not \(value)") }
         }
@@ -181,7 +187,15 @@ struct RunCommand: AsyncParsableCommand {
         if let warmup = self.warmup { scenario.warmup = DurationText.parse(warmup)! }
         if let requests = self.requests { scenario.requests = requests }
         if let seed = self.seed { scenario.seed = seed }
-        scenario.thresholds += try self.thresholdOptions.parse(operations: scenario.operations.map(\.name))
+        if let subscribers = self.subscribers {
+            if subscribers > 0, scenario.target == .index {
+                throw CommandFailure(.badInput, "--subscribers reads PostgreSQL's logical replication; the target is index")
+            }
+            scenario.changeFeed = subscribers == 0 ? nil : ChangeFeedSpec(subscribers: subscribers, tables: scenario.changeFeed?.tables ?? ChangeFeedSpec.documentTables)
+        }
+        scenario.thresholds = scenario.thresholds.filter { scenario.changeFeed != nil || $0.operation != ChangeFeedSpec.operationName }
+        scenario.thresholds += try self.thresholdOptions.parse(
+            operations: scenario.operations.map(\.name) + (scenario.changeFeed == nil ? [] : [ChangeFeedSpec.operationName]))
     }
 
     static func describeLoad(_ scenario: Scenario) -> String {

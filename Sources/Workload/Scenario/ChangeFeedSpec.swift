@@ -1,0 +1,23 @@
+/// Realtime change feeds (a scenario's `changeFeed`): `subscribers` logical replication subscribers, each on
+/// its own replication connection with a TEMPORARY slot, reading a publication of `tables` in pgoutput, as
+/// Supabase Realtime reads the database. Each measures, per transaction, the time from its commit (the
+/// server's timestamp) to the arrival of its last message. The Realtime server's websocket fan-out to browsers
+/// is not part of it. PostgreSQL only.
+public struct ChangeFeedSpec: Sendable, Equatable {
+    public var subscribers: Int
+    /// The tables published: the architecture subscribes to `trips` (by user) and new `chat_messages`.
+    public var tables: [String]
+
+    public init(subscribers: Int, tables: [String] = ChangeFeedSpec.documentTables) {
+        self.subscribers = subscribers
+        self.tables = tables
+    }
+
+    /// The tables the architecture document's Realtime subscriptions read.
+    public static let documentTables = ["trips", "chat_messages"]
+    /// The tables a feed may publish: those of the TripSage schema a run writes.
+    public static let publishable = ["trips", "chat_messages", "memory_embeddings", "chat_sessions"]
+    /// The operation every run with a change feed reports its lag as, named in thresholds.
+    public static let operationName = "change_lag"
+    public static let maximumSubscribers = 500
+}
