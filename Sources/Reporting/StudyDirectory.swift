@@ -67,7 +67,7 @@ extension StudyDirectory where Results == ScaleResults {
     public func truthPath(checksum: String, rows: Int) -> String { self.file("truth-\(checksum.prefix(16))-\(rows).ibin") }
 }
 
-/// A runbook's directory: `stages.json`, `stages.md`, `stages.html`.
+/// A runbook's directory: `stages.json`, `stages.md`, `stages.html`, and `junit.xml` (its thresholds per target).
 public typealias StageDirectory = StudyDirectory<StageResults>
 
 extension StudyDirectory where Results == StageResults {
@@ -75,5 +75,20 @@ extension StudyDirectory where Results == StageResults {
         self.init(path: path, name: "stages", schemaVersion: StageResults.currentSchemaVersion) { results in
             (StageReport.markdown(results), StageReport.html(results))
         }
+    }
+
+    public var junitPath: String { self.file("junit.xml") }
+
+    /// Writes junit.xml: one suite per target, a case per threshold held at every stage; returns the outcomes.
+    @discardableResult
+    public func writeJUnit(_ results: StageResults) throws -> [ThresholdOutcome] {
+        let outcomes = StageVerdict.evaluate(results)
+        let cases = GateVerdict(thresholds: outcomes).cases
+        let targets = (results.targets ?? []).map(\.rawValue)
+        let xml = JUnitReport.render(scenario: results.scenario, cases: cases, targets: targets, timestamp: results.environment?.startTime ?? "") { target in
+            results.stages.filter { $0.target.rawValue == target }.compactMap(\.seconds).reduce(0, +)
+        }
+        try ReportFile.write(Data(xml.utf8), to: self.junitPath)
+        return outcomes
     }
 }

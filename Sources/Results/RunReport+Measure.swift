@@ -26,6 +26,8 @@ extension RunReport {
                 return min(1, Double(total.count) / Double(max(requests, 1)))
             }
             return min(1, total.measuredSeconds / max(self.scenario.durationSeconds, 1e-9))
+        case .recallAtStage:
+            return nil
         case .recall:
             let recalls = operations.compactMap(\.recall)
             let samples = recalls.reduce(0) { $0 + $1.samples }
@@ -43,7 +45,7 @@ extension RunReport {
         }
     }
 
-    private static func latency(_ metric: Threshold.Metric, _ summary: LatencySummary) -> Double {
+    package static func latency(_ metric: Threshold.Metric, _ summary: LatencySummary) -> Double {
         switch metric {
         case .p50: Double(summary.p50)
         case .p90: Double(summary.p90)

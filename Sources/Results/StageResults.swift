@@ -15,6 +15,11 @@ public struct StageResults: Codable, Sendable {
     public var complete: Bool
     /// Why the study stopped early, when it did.
     public var stoppedBecause: String?
+    /// The scenario's thresholds, held at every stage (``StageVerdict`` in Reporting); absent in older files.
+    public var thresholds: [Threshold]?
+    /// The targets the runbook was to go through, whether or not it reached them, and its stages per target.
+    public var targets: [TargetKind]?
+    public var plannedStages: Int?
     public var environment: RunEnvironment?
 
     package init(scenario: String, scenarioFile: String, dataset: String, datasetChecksum: String, datasetRows: Int) {

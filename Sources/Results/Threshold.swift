@@ -29,12 +29,15 @@ public struct Threshold: Sendable, Equatable, Codable, CustomStringConvertible {
         /// The share of the planned measured time that ran: 1 for a run that ran to its end, 0 for a target
         /// that never ran (a fraction).
         case completed
+        /// A runbook's checkpoints (`tripbench stages`): the mean recall of a vector search (or, for `all`, the
+        /// lowest of every search at the checkpoint) against the rows present, at every stage (a fraction).
+        case recallAtStage = "recall_at_stage"
 
         package var isLatency: Bool { [.p50, .p90, .p95, .p99, .p999, .max, .mean].contains(self) }
         /// Metrics of a whole target, the same whichever operation a threshold names.
         public var isTargetWide: Bool { [.unreachable, .completed].contains(self) }
         /// Metrics given as a fraction, written with `%` or as a fraction.
-        package var isFraction: Bool { [.errorRate, .recall, .unreachable, .completed].contains(self) }
+        package var isFraction: Bool { [.errorRate, .recall, .unreachable, .completed, .recallAtStage].contains(self) }
     }
 
     public enum Comparison: String, Sendable, Codable, CaseIterable {

@@ -22,7 +22,7 @@ import Workload
         settings: {hnsw.ef_search: 100}
         operations:
           - {name: vector_search, weight: 1, filter: none}
-          - {name: insert_memory, rate: 200, clients: 4}
+          - {name: insert_memory, rate: 200, clients: 4, timeToSearchable: {sample: 1, poll: 5ms, timeout: 2s}}
           - {name: delete_memory, rate: 400}
         runbook:
           checkpointQueries: 100
@@ -59,6 +59,13 @@ import Workload
             let writes = try #require(stages[2].operations)
             #expect(writes.first { $0.operation == "insert_memory" }?.count == 200)
             #expect(writes.first { $0.operation == "delete_memory" }?.count == 500)
+            // Every insert followed until a search for its vector returned it (an HNSW node no search reaches
+            // is possible, and counted as not_searchable); none in a stage that inserts nothing.
+            for (stage, inserted) in [(1, 400), (2, 200), (3, 0)] {
+                let searchable = try #require(stages[stage].operations?.first { $0.operation == "time_to_searchable" })
+                #expect(searchable.count == inserted && searchable.errors <= inserted / 50, "\(target) stage \(stage): \(searchable.count), \(searchable.errorsByKind)")
+            }
+            #expect(stages[1].checkpoint.allSatisfy { $0.operation != "time_to_searchable" })
         }
         let postgres = results.stages.filter { $0.target == .postgres }
         #expect(postgres.map(\.liveTuples) == [1000, 1400, 1100, 900])

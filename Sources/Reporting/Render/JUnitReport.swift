@@ -28,17 +28,22 @@ public enum JUnitReport {
         """)
 
     public static func render(_ report: RunReport, verdict: GateVerdict) -> String {
-        let cases = verdict.cases
         // A target that never ran keeps its suite: its cases fail, saying so.
-        let targets = ThresholdVerdict.targets(of: report)
+        self.render(
+            scenario: report.scenario.name, cases: verdict.cases, targets: ThresholdVerdict.targets(of: report), timestamp: report.environment.startTime
+        ) { target in report.totals.first { $0.target == target }?.measuredSeconds ?? 0 }
+    }
+
+    /// One suite per target (`tripbench.<scenario>.<target>`) of `cases`; `seconds` gives each suite's time.
+    static func render(scenario: String, cases: [GateVerdict.Case], targets: [String], timestamp: String, seconds: (String) -> Double) -> String {
         let suites: [[String: Any]] = targets.map { target in
             let mine = cases.filter { $0.suite == target }
-            let seconds = report.totals.first { $0.target == target }?.measuredSeconds ?? 0
-            let suite = "tripbench.\(report.scenario.name).\(target)"
+            let seconds = seconds(target)
+            let suite = "tripbench.\(scenario).\(target)"
             return [
                 "name": suite, "tests": mine.count, "failures": mine.filter { $0.failure != nil }.count,
                 "skipped": mine.filter { $0.skipped != nil }.count, "time": String(format: "%.3f", seconds),
-                "timestamp": report.environment.startTime,
+                "timestamp": timestamp,
                 "cases": mine.map { item -> [String: Any] in
                     var entry: [String: Any] = ["classname": suite, "name": item.name, "output": item.output]
                     if let failure = item.failure {
@@ -52,9 +57,9 @@ public enum JUnitReport {
             ]
         }
         return self.template.render([
-            "scenario": report.scenario.name, "tests": cases.count, "failures": cases.filter { $0.failure != nil }.count,
+            "scenario": scenario, "tests": cases.count, "failures": cases.filter { $0.failure != nil }.count,
             "skipped": cases.filter { $0.skipped != nil }.count,
-            "time": String(format: "%.3f", report.totals.reduce(0) { $0 + $1.measuredSeconds }), "suites": suites,
+            "time": String(format: "%.3f", targets.reduce(0) { $0 + seconds($1) }), "suites": suites,
         ] as [String: Any])
     }
 }

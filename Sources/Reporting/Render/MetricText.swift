@@ -104,7 +104,7 @@ public enum MetricText {
         switch metric {
         case .qps: String(format: "%.2f/s", value)
         case .errorRate, .unreachable, .completed: self.percent(value)
-        case .recall: self.recall(value)
+        case .recall, .recallAtStage: self.recall(value)
         case .foreignRows: String(format: "%.0f", value)
         default: self.micros(value)
         }

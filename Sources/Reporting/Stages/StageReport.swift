@@ -20,11 +20,26 @@ public enum StageReport {
             ("scenario", results.scenarioFile),
         ]
         if let reason = results.stoppedBecause { document.facts.append(("stopped", reason)) }
+        let outcomes = StageVerdict.evaluate(results)
+        if let thresholds = results.thresholds, !thresholds.isEmpty {
+            let failed = outcomes.filter { $0.status == .failed }.count
+            document.headline = (failed == 0 ? "all \(outcomes.filter { $0.status == .passed }.count) thresholds and checks met at every stage"
+                : "\(failed) of \(outcomes.count) thresholds and checks failed", failed == 0)
+        }
         document.addEnvironment(results.environment)
         for target in [TargetKind.postgres, .index] {
             let stages = results.stages.filter { $0.target == target }
             guard !stages.isEmpty else { continue }
             document.sections.append(self.section(stages, target: target))
+        }
+        if !(results.thresholds ?? []).isEmpty {
+            var section = ReportDocument.Section(title: "Thresholds, held at every stage")
+            var table = ReportDocument.Table(headers: ["target", "threshold", "verdict", "worst stage"], rows: outcomes.map { outcome in
+                [outcome.target, "\(outcome.threshold.operation): \(outcome.threshold.expression)", MarkdownReport.mark(outcome.status), outcome.detail]
+            })
+            table.failed = Set(outcomes.indices.filter { outcomes[$0].status == .failed })
+            section.tables = [table]
+            document.sections.append(section)
         }
         return document
     }

@@ -131,6 +131,7 @@ public enum ThresholdVerdict {
 
     /// Why a target-wide check does not apply to `target`, or nil when it does.
     private static func notApplicable(_ metric: Threshold.Metric, target: String, report: RunReport) -> String? {
+        if metric == .recallAtStage { return "recall_at_stage is measured at a runbook's checkpoints (tripbench stages)" }
         guard target == "index" else {
             if metric == .unreachable, report.totals.first(where: { $0.target == target })?.unreachableSeconds == nil {
                 return "unreachable time is not in this report (written by a tripbench before it was measured)"

@@ -72,6 +72,9 @@ public struct StageStudy: Sendable {
         var results = StageResults(
             scenario: self.scenario.name, scenarioFile: self.scenarioFile, dataset: self.manifest.spec.directoryName,
             datasetChecksum: self.manifest.checksum, datasetRows: self.datasetRows)
+        results.thresholds = self.scenario.thresholds
+        results.targets = self.targets
+        results.plannedStages = stages.count
         let started = Date()
         // Both targets pass through the same rows: each range's exact answers are computed once.
         var truths: [Range<Int>: [Int32]] = [:]
@@ -207,6 +210,7 @@ public struct StageStudy: Sendable {
     private func checkpoint(_ target: TargetKind, catalog: DatasetCatalog, index: InProcessIndex?, logger: Logger) throws -> [OperationReport]? {
         var scenario = self.scenario
         scenario.runbook = nil
+        scenario.changeFeed = nil
         scenario.target = target == .postgres ? .postgres : .index
         var searches = scenario.operations.filter { $0.kind == .vectorSearch && !$0.hasOwnRate && !$0.isProbe }
         // The graph itself, whatever the scenario's filters: with the document's user filter pgvector answers

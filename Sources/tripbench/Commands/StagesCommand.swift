@@ -19,8 +19,9 @@ struct StagesCommand: AsyncParsableCommand {
             oldest, as many as the stage says, at their own rates while the read mix runs; then a checkpoint \
             searches every query once against the rows present and measures recall against the exact answers \
             over exactly those rows. The in-process index grows through the stages as the table does. Writes \
-            stages.json, stages.md and stages.html to reports/stages-<scenario>-<dataset>/; pgvector's table is \
-            put back as it started afterwards, also when stopped.
+            stages.json, stages.md, stages.html and junit.xml to reports/stages-<scenario>-<dataset>/; pgvector's \
+            table is put back as it started afterwards, also when stopped. The scenario's thresholds hold at \
+            every stage (recall_at_stage at every checkpoint); exits 1 when one fails.
             """
     )
 
@@ -39,6 +40,8 @@ struct StagesCommand: AsyncParsableCommand {
     @Flag(help: "No live progress line (for CI).")
     var quiet = false
 
+    @OptionGroup var thresholdOptions: ThresholdOptions
+
     @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
@@ -47,6 +50,8 @@ struct StagesCommand: AsyncParsableCommand {
             self.scenario, scenariosDirectory: root.appendingPathComponent("scenarios"), datasetsDirectory: root.appendingPathComponent("datasets"))
         if let dataset = self.dataset { scenario.dataset = dataset }
         if let target = self.target { scenario.target = target }
+        scenario.thresholds += try self.thresholdOptions.parse(
+            operations: scenario.operations.map(\.name) + (scenario.changeFeed == nil ? [] : [ChangeFeedSpec.operationName]))
         let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
         let database = scenario.target == .index ? nil : try self.connection.resolve()
         let dataset = try await PreparedDataset.open(scenario.dataset)
@@ -73,9 +78,12 @@ struct StagesCommand: AsyncParsableCommand {
         }
         live.finish()
         Console.out(try output.render(results))
+        let outcomes = try output.writeJUnit(results)
         Console.out("report: \(output.htmlPath)")
         Console.out("json:   \(output.resultsPath)")
+        Console.out("junit:  \(output.junitPath)")
         if stop.isSet { throw ExitStatus.interrupted }
         if let reason = results.stoppedBecause { throw CommandFailure(.runtimeFailure, reason) }
+        if !ThresholdVerdict.passed(outcomes) { throw ExitStatus.thresholdFailed }
     }
 }
