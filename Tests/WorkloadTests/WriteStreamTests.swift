@@ -138,6 +138,29 @@ import Testing
         try await TestServer.drop(name, admin: try await TestServer.connectionString())
     }
 
+    /// A write stream offered far more than one session can send: its backlog is its own, not the mix's.
+    @Test func aWriteStreamsBacklogIsCountedAgainstIt() async throws {
+        let (_, manifest) = try await TinyDataset.generated()
+        let (name, url, catalog) = try await Self.database(rows: try #require(manifest.counts["memory_embeddings"]))
+        let yaml = """
+            name: backlog
+            executor: {type: constant-arrival-rate, rate: 20, clients: 1}
+            warmup: 0s
+            duration: 1s
+            recallSample: 0
+            operations:
+              - {name: preference_lookup, weight: 1}
+              - {name: insert_message, rate: 100000, clients: 1}
+            """
+        let runner = WorkloadRunner(scenario: try Scenario.parse(yaml, file: "backlog.yaml"), scenarioFile: "backlog.yaml", catalog: catalog, database: url, stopSignal: StopSignal())
+        let report = try await DedicatedThread.run { try runner.run(logger: Logger(label: "tests")) }
+        let messages = try #require(report.operations.first { $0.operation == "insert_message" })
+        let lookups = try #require(report.operations.first { $0.operation == "preference_lookup" })
+        #expect((messages.unsent ?? 0) > 50_000 && messages.count > 0, "\(messages.count) sent, \(messages.unsent ?? -1) unsent")
+        #expect(lookups.unsent == 0 && report.totals[0].unsent == messages.unsent)
+        try await TestServer.drop(name, admin: try await TestServer.connectionString())
+    }
+
     @Test func writesThatCannotFitAreRefusedBeforeTheRun() async throws {
         let (_, manifest) = try await TinyDataset.generated()
         let all = try #require(manifest.counts["memory_embeddings"])

@@ -57,11 +57,17 @@ struct WorkerRecorder {
     }
 
     /// Counts the open-loop requests `first`, `first + stride`, … (`count` of them) that came due while
-    /// measuring and were never sent, per operation: each one's operation is drawn from the request stream,
+    /// measuring and were never sent, per operation: each one's operation is drawn from the request stream (a
+    /// stream of one operation's own has only that one),
     /// from 100,000 evenly spaced ones when there are more (then the split is an estimate; the total is exact).
     mutating func countUnsent(first: Int, count: Int, stride: Int) {
         guard count > 0 else { return }
         self.result.unsent += count
+        // A write stream's requests are all its own operation's (the mix's draws would name others).
+        if let lane = self.context.lane {
+            self.result.unsentByOperation[lane] += count
+            return
+        }
         let sampled = min(count, 100_000)
         var tally = [Int](repeating: 0, count: self.result.unsentByOperation.count)
         for sample in 0..<sampled {

@@ -25,6 +25,8 @@ final class ChangeFeed: Sendable {
     private let endLSN = Atomic<UInt64>(0)
     private let stopNow = Atomic<Bool>(false)
     private let results: Mutex<[ChangeFeedReport.Subscriber?]>
+    /// Each subscriber's lag histogram, merged into `change_lag` at the end.
+    private let lags = Mutex<[LatencyHistogram]>([])
     private let readers = DispatchGroup()
 
     /// Checks the server can take `spec`'s subscribers, creates the publication, and starts every subscriber.
@@ -126,8 +128,6 @@ final class ChangeFeed: Sendable {
             rowsPerRequest: count > 0 ? Double(subscribers.reduce(0) { $0 + $1.changes }) / Double(count) : 0, latencyUs: LatencySummary(merged))
     }
 
-    private let lags = Mutex<[LatencyHistogram]>([])
-
     /// One subscriber's loop, on its own thread, until the marker has arrived, a stop, or the stream ends.
     private func read(_ stream: PostgresReplicationStream, subscriber: Int) {
         var lag = LatencyHistogram()
@@ -155,6 +155,11 @@ final class ChangeFeed: Sendable {
                 break
             }
         }
+        let end = self.endLSN.load(ordering: .relaxed)
+        if lost == nil, end > 1, stream.receivedLSN < end {
+            // Stopped before the marker came: what the run committed last never arrived within the catch-up.
+            lost = "still behind when the feed stopped after the run: received up to \(Self.text(lsn: stream.receivedLSN)) of \(Self.text(lsn: end))"
+        }
         stream.close()
         let result = ChangeFeedReport.Subscriber(slot: stream.slot, transactions: transactions, changes: changes, lagUs: LatencySummary(lag), lost: lost)
         self.results.withLock { $0[subscriber] = result }
@@ -171,6 +176,8 @@ final class ChangeFeed: Sendable {
         }
         return left
     }
+
+    static func text(lsn: UInt64) -> String { String(lsn >> 32, radix: 16, uppercase: true) + "/" + String(lsn & 0xFFFF_FFFF, radix: 16, uppercase: true) }
 
     /// `16/B374D848` as a number.
     static func lsn(_ text: String) -> UInt64? {
