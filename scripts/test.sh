@@ -28,8 +28,12 @@ trap stop_test_cluster EXIT
 # passes' throughput compared, an open loop's service time) run after the others, one at a time: beside the CPU-heavy tests that run in
 # parallel (fuzz, generation, index builds) and beside each other, their figures moved by 2-4x on two cores.
 timed='compareFlagsATwofoldSlowdown|capacityFindsARateOnPostgres|ciSmokeOnBothTargetsWritesEveryReportField|openLoopCountsQueueing|theConcurrentPassIsARunOfTheSameScenario'
-swift test --skip-build --skip "$timed"
+# Change feeds create logical replication slots, which PostgreSQL makes only once every transaction then running on
+# the server has ended: beside the parallel tests' loads a slot waited 38 s. They run after the others, alone.
+alone='ChangeFeedTests|ChangeFeedCommandTests'
+swift test --skip-build --skip "$timed|$alone"
 swift test --skip-build --no-parallel --filter "$timed"
+swift test --skip-build --no-parallel --filter "$alone"
 
 # Again in the configuration users run (make release: exclusivity checks off, the FMA kernels when the CPU has
 # them), for the tests of the driver, the distance kernels and the index, and whole runs: what the debug build

@@ -19,10 +19,19 @@ import Testing
           - {name: insert_message, rate: 20}
         """
 
-    static func slots(_ url: PostgresConnectionString, active: Bool = false) throws -> Int64 {
+    static func slots(_ url: PostgresConnectionString) throws -> Int64 {
         try PostgresConnection(url).query(
-            "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'tripbench%' AND database = current_database()\(active ? " AND active" : "")"
+            "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'tripbench%' AND database = current_database()"
         ).decode(Int64.self, row: 0, column: 0)
+    }
+
+    /// Subscribers streaming: their slots made (a slot is listed, and active, while it waits to be made) and
+    /// their WAL senders sending.
+    static func streaming(_ url: PostgresConnectionString) throws -> Int64 {
+        try PostgresConnection(url).query("""
+            SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid
+            WHERE s.slot_name LIKE 'tripbench%' AND s.database = current_database() AND r.state = 'streaming'
+            """).decode(Int64.self, row: 0, column: 0)
     }
 
     /// Starts the run with 4 subscribers and waits until all four stream; then `stop` is sent.
@@ -38,7 +47,7 @@ import Testing
         let run = try TripbenchCLI.start(["run", file.path, "--subscribers", "4", "--database-url", url.raw, "--out", out.path, "--quiet"])
         let streaming = try await DedicatedThread.run { () throws -> Bool in
             let deadline = ContinuousClock.now + .seconds(60)
-            while try Self.slots(url, active: true) < 4 {
+            while try Self.streaming(url) < 4 {
                 if ContinuousClock.now > deadline || !run.isRunning { return false }
                 usleep(50_000)
             }

@@ -23,6 +23,7 @@ import Testing
           - {name: preference_lookup, weight: 3}
           - {name: create_trip, weight: 1}
           - {name: insert_message, rate: 30}
+          - {name: update_trip, rate: 10, clients: 1}
         thresholds: {change_lag: "p95 < 5s"}
         """
     }
@@ -53,11 +54,13 @@ import Testing
         let received = feed.perSubscriber.map(\.transactions)
         // The same stream reaches each: the same transactions, whatever each one's lag.
         #expect(Set(received).count == 1 && received[0] > 0, "\(received)")
-        // The writes committed in the window: every insert_message, every create_trip (one transaction each),
-        // give or take those at the window's edges.
-        let writes = report.operations.filter { ["insert_message", "create_trip"].contains($0.operation) }.reduce(0) { $0 + $1.count - $1.errors }
+        // The writes committed in the window: every insert_message, update_trip and create_trip (one transaction
+        // each), give or take those at the window's edges.
+        let writes = report.operations.filter { ["insert_message", "update_trip", "create_trip"].contains($0.operation) }.reduce(0) { $0 + $1.count - $1.errors }
+        #expect(report.operations.first { $0.operation == "update_trip" }.map { $0.count > 20 && $0.errors == 0 } == true)
         #expect(abs(received[0] - writes) <= 6, "\(received[0]) transactions received, \(writes) writes measured")
-        // create_trip changes two rows but publishes one: trips (memory_embeddings is not in the publication).
+        // create_trip changes two rows but publishes one: trips (memory_embeddings is not in the publication);
+        // an update of a trip is one change.
         #expect(feed.perSubscriber.allSatisfy { $0.changes == $0.transactions })
         let lag = try #require(report.operations.first { $0.operation == "change_lag" })
         #expect(lag.count == 3 * received[0] && lag.errors == 0 && lag.latencyUs.p50 > 0 && lag.latencyUs.max < 5_000_000)
@@ -75,7 +78,11 @@ import Testing
             try await DedicatedThread.run { () throws -> Bool in
                 let connection = try PostgresConnection(url)
                 let deadline = ContinuousClock.now + .seconds(60)
-                while try connection.query("SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name LIKE 'tripbench%'").decode(Int64.self, row: 0, column: 0) < 3 {
+                // Streaming: a slot is listed, and active, while it waits to be made.
+                while try connection.query("""
+                    SELECT count(*) FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid
+                    WHERE s.slot_name LIKE 'tripbench%' AND s.database = current_database() AND r.state = 'streaming'
+                    """).decode(Int64.self, row: 0, column: 0) < 3 {
                     if ContinuousClock.now > deadline { return false }
                     usleep(50_000)
                 }
@@ -101,6 +108,30 @@ import Testing
         let lag = try #require(report.operations.first { $0.operation == "change_lag" })
         #expect(lag.errorsByKind == ["subscriber_lost": 1])
         #expect(try await Self.count(url, "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'tripbench%'") == 0)
+        try await TestServer.drop(name, admin: try await TestServer.connectionString())
+    }
+
+    /// A transaction left open elsewhere holds the slots' creation (PostgreSQL waits for it to end): the feed
+    /// gives up after its wait, ends the WAL senders still waiting, and leaves no slot and no publication.
+    @Test func aFeedHeldByALongTransactionGivesUpAndLeavesNothing() async throws {
+        let (name, url, _) = try await Self.database()
+        let outcome = try await DedicatedThread.run { () throws -> (error: String?, slots: Int64, publications: Int64) in
+            let holder = try PostgresConnection(url)
+            try holder.execute(script: "BEGIN; SELECT txid_current();")
+            let admin = try PostgresConnection(url)
+            var message: String?
+            do {
+                _ = try ChangeFeed(spec: ChangeFeedSpec(subscribers: 2), database: url, admin: admin, runTag: UUID().uuidString, stop: StopSignal(), within: .seconds(2))
+            } catch let error as WorkloadError {
+                message = error.kind == .runtime ? error.message : "bad input: \(error.message)"
+            }
+            try holder.execute(script: "COMMIT")
+            let count = { (sql: String) throws -> Int64 in try admin.query(sql).decode(Int64.self, row: 0, column: 0) }
+            return (message, try count("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'tripbench%'"),
+                    try count("SELECT count(*) FROM pg_publication"))
+        }
+        #expect(outcome.error?.contains("were not ready within 2s") == true, "\(String(describing: outcome.error))")
+        #expect(outcome.slots == 0 && outcome.publications == 0)
         try await TestServer.drop(name, admin: try await TestServer.connectionString())
     }
 

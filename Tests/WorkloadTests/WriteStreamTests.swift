@@ -138,6 +138,34 @@ import Testing
         try await TestServer.drop(name, admin: try await TestServer.connectionString())
     }
 
+    /// update_trip changes trips' status during the run; afterwards every trip is as loaded, byte for byte.
+    @Test func tripUpdatesArePutBack() async throws {
+        let (_, manifest) = try await TinyDataset.generated()
+        let (name, url, catalog) = try await Self.database(rows: try #require(manifest.counts["memory_embeddings"]))
+        func trips() async throws -> String {
+            try await PostgresConnection.withConnection(url) { (connection) throws -> String in
+                try connection.query("SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM trips t").decode(String.self, row: 0, column: 0)
+            }
+        }
+        let before = try await trips()
+        let yaml = """
+            name: trips
+            executor: {type: constant-arrival-rate, rate: 20, clients: 1}
+            warmup: 0s
+            duration: 2s
+            recallSample: 0
+            operations:
+              - {name: preference_lookup, weight: 1}
+              - {name: update_trip, rate: 100, clients: 2}
+            """
+        let runner = WorkloadRunner(scenario: try Scenario.parse(yaml, file: "trips.yaml"), scenarioFile: "trips.yaml", catalog: catalog, database: url, stopSignal: StopSignal())
+        let report = try await DedicatedThread.run { try runner.run(logger: Logger(label: "tests")) }
+        let updates = try #require(report.operations.first { $0.operation == "update_trip" })
+        #expect(updates.count >= 150 && updates.errors == 0, "\(updates.count), \(updates.errorsByKind)")
+        #expect(try await trips() == before)
+        try await TestServer.drop(name, admin: try await TestServer.connectionString())
+    }
+
     /// A write stream offered far more than one session can send: its backlog is its own, not the mix's.
     @Test func aWriteStreamsBacklogIsCountedAgainstIt() async throws {
         let (_, manifest) = try await TinyDataset.generated()

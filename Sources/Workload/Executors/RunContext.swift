@@ -77,57 +77,54 @@ final class RunContext: Sendable {
     /// The stream of operation `lane` (one with its own rate) in the same run: the same timeline as the mix's
     /// context, open loop at the operation's rate on one worker with the operation's clients, and no more
     /// than its `count` requests (all of which it sends, however late).
-    init(lane: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, followedBy: ProbeQueue? = nil) {
+    convenience init(lane: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, followedBy: ProbeQueue? = nil) {
         let operation = scenario.operations[lane]
         let rate = operation.rate ?? 1
-        self.lane = lane
-        self.followedBy = followedBy
-        self.probes = nil
-        self.planClassifier = nil
-        self.stream = stream
-        self.workers = 1
-        self.seed = scenario.seed ^ UInt64(lane + 1) << 32
-        self.executor = ExecutorConfiguration(type: .constantArrivalRate, clients: operation.clients, rate: rate)
-        self.start = start
-        self.measureStart = start + scenario.warmup.nanoseconds
-        self.timeoutNanos = scenario.timeout.nanoseconds
-        self.recallSample = 0
-        self.stopSignal = stopSignal
-        self.board = SecondBoard(workers: 1)
+        let measureStart = start + scenario.warmup.nanoseconds
         let measured = scenario.plannedDuration
         let planned = Double((scenario.warmup + measured).nanoseconds) / 1e9
         let seconds = min(planned, operation.count.map { Double($0) / rate } ?? planned)
         // A stream with a count sends all of it: when it falls behind its rate it goes on past the run's end
         // until its backlog is sent (each request's latency still counted from when it was due), for at most
         // ten times its planned length and a minute more.
-        self.end = operation.count == nil ? self.measureStart + measured.nanoseconds : start + Int64((seconds * 10 + 60) * 1e9)
-        self.schedule = LoadSchedule(rate: rate, warmup: .zero, duration: .nanoseconds(Int64(seconds * 1e9)))
-        self.openLoop = true
-        self.thinkNanos = 0
-        self.countMode = false
-        self.remaining = Atomic(0)
+        let end = operation.count == nil ? measureStart + measured.nanoseconds : start + Int64((seconds * 10 + 60) * 1e9)
+        self.init(
+            operation: lane, of: scenario, stream: stream, start: start, stopSignal: stopSignal, rate: rate,
+            seed: scenario.seed ^ UInt64(lane + 1) << 32, end: end,
+            schedule: LoadSchedule(rate: rate, warmup: .zero, duration: .nanoseconds(Int64(seconds * 1e9))), followedBy: followedBy, probes: nil)
     }
 
     /// The time-to-searchable probe `probe` (an operation of the scenario) on the same timeline: its requests
     /// come from `queue` as the insert stream commits, each timed from its row's commit; it ends once the
     /// stream has ended and every row is found or given up.
-    init(probe: Int, of scenario: Scenario, stream: RequestStream, start: Int64, queue: ProbeQueue, stopSignal: StopSignal) {
-        self.lane = probe
-        self.followedBy = nil
-        self.probes = queue
+    convenience init(probe: Int, of scenario: Scenario, stream: RequestStream, start: Int64, queue: ProbeQueue, stopSignal: StopSignal) {
+        self.init(
+            operation: probe, of: scenario, stream: stream, start: start, stopSignal: stopSignal, rate: 1, seed: scenario.seed,
+            end: Int64.max / 4, schedule: nil, followedBy: nil, probes: queue)
+    }
+
+    /// A stream of one operation of its own beside the mix: one worker with the operation's clients, open loop
+    /// (latency from each request's due time), on the mix's timeline.
+    private init(
+        operation: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, rate: Double, seed: UInt64,
+        end: Int64, schedule: LoadSchedule?, followedBy: ProbeQueue?, probes: ProbeQueue?
+    ) {
+        self.lane = operation
+        self.followedBy = followedBy
+        self.probes = probes
         self.planClassifier = nil
         self.stream = stream
         self.workers = 1
-        self.seed = scenario.seed
-        self.executor = ExecutorConfiguration(type: .constantArrivalRate, clients: scenario.operations[probe].clients, rate: 1)
+        self.seed = seed
+        self.executor = ExecutorConfiguration(type: .constantArrivalRate, clients: scenario.operations[operation].clients, rate: rate)
         self.start = start
         self.measureStart = start + scenario.warmup.nanoseconds
         self.timeoutNanos = scenario.timeout.nanoseconds
         self.recallSample = 0
         self.stopSignal = stopSignal
         self.board = SecondBoard(workers: 1)
-        self.end = Int64.max / 4
-        self.schedule = nil
+        self.end = end
+        self.schedule = schedule
         self.openLoop = true
         self.thinkNanos = 0
         self.countMode = false

@@ -86,7 +86,9 @@ public struct WorkloadRunner: Sendable {
                 let classifier = collector.explain(
                     operations: self.scenario.operations, sql: sql, stream: stream, expected: self.expectedRequests,
                     typeCount: DatasetCatalog.typeCount)
-                let feed = try self.scenario.changeFeed.map { try ChangeFeed(spec: $0, database: database, admin: admin, runTag: runTag) }
+                let feed = try self.scenario.changeFeed.flatMap {
+                    try ChangeFeed(spec: $0, database: database, admin: admin, runTag: runTag, stop: self.stopSignal)
+                }
                 if let feed { logger.info("change feed: \(feed.spec.subscribers) logical replication subscribers on \(feed.spec.tables.joined(separator: ", "))") }
                 var run: TargetRun
                 do {

@@ -142,6 +142,18 @@ struct OperationSQL: Sendable {
         case .updateMemory:
             self.statements = ["UPDATE memory_embeddings SET metadata = metadata || jsonb_build_object('tripbench_update', $2::bigint) WHERE id = $1"]
             self.memoryIDColumn = nil
+        case .updateTrip:
+            // The trip's status as it was, its update time and whether it had metadata are kept in its metadata
+            // the first time a run changes it, and put back from there (``cleanup(of:)``).
+            self.statements = ["""
+                UPDATE trips SET
+                    metadata = CASE WHEN metadata ? 'tripbench_status' THEN metadata
+                        ELSE coalesce(metadata, '{}'::jsonb) || jsonb_build_object('tripbench_status', status,
+                            'tripbench_updated_at', updated_at, 'tripbench_metadata', metadata IS NOT NULL) END,
+                    status = $2, updated_at = now()
+                WHERE id = $1
+                """]
+            self.memoryIDColumn = nil
         case .insertMessage:
             // The run's name in the metadata: the messages a run adds are removed afterwards (``cleanup(of:)``).
             self.statements = ["""
@@ -190,12 +202,26 @@ struct OperationSQL: Sendable {
         DELETE FROM memory_embeddings WHERE metadata ? 'tripbench_run';
         """
 
+    /// Puts back the trips update_trip changed: status, update time and metadata as they were.
+    static let tripStatusCleanup = """
+        UPDATE trips SET status = metadata->>'tripbench_status',
+            updated_at = (metadata->>'tripbench_updated_at')::timestamptz,
+            metadata = CASE WHEN (metadata->>'tripbench_metadata')::boolean
+                THEN metadata - 'tripbench_status' - 'tripbench_updated_at' - 'tripbench_metadata' END
+        WHERE metadata ? 'tripbench_status';
+        """
+
+    /// The statuses update_trip sets, in turn.
+    static let tripStatuses = ["planning", "booked", "in_progress", "completed", "cancelled"]
+
     /// Removes what the operations' writes added during earlier runs: create_trip's trips (found through their
-    /// memories) and memories, insert_message's messages; nil when they write nothing to remove.
+    /// memories) and memories, insert_message's messages; puts back update_trip's trips; nil when they write
+    /// nothing to undo.
     static func cleanup(of operations: [OperationSpec]) -> String? {
         let kinds = Set(operations.map(\.kind))
         let scripts = (kinds.contains(.createTrip) ? [Self.tripCleanup] : [])
             + (kinds.contains(.insertMessage) ? ["DELETE FROM chat_messages WHERE metadata ? 'tripbench_run';"] : [])
+            + (kinds.contains(.updateTrip) ? [Self.tripStatusCleanup] : [])
         return scripts.isEmpty ? nil : scripts.joined(separator: "\n")
     }
 
@@ -245,6 +271,8 @@ struct OperationSQL: Sendable {
             return [catalog.memoryID(draw.row)]
         case .updateMemory:
             return [catalog.memoryID(draw.row), Int64(draw.index)]
+        case .updateTrip:
+            return [catalog.tripID(draw.trip), Self.tripStatuses[draw.index % Self.tripStatuses.count]]
         case .insertMessage:
             let words = draw.words
             return [catalog.sessionID(draw.session), draw.index % 2 == 0 ? "user" : "assistant",

@@ -33,6 +33,8 @@ public struct RequestDraw: Sendable, Equatable, BitwiseCopyable {
     public var actingUser = -1
     /// insert_memory, delete_memory, update_memory: the memory row (of the dataset) it touches, else -1.
     public var row = -1
+    /// update_trip: the trip (of the dataset) it changes, else -1.
+    public var trip = -1
 
     public init(index: Int, operation: Int) {
         self.index = index
@@ -121,6 +123,7 @@ public final class RequestStream: Sendable {
         case .insertMemory: draw.row = present.upperBound + index
         case .deleteMemory: draw.row = present.lowerBound + index
         case .updateMemory: draw.row = present.isEmpty ? -1 : present.lowerBound + Int(random.next() % UInt64(present.count))
+        case .updateTrip: draw.trip = Int(random.next() % UInt64(self.catalog.tripCount))
         case .insertMessage:
             draw.session = Int(random.next() % UInt64(self.catalog.sessionCount))
             draw.firstWord = Int(random.next() % UInt64(TravelTerms.words.count))
@@ -186,7 +189,7 @@ public final class RequestStream: Sendable {
         case .custom:
             // Drawn when bound, from the same random stream: see customValues(of:).
             break
-        case .insertMemory, .deleteMemory, .updateMemory, .insertMessage:
+        case .insertMemory, .deleteMemory, .updateMemory, .insertMessage, .updateTrip:
             // Write streams: see laneDraw(_:operation:).
             break
         }

@@ -86,6 +86,9 @@ public enum OperationKind: String, Sendable, Codable, CaseIterable {
     /// A chat message added to a session drawn at random (a conversation's turn, which the architecture's
     /// Realtime subscription on new chat_messages delivers); removed after the run.
     case insertMessage = "insert_message"
+    /// A trip's status changed (the architecture's Realtime subscription on trips delivers it): a random trip;
+    /// its status, update time and metadata are put back after the run.
+    case updateTrip = "update_trip"
     case custom
 
     var defaultLimit: Int {
@@ -103,7 +106,7 @@ public enum OperationKind: String, Sendable, Codable, CaseIterable {
     public var changesMemories: Bool { self == .insertMemory || self == .deleteMemory || self == .updateMemory }
 
     /// Whether the operation is a write stream: it runs at its own rate, never in the mix.
-    public var needsOwnRate: Bool { self.changesMemories || self == .insertMessage }
+    public var needsOwnRate: Bool { self.changesMemories || self == .insertMessage || self == .updateTrip }
 }
 
 /// What a vector search compares, each matching one kind of pgvector index on memory_embeddings.

@@ -29,14 +29,23 @@ final class ChangeFeed: Sendable {
     private let lags = Mutex<[LatencyHistogram]>([])
     private let readers = DispatchGroup()
 
-    /// Checks the server can take `spec`'s subscribers, creates the publication, and starts every subscriber.
+    /// Checks the server can take `spec`'s subscribers, creates the publication, and starts every subscriber;
+    /// nil when `stop` came first (nothing is left running).
+    ///
+    /// PostgreSQL creates a logical slot only once every transaction running on the server when it was asked
+    /// has ended, and a WAL sender waiting for that does not notice its client leaving: a long transaction
+    /// elsewhere holds the feed's start. After `within`, or on a stop, the waiting WAL senders are terminated
+    /// from `admin`, so no slot is left waiting.
     /// - Throws: ``WorkloadError``: bad input when the server's `wal_level` is not logical or it has fewer free
     ///   replication slots or WAL senders than subscribers (nothing started); runtime when a subscriber could
-    ///   not start (the others are stopped).
-    init(spec: ChangeFeedSpec, database: PostgresConnectionString, admin: PostgresConnection, runTag: String) throws {
+    ///   not start in time (the others are stopped).
+    init?(
+        spec: ChangeFeedSpec, database: PostgresConnectionString, admin: PostgresConnection, runTag: String, stop: StopSignal,
+        within: Duration = .seconds(60)
+    ) throws {
         self.spec = spec
         self.database = database
-        let tag = String(runTag.filter(\.isHexDigit).prefix(12))
+        let tag = String(runTag.lowercased().filter(\.isHexDigit).prefix(12))
         self.publication = "tripbench_feed_\(tag)"
         self.slotPrefix = "tripbench_\(tag)_"
         self.results = Mutex(Array(repeating: nil, count: spec.subscribers))
@@ -64,13 +73,25 @@ final class ChangeFeed: Sendable {
             thread.name = "tripbench-feed-\(subscriber)"
             thread.start()
         }
-        opened.wait()
-        if let failure = failures.withLock({ $0.first }) {
-            self.stopNow.store(true, ordering: .relaxed)
-            self.readers.wait()
-            try? admin.execute(script: "DROP PUBLICATION IF EXISTS \(PostgresConnection.quoteIdentifier(self.publication))")
-            throw WorkloadError(.runtime, "the change feed could not start: \(failure)")
+        let deadline = ContinuousClock.now + within
+        var gaveUp = false
+        while opened.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            guard !gaveUp, stop.isSet || ContinuousClock.now > deadline else { continue }
+            gaveUp = true
+            _ = try? admin.query(
+                "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE starts_with(slot_name, $1) AND active_pid IS NOT NULL",
+                [self.slotPrefix])
         }
+        let failure = failures.withLock { $0.first }
+        guard gaveUp || failure != nil else { return }
+        self.stopNow.store(true, ordering: .relaxed)
+        self.readers.wait()
+        try? admin.execute(script: "DROP PUBLICATION IF EXISTS \(PostgresConnection.quoteIdentifier(self.publication))")
+        if stop.isSet { return nil }
+        if gaveUp {
+            throw WorkloadError(.runtime, "the change feed's replication slots were not ready within \(DurationText.format(within)): PostgreSQL creates a logical slot only after every transaction running on the server has ended (pg_stat_activity shows the oldest xact_start)")
+        }
+        throw WorkloadError(.runtime, "the change feed could not start: \(failure!)")
     }
 
     private func slot(_ subscriber: Int) -> String { "\(self.slotPrefix)\(subscriber + 1)" }
