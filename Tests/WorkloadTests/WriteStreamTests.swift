@@ -36,6 +36,22 @@ import Testing
         return (name, url, catalog)
     }
 
+    /// A run of `seconds` without warm-up: profile lookups at 20/s beside the write stream `stream`.
+    static func run(lookupsBeside stream: String, seconds: Int, _ url: PostgresConnectionString, _ catalog: DatasetCatalog) async throws -> RunReport {
+        let yaml = """
+            name: stream
+            executor: {type: constant-arrival-rate, rate: 20, clients: 1}
+            warmup: 0s
+            duration: \(seconds)s
+            recallSample: 0
+            operations:
+              - {name: preference_lookup, weight: 1}
+              - \(stream)
+            """
+        let runner = WorkloadRunner(scenario: try Scenario.parse(yaml, file: "stream.yaml"), scenarioFile: "stream.yaml", catalog: catalog, database: url, stopSignal: StopSignal())
+        return try await DedicatedThread.run { try runner.run(logger: Logger(label: "tests")) }
+    }
+
     static func ids(_ url: PostgresConnectionString) async throws -> Set<UUID> {
         try await PostgresConnection.withConnection(url) { (connection) throws -> Set<UUID> in
             let result = try connection.query("SELECT id FROM memory_embeddings")
@@ -148,18 +164,7 @@ import Testing
             }
         }
         let before = try await trips()
-        let yaml = """
-            name: trips
-            executor: {type: constant-arrival-rate, rate: 20, clients: 1}
-            warmup: 0s
-            duration: 2s
-            recallSample: 0
-            operations:
-              - {name: preference_lookup, weight: 1}
-              - {name: update_trip, rate: 100, clients: 2}
-            """
-        let runner = WorkloadRunner(scenario: try Scenario.parse(yaml, file: "trips.yaml"), scenarioFile: "trips.yaml", catalog: catalog, database: url, stopSignal: StopSignal())
-        let report = try await DedicatedThread.run { try runner.run(logger: Logger(label: "tests")) }
+        let report = try await Self.run(lookupsBeside: "{name: update_trip, rate: 100, clients: 2}", seconds: 2, url, catalog)
         let updates = try #require(report.operations.first { $0.operation == "update_trip" })
         #expect(updates.count >= 150 && updates.errors == 0, "\(updates.count), \(updates.errorsByKind)")
         #expect(try await trips() == before)
@@ -170,18 +175,7 @@ import Testing
     @Test func aWriteStreamsBacklogIsCountedAgainstIt() async throws {
         let (_, manifest) = try await TinyDataset.generated()
         let (name, url, catalog) = try await Self.database(rows: try #require(manifest.counts["memory_embeddings"]))
-        let yaml = """
-            name: backlog
-            executor: {type: constant-arrival-rate, rate: 20, clients: 1}
-            warmup: 0s
-            duration: 1s
-            recallSample: 0
-            operations:
-              - {name: preference_lookup, weight: 1}
-              - {name: insert_message, rate: 100000, clients: 1}
-            """
-        let runner = WorkloadRunner(scenario: try Scenario.parse(yaml, file: "backlog.yaml"), scenarioFile: "backlog.yaml", catalog: catalog, database: url, stopSignal: StopSignal())
-        let report = try await DedicatedThread.run { try runner.run(logger: Logger(label: "tests")) }
+        let report = try await Self.run(lookupsBeside: "{name: insert_message, rate: 100000, clients: 1}", seconds: 1, url, catalog)
         let messages = try #require(report.operations.first { $0.operation == "insert_message" })
         let lookups = try #require(report.operations.first { $0.operation == "preference_lookup" })
         #expect((messages.unsent ?? 0) > 50_000 && messages.count > 0, "\(messages.count) sent, \(messages.unsent ?? -1) unsent")
