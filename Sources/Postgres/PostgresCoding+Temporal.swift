@@ -1,7 +1,7 @@
 import Foundation
 
 /// PostgreSQL's epoch, 2000-01-01 00:00:00 UTC, in seconds since the Unix epoch.
-private let postgresEpochUnixSeconds: Int64 = 946_684_800
+let postgresEpochUnixSeconds: Int64 = 946_684_800
 
 extension Date: PostgresEncodable, PostgresDecodable {
     /// Sent as `timestamptz`: microseconds since 2000-01-01 UTC, rounded to the nearest microsecond.

@@ -27,7 +27,7 @@ public final class PostgresReplicationStream {
     /// How far the WAL was received (transactions' ends, keepalives' positions), confirmed to the server now
     /// and then.
     private var received: UInt64 = 0
-    private var lastConfirmation: Int64 = 0
+    private var lastConfirmation = ContinuousClock.now - .seconds(2)
 
     /// Connects, creates the TEMPORARY slot `slot` and starts streaming `publication`'s changes from now on.
     /// - Throws: ``PostgresError`` when the server refuses (no logical `wal_level`, no free slot or WAL sender).
@@ -43,9 +43,6 @@ public final class PostgresReplicationStream {
         PQsetnonblocking(self.connection.handle, 1)
     }
 
-    /// The WAL sender's process id (`pg_stat_replication.pid`).
-    public var backendPID: Int32 { PQbackendPID(self.connection.handle) }
-
     /// How far the WAL was received: every transaction that ended before it has arrived.
     public var receivedLSN: UInt64 { self.received }
 
@@ -53,7 +50,7 @@ public final class PostgresReplicationStream {
     /// - Throws: ``PostgresError`` (`.connectionLost`) when the server ended the stream or the connection.
     public func next(waitingAtMost nanos: Int64) throws -> Message? {
         let handle = self.connection.handle
-        var deadline: Int64?
+        let deadline = ContinuousClock.now + .nanoseconds(nanos)
         while true {
             var buffer: UnsafeMutablePointer<CChar>?
             let length = PQgetCopyData(handle, &buffer, 1)
@@ -62,12 +59,11 @@ public final class PostgresReplicationStream {
                 return try self.handle(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
             }
             if length < 0 { throw self.streamEnded() }
-            let now = Self.monotonicNanos()
-            let until = deadline ?? now + nanos
-            deadline = until
-            guard now < until else { return nil }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return nil }
             var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-            let waitMillis = Int32(clamping: max((until - now + 999_999) / 1_000_000, 0))
+            let (seconds, attoseconds) = left.components
+            let waitMillis = Int32(clamping: seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
             if poll(&descriptor, 1, waitMillis) < 0, errno != EINTR { throw self.streamEnded() }
             guard PQconsumeInput(handle) == 1 else { throw self.streamEnded() }
         }
@@ -82,21 +78,21 @@ public final class PostgresReplicationStream {
     /// Parses one CopyData message: WAL data (`w`) carries a pgoutput message; a keepalive (`k`) may ask for
     /// a reply, which is sent at once.
     private func handle(_ bytes: UnsafeRawBufferPointer) throws -> Message {
-        var reader = BigEndianReader(bytes)
-        switch reader.byte() {
+        var reader = PostgresReader(bytes)
+        switch reader.next(UInt8.self) {
         case UInt8(ascii: "w"):
-            let start = reader.uint64()
-            _ = reader.uint64()
-            _ = reader.uint64()
+            let start = reader.next(UInt64.self)
+            _ = reader.next(UInt64.self)
+            _ = reader.next(UInt64.self)
             self.received = max(self.received, start)
             let message = Self.pgoutput(&reader)
             if case .commit(_, let end) = message { self.received = max(self.received, end) }
             try self.confirmNowAndThen(force: false)
             return message
         case UInt8(ascii: "k"):
-            self.received = max(self.received, reader.uint64())
-            _ = reader.uint64()
-            try self.confirmNowAndThen(force: reader.byte() == 1)
+            self.received = max(self.received, reader.next(UInt64.self))
+            _ = reader.next(UInt64.self)
+            try self.confirmNowAndThen(force: reader.next(UInt8.self) == 1)
             return .other
         default:
             return .other
@@ -104,21 +100,21 @@ public final class PostgresReplicationStream {
     }
 
     /// The parts of a pgoutput message a change feed needs.
-    static func pgoutput(_ reader: inout BigEndianReader) -> Message {
-        switch reader.byte() {
+    static func pgoutput(_ reader: inout PostgresReader) -> Message {
+        switch reader.next(UInt8.self) {
         case UInt8(ascii: "B"):
-            _ = reader.uint64()
-            let commit = Int64(bitPattern: reader.uint64())
-            return .begin(commitMicros: commit, xid: reader.uint32())
+            _ = reader.next(UInt64.self)
+            let commit = reader.next(Int64.self)
+            return .begin(commitMicros: commit, xid: reader.next(UInt32.self))
         case UInt8(ascii: "C"):
-            _ = reader.byte()
-            _ = reader.uint64()
-            let end = reader.uint64()
-            return .commit(commitMicros: Int64(bitPattern: reader.uint64()), endLSN: end)
+            _ = reader.next(UInt8.self)
+            _ = reader.next(UInt64.self)
+            let end = reader.next(UInt64.self)
+            return .commit(commitMicros: reader.next(Int64.self), endLSN: end)
         case UInt8(ascii: "M"):
-            _ = reader.byte()
-            _ = reader.uint64()
-            return .message(prefix: reader.string())
+            _ = reader.next(UInt8.self)
+            _ = reader.next(UInt64.self)
+            return .message(prefix: reader.cString())
         case let kind where [UInt8(ascii: "I"), UInt8(ascii: "U"), UInt8(ascii: "D"), UInt8(ascii: "T")].contains(kind):
             return .change(kind)
         default:
@@ -129,15 +125,14 @@ public final class PostgresReplicationStream {
     /// Tells the server what was received (a standby status update: written, flushed and applied up to
     /// there), when asked or at least every second.
     private func confirmNowAndThen(force: Bool) throws {
-        let now = Self.monotonicNanos()
-        guard force || now - self.lastConfirmation > 1_000_000_000 else { return }
+        let now = ContinuousClock.now
+        guard force || now - self.lastConfirmation > .seconds(1) else { return }
         self.lastConfirmation = now
-        var message = [UInt8(ascii: "r")]
-        for value in [self.received, self.received, self.received, UInt64(bitPattern: Self.postgresMicros())] {
-            message += withUnsafeBytes(of: value.bigEndian, Array.init)
-        }
-        message.append(0)
-        let sent = message.withUnsafeBufferPointer { buffer in
+        var message = PostgresBuffer(capacity: 34)
+        message.writeInteger(UInt8(ascii: "r"))
+        for value in [self.received, self.received, self.received, UInt64(bitPattern: Self.postgresMicros())] { message.writeInteger(value) }
+        message.writeInteger(UInt8(0))
+        let sent = message.bytes.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(self.connection.handle, $0.baseAddress, Int32($0.count)) }
         }
         guard sent == 1 else { throw self.streamEnded() }
@@ -153,37 +148,18 @@ public final class PostgresReplicationStream {
     public static func postgresMicros() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        return (Int64(now.tv_sec) - 946_684_800) * 1_000_000 + Int64(now.tv_nsec) / 1000
-    }
-
-    static func monotonicNanos() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        return (Int64(now.tv_sec) - postgresEpochUnixSeconds) * 1_000_000 + Int64(now.tv_nsec) / 1000
     }
 }
 
-/// Reads big-endian integers from a message; past its end it reads zeros.
-struct BigEndianReader {
-    private let bytes: UnsafeRawBufferPointer
-    private var offset = 0
+extension PostgresReader {
+    /// The next integer of a replication message, or zero past its end (a message cut short reads as zeros).
+    mutating func next<T: FixedWidthInteger>(_: T.Type) -> T { (try? self.readInteger(as: T.self)) ?? 0 }
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-
-    mutating func byte() -> UInt8 {
-        guard self.offset < self.bytes.count else { return 0 }
-        defer { self.offset += 1 }
-        return self.bytes[self.offset]
-    }
-
-    /// A NUL-terminated string.
-    mutating func string() -> String {
+    /// A NUL-terminated string (to the end when there is no NUL).
+    mutating func cString() -> String {
         var bytes: [UInt8] = []
-        while self.offset < self.bytes.count, self.bytes[self.offset] != 0 { bytes.append(self.byte()) }
-        _ = self.byte()
+        while let byte = try? self.readInteger(as: UInt8.self), byte != 0 { bytes.append(byte) }
         return String(decoding: bytes, as: UTF8.self)
     }
-
-    mutating func uint32() -> UInt32 { (0..<4).reduce(0) { value, _ in value << 8 | UInt32(self.byte()) } }
-    mutating func uint64() -> UInt64 { (0..<8).reduce(0) { value, _ in value << 8 | UInt64(self.byte()) } }
 }

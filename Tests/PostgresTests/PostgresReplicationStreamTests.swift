@@ -5,7 +5,7 @@ import Testing
 @Suite struct PostgresReplicationStreamTests {
     private func message(_ bytes: [UInt8]) -> PostgresReplicationStream.Message {
         bytes.withUnsafeBytes { raw in
-            var reader = BigEndianReader(raw)
+            var reader = PostgresReader(raw)
             return PostgresReplicationStream.pgoutput(&reader)
         }
     }
