@@ -5,13 +5,8 @@ extension RunReport {
         let count = operations.reduce(0) { $0 + $1.count }
         let total = self.totals.first { $0.target == target }
         switch metric {
-        case .qps:
-            return operations.reduce(0) { $0 + $1.qps }
-        case .errorRate:
-            // An open loop's requests that came due and were never sent failed as surely as those that erred.
-            let unsent = operations.reduce(0) { $0 + ($1.unsent ?? 0) }
-            guard count + unsent > 0 else { return nil }
-            return Double(operations.reduce(0) { $0 + $1.errors } + unsent) / Double(count + unsent)
+        case .qps, .errorRate:
+            return Self.counted(metric, of: operations)
         case .foreignRows:
             // Not measured when the audit after the run could not check an operation.
             guard !operations.contains(where: { $0.rowLevelSecurityAudit?.failure != nil }) else { return nil }
@@ -42,6 +37,23 @@ extension RunReport {
                 merged.add(LatencyHistogram(buckets: histogram.buckets))
             }
             return merged.count == 0 ? nil : Self.latency(metric, LatencySummary(merged))
+        }
+    }
+
+    /// `qps` or `error_rate` of `operations`, from their counts alone (nil for another metric, or no request):
+    /// what a report's operations and a runbook stage's both give.
+    package static func counted(_ metric: Threshold.Metric, of operations: [OperationReport]) -> Double? {
+        switch metric {
+        case .qps:
+            return operations.reduce(0) { $0 + $1.qps }
+        case .errorRate:
+            // An open loop's requests that came due and were never sent failed as surely as those that erred.
+            let count = operations.reduce(0) { $0 + $1.count }
+            let unsent = operations.reduce(0) { $0 + ($1.unsent ?? 0) }
+            guard count + unsent > 0 else { return nil }
+            return Double(operations.reduce(0) { $0 + $1.errors } + unsent) / Double(count + unsent)
+        default:
+            return nil
         }
     }
 

@@ -71,8 +71,8 @@ public enum MetricText {
     }
 
     /// The run's change feed, on the postgres target: `change feed: 10 subscribers on trips, chat_messages
-    /// (pgoutput, temporary slots), 1203 transactions each, P95 per subscriber 20.1ms–27.3ms, 0 slots left;
-    /// the websocket fan-out is not measured`.
+    /// (pgoutput, temporary slots), 1203 transactions each, P95 per subscriber 20.1ms–27.3ms, no slot left;
+    /// the websocket fan-out is not measured`. Lost subscribers and slots left are ``problems(of:target:)``.
     static func changeFeedNote(_ report: RunReport, target: String) -> String? {
         guard target == "postgres", let feed = report.changeFeed else { return nil }
         let kept = feed.perSubscriber.filter { $0.lost == nil }
@@ -81,10 +81,7 @@ public enum MetricText {
         let p95 = kept.map(\.lagUs.p95)
         var note = "change feed: \(feed.subscribers) subscribers on \(feed.tables.joined(separator: ", ")) (pgoutput, temporary slots), \(each)"
         if let low = p95.min(), let high = p95.max() { note += ", P95 per subscriber \(self.micros(low))–\(self.micros(high))" }
-        if feed.lost > 0 {
-            note += ", **\(feed.lost) lost** (\(feed.perSubscriber.compactMap(\.lost).first ?? ""))"
-        }
-        note += feed.slotsLeft == 0 ? ", no slot left" : ", **\(feed.slotsLeft) slots left on the server**"
+        if feed.slotsLeft == 0 { note += ", no slot left" }
         return note + "; the websocket fan-out is not measured"
     }
 
@@ -96,6 +93,10 @@ public enum MetricText {
         }
         let foreign = report.operations.filter { $0.target == target }.reduce(0) { $0 + $1.everyForeignRow }
         if foreign > 0 { problems.append("\(foreign) rows of another user returned (row-level security)") }
+        if target == "postgres", let feed = report.changeFeed {
+            if feed.lost > 0 { problems.append("\(feed.lost) change-feed subscribers lost (\(feed.perSubscriber.compactMap(\.lost).first ?? ""))") }
+            if feed.slotsLeft != 0 { problems.append("\(feed.slotsLeft) replication slots left on the server") }
+        }
         return problems
     }
 

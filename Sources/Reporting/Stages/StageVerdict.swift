@@ -84,13 +84,6 @@ public enum StageVerdict {
             guard served.count == 1 else { return .notApplicable("a stage keeps percentiles per operation, not for all: name an operation") }
             return served[0].count > 0 ? .value(RunReport.latency(metric, served[0].latencyUs)) : nil
         }
-        switch metric {
-        case .qps: return .value(served.reduce(0) { $0 + $1.qps })
-        case .errorRate:
-            let unsent = served.reduce(0) { $0 + ($1.unsent ?? 0) }, count = served.reduce(0) { $0 + $1.count }
-            guard count + unsent > 0 else { return nil }
-            return .value(Double(served.reduce(0) { $0 + $1.errors } + unsent) / Double(count + unsent))
-        default: return nil
-        }
+        return RunReport.counted(metric, of: served).map(Measure.value)
     }
 }

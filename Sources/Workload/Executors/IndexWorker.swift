@@ -50,14 +50,13 @@ final class IndexWorker {
             var wake = Int64.max
             var probe: ProbeQueue.Probe?
             if let probes = context.probes {
-                // A probe's next row may be committed at any moment: look every millisecond.
-                guard let due = probes.nextDue else { break }
-                if due <= now, let taken = probes.take(now: now) {
+                guard let look = probes.nextLook(now: now) else { break }
+                if let taken = probes.take(now: now) {
                     probe = taken
                     request = taken.number
                     intended = taken.committed
                 } else {
-                    wake = min(due, now + 1_000_000)
+                    wake = look
                 }
             } else if schedule != nil {
                 guard let due = schedule!.due else { break }
@@ -93,8 +92,7 @@ final class IndexWorker {
                 continue
             }
             let measured = intended >= context.measureStart
-            var draw = probe == nil ? context.draw(request, asUser: nil) : RequestDraw(index: request, operation: context.lane!)
-            if let probe { draw.row = probe.row }
+            let draw = probe.map { context.stream.probeDraw($0.number, row: $0.row, operation: context.lane!) } ?? context.draw(request, asUser: nil)
             let operation = self.operations[draw.operation]
             guard InProcessIndex.serves(operation, precision: self.index.index.parameters.precision, growing: self.index.index.isGrowing) else {
                 if measured { self.recorder.result.unsupported[draw.operation, default: 0] += 1 }
@@ -109,15 +107,10 @@ final class IndexWorker {
             var error: String?
             if let probes = context.probes, let probe {
                 if measured { self.recorder.result.operations[draw.operation].polls += 1 }
-                if !self.ids[0..<found].contains(Int32(probe.row)) {
-                    guard now - probe.committed >= probes.timeoutNanos else {
-                        probes.retry(probe, sent: sent)
-                        continue
-                    }
-                    error = "not_searchable"
-                }
-            } else if let queue = context.followedBy, measured, queue.follows(request) {
-                queue.add(row: draw.row, committed: now)
+                guard let settled = probes.settle(probe, found: self.ids[0..<found].contains(Int32(probe.row)), sent: sent, now: now) else { continue }
+                error = settled
+            } else if let queue = context.followedBy, measured {
+                queue.inserted(request, row: draw.row, committed: now)
             }
             guard measured else { continue }
             self.recorder.record(

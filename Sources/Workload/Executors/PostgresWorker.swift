@@ -160,8 +160,7 @@ final class PostgresWorker {
     /// When an idle client could start its next request: the worker's next due slot (open loop), or the end
     /// of its think time (closed loop); `Int64.max` when the schedule is used up.
     private func nextStart(of client: PostgresClient, now: Int64) -> Int64 {
-        // A probe's next row may be committed at any moment: look every millisecond.
-        if let probes = self.context.probes { return min(probes.nextDue ?? .max, now + 1_000_000) }
+        if let probes = self.context.probes { return probes.nextLook(now: now) ?? .max }
         // Optional chaining reads the one field; `if let` would copy the schedule (and retain what it holds).
         if self.context.openLoop { return self.schedule?.due ?? .max }
         return max(client.thinkUntil, now)
@@ -178,10 +177,8 @@ final class PostgresWorker {
                 return
             }
             guard due <= now, let probe = probes.take(now: now) else { return }
-            var draw = RequestDraw(index: probe.number, operation: context.lane!)
-            draw.row = probe.row
             client.probe = probe
-            self.start(client, draw: draw, intended: probe.committed, now: now)
+            self.start(client, draw: self.stream.probeDraw(probe.number, row: probe.row, operation: context.lane!), intended: probe.committed, now: now)
         } else if context.openLoop {
             guard let due = self.schedule?.due else {
                 client.finished = true
@@ -372,15 +369,12 @@ final class PostgresWorker {
         if let probes = self.context.probes, let probe = client.probe {
             client.probe = nil
             if client.measured { self.recorder.result.operations[client.operation].polls += 1 }
-            if client.error == nil, !client.probeFound {
-                guard now - probe.committed >= probes.timeoutNanos else {
-                    probes.retry(probe, sent: client.sentAt)
-                    return
-                }
-                client.error = "not_searchable"
+            if client.error == nil {
+                guard let settled = probes.settle(probe, found: client.probeFound, sent: client.sentAt, now: now) else { return }
+                client.error = settled
             }
-        } else if let queue = self.context.followedBy, client.measured, client.error == nil, queue.follows(client.draw.index) {
-            queue.add(row: client.draw.row, committed: now)
+        } else if let queue = self.context.followedBy, client.measured, client.error == nil {
+            queue.inserted(client.draw.index, row: client.draw.row, committed: now)
         }
         guard client.measured else { return }
         self.recorder.record(

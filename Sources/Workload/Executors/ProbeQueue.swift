@@ -34,27 +34,41 @@ final class ProbeQueue: Sendable {
         self.timeoutNanos = probe.timeout.nanoseconds
     }
 
+    /// How often a probe's worker looks for rows just committed when none is due sooner.
+    static let lookNanos: Int64 = 1_000_000
+
     /// Whether the insert numbered `index` of the stream is followed (a pure function of the number).
-    func follows(_ index: Int) -> Bool {
+    private func follows(_ index: Int) -> Bool {
         if self.sample >= 1 { return true }
         var random = SplitMix64(seed: 0x7365_6172_6368, stream: UInt64(index))
         return Double(random.next() >> 11) * 0x1p-53 < self.sample
     }
 
-    /// A row whose insert was acknowledged at `committed`: its first search is due at once.
-    func add(row: Int, committed: Int64) {
+    /// The insert numbered `index` of the stream put `row` in, acknowledged at `committed`: followed when
+    /// sampled, its first search due at once.
+    func inserted(_ index: Int, row: Int, committed: Int64) {
+        guard self.follows(index) else { return }
         self.state.withLock { state in
             state.added += 1
             Self.insert(Probe(number: state.added - 1, row: row, committed: committed, due: committed), into: &state.waiting)
         }
     }
 
-    /// A probe whose search did not return its row: searched again one poll after `sent`.
-    func retry(_ probe: Probe, sent: Int64) {
+    /// What a probe's search sent at `sent` and ended at `now` settles: nil when it did not return the row and
+    /// the probe waits for its next poll (nothing to record yet); else the request's error, nil when the row
+    /// was returned, `not_searchable` past the timeout.
+    func settle(_ probe: Probe, found: Bool, sent: Int64, now: Int64) -> String?? {
+        if found { return .some(nil) }
+        guard now - probe.committed < self.timeoutNanos else { return "not_searchable" }
         var next = probe
         next.due = sent + self.pollNanos
         self.state.withLock { Self.insert(next, into: &$0.waiting) }
+        return nil
     }
+
+    /// A probe worker's next look: the earliest probe's due time, at most ``lookNanos`` away; nil when none
+    /// waits and none will come.
+    func nextLook(now: Int64) -> Int64? { self.nextDue.map { min($0, now + Self.lookNanos) } }
 
     /// The insert stream has ended: no more rows come.
     func close() { self.state.withLock { $0.closed = true } }

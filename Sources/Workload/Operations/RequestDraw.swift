@@ -254,6 +254,13 @@ public final class RequestStream: Sendable {
 }
 
 extension RequestStream {
+    /// Request `number` of time-to-searchable probe `operation`: a search for dataset row `row`'s own vector.
+    func probeDraw(_ number: Int, row: Int, operation: Int) -> RequestDraw {
+        var draw = RequestDraw(index: number, operation: operation)
+        draw.row = row
+        return draw
+    }
+
     /// The vector of dataset row `row`, for PostgreSQL (a time-to-searchable probe's search).
     func rowVector(_ row: Int) -> PostgresVector {
         let vectors = self.rowVectors!

@@ -24,9 +24,8 @@ final class ChangeFeed: Sendable {
     /// The marker's position once written: a subscriber that has received past it is done.
     private let endLSN = Atomic<UInt64>(0)
     private let stopNow = Atomic<Bool>(false)
-    private let results: Mutex<[ChangeFeedReport.Subscriber?]>
-    /// Each subscriber's lag histogram, merged into `change_lag` at the end.
-    private let lags = Mutex<[LatencyHistogram]>([])
+    /// Each subscriber's figures once it has stopped, with its lag histogram (merged into `change_lag`).
+    private let results: Mutex<[(report: ChangeFeedReport.Subscriber, lag: LatencyHistogram)?]>
     private let readers = DispatchGroup()
 
     /// Checks the server can take `spec`'s subscribers, creates the publication, and starts every subscriber;
@@ -127,26 +126,28 @@ final class ChangeFeed: Sendable {
         self.stopNow.store(true, ordering: .relaxed)
         self.readers.wait()
         try? admin.execute(script: "DROP PUBLICATION IF EXISTS \(PostgresConnection.quoteIdentifier(self.publication))")
-        let subscribers = self.results.withLock { $0 }.enumerated().map { subscriber, result in
-            result ?? ChangeFeedReport.Subscriber(slot: self.slot(subscriber), transactions: 0, changes: 0, lagUs: LatencySummary(LatencyHistogram()), lost: "never reported")
+        let results = self.results.withLock { $0 }
+        let subscribers = results.enumerated().map { subscriber, result in
+            result?.report ?? ChangeFeedReport.Subscriber(slot: self.slot(subscriber), transactions: 0, changes: 0, lagUs: LatencySummary(LatencyHistogram()), lost: "never reported")
         }
+        var merged = LatencyHistogram()
+        for result in results { if let lag = result?.lag { merged.add(lag) } }
         let report = ChangeFeedReport(
             subscribers: self.spec.subscribers, publication: self.publication, tables: self.spec.tables, perSubscriber: subscribers,
             slotsLeft: self.slotsLeft(admin))
-        return (report, self.operation(subscribers))
+        return (report, self.operation(subscribers, lag: merged))
     }
 
     /// All subscribers' lag as one operation: every delivery of a transaction to a subscriber is a request.
-    private func operation(_ subscribers: [ChangeFeedReport.Subscriber]) -> OperationReport {
-        var merged = LatencyHistogram()
-        for lag in self.lags.withLock({ $0 }) { merged.add(lag) }
+    private func operation(_ subscribers: [ChangeFeedReport.Subscriber], lag: LatencyHistogram) -> OperationReport {
         let lost = subscribers.filter { $0.lost != nil }.count
         let seconds = max(Double(self.windowEnd.load(ordering: .relaxed) - self.windowStart.load(ordering: .relaxed)) / 1e6, 1e-9)
         let count = subscribers.reduce(0) { $0 + $1.transactions }
+        let changes = subscribers.reduce(0) { $0 + $1.changes }
         return OperationReport(
             target: TargetKind.postgres.rawValue, operation: ChangeFeedSpec.operationName, kind: "change_feed", count: count, errors: lost,
-            errorsByKind: lost > 0 ? ["subscriber_lost": lost] : [:], qps: Double(count) / seconds, rows: subscribers.reduce(0) { $0 + $1.changes },
-            rowsPerRequest: count > 0 ? Double(subscribers.reduce(0) { $0 + $1.changes }) / Double(count) : 0, latencyUs: LatencySummary(merged))
+            errorsByKind: lost > 0 ? ["subscriber_lost": lost] : [:], qps: Double(count) / seconds, rows: changes,
+            rowsPerRequest: count > 0 ? Double(changes) / Double(count) : 0, latencyUs: LatencySummary(lag))
     }
 
     /// One subscriber's loop, on its own thread, until the marker has arrived, a stop, or the stream ends.
@@ -183,8 +184,7 @@ final class ChangeFeed: Sendable {
         }
         stream.close()
         let result = ChangeFeedReport.Subscriber(slot: stream.slot, transactions: transactions, changes: changes, lagUs: LatencySummary(lag), lost: lost)
-        self.results.withLock { $0[subscriber] = result }
-        self.lags.withLock { $0.append(lag) }
+        self.results.withLock { $0[subscriber] = (result, lag) }
     }
 
     /// The run's slots still on the server, waiting up to 5 s for WAL senders to exit after their sessions.

@@ -75,8 +75,7 @@ final class HealthCollector {
         }
         // A time-to-searchable probe searches for a row's own vector: the first row present stands for them.
         for operation in operations.indices where operations[operation].isProbe && stream.rowVectors != nil {
-            var draw = RequestDraw(index: 0, operation: operation)
-            draw.row = stream.catalog.presentRows.lowerBound
+            let draw = stream.probeDraw(0, row: stream.catalog.presentRows.lowerBound, operation: operation)
             first[operation] = draw
             drawsOfGroup[operation][PlanClassifier.group(user: draw.user, type: draw.type, typeCount: typeCount)] = (1, draw)
         }
