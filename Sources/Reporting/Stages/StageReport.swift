@@ -44,9 +44,12 @@ public enum StageReport {
         return document
     }
 
+    /// The write streams' kinds: a stage's read QPS leaves them out.
+    static let writeKinds: Set<String> = ["insert_memory", "delete_memory", "update_memory", "insert_message", "update_trip"]
+
     private static func section(_ stages: [StageResult], target: TargetKind) -> ReportDocument.Section {
         var section = ReportDocument.Section(title: target == .postgres ? "pgvector" : "In-process index")
-        let reads = Set(stages.flatMap { $0.operations ?? [] }.filter { !["insert_memory", "delete_memory", "update_memory"].contains($0.kind) && !$0.followsRequests }.map(\.operation))
+        let reads = Set(stages.flatMap { $0.operations ?? [] }.filter { !Self.writeKinds.contains($0.kind) && !$0.followsRequests }.map(\.operation))
         let headers = ["stage", "rows present", "+ / −", "seconds", "read QPS", "vector_search P95", "insert P95", "time to searchable P95", "delete P95", "recall (scenario's searches)", "recall unfiltered", "checkpoint P95", "index", "dead tuples", "autovacuum"]
         let rows = stages.map { stage -> [String] in
             let operations = stage.operations ?? []
