@@ -37,26 +37,22 @@ import Testing
     /// Starts the run with 4 subscribers and waits until all four stream; then `stop` is sent.
     func interrupted(by signal: Int32) async throws -> (status: Int32, standardError: String, url: PostgresConnectionString, database: String) {
         let (database, url) = try await GateIntegrityTests.freshTinyDatabase()
-        let file = GateIntegrityTests.temporaryDirectory("feeds").appendingPathExtension("yaml")
-        let out = GateIntegrityTests.temporaryDirectory("feeds-out")
-        defer {
-            try? FileManager.default.removeItem(at: file)
-            try? FileManager.default.removeItem(at: out)
-        }
-        try Self.scenario.write(to: file, atomically: true, encoding: .utf8)
-        let run = try TripbenchCLI.start(["run", file.path, "--subscribers", "4", "--database-url", url.raw, "--out", out.path, "--quiet"])
-        let streaming = try await DedicatedThread.run { () throws -> Bool in
-            let deadline = ContinuousClock.now + .seconds(60)
-            while try Self.streaming(url) < 4 {
-                if ContinuousClock.now > deadline || !run.isRunning { return false }
-                usleep(50_000)
+        let (status, standardError) = try await GateIntegrityTests.withScenario("feeds", Self.scenario) { file, out in
+            let run = try TripbenchCLI.start(["run", file.path, "--subscribers", "4", "--database-url", url.raw, "--out", out.path, "--quiet"])
+            let streaming = try await DedicatedThread.run { () throws -> Bool in
+                let deadline = ContinuousClock.now + .seconds(60)
+                while try Self.streaming(url) < 4 {
+                    if ContinuousClock.now > deadline || !run.isRunning { return false }
+                    usleep(50_000)
+                }
+                Thread.sleep(forTimeInterval: 1)
+                run.send(signal)
+                return true
             }
-            Thread.sleep(forTimeInterval: 1)
-            run.send(signal)
-            return true
+            let (status, standardError) = run.finish()
+            #expect(streaming, "the four subscribers never streamed: \(standardError)")
+            return (status, standardError)
         }
-        let (status, standardError) = run.finish()
-        #expect(streaming, "the four subscribers never streamed: \(standardError)")
         return (status, standardError, url, database)
     }
 

@@ -11,6 +11,19 @@ import Testing
         FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
     }
 
+    /// Runs `body` with `yaml` written to a temporary scenario file and a report directory beside it, both
+    /// removed when it ends.
+    static func withScenario<T>(_ name: String, _ yaml: String, _ body: (_ file: URL, _ out: URL) async throws -> T) async throws -> T {
+        let file = self.temporaryDirectory(name).appendingPathExtension("yaml")
+        let out = self.temporaryDirectory("\(name)-out")
+        defer {
+            try? FileManager.default.removeItem(at: file)
+            try? FileManager.default.removeItem(at: out)
+        }
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        return try await body(file, out)
+    }
+
     /// A database of its own on the test server with the tiny dataset loaded by `tripbench load`.
     static func freshTinyDatabase() async throws -> (name: String, url: PostgresConnectionString) {
         let database = try await TestServer.createDatabase(migrated: false)
@@ -23,18 +36,12 @@ import Testing
     /// Permissive policies that let every user read everyone's memories, trips, profiles and chat messages.
     @Test func rowsOfAnotherUserFailTheRunWhateverTheThresholds() async throws {
         let (database, url) = try await Self.freshTinyDatabase()
-        let out = Self.temporaryDirectory("rls-leak")
-        let scenario = Self.temporaryDirectory("rls-leak").appendingPathExtension("yaml")
-        defer {
-            try? FileManager.default.removeItem(at: out)
-            try? FileManager.default.removeItem(at: scenario)
-        }
         try await PostgresConnection.withConnection(url) { connection in
             for table in ["memory_embeddings", "trips", "users", "chat_messages"] {
                 try connection.execute(script: "CREATE POLICY leak ON \(table) FOR SELECT USING (true)")
             }
         }
-        try """
+        try await Self.withScenario("rls-leak", """
             name: rls-leak
             dataset: tiny
             target: postgres
@@ -49,32 +56,33 @@ import Testing
               - {name: preference_lookup}
             thresholds:
               all: ["error_rate < 1%"]
-            """.write(to: scenario, atomically: true, encoding: .utf8)
-        let run = try await DedicatedThread.run {
-            try TripbenchCLI.run(["run", scenario.path, "--database-url", url.raw, "--out", out.path, "--quiet"])
+            """) { scenario, out in
+            let run = try await DedicatedThread.run {
+                try TripbenchCLI.run(["run", scenario.path, "--database-url", url.raw, "--out", out.path, "--quiet"])
+            }
+            #expect(run.status == 1, "\(run.standardError)")
+            #expect(run.standardError.contains("foreign_rows"), "\(run.standardError)")
+            let report = try String(contentsOf: out.appendingPathComponent("report.json"), encoding: .utf8)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
+            let operations = try #require(json["operations"] as? [[String: Any]])
+            func audit(_ name: String) -> Int {
+                let operation = operations.first { $0["operation"] as? String == name }
+                return (operation?["row_level_security_audit"] as? [String: Any])?["foreign_rows"] as? Int ?? -1
+            }
+            // The unfiltered search shows the leak on every request; the operations that filter by user show it
+            // only when asked for someone else's rows, which the audit does.
+            #expect((operations.first { $0["operation"] as? String == "vector_search_all" }?["foreign_rows"] as? Int ?? 0) > 0)
+            for name in ["trip_details", "chat_history", "preference_lookup"] { #expect(audit(name) > 0, "\(name)") }
+            let markdown = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+            #expect(markdown.contains("rows of another user returned") && markdown.contains("- ❌ `postgres` `all: foreign_rows < 1`"))
+            let junit = try String(contentsOf: out.appendingPathComponent("junit.xml"), encoding: .utf8)
+            #expect(junit.contains("name=\"all: foreign_rows &lt; 1\"") && junit.contains("<failure type=\"check\""))
+            let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+            #expect(html.contains("rows of another user returned"))
+            // No threshold loosens it, and gate says the same.
+            let gate = try TripbenchCLI.run(["gate", out.path, "--threshold", "all:foreign_rows<100000"])
+            #expect(gate.status == 1, "\(gate.standardError)")
         }
-        #expect(run.status == 1, "\(run.standardError)")
-        #expect(run.standardError.contains("foreign_rows"), "\(run.standardError)")
-        let report = try String(contentsOf: out.appendingPathComponent("report.json"), encoding: .utf8)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
-        let operations = try #require(json["operations"] as? [[String: Any]])
-        func audit(_ name: String) -> Int {
-            let operation = operations.first { $0["operation"] as? String == name }
-            return (operation?["row_level_security_audit"] as? [String: Any])?["foreign_rows"] as? Int ?? -1
-        }
-        // The unfiltered search shows the leak on every request; the operations that filter by user show it
-        // only when asked for someone else's rows, which the audit does.
-        #expect((operations.first { $0["operation"] as? String == "vector_search_all" }?["foreign_rows"] as? Int ?? 0) > 0)
-        for name in ["trip_details", "chat_history", "preference_lookup"] { #expect(audit(name) > 0, "\(name)") }
-        let markdown = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
-        #expect(markdown.contains("rows of another user returned") && markdown.contains("- ❌ `postgres` `all: foreign_rows < 1`"))
-        let junit = try String(contentsOf: out.appendingPathComponent("junit.xml"), encoding: .utf8)
-        #expect(junit.contains("name=\"all: foreign_rows &lt; 1\"") && junit.contains("<failure type=\"check\""))
-        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
-        #expect(html.contains("rows of another user returned"))
-        // No threshold loosens it, and gate says the same.
-        let gate = try TripbenchCLI.run(["gate", out.path, "--threshold", "all:foreign_rows<100000"])
-        #expect(gate.status == 1, "\(gate.standardError)")
         try await TestServer.drop(database, admin: try await TestServer.connectionString())
     }
 
@@ -117,13 +125,7 @@ import Testing
     /// after half a second), not when the statements end, and writes its partial report.
     @Test func aStopDoesNotWaitForTheStatementsInFlight() async throws {
         let loaded = try await TinyDataset.loaded()
-        let out = Self.temporaryDirectory("sigterm")
-        let scenario = Self.temporaryDirectory("sigterm").appendingPathExtension("yaml")
-        defer {
-            try? FileManager.default.removeItem(at: out)
-            try? FileManager.default.removeItem(at: scenario)
-        }
-        try """
+        try await Self.withScenario("sigterm", """
             name: sleepy
             dataset: tiny
             target: postgres
@@ -133,18 +135,20 @@ import Testing
             timeout: 60s
             operations:
               - {name: sleep, sql: "SELECT pg_sleep(30) AS tripbench_sigterm_test"}
-            """.write(to: scenario, atomically: true, encoding: .utf8)
-        let run = try TripbenchCLI.start(["run", scenario.path, "--database-url", loaded.database.raw, "--out", out.path, "--quiet"])
-        let stopped = try await Self.whenSessions(of: loaded.database, atLeast: 2, running: "tripbench_sigterm_test") {
-            run.send(SIGTERM)
-            return ContinuousClock.now
+            """) { scenario, out in
+            let run = try TripbenchCLI.start(["run", scenario.path, "--database-url", loaded.database.raw, "--out", out.path, "--quiet"])
+            let stopped = try await Self.whenSessions(of: loaded.database, atLeast: 2, running: "tripbench_sigterm_test") {
+                run.send(SIGTERM)
+                return ContinuousClock.now
+            }
+            let (status, stderr) = run.finish()
+            // Far below the statements' 30 s: it did not wait for them. (About a second alone; the partial reports
+            // take ten times as long with the tests beside it on a loaded machine, as one CI run's interrupted run
+            // showed.)
+            #expect(ContinuousClock.now - stopped < .seconds(15), "took \(ContinuousClock.now - stopped) to stop")
+            #expect(status == 130, "\(stderr)")
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("junit.xml").path))
         }
-        let (status, stderr) = run.finish()
-        // Far below the statements' 30 s: it did not wait for them. (About a second alone; the partial reports take
-        // ten times as long with the tests beside it on a loaded machine, as one CI run's interrupted run showed.)
-        #expect(ContinuousClock.now - stopped < .seconds(15), "took \(ContinuousClock.now - stopped) to stop")
-        #expect(status == 130, "\(stderr)")
-        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("junit.xml").path))
     }
 
     /// SIGTERM while the server builds the HNSW index of a load: the command ends at once, and so does the build

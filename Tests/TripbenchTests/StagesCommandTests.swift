@@ -25,25 +25,20 @@ import Testing
           time_to_searchable: "p95 < 10s"
         """
 
-    @Test func aThresholdFailedAtOneStageFailsTheCommand() throws {
-        let file = GateIntegrityTests.temporaryDirectory("stages").appendingPathExtension("yaml")
-        let out = GateIntegrityTests.temporaryDirectory("stages-out")
-        defer {
-            try? FileManager.default.removeItem(at: file)
-            try? FileManager.default.removeItem(at: out)
+    @Test func aThresholdFailedAtOneStageFailsTheCommand() async throws {
+        try await GateIntegrityTests.withScenario("stages", Self.scenario) { file, out in
+            let run = try TripbenchCLI.run(["stages", file.path, "--out", out.path, "--quiet", "--threshold", "insert_memory:p95<1us"])
+            #expect(run.status == 1, "\(run.standardError)")
+            let markdown = try String(contentsOf: out.appendingPathComponent("stages.md"), encoding: .utf8)
+            #expect(markdown.contains("## Thresholds, held at every stage"), "\(markdown)")
+            #expect(markdown.contains("recall_at_stage >= 0.5") && markdown.contains("❌"))
+            let junit = try String(contentsOf: out.appendingPathComponent("junit.xml"), encoding: .utf8)
+            #expect(junit.contains("<testsuite name=\"tripbench.stages-cli.index\" tests=\"4\" failures=\"1\""), "\(junit)")
+            #expect(junit.contains("name=\"insert_memory: p95&lt;1us\""), "\(junit)")
+            #expect(junit.contains("fails at stages 1, 2"))
+            // Without the impossible threshold the same runbook passes.
+            let passing = try TripbenchCLI.run(["stages", file.path, "--out", out.path, "--quiet"])
+            #expect(passing.status == 0, "\(passing.standardError)")
         }
-        try Self.scenario.write(to: file, atomically: true, encoding: .utf8)
-        let run = try TripbenchCLI.run(["stages", file.path, "--out", out.path, "--quiet", "--threshold", "insert_memory:p95<1us"])
-        #expect(run.status == 1, "\(run.standardError)")
-        let markdown = try String(contentsOf: out.appendingPathComponent("stages.md"), encoding: .utf8)
-        #expect(markdown.contains("## Thresholds, held at every stage"), "\(markdown)")
-        #expect(markdown.contains("recall_at_stage >= 0.5") && markdown.contains("❌"))
-        let junit = try String(contentsOf: out.appendingPathComponent("junit.xml"), encoding: .utf8)
-        #expect(junit.contains("<testsuite name=\"tripbench.stages-cli.index\" tests=\"4\" failures=\"1\""), "\(junit)")
-        #expect(junit.contains("name=\"insert_memory: p95&lt;1us\""), "\(junit)")
-        #expect(junit.contains("fails at stages 1, 2"))
-        // Without the impossible threshold the same runbook passes.
-        let passing = try TripbenchCLI.run(["stages", file.path, "--out", out.path, "--quiet"])
-        #expect(passing.status == 0, "\(passing.standardError)")
     }
 }
