@@ -20,4 +20,14 @@ public struct ChangeFeedSpec: Sendable, Equatable {
     /// The operation every run with a change feed reports its lag as, named in thresholds.
     public static let operationName = "change_lag"
     public static let maximumSubscribers = 500
+
+    /// What thresholds may name in a run of `operations`: their names, and `change_lag` when a feed runs.
+    public static func thresholdNames(_ operations: [String], feed: Bool) -> [String] {
+        operations + (feed ? [Self.operationName] : [])
+    }
+}
+
+extension Scenario {
+    /// What this scenario's thresholds may name (``ChangeFeedSpec/thresholdNames(_:feed:)``).
+    public var thresholdNames: [String] { ChangeFeedSpec.thresholdNames(self.operations.map(\.name), feed: self.changeFeed != nil) }
 }

@@ -134,7 +134,7 @@ struct ScenarioReader {
         if changeFeed != nil, target == .index {
             self.fail(yaml, "a change feed reads PostgreSQL's logical replication; the target is index", at: yaml.node("changeFeed"))
         }
-        let thresholds = self.thresholds(yaml, operations: operations.map(\.name) + (changeFeed == nil ? [] : [ChangeFeedSpec.operationName]))
+        let thresholds = self.thresholds(yaml, operations: ChangeFeedSpec.thresholdNames(operations.map(\.name), feed: changeFeed != nil))
         var memoryRows: RowAmount?
         if let node = yaml.node("memoryRows") {
             memoryRows = RowAmount(text: node.string ?? "")

@@ -194,8 +194,7 @@ struct RunCommand: AsyncParsableCommand {
             scenario.changeFeed = subscribers == 0 ? nil : ChangeFeedSpec(subscribers: subscribers, tables: scenario.changeFeed?.tables ?? ChangeFeedSpec.documentTables)
         }
         scenario.thresholds = scenario.thresholds.filter { scenario.changeFeed != nil || $0.operation != ChangeFeedSpec.operationName }
-        scenario.thresholds += try self.thresholdOptions.parse(
-            operations: scenario.operations.map(\.name) + (scenario.changeFeed == nil ? [] : [ChangeFeedSpec.operationName]))
+        scenario.thresholds += try self.thresholdOptions.parse(operations: scenario.thresholdNames)
     }
 
     static func describeLoad(_ scenario: Scenario) -> String {

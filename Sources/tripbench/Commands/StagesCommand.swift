@@ -50,8 +50,7 @@ struct StagesCommand: AsyncParsableCommand {
             self.scenario, scenariosDirectory: root.appendingPathComponent("scenarios"), datasetsDirectory: root.appendingPathComponent("datasets"))
         if let dataset = self.dataset { scenario.dataset = dataset }
         if let target = self.target { scenario.target = target }
-        scenario.thresholds += try self.thresholdOptions.parse(
-            operations: scenario.operations.map(\.name) + (scenario.changeFeed == nil ? [] : [ChangeFeedSpec.operationName]))
+        scenario.thresholds += try self.thresholdOptions.parse(operations: scenario.thresholdNames)
         let scenarioFile = YAMLMapping.path(of: self.scenario, in: URL(fileURLWithPath: "scenarios"))
         let database = scenario.target == .index ? nil : try self.connection.resolve()
         let dataset = try await PreparedDataset.open(scenario.dataset)

@@ -15,7 +15,7 @@ struct ThresholdOptions: ParsableArguments {
     /// The report's thresholds (the scenario's as run) and these, checked against its operation names.
     func thresholds(of report: RunReport) throws -> [Threshold] {
         report.scenario.thresholds
-            + (try self.parse(operations: report.scenario.operations.map(\.name) + (report.changeFeed == nil ? [] : [ChangeFeedSpec.operationName])))
+            + (try self.parse(operations: ChangeFeedSpec.thresholdNames(report.scenario.operations.map(\.name), feed: report.changeFeed != nil)))
     }
 
     /// The thresholds, checked against the run's operation names.
