@@ -94,7 +94,7 @@ import Workload
         #expect(measured.qpsAll > 0 && measured.concurrent != nil)
     }
 
-    /// The sweep's concurrent pass and `run` with the scenario it runs give the same P95 within noise: one
+    /// The sweep's concurrent pass and `run` with the scenario it runs give the same median latency within noise: one
     /// code path, so the only difference left is the machine's.
     @Test func theConcurrentPassIsARunOfTheSameScenario() async throws {
         let loaded = try await TinyDataset.loaded()
@@ -115,8 +115,10 @@ import Workload
         let filteredPlans = try #require(point?.filtered?.plans)
         #expect(!filteredPlans.isEmpty && abs(filteredPlans.reduce(0) { $0 + $1.share } - 1) < 1e-9, "\(filteredPlans)")
         let sweep = try #require(point?.concurrent)
-        let ratio = sweep.p95Us / Double(run.latencyUs.p95)
-        #expect(ratio > 0.5 && ratio < 2, "sweep P95 \(sweep.p95Us) µs, run P95 \(run.latencyUs.p95) µs")
+        // Medians: two 15 s windows on a shared two-core machine differ in their tails by more than a factor of
+        // two now and then (CI saw P95 8.5 ms beside 3.1 ms); a different code path would move the median too.
+        let ratio = sweep.p50Us / Double(run.latencyUs.p50)
+        #expect(ratio > 0.5 && ratio < 2, "sweep P50 \(sweep.p50Us) µs (P95 \(sweep.p95Us)), run P50 \(run.latencyUs.p50) µs (P95 \(run.latencyUs.p95))")
         let qps = try #require(point?.qpsAll) / report.totals[0].qps
         #expect(qps > 0.5 && qps < 2, "sweep \(point?.qpsAll ?? 0) QPS, run \(report.totals[0].qps)")
     }
