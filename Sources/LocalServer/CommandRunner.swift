@@ -49,10 +49,24 @@ public struct CommandRunner: Sendable {
         posix_spawn_file_actions_adddup2(&actions, errors, 2)
         Self.closeDescriptorsOnExec()
 
+        // A clean signal state: the calling thread blocks the signals tripbench handles itself, and a child
+        // inherits its mask; a daemon that does not reset it (pgbouncer) would never see SIGTERM.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
         var pid: pid_t = 0
         let spawned = withCStringVector(argv + arguments) { argvPointer in
             withCStringVector(envp) { envPointer in
-                posix_spawn(&pid, argv[0], &actions, nil, argvPointer, envPointer)
+                posix_spawn(&pid, argv[0], &actions, &attributes, argvPointer, envPointer)
             }
         }
         guard spawned == 0 else {

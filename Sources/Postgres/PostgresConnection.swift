@@ -103,6 +103,12 @@ public final class PostgresConnection {
         _ = try self.check(PQexec(self.handle, sql), for: sql)
     }
 
+    /// Runs one statement through the simple protocol, which poolers' admin consoles (pgbouncer's `SHOW
+    /// POOLS`) speak alone; its values are text (``PostgresResult/text(row:column:)``).
+    public func simpleQuery(_ sql: String) throws -> PostgresResult {
+        try self.check(PQexec(self.handle, sql), for: sql)
+    }
+
     /// Quotes `name` as an SQL identifier (`"my ""table"""`).
     public static func quoteIdentifier(_ name: String) -> String {
         "\"" + name.replacing("\"", with: "\"\"") + "\""

@@ -36,6 +36,11 @@ public final class PostgresResult {
     public func columnType(_ column: Int) -> PostgresDataType { PostgresDataType(oid: PQftype(self.handle, Int32(column))) }
 
     /// Whether the value at `row`, `column` is SQL NULL.
+    /// A value of a text-format result (``PostgresConnection/simpleQuery(_:)``) as its text; nil for NULL.
+    public func text(row: Int, column: Int) -> String? {
+        self.isNull(row: row, column: column) ? nil : String(cString: PQgetvalue(self.handle, Int32(row), Int32(column)))
+    }
+
     public func isNull(row: Int, column: Int) -> Bool { PQgetisnull(self.handle, Int32(row), Int32(column)) == 1 }
 
     /// Decodes the value at `row`, `column` as `T` (use an optional type for nullable columns).
