@@ -61,6 +61,15 @@ extension PostgresConnection {
         }
         self.discardFirstResult()
         self.keepsResult = keep
+        if statement.parsesEachTime {
+            let encoded = try EncodedParameters(parameters, serverTypes: statement.parameterTypes)
+            let oids = statement.parameterTypes.map(\.oid)
+            let status = encoded.withArguments { count, _, values, lengths, formats in
+                PQsendQueryParams(self.handle, statement.sql, count, oids.isEmpty ? nil : oids, values, lengths, formats, PostgresFormat.binary.rawValue)
+            }
+            guard status == 1 else { throw self.connectionError() }
+            return
+        }
         let status: Int32
         // withCString lends the name's own bytes; passing the String itself would copy it into a new array.
         if parameters.isEmpty {

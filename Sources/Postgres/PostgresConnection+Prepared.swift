@@ -13,13 +13,21 @@ public final class PostgresPreparedStatement: Sendable {
     public let resultTypes: [PostgresDataType]
     /// The name in UTF-8 and NUL-terminated, as a Bind message carries it.
     let nameBytes: [UInt8]
+    /// Parsed again with every execution as the unnamed statement (``PostgresConnection/describe(_:)``):
+    /// nothing is kept on the server between transactions, so a transaction-mode pooler may hand each one to
+    /// another server connection.
+    public let parsesEachTime: Bool
+    /// The statement's text NUL-terminated, as a Parse message carries it (empty unless parsed each time).
+    let sqlBytes: [UInt8]
 
-    init(name: String, sql: String, parameterTypes: [PostgresDataType], resultTypes: [PostgresDataType]) {
+    init(name: String, sql: String, parameterTypes: [PostgresDataType], resultTypes: [PostgresDataType], parsesEachTime: Bool = false) {
         self.name = name
         self.sql = sql
         self.parameterTypes = parameterTypes
         self.resultTypes = resultTypes
         self.nameBytes = Array(name.utf8) + [0]
+        self.parsesEachTime = parsesEachTime
+        self.sqlBytes = parsesEachTime ? Array(sql.utf8) + [0] : []
     }
 }
 
@@ -40,6 +48,20 @@ extension PostgresConnection {
             PostgresDataType(oid: PQftype(description.handle, Int32($0)))
         }
         return PostgresPreparedStatement(name: name, sql: sql, parameterTypes: inferred, resultTypes: columns)
+    }
+
+    /// Learns `sql`'s parameter and result types without leaving a statement on the server, for sending it
+    /// unnamed (Parse with every execution), as applications behind a transaction-mode pooler do: prepared
+    /// under a temporary name and deallocated in one transaction, which such a pooler keeps on one server
+    /// connection.
+    public func describe(_ sql: String) throws -> PostgresPreparedStatement {
+        let named = try self.transaction {
+            let statement = try self.prepare(sql)
+            try self.deallocate(statement)
+            return statement
+        }
+        return PostgresPreparedStatement(
+            name: "", sql: sql, parameterTypes: named.parameterTypes, resultTypes: named.resultTypes, parsesEachTime: true)
     }
 
     /// Executes a prepared statement with `parameters`, encoded for the types the server expects.

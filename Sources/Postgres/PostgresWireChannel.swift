@@ -42,7 +42,8 @@ final class PostgresWireChannel {
         self.input.deallocate()
     }
 
-    /// Queues Bind, Describe, Execute and Sync for `statement`; ``flush()`` writes them.
+    /// Queues Bind, Describe, Execute and Sync for `statement` (Parse first when it is parsed each time);
+    /// ``flush()`` writes them.
     /// - Parameter keep: whether ``poll()`` hands back the statement's rows.
     func send(_ statement: PostgresPreparedStatement, _ parameters: [(any PostgresEncodable)?], keepingResult keep: Bool) throws {
         if self.isBroken { throw self.breakage! }
@@ -76,10 +77,22 @@ final class PostgresWireChannel {
             index += 1
         }
         let name = statement.nameBytes
+        // Parse, for a statement parsed each time: length, name "", the text, the parameter types' OIDs.
+        let types = statement.parameterTypes
+        let parse = statement.parsesEachTime ? 4 + 1 + statement.sqlBytes.count + 2 + 4 * types.count : 0
         // Bind: length, portal "", statement name, the parameters' formats, their values, one result format.
         let bind = 4 + 1 + name.count + 2 + 2 * count + 2 + 4 * count + valueBytes + 2 + 2
         let tail = 7 + 10 + 5  // Describe portal, Execute, Sync
-        var out = MessageWriter(at: self.output.reserve(1 + bind + tail).start)
+        let head = parse > 0 ? 1 + parse : 0
+        var out = MessageWriter(at: self.output.reserve(head + 1 + bind + tail).start)
+        if parse > 0 {
+            out.byte(UInt8(ascii: "P"))
+            out.int32(parse)
+            out.byte(0)
+            statement.sqlBytes.withUnsafeBytes { out.bytes($0) }
+            out.int16(types.count)
+            for type in types { out.int32(Int(type.oid)) }
+        }
         out.byte(UInt8(ascii: "B"))
         out.int32(bind)
         out.byte(0)
@@ -114,7 +127,7 @@ final class PostgresWireChannel {
         out.int32(0)
         out.byte(UInt8(ascii: "S"))
         out.int32(4)
-        self.output.end += 1 + bind + tail
+        self.output.end += head + 1 + bind + tail
     }
 
     /// Writes what is queued.
@@ -167,9 +180,9 @@ final class PostgresWireChannel {
                     self.failed = true
                     self.failure = error
                 }
-            // BindComplete, RowDescription, NoData, CommandComplete, EmptyQueryResponse, PortalSuspended, and what
-            // the server may send at any time: notices, parameter changes, notifications.
-            case UInt8(ascii: "2"), UInt8(ascii: "T"), UInt8(ascii: "n"), UInt8(ascii: "C"), UInt8(ascii: "I"),
+            // ParseComplete, BindComplete, RowDescription, NoData, CommandComplete, EmptyQueryResponse,
+            // PortalSuspended, and what the server may send at any time: notices, parameter changes, notifications.
+            case UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "T"), UInt8(ascii: "n"), UInt8(ascii: "C"), UInt8(ascii: "I"),
                 UInt8(ascii: "s"), UInt8(ascii: "N"), UInt8(ascii: "S"), UInt8(ascii: "A"):
                 continue
             case let type:

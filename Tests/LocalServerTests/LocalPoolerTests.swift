@@ -44,4 +44,49 @@ import Testing
         let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)).flatMap { $0.split(separator: ")").last?.dropFirst().first }
         #expect(state == nil || state == "Z", "pgbouncer \(pid) is still \(state.map(String.init) ?? "")")
     }
+
+    /// Statements parsed with every execution go through a transaction-mode pooler from many clients over few
+    /// server connections, on both drivers, with parameters in binary and rows decoded.
+    @Test(arguments: PostgresStatementDriver.allCases)
+    func unnamedStatementsGoThroughTransactionPooling(driver: PostgresStatementDriver) async throws {
+        _ = try await TestServer.connectionString()
+        let pooler = LocalPooler(cluster: TestServer.cluster)
+        var configuration = LocalPooler.Configuration()
+        configuration.port = 56439
+        configuration.poolSize = 2
+        let chosen = configuration
+        let answers = try await DedicatedThread.run { () throws -> [Int64] in
+            let logger = Logger(label: "tests")
+            let url = try pooler.up(chosen, logger: logger).replacingOccurrences(of: "/tripbench?", with: "/postgres?")
+            defer { _ = try? pooler.down(logger: logger) }
+            let clients = try (0..<6).map { _ in try PostgresConnection(PostgresConnectionString(url)) }
+            let statements = try clients.map { try $0.describe("SELECT $1::int8 * 2 + $2::int4") }
+            #expect(statements.allSatisfy { $0.parsesEachTime && $0.parameterTypes.count == 2 })
+            for client in clients { try client.enterNonBlockingMode(driver: driver) }
+            var answers: [Int64] = []
+            for round in 0..<5 {
+                // Every client sends before any reads: six transactions in flight over two server connections.
+                for (number, client) in clients.enumerated() {
+                    try client.send(statements[number], [Int64(round * 10 + number), Int32(1)], keepingResult: true)
+                    while try !client.flushOutput() { usleep(1000) }
+                }
+                for client in clients {
+                    while true {
+                        switch client.pollResult() {
+                        case .pending: usleep(500); continue
+                        case .failed(let error): throw error
+                        case .finished(_, let rows): answers.append(try rows!.decode(Int64.self, row: 0, column: 0))
+                        }
+                        break
+                    }
+                }
+            }
+            return answers
+        }
+        var expected: [Int64] = []
+        for round in 0..<5 {
+            for number in 0..<6 { expected.append(Int64((round * 10 + number) * 2 + 1)) }
+        }
+        #expect(answers == expected)
+    }
 }
