@@ -28,8 +28,25 @@ public struct LocalPooler: Sendable {
         public var maxClients = 2000
         /// `127.0.0.1` to accept TCP connections too; nil for the unix socket only.
         public var listenAddress: String?
+        /// Settings every server connection gets when the pooler opens it (`connect_query`): in transaction
+        /// mode a client's own `SET` would hold for one transaction's server connection only.
+        public var settings: [(name: String, value: String)] = []
 
         public init() {}
+
+        public static func == (lhs: Configuration, rhs: Configuration) -> Bool {
+            lhs.port == rhs.port && lhs.mode == rhs.mode && lhs.poolSize == rhs.poolSize && lhs.reservePool == rhs.reservePool
+                && lhs.maxClients == rhs.maxClients && lhs.listenAddress == rhs.listenAddress
+                && lhs.settings.elementsEqual(rhs.settings) { $0.name == $1.name && $0.value == $1.value }
+        }
+
+        /// The settings as one `connect_query`, quoted for pgbouncer's connection string (`''` for a quote).
+        var connectQuery: String? {
+            guard !self.settings.isEmpty else { return nil }
+            let query = self.settings.map { "SELECT set_config('\($0.name.replacing("'", with: "''"))', '\($0.value.replacing("'", with: "''"))', false);" }
+                .joined(separator: " ")
+            return "connect_query='" + query.replacing("'", with: "''") + "'"
+        }
     }
 
     /// The pooler's PID while it runs.
@@ -67,7 +84,7 @@ public struct LocalPooler: Sendable {
         let ini = """
             ; Written by tripbench pooler up; rewritten at every start.
             [databases]
-            * = host=\(socket) port=\(server.port)
+            * = host=\(socket) port=\(server.port)\(configuration.connectQuery.map { " " + $0 } ?? "")
 
             [pgbouncer]
             listen_addr = \(configuration.listenAddress ?? "")

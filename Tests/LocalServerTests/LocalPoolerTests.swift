@@ -14,6 +14,7 @@ import Testing
         var configuration = LocalPooler.Configuration()
         configuration.port = 56439
         configuration.poolSize = 3
+        configuration.settings = [("work_mem", "77MB"), ("search_path", "public, \"it's\"")]
         let chosen = configuration
         let outcome = try await DedicatedThread.run { () throws -> (answer: Int64, mode: String, serverConnections: Int64, stopped: Bool, pid: Int32?) in
             let logger = Logger(label: "tests")
@@ -24,6 +25,12 @@ import Testing
             let clients = try (0..<8).map { _ in try PostgresConnection(PostgresConnectionString(url.replacingOccurrences(of: "/tripbench?", with: "/postgres?"))) }
             var sum: Int64 = 0
             for (number, client) in clients.enumerated() { sum += try client.query("SELECT $1::int8 + 1", [Int64(number)]).decode(Int64.self, row: 0, column: 0) }
+            // Every server connection got the settings when the pooler opened it.
+            for client in clients {
+                let row = try client.query("SELECT current_setting('work_mem') || ' ' || current_setting('search_path')")
+                let value = try row.decode(String.self, row: 0, column: 0)
+                #expect(value == "77MB public, \"it's\"", "\(value)")
+            }
             let console = try PostgresConnection(PostgresConnectionString(pooler.connectionURL(database: "pgbouncer", port: chosen.port)))
             let pools = try console.simpleQuery("SHOW POOLS")
             var mode = "", servers: Int64 = 0

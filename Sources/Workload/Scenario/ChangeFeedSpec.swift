@@ -31,3 +31,23 @@ extension Scenario {
     /// What this scenario's thresholds may name (``ChangeFeedSpec/thresholdNames(_:feed:)``).
     public var thresholdNames: [String] { ChangeFeedSpec.thresholdNames(self.operations.map(\.name), feed: self.changeFeed != nil) }
 }
+
+/// A connection pooler between the run's clients and PostgreSQL (a scenario's `pooler`): tripbench's own
+/// pgbouncer in front of its local server, pooling as the architecture's (transaction mode). Its clients send
+/// statements parsed with every execution (a transaction-mode pooler keeps no named statement), and the session
+/// settings are the pooler's to apply (`connect_query`) when it opens a server connection.
+public struct PoolerSpec: Sendable, Equatable {
+    public var mode: String
+    public var poolSize: Int
+    public var reservePool: Int
+    public var maxClients: Int
+
+    public init(mode: String = "transaction", poolSize: Int = 20, reservePool: Int = 0, maxClients: Int = 2000) {
+        self.mode = mode
+        self.poolSize = poolSize
+        self.reservePool = reservePool
+        self.maxClients = maxClients
+    }
+
+    public static let modes = ["transaction", "session"]
+}

@@ -7,7 +7,7 @@ import Yams
 extension Scenario {
     static let keys = [
         "name", "description", "dataset", "target", "seed", "executor", "warmup", "duration", "requests", "timeout",
-        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "runbook", "changeFeed", "operations", "thresholds",
+        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "runbook", "changeFeed", "pooler", "operations", "thresholds",
     ]
     static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
@@ -148,6 +148,10 @@ struct ScenarioReader {
         )
         scenario.memoryRows = memoryRows
         scenario.changeFeed = changeFeed
+        if yaml.node("pooler") != nil { scenario.pooler = self.pooler(yaml) }
+        if scenario.pooler != nil, rowLevelSecurity {
+            self.fail(yaml, "rowLevelSecurity sets a role and a user per session, which a pooler does not keep; run it without pooler", at: yaml.node("pooler"))
+        }
         if yaml.node("runbook") != nil { scenario.runbook = self.runbook(yaml, operations: operations) }
         return scenario
     }
@@ -367,6 +371,26 @@ struct ScenarioReader {
             }
         }
         return operation
+    }
+
+    /// `pooler: {type: pgbouncer, mode: transaction, poolSize: 20, reservePool: 0, maxClients: 2000}`.
+    mutating func pooler(_ yaml: YAMLMapping) -> PoolerSpec? {
+        guard let mapping = self.attempt(nil, { try yaml.mapping("pooler") }) else { return nil }
+        self.attempt(()) { try mapping.checkKeys(["type", "mode", "poolSize", "reservePool", "maxClients"]) }
+        if let type = mapping.node("type"), type.string != "pgbouncer" {
+            self.fail(mapping, "pooler type must be pgbouncer, not \(type.string ?? "a \(type.kind)")", at: type)
+        }
+        var pooler = PoolerSpec()
+        if let node = mapping.node("mode") {
+            let mode = node.string ?? ""
+            if PoolerSpec.modes.contains(mode) { pooler.mode = mode } else {
+                self.fail(mapping, "pooler mode must be one of \(PoolerSpec.modes.joined(separator: ", ")), not \(mode)\(YAMLMapping.suggestion(for: mode, among: PoolerSpec.modes))", at: node)
+            }
+        }
+        pooler.poolSize = self.attempt(20) { try mapping.integer("poolSize", default: 20, in: 1...10_000) }
+        pooler.reservePool = self.attempt(0) { try mapping.integer("reservePool", default: 0, in: 0...10_000) }
+        pooler.maxClients = self.attempt(2000) { try mapping.integer("maxClients", default: 2000, in: 1...100_000) }
+        return pooler
     }
 
     /// `changeFeed: {subscribers: 10, tables: [trips, chat_messages]}` (tables optional).

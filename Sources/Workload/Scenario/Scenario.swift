@@ -37,6 +37,8 @@ public struct Scenario: Sendable, Equatable {
     public var runbook: Runbook?
     /// Logical replication subscribers reading the changes the run's writes make (PostgreSQL); nil for none.
     public var changeFeed: ChangeFeedSpec?
+    /// A pooler the clients connect through (PostgreSQL); nil for direct connections.
+    public var pooler: PoolerSpec?
     public var operations: [OperationSpec]
     /// Pass/fail conditions per operation (or `all`), checked by the reporting step.
     public var thresholds: [Threshold]
@@ -66,6 +68,13 @@ public struct Scenario: Sendable, Equatable {
         self.memoryRows = nil
         self.runbook = nil
         self.changeFeed = nil
+        self.pooler = nil
+    }
+
+    /// The settings every session of the run has: `statement_timeout` from `timeout`, then `settings` in order
+    /// (a pooler applies them when it opens a server connection).
+    public var sessionSettings: [Setting] {
+        [Setting(name: "statement_timeout", value: "\(max(1, self.timeout.nanoseconds / 1_000_000))ms")] + self.settings
     }
 
     /// How long the measured part is planned to last: a ramp's stages, else `duration` (a request count

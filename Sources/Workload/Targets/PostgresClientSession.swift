@@ -17,9 +17,12 @@ final class PostgresClientSession {
         target: PostgresConnectionString, scenario: Scenario, sql: [OperationSQL], actingUser: UUID?, driver: PostgresStatementDriver
     ) throws {
         let connection = try PostgresConnection(target)
+        // Through a pooler the session's settings are the pooler's to apply to each server connection it opens
+        // (``Scenario/sessionSettings``); here they would hold for one transaction's server connection only.
+        let pooled = scenario.pooler != nil
         let timeoutMillis = max(1, scenario.timeout.nanoseconds / 1_000_000)
-        try connection.query("SELECT set_config('statement_timeout', $1, false)", ["\(timeoutMillis)ms"])
-        for setting in scenario.settings {
+        if !pooled { try connection.query("SELECT set_config('statement_timeout', $1, false)", ["\(timeoutMillis)ms"]) }
+        for setting in scenario.settings where !pooled {
             do {
                 try connection.query("SELECT set_config($1, $2, false)", [setting.name, setting.value])
             } catch var error as PostgresError {
@@ -33,13 +36,13 @@ final class PostgresClientSession {
         }
         self.statements = try zip(scenario.operations, sql).map { spec, operation in
             do {
-                return try operation.statements.map { try connection.prepare($0) }
+                return try operation.statements.map { pooled ? try connection.describe($0) : try connection.prepare($0) }
             } catch let error as PostgresError where error.sqlState?.hasPrefix("42") == true {
                 // A syntax error, an unknown table or column: the scenario's SQL is wrong. Say whose it is.
                 throw WorkloadError(.badInput, "operation \(spec.name): \(error.description)")
             }
         }
-        self.rollback = try connection.prepare("ROLLBACK")
+        self.rollback = pooled ? try connection.describe("ROLLBACK") : try connection.prepare("ROLLBACK")
         try connection.enterNonBlockingMode(driver: driver)
         self.connection = connection
     }
