@@ -11,17 +11,24 @@ public struct LocalPooler: Sendable {
     public static let executable = "/usr/sbin/pgbouncer"
 
     public let cluster: LocalCluster
-    public var directory: URL { self.cluster.stateDirectory.appendingPathComponent("pgbouncer") }
+    /// Where it listens (its unix socket beside the cluster's, and 127.0.0.1 when asked); poolers on other
+    /// ports of the same cluster keep their files apart.
+    public let port: Int
+    public var directory: URL {
+        self.cluster.stateDirectory.appendingPathComponent(self.port == Self.defaultPort ? "pgbouncer" : "pgbouncer-\(self.port)")
+    }
     var configurationFile: URL { self.directory.appendingPathComponent("pgbouncer.ini") }
     var pidFile: URL { self.directory.appendingPathComponent("pgbouncer.pid") }
     public var logFile: URL { self.directory.appendingPathComponent("pgbouncer.log") }
 
-    public init(cluster: LocalCluster) { self.cluster = cluster }
+    public init(cluster: LocalCluster, port: Int = LocalPooler.defaultPort) {
+        self.cluster = cluster
+        self.port = port
+    }
 
     /// How the pooler pools: pgbouncer's `pool_mode`, `default_pool_size` (server connections per database
     /// and user), `reserve_pool_size` and `max_client_conn`.
     public struct Configuration: Sendable, Equatable {
-        public var port = LocalPooler.defaultPort
         public var mode = "transaction"
         public var poolSize = 20
         public var reservePool = 0
@@ -35,7 +42,7 @@ public struct LocalPooler: Sendable {
         public init() {}
 
         public static func == (lhs: Configuration, rhs: Configuration) -> Bool {
-            lhs.port == rhs.port && lhs.mode == rhs.mode && lhs.poolSize == rhs.poolSize && lhs.reservePool == rhs.reservePool
+            lhs.mode == rhs.mode && lhs.poolSize == rhs.poolSize && lhs.reservePool == rhs.reservePool
                 && lhs.maxClients == rhs.maxClients && lhs.listenAddress == rhs.listenAddress
                 && lhs.settings.elementsEqual(rhs.settings) { $0.name == $1.name && $0.value == $1.value }
         }
@@ -58,10 +65,10 @@ public struct LocalPooler: Sendable {
     }
 
     /// A libpq URL for `database` through the pooler (the superuser, no password).
-    public func connectionURL(database: String = LocalCluster.databaseName, port: Int = LocalPooler.defaultPort) -> String {
+    public func connectionURL(database: String = LocalCluster.databaseName) -> String {
         let socket = self.cluster.socketDirectory(port: self.cluster.savedConfiguration().port).path
         let host = socket.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? socket
-        return "postgresql://\(LocalCluster.superuser)@/\(database)?host=\(host)&port=\(port)"
+        return "postgresql://\(LocalCluster.superuser)@/\(database)?host=\(host)&port=\(self.port)"
     }
 
     /// Writes the configuration and starts pgbouncer in front of the running cluster; a running pooler is
@@ -88,7 +95,7 @@ public struct LocalPooler: Sendable {
 
             [pgbouncer]
             listen_addr = \(configuration.listenAddress ?? "")
-            listen_port = \(configuration.port)
+            listen_port = \(self.port)
             unix_socket_dir = \(socket)
             auth_type = trust
             auth_file = \(self.directory.appendingPathComponent("userlist.txt").path)
@@ -110,10 +117,10 @@ public struct LocalPooler: Sendable {
         guard output.succeeded else {
             throw LocalServerError(.runtime, "pgbouncer did not start: \(output.text.singleLine.isEmpty ? self.lastLogLine() : output.text.singleLine)")
         }
-        let url = self.connectionURL(port: configuration.port)
+        let url = self.connectionURL()
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            if self.pid != nil, (try? PostgresConnection(PostgresConnectionString(self.connectionURL(database: "pgbouncer", port: configuration.port)))) != nil {
+            if self.pid != nil, (try? PostgresConnection(PostgresConnectionString(self.connectionURL(database: "pgbouncer")))) != nil {
                 logger.info("pgbouncer \(configuration.mode) pooling, \(configuration.poolSize) server connections (+\(configuration.reservePool) reserve), at \(url)")
                 return url
             }

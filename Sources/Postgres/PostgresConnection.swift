@@ -28,12 +28,14 @@ public final class PostgresConnection {
     ///   `.connectionRejected` when it refused the session (password, role, database); password masked.
     /// - Parameter replication: a logical replication connection to the database (`replication=database`),
     ///   which takes replication commands beside SQL (``PostgresReplicationStream``).
-    public init(_ connectionString: PostgresConnectionString, replication: Bool = false) throws {
+    /// - Parameter database: another database on the same server than the string's (a pooler's `pgbouncer`
+    ///   console).
+    public init(_ connectionString: PostgresConnectionString, replication: Bool = false, database: String? = nil) throws {
         self.connectionString = connectionString
         // Keywords before "dbname" are defaults that the expanded connection string overrides; after it, they
-        // override the string.
-        let keywords = ["connect_timeout", "fallback_application_name", "dbname"] + (replication ? ["replication"] : [])
-        let values = ["10", "tripbench", connectionString.raw] + (replication ? ["database"] : [])
+        // override the string (a second "dbname" is a plain database name).
+        let keywords = ["connect_timeout", "fallback_application_name", "dbname"] + (replication ? ["replication"] : []) + (database == nil ? [] : ["dbname"])
+        let values = ["10", "tripbench", connectionString.raw] + (replication ? ["database"] : []) + (database.map { [$0] } ?? [])
         let handle = withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
         }

@@ -23,6 +23,8 @@ extension RunReport {
             return min(1, total.measuredSeconds / max(self.scenario.durationSeconds, 1e-9))
         case .recallAtStage:
             return nil
+        case .poolEfficiency:
+            return target == TargetKind.postgres.rawValue ? self.pool?.efficiency : nil
         case .recall:
             let recalls = operations.compactMap(\.recall)
             let samples = recalls.reduce(0) { $0 + $1.samples }

@@ -26,6 +26,8 @@ public struct RunReport: Codable, Sendable {
     public var cache: CacheState?
     /// The run's realtime change feed, when it had one (postgres target).
     public var changeFeed: ChangeFeedReport?
+    /// How a pooled run's requests got their connections (a scenario's `pool` or `pooler`; postgres target).
+    public var pool: PoolReport?
 
     package init(
         partial: Bool, scenario: ScenarioSummary, target: String, environment: RunEnvironment,
@@ -320,9 +322,10 @@ public struct OperationReport: Codable, Sendable {
 
 extension OperationReport {
     /// Whether the entry measures something that follows the requests rather than requests of its own: the
-    /// time-to-searchable probe (inserted rows followed) and the change feed's lag (transactions delivered).
-    /// Neither belongs to the totals or to `all`.
-    public var followsRequests: Bool { self.polls != nil || self.kind == "change_feed" }
+    /// time-to-searchable probe (inserted rows followed), the change feed's lag (transactions delivered) and a
+    /// pooled run's wait for a connection (part of the mix's own latencies). None belongs to the totals or to
+    /// `all`.
+    public var followsRequests: Bool { self.polls != nil || self.kind == "change_feed" || self.kind == "pool_wait" }
 
     /// Rows of another user seen anywhere: during the run and in the audit after it.
     public var everyForeignRow: Int { (self.foreignRows ?? 0) + (self.rowLevelSecurityAudit?.foreignRows ?? 0) }
@@ -408,6 +411,8 @@ public struct TimeseriesReport: Codable, Sendable {
         public var p50Us: UInt64
         public var p95Us: UInt64
         public var p99Us: UInt64
+        /// Pooled runs: the P95 of the wait for a connection of the requests finished in this second.
+        public var waitP95Us: UInt64?
 
         package init(second: Int, count: Int, errors: Int, p50Us: UInt64, p95Us: UInt64, p99Us: UInt64) {
             self.second = second

@@ -32,12 +32,15 @@ public struct Threshold: Sendable, Equatable, Codable, CustomStringConvertible {
         /// A runbook's checkpoints (`tripbench stages`): the mean recall of a vector search (or, for `all`, the
         /// lowest of every search at the checkpoint) against the rows present, at every stage (a fraction).
         case recallAtStage = "recall_at_stage"
+        /// Pooled runs: the share of the requests' time not spent waiting for a connection (``PoolReport``; a
+        /// fraction, the same whichever operation a threshold names).
+        case poolEfficiency = "pool_efficiency"
 
         package var isLatency: Bool { [.p50, .p90, .p95, .p99, .p999, .max, .mean].contains(self) }
         /// Metrics of a whole target, the same whichever operation a threshold names.
-        public var isTargetWide: Bool { [.unreachable, .completed].contains(self) }
+        public var isTargetWide: Bool { [.unreachable, .completed, .poolEfficiency].contains(self) }
         /// Metrics given as a fraction, written with `%` or as a fraction.
-        package var isFraction: Bool { [.errorRate, .recall, .unreachable, .completed, .recallAtStage].contains(self) }
+        package var isFraction: Bool { [.errorRate, .recall, .unreachable, .completed, .recallAtStage, .poolEfficiency].contains(self) }
     }
 
     public enum Comparison: String, Sendable, Codable, CaseIterable {

@@ -10,9 +10,8 @@ import Testing
 @Suite(.serialized) struct LocalPoolerTests {
     @Test func aPoolerStartsPoolsAndStops() async throws {
         _ = try await TestServer.connectionString()
-        let pooler = LocalPooler(cluster: TestServer.cluster)
+        let pooler = LocalPooler(cluster: TestServer.cluster, port: 56439)
         var configuration = LocalPooler.Configuration()
-        configuration.port = 56439
         configuration.poolSize = 3
         configuration.settings = [("work_mem", "77MB"), ("search_path", "public, \"it's\"")]
         let chosen = configuration
@@ -31,7 +30,7 @@ import Testing
                 let value = try row.decode(String.self, row: 0, column: 0)
                 #expect(value == "77MB public, \"it's\"", "\(value)")
             }
-            let console = try PostgresConnection(PostgresConnectionString(pooler.connectionURL(database: "pgbouncer", port: chosen.port)))
+            let console = try PostgresConnection(PostgresConnectionString(pooler.connectionURL(database: "pgbouncer")))
             let pools = try console.simpleQuery("SHOW POOLS")
             var mode = "", servers: Int64 = 0
             for row in 0..<pools.rowCount where pools.text(row: row, column: 0) == "postgres" {
@@ -57,9 +56,8 @@ import Testing
     @Test(arguments: PostgresStatementDriver.allCases)
     func unnamedStatementsGoThroughTransactionPooling(driver: PostgresStatementDriver) async throws {
         _ = try await TestServer.connectionString()
-        let pooler = LocalPooler(cluster: TestServer.cluster)
+        let pooler = LocalPooler(cluster: TestServer.cluster, port: 56439)
         var configuration = LocalPooler.Configuration()
-        configuration.port = 56439
         configuration.poolSize = 2
         let chosen = configuration
         let answers = try await DedicatedThread.run { () throws -> [Int64] in

@@ -110,6 +110,7 @@ public enum HTMLReport {
                 MetricText.driverCost(total) + (total.unsent.map { $0 > 0 ? ", \($0) due requests never sent" + MetricText.servedNote(total) : "" } ?? "")
                     + (MetricText.probeNote(report, target: target).map { "; " + $0 } ?? "")
                     + (MetricText.changeFeedNote(report, target: target).map { "; " + $0 } ?? "")
+                    + (MetricText.poolNote(report, target: target).map { "; " + $0 } ?? "")
             } ?? "",
             "charts": [self.distributionChart(report, target: target)] + self.timeCharts(report, target: target),
         ]

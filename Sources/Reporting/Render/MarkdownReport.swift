@@ -74,6 +74,7 @@ public enum MarkdownReport {
             if total.reconnects > 0 { notes.append("\(total.reconnects) reconnects") }
             if let probe = MetricText.probeNote(report, target: target) { notes.append(probe) }
             if let feed = MetricText.changeFeedNote(report, target: target) { notes.append(feed) }
+            if let pool = MetricText.poolNote(report, target: target) { notes.append(pool) }
             notes += MetricText.problems(of: report, target: target).map { "**\($0)**" }
             let audits = report.operations.filter { $0.target == target }.compactMap(\.rowLevelSecurityAudit)
             if !audits.isEmpty {

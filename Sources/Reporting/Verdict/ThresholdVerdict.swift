@@ -132,6 +132,9 @@ public enum ThresholdVerdict {
     /// Why a target-wide check does not apply to `target`, or nil when it does.
     private static func notApplicable(_ metric: Threshold.Metric, target: String, report: RunReport) -> String? {
         if metric == .recallAtStage { return "recall_at_stage is measured at a runbook's checkpoints (tripbench stages)" }
+        if metric == .poolEfficiency, target != "postgres" || report.pool == nil {
+            return "pool_efficiency is measured where requests wait for pooled connections (a scenario's pool or pooler, postgres target)"
+        }
         guard target == "index" else {
             if metric == .unreachable, report.totals.first(where: { $0.target == target })?.unreachableSeconds == nil {
                 return "unreachable time is not in this report (written by a tripbench before it was measured)"

@@ -15,11 +15,13 @@ final class PostgresClientGroup: @unchecked Sendable {
     let sql: [OperationSQL]
     let catalog: DatasetCatalog
     let driver: PostgresStatementDriver
+    /// Through a pooler: the statements' types, learned by the first session and used by every other.
+    let descriptions: StatementDescriptions
 
     /// - Parameter clientIDs: the global client numbers of this group; `actingUsers` is indexed by them.
     init(
         clientIDs: [Int], actingUsers: [Int?], target: PostgresConnectionString, scenario: Scenario, sql: [OperationSQL],
-        catalog: DatasetCatalog, driver: PostgresStatementDriver
+        catalog: DatasetCatalog, driver: PostgresStatementDriver, descriptions: StatementDescriptions = StatementDescriptions()
     ) {
         self.clients = clientIDs.map { PostgresClient(id: $0, actingUser: actingUsers[$0]) }
         self.target = target
@@ -27,6 +29,7 @@ final class PostgresClientGroup: @unchecked Sendable {
         self.sql = sql
         self.catalog = catalog
         self.driver = driver
+        self.descriptions = descriptions
     }
 
     /// Opens every client's session; called before the run starts.
@@ -40,7 +43,7 @@ final class PostgresClientGroup: @unchecked Sendable {
     func openSession(actingUser: Int?) throws -> PostgresClientSession {
         try PostgresClientSession(
             target: self.target, scenario: self.scenario, sql: self.sql, actingUser: actingUser.map { self.catalog.userID($0) },
-            driver: self.driver)
+            driver: self.driver, descriptions: self.descriptions)
     }
 }
 

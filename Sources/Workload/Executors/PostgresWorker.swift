@@ -180,14 +180,22 @@ final class PostgresWorker {
             client.probe = probe
             self.start(client, draw: self.stream.probeDraw(probe.number, row: probe.row, operation: context.lane!), intended: probe.committed, now: now)
         } else if context.openLoop {
-            guard let due = self.schedule?.due else {
-                client.finished = true
+            while true {
+                guard let due = self.schedule?.due else {
+                    client.finished = true
+                    return
+                }
+                guard due <= now else { return }
+                let slot = self.schedule!.slot
+                self.schedule!.advance()
+                // Requests that waited the application pool's timeout fail; the client takes the next due one.
+                if now - due >= context.poolTimeoutNanos {
+                    self.timeOutInPool(slot, due: due)
+                    continue
+                }
+                self.start(client, index: slot, intended: due, now: now)
                 return
             }
-            guard due <= now else { return }
-            let slot = self.schedule!.slot
-            self.schedule!.advance()
-            self.start(client, index: slot, intended: due, now: now)
         } else {
             guard client.thinkUntil <= now else { return }
             if now >= context.measureStart, !context.claimMeasuredRequest() {
@@ -197,6 +205,18 @@ final class PostgresWorker {
             self.start(client, index: client.nextSlot, intended: now, now: now)
             client.nextSlot += context.executor.clients
         }
+    }
+
+    /// Fails request `index`, due at `due`, that waited the application pool's timeout for a connection: the
+    /// application gives up on it then, unsent (SQLAlchemy's `TimeoutError`).
+    private func timeOutInPool(_ index: Int, due: Int64) {
+        guard due >= self.context.measureStart else { return }
+        let draw = self.context.draw(index, asUser: nil)
+        let gaveUp = due + self.context.poolTimeoutNanos
+        self.recorder.result.poolTimeouts += 1
+        if gaveUp >= self.context.measureStart, gaveUp < self.context.end { self.recorder.result.completedInWindow += 1 }
+        self.recorder.record(
+            draw.operation, intended: due, sent: gaveUp, now: gaveUp, error: PoolSpec.timeoutError, rows: 0, memoryRows: nil, actingUser: nil)
     }
 
     /// Draws request `index` and sends its first statement.

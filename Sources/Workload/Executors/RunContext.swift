@@ -38,9 +38,20 @@ final class RunContext: Sendable {
     let followedBy: ProbeQueue?
     /// The time-to-searchable probe's context: its requests are the rows this queue hands out as they come due.
     let probes: ProbeQueue?
+    /// The mix of a postgres run with an application pool (a scenario's `pool`): each request's wait for a
+    /// free connection (due to send) is recorded as the run's `pool_wait`.
+    let pooled: Bool
+    /// An application pool's `timeout`: a request that waited this long for a connection fails unsent
+    /// (`Int64.max` without one).
+    let poolTimeoutNanos: Int64
 
-    init(scenario: Scenario, stream: RequestStream, start: Int64, workers: Int, stopSignal: StopSignal, planClassifier: PlanClassifier? = nil) {
+    init(
+        scenario: Scenario, stream: RequestStream, start: Int64, workers: Int, stopSignal: StopSignal, planClassifier: PlanClassifier? = nil,
+        pooled: Bool = false
+    ) {
         self.planClassifier = planClassifier
+        self.pooled = pooled
+        self.poolTimeoutNanos = pooled ? scenario.pool?.timeout.nanoseconds ?? .max : .max
         self.lane = nil
         self.followedBy = nil
         self.probes = nil
@@ -110,6 +121,8 @@ final class RunContext: Sendable {
         end: Int64, schedule: LoadSchedule?, followedBy: ProbeQueue?, probes: ProbeQueue?
     ) {
         self.lane = operation
+        self.pooled = false
+        self.poolTimeoutNanos = .max
         self.followedBy = followedBy
         self.probes = probes
         self.planClassifier = nil

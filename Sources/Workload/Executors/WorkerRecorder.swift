@@ -54,6 +54,10 @@ struct WorkerRecorder {
         // Closed loop: a request is sent when it is due, so its service time is its latency.
         self.result.operations[operation].count(
             latency: latency, service: self.context.openLoop ? now - sent : nil, error: error, rows: rows, foreignRows: foreign)
+        if self.context.pooled {
+            self.result.poolWait.record(nanos: sent - intended)
+            self.second.wait.record(nanos: sent - intended)
+        }
     }
 
     /// Counts the open-loop requests `first`, `first + stride`, … (`count` of them) that came due while

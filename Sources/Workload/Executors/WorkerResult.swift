@@ -10,6 +10,10 @@ struct WorkerResult: Sendable {
     var recallSamples: [RecallSample] = []
     /// Open loop: how late requests were sent after their due time, µs.
     var scheduleLag = LatencyHistogram()
+    /// Pooled runs, the mix: each measured request's wait for a free connection (due to send), and the requests
+    /// that waited the application pool's timeout and failed unsent.
+    var poolWait = LatencyHistogram()
+    var poolTimeouts = 0
     /// Open loop: requests due before the end that were never sent.
     var unsent = 0
     /// The same, per operation.

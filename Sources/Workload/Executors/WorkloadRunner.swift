@@ -31,6 +31,9 @@ public struct WorkloadRunner: Sendable {
     /// Whether a run whose streams insert, delete or update memories puts the table back afterwards (a
     /// runbook's stages keep what each stage did for the next).
     public var restoresMemories = true
+    /// The pooler the postgres target's clients connect through (a scenario's `pooler`); nil for direct
+    /// connections. Setup, EXPLAIN, health and change feeds stay on `database`.
+    public var pooler: PoolerTarget?
     /// Called about once a second from a progress thread while measuring.
     public var progress: (@Sendable (ProgressLine) -> Void)?
 
@@ -61,6 +64,7 @@ public struct WorkloadRunner: Sendable {
         var targetRuns: [TargetRun] = []
         var health: DatabaseHealth?
         var changeFeed: (report: ChangeFeedReport, operation: OperationReport)?
+        var poolerFigures: PoolReport.Pooler?
         let runTag = UUID().uuidString.lowercased()
         let changes = try MemoryChanges(scenario: self.scenario, catalog: self.catalog)
         let stream = RequestStream(
@@ -90,15 +94,26 @@ public struct WorkloadRunner: Sendable {
                     try ChangeFeed(spec: $0, database: database, admin: admin, runTag: runTag, stop: self.stopSignal)
                 }
                 if let feed { logger.info("change feed: \(feed.spec.subscribers) logical replication subscribers on \(feed.spec.tables.joined(separator: ", "))") }
+                let monitor = self.pooler.map { pooler in
+                    PoolerMonitor(target: pooler.url, base: PoolReport.Pooler(
+                        server: pooler.server, mode: self.scenario.pooler?.mode ?? "transaction",
+                        poolSize: pooler.startedByTripbench ? self.scenario.pooler?.poolSize : nil,
+                        reservePool: pooler.startedByTripbench ? self.scenario.pooler?.reservePool : nil,
+                        statements: PoolerSpec.statements, clients: self.scenario.clientConnections),
+                        seconds: Int((Double(self.scenario.plannedDuration.nanoseconds) / 1e9).rounded(.up)))
+                }
                 var run: TargetRun
                 do {
                     run = try self.runPostgres(
-                        database, sql: sql, stream: stream, runTag: runTag, health: collector, classifier: classifier, feed: feed, logger: logger)
+                        database, sql: sql, stream: stream, runTag: runTag, health: collector, classifier: classifier, feed: feed,
+                        monitor: monitor, logger: logger)
                 } catch {
                     _ = feed?.finish(admin: admin, stopped: true)
+                    _ = monitor?.endWindow()
                     throw error
                 }
                 health = collector.endWindow()
+                poolerFigures = monitor?.endWindow()
                 changeFeed = feed.map { $0.finish(admin: admin, stopped: self.stopSignal.isSet) }
                 if self.scenario.rowLevelSecurity, !self.stopSignal.isSet {
                     let audit = RowLevelSecurityAudit(scenario: self.scenario, sql: sql, stream: stream, runTag: runTag)
@@ -115,7 +130,7 @@ public struct WorkloadRunner: Sendable {
             database: self.database.flatMap { self.scenario.target == .index ? nil : $0.summary }, server: environmentDatabase,
             manifest: self.catalog.manifest, version: self.version, gitCommit: self.gitCommit, start: startTime, end: Date())
         var report = ReportAssembler(scenario: self.scenario, scenarioFile: self.scenarioFile, catalog: self.catalog, sql: sql)
-            .report(runs: targetRuns, environment: environment, health: health, partial: self.stopSignal.isSet)
+            .report(runs: targetRuns, environment: environment, health: health, partial: self.stopSignal.isSet, pooler: poolerFigures)
         if let changeFeed {
             let position = report.operations.lastIndex { $0.target == TargetKind.postgres.rawValue }.map { $0 + 1 } ?? report.operations.endIndex
             report.operations.insert(changeFeed.operation, at: position)
@@ -178,11 +193,14 @@ public struct WorkloadRunner: Sendable {
 
     /// The mix's context and one per operation of ``laneOperations``, on one timeline; an insert stream
     /// followed by a probe hands its rows to the probe's context through a queue of their own.
-    private func makeContexts(workers: Int, stream: RequestStream, classifier: PlanClassifier? = nil) -> (mix: RunContext, lanes: [RunContext]) {
+    private func makeContexts(
+        workers: Int, stream: RequestStream, classifier: PlanClassifier? = nil, pooled: Bool = false
+    ) -> (mix: RunContext, lanes: [RunContext]) {
         // Start a little after now, so every worker is waiting when the first request is due.
         let start = RunClock.now() + 20_000_000
         let mix = RunContext(
-            scenario: self.scenario, stream: stream, start: start, workers: workers, stopSignal: self.stopSignal, planClassifier: classifier)
+            scenario: self.scenario, stream: stream, start: start, workers: workers, stopSignal: self.stopSignal, planClassifier: classifier,
+            pooled: pooled)
         let operations = self.scenario.operations
         var queues: [Int: ProbeQueue] = [:]
         for operation in operations where operation.isProbe {
@@ -205,16 +223,20 @@ public struct WorkloadRunner: Sendable {
 
     private func runPostgres(
         _ database: PostgresConnectionString, sql: [OperationSQL], stream: RequestStream, runTag: String, health: HealthCollector,
-        classifier: PlanClassifier, feed: ChangeFeed?, logger: Logger
+        classifier: PlanClassifier, feed: ChangeFeed?, monitor: PoolerMonitor?, logger: Logger
     ) throws -> TargetRun {
-        let workers = max(1, min(self.threads, self.scenario.executor.clients))
+        // An application pool is one queue: its connections on one worker (a worker takes its own share of
+        // the schedule, so two would be two pools of half the size).
+        let workers = self.scenario.pool != nil ? 1 : max(1, min(self.threads, self.scenario.executor.clients))
+        let database = self.pooler?.url ?? database
+        let description = StatementDescriptions()
         // With row-level security each client acts as one user, the busiest first.
         let clients = self.scenario.executor.clients
         let actingUsers: [Int?] = self.scenario.rowLevelSecurity ? self.catalog.actingUsers(clients) : Array(repeating: nil, count: clients)
         let groups = (0..<workers).map {
             PostgresClientGroup(
                 clientIDs: self.clients(of: $0, workers: workers), actingUsers: actingUsers, target: database,
-                scenario: self.scenario, sql: sql, catalog: self.catalog, driver: self.driver)
+                scenario: self.scenario, sql: sql, catalog: self.catalog, driver: self.driver, descriptions: description)
         }
         do {
             for group in groups { try group.connect() }
@@ -227,14 +249,14 @@ public struct WorkloadRunner: Sendable {
         let laneGroups = try self.laneOperations.map { self.scenario.operations[$0] }.map { operation in
             let group = PostgresClientGroup(
                 clientIDs: Array(0..<operation.clients), actingUsers: Array(repeating: nil, count: operation.clients), target: database,
-                scenario: self.scenario, sql: sql, catalog: self.catalog, driver: self.driver)
+                scenario: self.scenario, sql: sql, catalog: self.catalog, driver: self.driver, descriptions: description)
             do { try group.connect() } catch let error as WorkloadError {
                 throw WorkloadError(error.kind, "\(self.scenarioFile): \(operation.name): \(error.message)")
             }
             return group
         }
         // The timeline starts once every client is connected.
-        let (context, lanes) = self.makeContexts(workers: workers, stream: stream, classifier: classifier)
+        let (context, lanes) = self.makeContexts(workers: workers, stream: stream, classifier: classifier, pooled: self.scenario.pool != nil)
         let mixBodies = (0..<workers).map { index -> @Sendable () -> WorkerResult in
             { PostgresWorker(index: index, group: groups[index], context: context, runTag: runTag).run() }
         }
@@ -245,6 +267,7 @@ public struct WorkloadRunner: Sendable {
         let results = self.runWorkers(bodies, target: .postgres, context: context) {
             health.beginWindow()
             feed?.beginWindow()
+            monitor?.beginWindow()
         }
         return TargetRun(kind: .postgres, context: context, results: results.results, finished: results.finished, index: nil, driver: driver)
     }
@@ -363,4 +386,19 @@ final class ResultBox<T>: @unchecked Sendable {
 
     func set(_ index: Int, _ value: T) { self.lock.withLock { self.values[index] = value } }
     func get(_ index: Int) -> T { self.lock.withLock { self.values[index]! } }
+}
+
+/// Where a pooled run's clients connect: a pooler's URL, and whose pooler it is (for the report).
+public struct PoolerTarget: Sendable {
+    public var url: PostgresConnectionString
+    /// `pgbouncer (tripbench's own)`, or `a pooler at host:port` for one given by the user.
+    public var server: String
+    /// Whether tripbench started it with the scenario's pool size (its configuration is known).
+    public var startedByTripbench: Bool
+
+    public init(url: PostgresConnectionString, server: String, startedByTripbench: Bool) {
+        self.url = url
+        self.server = server
+        self.startedByTripbench = startedByTripbench
+    }
 }

@@ -47,6 +47,8 @@ public struct OperationMetrics: Sendable {
 /// One second of a run, all operations together.
 public struct SecondMetrics: Sendable {
     public var latency = LatencyHistogram()
+    /// Pooled runs: the wait for a connection of the requests finished in the second.
+    public var wait = LatencyHistogram()
     public var count = 0
     public var errors = 0
 
@@ -54,6 +56,7 @@ public struct SecondMetrics: Sendable {
 
     public mutating func add(_ other: SecondMetrics) {
         self.latency.add(other.latency)
+        self.wait.add(other.wait)
         self.count += other.count
         self.errors += other.errors
     }

@@ -11,11 +11,13 @@ struct ReportAssembler {
     let catalog: DatasetCatalog
     let sql: [OperationSQL]
 
-    func report(runs: [TargetRun], environment: RunEnvironment, health: DatabaseHealth?, partial: Bool) -> RunReport {
+    /// - Parameter pooler: the pooler's figures for the window, when the postgres target's clients went through one.
+    func report(runs: [TargetRun], environment: RunEnvironment, health: DatabaseHealth?, partial: Bool, pooler: PoolReport.Pooler? = nil) -> RunReport {
         var operations: [OperationReport] = []
         var totals: [TotalsReport] = []
         var series: [TimeseriesReport] = []
         var histograms: [HistogramReport] = []
+        var pool: PoolReport?
         let open = self.scenario.executor.isOpen
         for run in runs {
             let target = run.kind.rawValue
@@ -75,21 +77,66 @@ struct ReportAssembler {
                 scheduled: open && run.kind == .postgres ? scheduled : nil, servedPerSecond: Double(completed) / seconds, reconnects: reconnects,
                 unreachableSeconds: run.kind == .postgres ? run.unreachableSeconds : nil,
                 indexBuildSeconds: run.index?.buildSeconds, indexBytes: run.index?.index.bytes))
+            let pooled = run.context.pooled
+            if run.kind == .postgres, pooled || pooler != nil {
+                let (report, wait) = self.pool(of: run, merged: merged, pooler: pooler)
+                pool = report
+                if let wait {
+                    operations.append(wait)
+                    histograms.append(HistogramReport(
+                        target: target, operation: PoolSpec.waitOperationName, measure: "latency",
+                        buckets: run.results.reduce(into: LatencyHistogram()) { $0.add($1.poolWait) }.buckets))
+                }
+            }
             let board = run.context.board.all()
             let last = Int(seconds.rounded(.up))
             series.append(TimeseriesReport(target: target, seconds: board.keys.sorted().filter { $0 < max(last, 1) || board[$0]!.count > 0 }.map { second in
                 let metrics = board[second]!
-                return .init(second: second, count: metrics.count, errors: metrics.errors, p50Us: metrics.latency.percentile(50),
-                             p95Us: metrics.latency.percentile(95), p99Us: metrics.latency.percentile(99))
+                var point = TimeseriesReport.Second(
+                    second: second, count: metrics.count, errors: metrics.errors, p50Us: metrics.latency.percentile(50),
+                    p95Us: metrics.latency.percentile(95), p99Us: metrics.latency.percentile(99))
+                if pooled { point.waitP95Us = metrics.wait.percentile(95) }
+                return point
             }))
         }
         var health = health
         if let run = runs.first(where: { $0.kind == .postgres }), let classifier = run.context.planClassifier, health != nil {
             self.addPlanShares(to: &health!, run: run, classifier: classifier)
         }
-        return RunReport(
+        var report = RunReport(
             partial: partial, scenario: self.summary(), target: self.scenario.target.rawValue, environment: environment,
             operations: operations, totals: totals, timeseries: series, histograms: histograms, health: health)
+        report.pool = pool
+        return report
+    }
+
+    /// A pooled run's ``PoolReport`` and, with an application pool, its `pool_wait` operation: each measured
+    /// request's wait for a free connection of the pool (the run's clients), the timeouts, and the pooler's
+    /// wait, against the summed latency of the target's requests.
+    private func pool(
+        of run: TargetRun, merged: [OperationMetrics], pooler: PoolReport.Pooler?
+    ) -> (PoolReport, OperationReport?) {
+        var wait = LatencyHistogram()
+        var timeouts = 0
+        for result in run.results {
+            wait.add(result.poolWait)
+            timeouts += result.poolTimeouts
+        }
+        let requests = merged.indices.filter { !self.scenario.operations[$0].isProbe }
+        let latencyTotal = requests.reduce(0.0) { $0 + merged[$1].latency.mean * Double(merged[$1].latency.count) }
+        let application = self.scenario.pool.map {
+            PoolReport.ApplicationPool(
+                size: $0.size, maxOverflow: $0.maxOverflow, timeoutSeconds: Double($0.timeout.nanoseconds) / 1e9, timeouts: timeouts,
+                waitUs: LatencySummary(wait))
+        }
+        let report = PoolReport(application: application, applicationWaitUs: wait.mean * Double(wait.count), pooler: pooler, latencyTotalUs: latencyTotal)
+        guard application != nil else { return (report, nil) }
+        let count = Int(wait.count)
+        let operation = OperationReport(
+            target: run.kind.rawValue, operation: PoolSpec.waitOperationName, kind: PoolSpec.waitOperationName, count: count, errors: timeouts,
+            errorsByKind: timeouts > 0 ? [PoolSpec.timeoutError: timeouts] : [:], qps: Double(count) / run.measuredSeconds, rows: 0,
+            rowsPerRequest: 0, latencyUs: LatencySummary(wait))
+        return (report, operation)
     }
 
     /// Each operation's plans as its measured requests took them: count, share, latency, and the recall of the

@@ -21,33 +21,17 @@ public struct ChangeFeedSpec: Sendable, Equatable {
     public static let operationName = "change_lag"
     public static let maximumSubscribers = 500
 
-    /// What thresholds may name in a run of `operations`: their names, and `change_lag` when a feed runs.
-    public static func thresholdNames(_ operations: [String], feed: Bool) -> [String] {
-        operations + (feed ? [Self.operationName] : [])
-    }
 }
 
 extension Scenario {
-    /// What this scenario's thresholds may name (``ChangeFeedSpec/thresholdNames(_:feed:)``).
-    public var thresholdNames: [String] { ChangeFeedSpec.thresholdNames(self.operations.map(\.name), feed: self.changeFeed != nil) }
-}
-
-/// A connection pooler between the run's clients and PostgreSQL (a scenario's `pooler`): tripbench's own
-/// pgbouncer in front of its local server, pooling as the architecture's (transaction mode). Its clients send
-/// statements parsed with every execution (a transaction-mode pooler keeps no named statement), and the session
-/// settings are the pooler's to apply (`connect_query`) when it opens a server connection.
-public struct PoolerSpec: Sendable, Equatable {
-    public var mode: String
-    public var poolSize: Int
-    public var reservePool: Int
-    public var maxClients: Int
-
-    public init(mode: String = "transaction", poolSize: Int = 20, reservePool: Int = 0, maxClients: Int = 2000) {
-        self.mode = mode
-        self.poolSize = poolSize
-        self.reservePool = reservePool
-        self.maxClients = maxClients
+    /// What thresholds may name in a run of `operations`: their names, `change_lag` when a feed runs, and
+    /// `pool_wait` with an application pool.
+    public static func thresholdNames(_ operations: [String], feed: Bool, pooled: Bool) -> [String] {
+        operations + (feed ? [ChangeFeedSpec.operationName] : []) + (pooled ? [PoolSpec.waitOperationName] : [])
     }
 
-    public static let modes = ["transaction", "session"]
+    /// What this scenario's thresholds may name (``thresholdNames(_:feed:pooled:)``).
+    public var thresholdNames: [String] {
+        Self.thresholdNames(self.operations.map(\.name), feed: self.changeFeed != nil, pooled: self.pool != nil)
+    }
 }

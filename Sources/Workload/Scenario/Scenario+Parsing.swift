@@ -7,7 +7,7 @@ import Yams
 extension Scenario {
     static let keys = [
         "name", "description", "dataset", "target", "seed", "executor", "warmup", "duration", "requests", "timeout",
-        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "runbook", "changeFeed", "pooler", "operations", "thresholds",
+        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "runbook", "changeFeed", "pooler", "pool", "operations", "thresholds",
     ]
     static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
@@ -134,7 +134,9 @@ struct ScenarioReader {
         if changeFeed != nil, target == .index {
             self.fail(yaml, "a change feed reads PostgreSQL's logical replication; the target is index", at: yaml.node("changeFeed"))
         }
-        let thresholds = self.thresholds(yaml, operations: ChangeFeedSpec.thresholdNames(operations.map(\.name), feed: changeFeed != nil))
+        let pooled = yaml.node("pool") != nil
+        let thresholds = self.thresholds(
+            yaml, operations: Scenario.thresholdNames(operations.map(\.name), feed: changeFeed != nil, pooled: pooled))
         var memoryRows: RowAmount?
         if let node = yaml.node("memoryRows") {
             memoryRows = RowAmount(text: node.string ?? "")
@@ -152,6 +154,10 @@ struct ScenarioReader {
         if scenario.pooler != nil, rowLevelSecurity {
             self.fail(yaml, "rowLevelSecurity sets a role and a user per session, which a pooler does not keep; run it without pooler", at: yaml.node("pooler"))
         }
+        if scenario.pooler != nil || yaml.node("pool") != nil, target == .index {
+            self.fail(yaml, "pool and pooler are connections to PostgreSQL; the target is index", at: yaml.node("pooler") ?? yaml.node("pool"))
+        }
+        if yaml.node("pool") != nil { scenario.pool = self.pool(yaml, executor: &scenario.executor) }
         if yaml.node("runbook") != nil { scenario.runbook = self.runbook(yaml, operations: operations) }
         return scenario
     }
@@ -373,7 +379,8 @@ struct ScenarioReader {
         return operation
     }
 
-    /// `pooler: {type: pgbouncer, mode: transaction, poolSize: 20, reservePool: 0, maxClients: 2000}`.
+    /// `pooler: {type: pgbouncer, mode: transaction, poolSize: 20, reservePool: 0, maxClients: 2000}` (maxClients
+    /// optional: room for the run's clients).
     mutating func pooler(_ yaml: YAMLMapping) -> PoolerSpec? {
         guard let mapping = self.attempt(nil, { try yaml.mapping("pooler") }) else { return nil }
         self.attempt(()) { try mapping.checkKeys(["type", "mode", "poolSize", "reservePool", "maxClients"]) }
@@ -389,8 +396,28 @@ struct ScenarioReader {
         }
         pooler.poolSize = self.attempt(20) { try mapping.integer("poolSize", default: 20, in: 1...10_000) }
         pooler.reservePool = self.attempt(0) { try mapping.integer("reservePool", default: 0, in: 0...10_000) }
-        pooler.maxClients = self.attempt(2000) { try mapping.integer("maxClients", default: 2000, in: 1...100_000) }
+        if mapping.node("maxClients") != nil { pooler.maxClients = self.attempt(nil) { try mapping.integer("maxClients", in: 1...100_000) } }
         return pooler
+    }
+
+    /// `pool: {size: 20, maxOverflow: 30, timeout: 30s}`: the run's clients become the pool's connections, so
+    /// `executor.clients`, when given, must agree; an open loop only (a closed loop's clients never wait).
+    mutating func pool(_ yaml: YAMLMapping, executor: inout ExecutorConfiguration) -> PoolSpec? {
+        guard let mapping = self.attempt(nil, { try yaml.mapping("pool") }) else { return nil }
+        self.attempt(()) { try mapping.checkKeys(["size", "maxOverflow", "timeout"]) }
+        var pool = PoolSpec()
+        pool.size = self.attempt(20) { try mapping.integer("size", default: 20, in: 1...Scenario.Limits.clients.upperBound) }
+        pool.maxOverflow = self.attempt(30) { try mapping.integer("maxOverflow", default: 30, in: 0...Scenario.Limits.clients.upperBound) }
+        pool.timeout = self.duration(mapping, "timeout", default: .seconds(30))
+        if pool.timeout <= .zero { self.fail(mapping, "pool timeout must be above zero", at: mapping.node("timeout")) }
+        if !executor.isOpen {
+            self.fail(yaml, "pool models requests waiting for a connection, which needs an open loop (constant-arrival-rate or ramping-arrival-rate); a closed loop's clients never wait", at: yaml.node("pool"))
+        }
+        if let clients = (try? yaml.mapping("executor"))?.node("clients"), let given = clients.int, given != pool.connections {
+            self.fail(yaml, "executor clients \(given) disagree with pool size + maxOverflow = \(pool.connections) (the pool's connections are the clients); leave clients out", at: clients)
+        }
+        executor.clients = pool.connections
+        return pool
     }
 
     /// `changeFeed: {subscribers: 10, tables: [trips, chat_messages]}` (tables optional).

@@ -39,6 +39,8 @@ public struct Scenario: Sendable, Equatable {
     public var changeFeed: ChangeFeedSpec?
     /// A pooler the clients connect through (PostgreSQL); nil for direct connections.
     public var pooler: PoolerSpec?
+    /// The application's connection pool (PostgreSQL, open loop); nil for none.
+    public var pool: PoolSpec?
     public var operations: [OperationSpec]
     /// Pass/fail conditions per operation (or `all`), checked by the reporting step.
     public var thresholds: [Threshold]
@@ -69,6 +71,12 @@ public struct Scenario: Sendable, Equatable {
         self.runbook = nil
         self.changeFeed = nil
         self.pooler = nil
+        self.pool = nil
+    }
+
+    /// The connections a run opens to its target: the mix's clients and those of every write stream and probe.
+    public var clientConnections: Int {
+        self.executor.clients + self.operations.filter { $0.hasOwnRate || $0.isProbe }.reduce(0) { $0 + $1.clients }
     }
 
     /// The settings every session of the run has: `statement_timeout` from `timeout`, then `settings` in order

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Synchronization
 
 /// One client's connection, ready for the load: session settings applied, every operation's statements
 /// prepared, non-blocking. Opened again after the server drops it.
@@ -14,35 +15,41 @@ final class PostgresClientSession {
     ///   - actingUser: with row-level security, the dataset user this client acts as.
     ///   - driver: which code runs the load's statements (``PostgresConnection/driver`` says which was taken).
     init(
-        target: PostgresConnectionString, scenario: Scenario, sql: [OperationSQL], actingUser: UUID?, driver: PostgresStatementDriver
+        target: PostgresConnectionString, scenario: Scenario, sql: [OperationSQL], actingUser: UUID?, driver: PostgresStatementDriver,
+        descriptions: StatementDescriptions
     ) throws {
         let connection = try PostgresConnection(target)
         // Through a pooler the session's settings are the pooler's to apply to each server connection it opens
         // (``Scenario/sessionSettings``); here they would hold for one transaction's server connection only.
-        let pooled = scenario.pooler != nil
-        let timeoutMillis = max(1, scenario.timeout.nanoseconds / 1_000_000)
-        if !pooled { try connection.query("SELECT set_config('statement_timeout', $1, false)", ["\(timeoutMillis)ms"]) }
-        for setting in scenario.settings where !pooled {
-            do {
-                try connection.query("SELECT set_config($1, $2, false)", [setting.name, setting.value])
-            } catch var error as PostgresError {
-                error.message = "setting \(setting.name) = \(setting.value): \(error.message)"
-                throw error
+        let throughPooler = scenario.pooler != nil
+        if !throughPooler {
+            for setting in scenario.sessionSettings {
+                do {
+                    try connection.query("SELECT set_config($1, $2, false)", [setting.name, setting.value])
+                } catch var error as PostgresError {
+                    error.message = "setting \(setting.name) = \(setting.value): \(error.message)"
+                    throw error
+                }
             }
         }
         if let actingUser {
             try connection.query("SELECT set_config('request.jwt.claim.sub', $1, false)", [actingUser.uuidString.lowercased()])
             try connection.execute(script: "SET ROLE authenticated")
         }
-        self.statements = try zip(scenario.operations, sql).map { spec, operation in
-            do {
-                return try operation.statements.map { pooled ? try connection.describe($0) : try connection.prepare($0) }
-            } catch let error as PostgresError where error.sqlState?.hasPrefix("42") == true {
-                // A syntax error, an unknown table or column: the scenario's SQL is wrong. Say whose it is.
-                throw WorkloadError(.badInput, "operation \(spec.name): \(error.description)")
+        if throughPooler, let known = descriptions.known {
+            (self.statements, self.rollback) = known
+        } else {
+            self.statements = try zip(scenario.operations, sql).map { spec, operation in
+                do {
+                    return try operation.statements.map { throughPooler ? try connection.describe($0) : try connection.prepare($0) }
+                } catch let error as PostgresError where error.sqlState?.hasPrefix("42") == true {
+                    // A syntax error, an unknown table or column: the scenario's SQL is wrong. Say whose it is.
+                    throw WorkloadError(.badInput, "operation \(spec.name): \(error.description)")
+                }
             }
+            self.rollback = throughPooler ? try connection.describe("ROLLBACK") : try connection.prepare("ROLLBACK")
+            if throughPooler { descriptions.keep(self.statements, rollback: self.rollback) }
         }
-        self.rollback = pooled ? try connection.describe("ROLLBACK") : try connection.prepare("ROLLBACK")
         try connection.enterNonBlockingMode(driver: driver)
         self.connection = connection
     }
@@ -53,6 +60,21 @@ final class PostgresClientSession {
     func send(operation: Int, step: Int, rollback: Bool, _ parameters: [(any PostgresEncodable)?], keepingResult keep: Bool) throws -> Bool {
         try self.connection.send(rollback ? self.rollback : self.statements[operation][step], parameters, keepingResult: keep)
         return try self.connection.flushOutput()
+    }
+}
+
+/// A pooled run's statements as the first session described them (unnamed, parsed with every execution):
+/// nothing of them lives on a server connection, so every other session sends the same ones without asking
+/// again (a thousand clients through a pooler would otherwise describe every statement a thousand times).
+final class StatementDescriptions: Sendable {
+    private let described = Mutex<(statements: [[PostgresPreparedStatement]], rollback: PostgresPreparedStatement)?>(nil)
+
+    init() {}
+
+    var known: (statements: [[PostgresPreparedStatement]], rollback: PostgresPreparedStatement)? { self.described.withLock { $0 } }
+
+    func keep(_ statements: [[PostgresPreparedStatement]], rollback: PostgresPreparedStatement) {
+        self.described.withLock { if $0 == nil { $0 = (statements, rollback) } }
     }
 }
 

@@ -7,11 +7,15 @@ import Postgres
 struct DatabaseDown: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
-        abstract: "Stop the local server (fast shutdown); harmless when it is not running."
+        abstract: "Stop the local server (fast shutdown) and its pgbouncer, if one was left; harmless when none is running."
     )
 
     func run() async throws {
         let cluster = LocalCluster(stateDirectory: ProjectLocator.stateDirectory())
+        // A run killed outright (SIGKILL) cannot stop its pgbouncer; the next run's or this stops it.
+        if try await DedicatedThread.run({ try LocalPooler(cluster: cluster).down(logger: Console.logger) }) {
+            Console.info("pgbouncer left by an earlier run stopped")
+        }
         let stopped = try await DedicatedThread.run {
             let installation = try PostgresInstallation.find(projectRoot: ProjectLocator.projectRoot())
             return try cluster.down(installation: installation, logger: Console.logger)

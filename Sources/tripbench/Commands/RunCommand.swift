@@ -85,6 +85,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var thresholdOptions: ThresholdOptions
 
+    @OptionGroup var poolerOptions: PoolerOptions
+
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
@@ -142,10 +144,16 @@ struct RunCommand: AsyncParsableCommand {
             Console.info(cache.summary)
         }
 
+        // tripbench's own pgbouncer runs for this run only: stopped on every way out, a second Ctrl-C included.
+        let pooler = try await DedicatedThread.run { [poolerOptions = self.poolerOptions, external = self.connection.externalURL != nil] in
+            try poolerOptions.start(for: chosen, external: external)
+        }
+        defer { pooler?.stop() }
         let stop = StopSignal()
-        let signals = Self.trapSignals(stop)
+        let signals = Self.trapSignals(stop, beforeExit: { pooler?.stop() })
         defer { signals.forEach { $0.cancel() } }
         var runner = WorkloadRunner(scenario: chosen, scenarioFile: scenarioFile, catalog: catalog, database: database, stopSignal: stop)
+        runner.pooler = pooler?.target
         if let threads = self.threads { runner.threads = threads }
         if let driver = self.driver { runner.driver = driver }
         runner.version = BuildInfo.version
@@ -187,6 +195,7 @@ struct RunCommand: AsyncParsableCommand {
         if let warmup = self.warmup { scenario.warmup = DurationText.parse(warmup)! }
         if let requests = self.requests { scenario.requests = requests }
         if let seed = self.seed { scenario.seed = seed }
+        try self.poolerOptions.apply(to: &scenario)
         if let subscribers = self.subscribers {
             if subscribers > 0, scenario.target == .index {
                 throw CommandFailure(.badInput, "--subscribers reads PostgreSQL's logical replication; the target is index")
@@ -209,15 +218,20 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// SIGINT and SIGTERM set the stop signal instead of killing the process, so the partial report is written.
+    /// - Parameter beforeExit: what a second Ctrl-C still does before it exits (stop a server the command started).
     static func trapSignals(
-        _ stop: StopSignal, what: String = "stopping: finishing requests in flight and writing a partial report"
+        _ stop: StopSignal, what: String = "stopping: finishing requests in flight and writing a partial report",
+        beforeExit: (@Sendable () -> Void)? = nil
     ) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 // A second Ctrl-C does not wait for the partial report.
-                if stop.isSet { Foundation.exit(ExitStatus.interrupted.rawValue) }
+                if stop.isSet {
+                    beforeExit?()
+                    Foundation.exit(ExitStatus.interrupted.rawValue)
+                }
                 Console.info(what + " (Ctrl-C again to quit at once)")
                 stop.set()
             }

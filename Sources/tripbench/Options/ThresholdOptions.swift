@@ -8,14 +8,14 @@ struct ThresholdOptions: ParsableArguments {
     @Option(
         name: .customLong("threshold"),
         help: ArgumentHelp(
-            "A threshold added to the scenario's, e.g. \"vector_search:p95<100ms\" or \"all:qps>=471\" (repeatable). Metrics: p50 p90 p95 p99 p999 max mean qps error_rate recall (and recall_at_stage for stages).",
+            "A threshold added to the scenario's, e.g. \"vector_search:p95<100ms\" or \"all:qps>=471\" (repeatable). Metrics: p50 p90 p95 p99 p999 max mean qps error_rate recall pool_efficiency (and recall_at_stage for stages).",
             valueName: "operation:condition"))
     var thresholds: [String] = []
 
     /// The report's thresholds (the scenario's as run) and these, checked against its operation names.
     func thresholds(of report: RunReport) throws -> [Threshold] {
         report.scenario.thresholds
-            + (try self.parse(operations: ChangeFeedSpec.thresholdNames(report.scenario.operations.map(\.name), feed: report.changeFeed != nil)))
+            + (try self.parse(operations: Scenario.thresholdNames(report.scenario.operations.map(\.name), feed: report.changeFeed != nil, pooled: report.pool?.application != nil)))
     }
 
     /// The thresholds, checked against the run's operation names.

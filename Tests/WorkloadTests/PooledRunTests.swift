@@ -1,0 +1,135 @@
+import Datasets
+import Foundation
+import LocalServer
+import Logging
+import Postgres
+import Results
+import TestSupport
+import Testing
+@testable import Workload
+
+/// Runs whose clients wait for pooled connections: the TripSage mix through a real pgbouncer in transaction
+/// mode (many clients over few server connections, its figures in the report), and an application pool too
+/// small for its rate (the wait grows second by second, requests time out, the wait's threshold fails).
+@Suite(.serialized) struct PooledRunTests {
+    static let mix = """
+        operations:
+          - {name: vector_search, weight: 35}
+          - {name: hybrid_search, weight: 10}
+          - {name: similar_trips, weight: 10}
+          - {name: trip_details, weight: 15}
+          - {name: preference_lookup, weight: 15}
+          - {name: chat_history, weight: 12}
+          - {name: create_trip, weight: 3}
+        """
+
+    static func run(_ scenario: Scenario, _ loaded: TinyDataset.Loaded, pooler: PoolerTarget? = nil) async throws -> RunReport {
+        let catalog = try DatasetCatalog(directory: loaded.directory, manifest: loaded.manifest)
+        var runner = WorkloadRunner(scenario: scenario, scenarioFile: "pooled.yaml", catalog: catalog, database: loaded.database, stopSignal: StopSignal())
+        runner.pooler = pooler
+        let chosen = runner
+        return try await DedicatedThread.run { try chosen.run(logger: Logger(label: "tests")) }
+    }
+
+    @Test func theMixGoesThroughPgbouncerWith200ClientsOver20ServerConnections() async throws {
+        let loaded = try await TinyDataset.loaded()
+        let scenario = try Scenario.parse("""
+            name: pooled
+            executor: {type: constant-arrival-rate, rate: 300, clients: 200}
+            warmup: 1s
+            duration: 4s
+            recallSample: 0.2
+            settings: {hnsw.ef_search: 100}
+            pooler: {type: pgbouncer, mode: transaction, poolSize: 20}
+            \(Self.mix)
+            """, file: "pooled.yaml")
+        let pooler = LocalPooler(cluster: TestServer.cluster, port: 56441)
+        var configuration = LocalPooler.Configuration()
+        configuration.poolSize = 20
+        configuration.maxClients = 300
+        configuration.settings = scenario.sessionSettings.map { ($0.name, $0.value) }
+        let chosen = configuration
+        let logger = Logger(label: "tests")
+        try await DedicatedThread.run { _ = try pooler.up(chosen, logger: logger) }
+        let report: RunReport
+        do {
+            let url = try PostgresConnectionString(pooler.connectionURL(database: loaded.database.options["dbname"]!))
+            report = try await Self.run(scenario, loaded, pooler: PoolerTarget(url: url, server: "pgbouncer (test)", startedByTripbench: true))
+        } catch {
+            _ = try? pooler.down(logger: logger)
+            throw error
+        }
+        let stopped = try await DedicatedThread.run { try pooler.down(logger: logger) }
+        #expect(stopped && pooler.pid == nil)
+
+        let total = try #require(report.totals.first)
+        #expect(total.count > 900 && total.errors == 0 && total.unsent == 0, "\(total.count) requests, \(total.errors) errors, \(total.unsent ?? -1) unsent: \(report.operations.map { "\($0.operation) \($0.errorsByKind)" })")
+        #expect(report.operations.filter { $0.operation == "vector_search" }.allSatisfy { ($0.recall?.mean ?? 0) > 0.9 })
+        let figures = try #require(report.pool?.pooler)
+        #expect(figures.unavailable == nil, "\(figures.unavailable ?? "")")
+        #expect(figures.clients == 200 && figures.mode == "transaction" && figures.poolSize == 20)
+        #expect(figures.version?.hasPrefix("PgBouncer") == true)
+        // Every request is one transaction (create_trip's statements are one), give or take the window's edges.
+        #expect(Double(figures.transactions) > Double(total.count) * 0.8, "\(figures.transactions) transactions for \(total.count) requests")
+        #expect(figures.serverConnectionsMax >= 1 && figures.serverConnectionsMax <= 20, "\(figures.serverConnectionsMax) server connections")
+        #expect(figures.seconds.count >= 3 && figures.seconds.allSatisfy { $0.clientsActive + $0.clientsWaiting == 200 }, "\(figures.seconds.map { ($0.clientsActive, $0.clientsWaiting) })")
+        let efficiency = try #require(report.pool?.efficiency)
+        #expect(efficiency > 0 && efficiency <= 1)
+        // No application pool: every client has its connection, so no `pool_wait` of the run's own.
+        #expect(!report.operations.contains { $0.operation == PoolSpec.waitOperationName })
+    }
+
+    @Test func aPoolTooSmallForItsRateWaitsLongerEverySecondAndTimesOut() async throws {
+        let loaded = try await TinyDataset.loaded()
+        // Two connections, each request 20 ms: 100 requests/s at most, offered 160.
+        let scenario = try Scenario.parse("""
+            name: small-pool
+            executor: {type: constant-arrival-rate, rate: 160}
+            warmup: 0s
+            duration: 4s
+            recallSample: 0
+            pool: {size: 1, maxOverflow: 1, timeout: 1500ms}
+            operations:
+              - {name: slow, sql: "SELECT pg_sleep(0.02)"}
+            thresholds:
+              pool_wait: "p95 < 100ms"
+            """, file: "small-pool.yaml")
+        #expect(scenario.executor.clients == 2)
+        let report = try await Self.run(scenario, loaded)
+        let wait = try #require(report.operations.first { $0.operation == PoolSpec.waitOperationName })
+        let application = try #require(report.pool?.application)
+        #expect(application.size == 1 && application.maxOverflow == 1 && report.pool?.pooler == nil)
+        // The backlog grows by about 60 requests a second: each second's requests waited longer than the last's.
+        let series = (report.timeseries.first?.seconds ?? []).compactMap { $0.waitP95Us }
+        #expect(series.count >= 3 && series[2] > series[0] * 2 && series[0] < 1_500_000, "\(series)")
+        // Past the timeout, requests fail unsent; those counted as failed in the operation too.
+        #expect(application.timeouts > 0 && wait.errors == application.timeouts)
+        #expect(report.operations.first { $0.operation == "slow" }?.errorsByKind[PoolSpec.timeoutError] == application.timeouts)
+        // The threshold on the wait fails, and the efficiency shows where the time went.
+        let threshold = try #require(report.scenario.thresholds.first { $0.operation == PoolSpec.waitOperationName })
+        let p95 = try #require(report.measure(threshold.metric, of: [wait], target: "postgres"))
+        #expect(!threshold.comparison.holds(p95, threshold.value), "pool_wait P95 \(p95) µs passed \(threshold.expression)")
+        #expect((report.pool?.efficiency ?? 1) < 0.5, "\(report.pool?.efficiency ?? -1)")
+    }
+
+    @Test func aPoolNeedsAnOpenLoopAndItsOwnClientCount() throws {
+        for (yaml, message) in [
+            ("executor: {type: constant-vus, clients: 4}\npool: {size: 2}", "needs an open loop"),
+            ("executor: {type: constant-arrival-rate, rate: 10, clients: 4}\npool: {size: 2, maxOverflow: 1}", "executor clients 4 disagree with pool size + maxOverflow = 3"),
+            ("executor: {type: constant-arrival-rate, rate: 10}\npool: {size: 0}", "size"),
+            ("executor: {type: constant-arrival-rate, rate: 10}\npooler: {type: pgbouncer}\nrowLevelSecurity: true", "rowLevelSecurity"),
+            ("executor: {type: constant-arrival-rate, rate: 10}\npooler: {type: odyssey}", "pooler type must be pgbouncer"),
+            ("executor: {type: constant-arrival-rate, rate: 10}\npooler: {mode: statment}", "pooler mode must be one of transaction, session"),
+        ] {
+            let text = "name: bad\n\(yaml)\noperations:\n  - {name: preference_lookup}\n"
+            #expect(throws: (any Error).self) { try Scenario.parse(text, file: "bad.yaml") }
+            do { _ = try Scenario.parse(text, file: "bad.yaml") } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+        let parsed = try Scenario.parse(
+            "name: ok\nexecutor: {type: constant-arrival-rate, rate: 10}\npool: {size: 20, maxOverflow: 30, timeout: 30s}\noperations:\n  - {name: preference_lookup}\nthresholds: {pool_wait: \"p95 < 50ms\"}\n",
+            file: "ok.yaml")
+        #expect(parsed.pool == PoolSpec(size: 20, maxOverflow: 30, timeout: .seconds(30)) && parsed.executor.clients == 50)
+    }
+}
