@@ -30,23 +30,19 @@ public final class PostgresConnection {
     ///   which takes replication commands beside SQL (``PostgresReplicationStream``).
     /// - Parameter database: another database on the same server than the string's (a pooler's `pgbouncer`
     ///   console).
-    public init(_ connectionString: PostgresConnectionString, replication: Bool = false, database: String? = nil) throws {
-        self.connectionString = connectionString
-        // Keywords before "dbname" are defaults that the expanded connection string overrides; after it, they
-        // override the string (a second "dbname" is a plain database name).
-        let keywords = ["connect_timeout", "fallback_application_name", "dbname"] + (replication ? ["replication"] : []) + (database == nil ? [] : ["dbname"])
-        let values = ["10", "tripbench", connectionString.raw] + (replication ? ["database"] : []) + (database.map { [$0] } ?? [])
-        let handle = withCStringArray(keywords) { keywordPointers in
-            withCStringArray(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
+    public convenience init(_ connectionString: PostgresConnectionString, replication: Bool = false, database: String? = nil) throws {
+        let parameters = Self.parameters(connectionString, replication: replication, database: database)
+        let handle = withCStringArray(parameters.keywords) { keywordPointers in
+            withCStringArray(parameters.values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
         }
         guard let handle else { throw PostgresError(.connectionFailed, "libpq could not allocate a connection") }
-        guard PQstatus(handle) == CONNECTION_OK else {
-            let reason = connectionString.redact(String(cString: PQerrorMessage(handle)))
-            PQfinish(handle)
-            // A FATAL means the server answered and refused the session; otherwise it was not reached.
-            let code: PostgresError.Code = reason.contains("FATAL:") ? .connectionRejected : .connectionFailed
-            throw PostgresError(code, "cannot connect to \(connectionString.summary): \(reason)")
-        }
+        guard PQstatus(handle) == CONNECTION_OK else { throw Self.refusal(handle, connectionString) }
+        self.init(opened: handle, connectionString: connectionString)
+    }
+
+    /// Takes over a handle libpq has connected.
+    init(opened handle: OpaquePointer, connectionString: PostgresConnectionString) {
+        self.connectionString = connectionString
         self.handle = handle
         self.wire = PostgresWireChannel(socket: PQsocket(handle))
         PQsetNoticeReceiver(
@@ -58,6 +54,30 @@ public final class PostgresConnection {
             },
             Unmanaged.passUnretained(self.notices).toOpaque()
         )
+    }
+
+    /// The keywords and values a connection is opened with. Keywords before "dbname" are defaults that the
+    /// expanded connection string overrides; after it, they override the string (a second "dbname" is a plain
+    /// database name).
+    /// - Parameter options: server settings for the session (libpq's `options`, `-c name=value …`).
+    static func parameters(
+        _ connectionString: PostgresConnectionString, replication: Bool = false, database: String? = nil, options: String? = nil
+    ) -> (keywords: [String], values: [String]) {
+        var keywords = ["connect_timeout", "fallback_application_name", "dbname"]
+        var values = ["10", "tripbench", connectionString.raw]
+        if replication { keywords.append("replication"); values.append("database") }
+        if let database { keywords.append("dbname"); values.append(database) }
+        if let options { keywords.append("options"); values.append(options) }
+        return (keywords, values)
+    }
+
+    /// The error for a connection libpq could not open, freeing its handle: password masked.
+    static func refusal(_ handle: OpaquePointer, _ connectionString: PostgresConnectionString) -> PostgresError {
+        let reason = connectionString.redact(String(cString: PQerrorMessage(handle)))
+        PQfinish(handle)
+        // A FATAL means the server answered and refused the session; otherwise it was not reached.
+        let code: PostgresError.Code = reason.contains("FATAL:") ? .connectionRejected : .connectionFailed
+        return PostgresError(code, "cannot connect to \(connectionString.summary): \(reason)")
     }
 
     /// Opens a connection on a dedicated thread, runs `body` there with it, closes it, and returns the result.

@@ -320,12 +320,21 @@ public struct OperationReport: Codable, Sendable {
     }
 }
 
+extension RunReport {
+    /// What thresholds on this report may name: the scenario's operations, and the entries that follow them
+    /// (`change_lag`, `pool_wait`, `connect`).
+    public var thresholdNames: [String] {
+        let names = self.scenario.operations.map(\.name)
+        return names + Set(self.operations.filter { $0.followsRequests && !names.contains($0.operation) }.map(\.operation)).sorted()
+    }
+}
+
 extension OperationReport {
     /// Whether the entry measures something that follows the requests rather than requests of its own: the
-    /// time-to-searchable probe (inserted rows followed), the change feed's lag (transactions delivered) and a
-    /// pooled run's wait for a connection (part of the mix's own latencies). None belongs to the totals or to
-    /// `all`.
-    public var followsRequests: Bool { self.polls != nil || self.kind == "change_feed" || self.kind == "pool_wait" }
+    /// time-to-searchable probe (inserted rows followed), the change feed's lag (transactions delivered), and a
+    /// pooled run's wait for a connection and a churning run's connection setup (both part of the requests' own
+    /// latencies). None belongs to the totals or to `all`.
+    public var followsRequests: Bool { self.polls != nil || ["change_feed", "pool_wait", "connect"].contains(self.kind) }
 
     /// Rows of another user seen anywhere: during the run and in the audit after it.
     public var everyForeignRow: Int { (self.foreignRows ?? 0) + (self.rowLevelSecurityAudit?.foreignRows ?? 0) }

@@ -23,16 +23,16 @@ import Testing
           - {name: create_trip, weight: 3}
         """
 
-    static func run(_ scenario: Scenario, _ loaded: TinyDataset.Loaded, pooler: PoolerTarget? = nil) async throws -> RunReport {
-        let catalog = try DatasetCatalog(directory: loaded.directory, manifest: loaded.manifest)
-        var runner = WorkloadRunner(scenario: scenario, scenarioFile: "pooled.yaml", catalog: catalog, database: loaded.database, stopSignal: StopSignal())
+    static func run(_ scenario: Scenario, _ database: PostgresConnectionString, _ catalog: DatasetCatalog, pooler: PoolerTarget? = nil) async throws -> RunReport {
+        var runner = WorkloadRunner(scenario: scenario, scenarioFile: "pooled.yaml", catalog: catalog, database: database, stopSignal: StopSignal())
         runner.pooler = pooler
         let chosen = runner
         return try await DedicatedThread.run { try chosen.run(logger: Logger(label: "tests")) }
     }
 
     @Test func theMixGoesThroughPgbouncerWith200ClientsOver20ServerConnections() async throws {
-        let loaded = try await TinyDataset.loaded()
+        // A database of its own: the mix writes (create_trip), which another suite's run on tiny would see.
+        let (name, database, catalog) = try await ChangeFeedTests.database()
         let scenario = try Scenario.parse("""
             name: pooled
             executor: {type: constant-arrival-rate, rate: 300, clients: 200}
@@ -53,8 +53,8 @@ import Testing
         try await DedicatedThread.run { _ = try pooler.up(chosen, logger: logger) }
         let report: RunReport
         do {
-            let url = try PostgresConnectionString(pooler.connectionURL(database: loaded.database.options["dbname"]!))
-            report = try await Self.run(scenario, loaded, pooler: PoolerTarget(url: url, server: "pgbouncer (test)", startedByTripbench: true))
+            let url = try PostgresConnectionString(pooler.connectionURL(database: name))
+            report = try await Self.run(scenario, database, catalog, pooler: PoolerTarget(url: url, server: "pgbouncer (test)", startedByTripbench: true))
         } catch {
             _ = try? pooler.down(logger: logger)
             throw error
@@ -77,6 +77,7 @@ import Testing
         #expect(efficiency > 0 && efficiency <= 1)
         // No application pool: every client has its connection, so no `pool_wait` of the run's own.
         #expect(!report.operations.contains { $0.operation == PoolSpec.waitOperationName })
+        try await TestServer.drop(name, admin: try await TestServer.connectionString())
     }
 
     @Test func aPoolTooSmallForItsRateWaitsLongerEverySecondAndTimesOut() async throws {
@@ -95,7 +96,7 @@ import Testing
               pool_wait: "p95 < 100ms"
             """, file: "small-pool.yaml")
         #expect(scenario.executor.clients == 2)
-        let report = try await Self.run(scenario, loaded)
+        let report = try await Self.run(scenario, loaded.database, try DatasetCatalog(directory: loaded.directory, manifest: loaded.manifest))
         let wait = try #require(report.operations.first { $0.operation == PoolSpec.waitOperationName })
         let application = try #require(report.pool?.application)
         #expect(application.size == 1 && application.maxOverflow == 1 && report.pool?.pooler == nil)
@@ -110,6 +111,74 @@ import Testing
         let p95 = try #require(report.measure(threshold.metric, of: [wait], target: "postgres"))
         #expect(!threshold.comparison.holds(p95, threshold.value), "pool_wait P95 \(p95) µs passed \(threshold.expression)")
         #expect((report.pool?.efficiency ?? 1) < 0.5, "\(report.pool?.efficiency ?? -1)")
+    }
+
+    /// Sessions the server has started in `database` (pg_stat_database.sessions).
+    static func serverSessions(_ database: PostgresConnectionString) async throws -> Int64 {
+        try await PostgresConnection.withConnection(database) {
+            _ = try $0.query("SELECT pg_stat_clear_snapshot()")
+            return try $0.query("SELECT sessions FROM pg_stat_database WHERE datname = current_database()").decode(Int64.self, row: 0, column: 0)
+        }
+    }
+
+    /// Every request opens its own connection (pgbench -C): direct, each is a server session of its own; through
+    /// pgbouncer, the server keeps its few connections while the clients open hundreds.
+    @Test func connectionChurnOpensAConnectionForEveryRequest() async throws {
+        let loaded = try await TinyDataset.loaded()
+        let catalog = try DatasetCatalog(directory: loaded.directory, manifest: loaded.manifest)
+        let name = loaded.database.options["dbname"]!
+        let yaml = """
+            name: churn
+            executor: {type: constant-arrival-rate, rate: 100, clients: 4}
+            warmup: 0s
+            duration: 3s
+            recallSample: 0.5
+            reconnectEvery: 1
+            settings: {hnsw.ef_search: 40, work_mem: 8MB}
+            operations:
+              - {name: vector_search_all, operation: vector_search, filter: none}
+              - {name: preference_lookup, weight: 1}
+            thresholds: {connect: "p95 < 5s"}
+            """
+        let direct = try Scenario.parse(yaml, file: "churn.yaml")
+        #expect(direct.reconnectEvery == 1 && direct.thresholds.contains { $0.operation == Scenario.connectOperationName })
+        let before = try await Self.serverSessions(loaded.database)
+        let report = try await Self.run(direct, loaded.database, catalog)
+        let opened = try await Self.serverSessions(loaded.database) - before
+        let total = try #require(report.totals.first)
+        let connect = try #require(report.operations.first { $0.operation == Scenario.connectOperationName })
+        #expect(total.errors == 0 && total.count > 250, "\(total.count) requests, \(report.operations.map { "\($0.operation) \($0.errorsByKind)" })")
+        #expect(connect.count == total.count && connect.errors == 0 && connect.latencyUs.p50 > 0, "\(connect.count) connections for \(total.count) requests")
+        // Warm-up none: the run's own requests, its admin and health connections, and whatever else ran meanwhile.
+        #expect(opened >= Int64(total.count), "\(opened) server sessions for \(total.count) requests")
+        // The settings came with each connection: the searches kept their recall with ef_search 40.
+        #expect((report.operations.first { $0.operation == "vector_search_all" }?.recall?.mean ?? 0) > 0.8)
+
+        var pooled = direct
+        pooled.pooler = PoolerSpec(poolSize: 3)
+        let pooler = LocalPooler(cluster: TestServer.cluster, port: 56442)
+        var configuration = LocalPooler.Configuration()
+        configuration.poolSize = 3
+        configuration.settings = pooled.sessionSettings.map { ($0.name, $0.value) }
+        let chosen = configuration
+        let logger = Logger(label: "tests")
+        try await DedicatedThread.run { _ = try pooler.up(chosen, logger: logger) }
+        let through: RunReport
+        let serverBefore = try await Self.serverSessions(loaded.database)
+        do {
+            let url = try PostgresConnectionString(pooler.connectionURL(database: name))
+            through = try await Self.run(pooled, loaded.database, catalog, pooler: PoolerTarget(url: url, server: "pgbouncer (test)", startedByTripbench: true))
+        } catch {
+            _ = try? pooler.down(logger: logger)
+            throw error
+        }
+        let serverOpened = try await Self.serverSessions(loaded.database) - serverBefore
+        _ = try await DedicatedThread.run { try pooler.down(logger: logger) }
+        let pooledTotal = try #require(through.totals.first)
+        let pooledConnect = try #require(through.operations.first { $0.operation == Scenario.connectOperationName })
+        #expect(pooledTotal.errors == 0 && pooledConnect.count == pooledTotal.count)
+        // Hundreds of client connections, a handful of server sessions (the pool's, the run's admin and health).
+        #expect(serverOpened < 20, "\(serverOpened) server sessions behind \(pooledConnect.count) client connections")
     }
 
     @Test func aPoolNeedsAnOpenLoopAndItsOwnClientCount() throws {

@@ -39,6 +39,18 @@ final class PostgresClientGroup: @unchecked Sendable {
         }
     }
 
+    /// Settings a churning client's new connections start with (libpq `options`); nil through a pooler, which
+    /// applies them itself (and may refuse the startup parameter).
+    var startupOptions: String? {
+        self.scenario.pooler != nil ? nil : PostgresConnection.startupOptions(self.scenario.sessionSettings.map { ($0.name, $0.value) })
+    }
+
+    /// A session on a connection just opened for one request or a few (connection churn): the settings came
+    /// with it, the statements are those the first sessions described; nothing more is asked of the server.
+    func session(on connection: PostgresConnection) throws -> PostgresClientSession {
+        try PostgresClientSession(connected: connection, descriptions: self.descriptions, driver: self.driver)
+    }
+
     /// Opens a session for a client acting as `actingUser` (row-level security); blocks the calling thread.
     func openSession(actingUser: Int?) throws -> PostgresClientSession {
         try PostgresClientSession(
@@ -66,6 +78,11 @@ final class PostgresClient {
     var reconnection: Reconnection?
     /// When the client lost its connection (monotonic ns), until it has a new one.
     var lostAt: Int64?
+    /// Connection churn: the connection being opened for the request in flight, when it began, and the
+    /// requests the current connection has served.
+    var attempt: PostgresConnectionAttempt?
+    var attemptStarted: Int64 = 0
+    var requestsOnConnection = 0
 
     var inFlight = false
     var flushPending = false
@@ -103,7 +120,10 @@ final class PostgresClient {
     /// What to wait for on the socket of the request in flight: its answer, and room to write when a send is
     /// still pending.
     var pollDescriptor: pollfd {
-        pollfd(fd: self.session!.connection.socketDescriptor, events: Int16(POLLIN) | (self.flushPending ? Int16(POLLOUT) : 0), revents: 0)
+        if let attempt = self.attempt {
+            return pollfd(fd: attempt.socketDescriptor, events: attempt.waitsToWrite ? Int16(POLLOUT) : Int16(POLLIN), revents: 0)
+        }
+        return pollfd(fd: self.session!.connection.socketDescriptor, events: Int16(POLLIN) | (self.flushPending ? Int16(POLLOUT) : 0), revents: 0)
     }
 }
 

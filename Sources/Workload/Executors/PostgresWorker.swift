@@ -18,6 +18,8 @@ final class PostgresWorker {
     private var recorder: WorkerRecorder
     /// Open loop: the worker's share of the schedule, taken by whichever client is idle.
     private var schedule: WorkerSchedule?
+    /// Connection churn: the settings new connections start with.
+    private let startupOptions: String?
 
     init(index: Int, group: PostgresClientGroup, context: RunContext, runTag: String) {
         self.context = context
@@ -28,6 +30,7 @@ final class PostgresWorker {
         self.runTag = runTag
         self.recorder = WorkerRecorder(context: context, worker: index, catalog: group.catalog, operations: group.scenario.operations.count)
         self.schedule = context.schedule(ofWorker: index)
+        self.startupOptions = context.reconnectEvery > 0 ? group.startupOptions : nil
     }
 
     /// Runs the load until the end (or a stop), then waits for requests in flight, and returns the measurements.
@@ -45,6 +48,9 @@ final class PostgresWorker {
         for client in self.clients {
             client.nextSlot = client.id
             client.thinkUntil = self.context.start
+            // Connection churn: every request of the run opens its connection, the first ones too (the
+            // sessions opened before the run described the statements the new ones send).
+            if self.context.reconnectEvery > 0 { client.session = nil }
         }
         var descriptors: [pollfd] = []
         var polled: [Int] = []
@@ -98,7 +104,7 @@ final class PostgresWorker {
                     self.advance(client, now: &now)
                 } else {
                     if stopping || client.finished { continue }
-                    if client.session == nil {
+                    if client.session == nil, context.reconnectEvery == 0 {
                         active = true
                         guard let retry = self.reconnect(client, now: now) else {
                             wake = now
@@ -246,7 +252,52 @@ final class PostgresWorker {
         client.inFlight = true
         // A probe is timed from its row's commit: how late its search went out is part of what it measures.
         if client.measured, context.openLoop, context.probes == nil { self.recorder.result.scheduleLag.record(nanos: now - intended) }
+        if client.session == nil, context.reconnectEvery > 0 {
+            client.draw = draw
+            self.connect(client, now: now)
+            return
+        }
         self.send(client, draw: draw, now: now)
+    }
+
+    /// Connection churn: starts opening the client's connection for the request it has just begun; the
+    /// worker's loop waits on its socket with the others' (``continueConnecting(_:now:)``).
+    private func connect(_ client: PostgresClient, now: Int64) {
+        client.attemptStarted = now
+        do {
+            client.attempt = try PostgresConnectionAttempt(self.group.target, options: self.startupOptions)
+        } catch {
+            self.failToConnect(client, now: now)
+        }
+    }
+
+    /// Moves a connection attempt on; once open, the client's session is made on it (no round trip) and the
+    /// request's first statement goes out. The connection's setup time is recorded apart, and is part of the
+    /// request's latency as it is of the application's.
+    private func continueConnecting(_ client: PostgresClient, now: inout Int64) {
+        do {
+            guard let connection = try client.attempt?.poll() else { return }
+            client.attempt = nil
+            now = RunClock.now()
+            if client.measured { self.recorder.result.connectTime.record(nanos: now - client.attemptStarted) }
+            client.session = try self.group.session(on: connection)
+            client.requestsOnConnection = 0
+            if let lost = client.lostAt {
+                self.recorder.result.outages.append(lost..<max(now, lost))
+                client.lostAt = nil
+            }
+            self.send(client, draw: client.draw, now: now)
+        } catch {
+            self.failToConnect(client, now: RunClock.now())
+        }
+    }
+
+    /// Ends a request whose connection could not be opened (`connect_failed`).
+    private func failToConnect(_ client: PostgresClient, now: Int64) {
+        client.attempt = nil
+        if client.measured { self.recorder.result.connectFailures += 1 }
+        client.error = "connect_failed"
+        self.complete(client, now: now)
     }
 
     /// Sends the client's next statement of `draw` (its ROLLBACK while rolling back).
@@ -278,6 +329,10 @@ final class PostgresWorker {
 
     /// Handles readiness of a client's socket: flushes, reads, and moves the request on when a statement ends.
     private func advance(_ client: PostgresClient, now: inout Int64) {
+        if client.attempt != nil {
+            self.continueConnecting(client, now: &now)
+            return
+        }
         guard let session = client.session else { return }
         if client.flushPending {
             do { client.flushPending = !(try session.connection.flushOutput()) } catch let error as PostgresError {
@@ -340,6 +395,7 @@ final class PostgresWorker {
 
     /// Ends the request in flight with `kind` and drops the connection; the client reconnects with back-off.
     private func fail(_ client: PostgresClient, kind: String, now: Int64) {
+        client.attempt = nil
         client.error = kind
         self.complete(client, now: now)
         client.session = nil
@@ -384,6 +440,12 @@ final class PostgresWorker {
     private func complete(_ client: PostgresClient, now: Int64) {
         client.inFlight = false
         client.flushPending = false
+        client.attempt = nil
+        if self.context.reconnectEvery > 0, client.session != nil {
+            // Connection churn: the connection goes once it has served its requests.
+            client.requestsOnConnection += 1
+            if client.requestsOnConnection >= self.context.reconnectEvery { client.session = nil }
+        }
         if self.context.thinkNanos > 0 { client.thinkUntil = now + self.context.thinkNanos }
         if now >= self.context.measureStart, now < self.context.end { self.recorder.result.completedInWindow += 1 }
         if let probes = self.context.probes, let probe = client.probe {

@@ -44,6 +44,8 @@ final class RunContext: Sendable {
     /// An application pool's `timeout`: a request that waited this long for a connection fails unsent
     /// (`Int64.max` without one).
     let poolTimeoutNanos: Int64
+    /// Connection churn: a client opens a new connection for every this many requests (0: never).
+    let reconnectEvery: Int
 
     init(
         scenario: Scenario, stream: RequestStream, start: Int64, workers: Int, stopSignal: StopSignal, planClassifier: PlanClassifier? = nil,
@@ -52,6 +54,7 @@ final class RunContext: Sendable {
         self.planClassifier = planClassifier
         self.pooled = pooled
         self.poolTimeoutNanos = pooled ? scenario.pool?.timeout.nanoseconds ?? .max : .max
+        self.reconnectEvery = scenario.reconnectEvery ?? 0
         self.lane = nil
         self.followedBy = nil
         self.probes = nil
@@ -123,6 +126,8 @@ final class RunContext: Sendable {
         self.lane = operation
         self.pooled = false
         self.poolTimeoutNanos = .max
+        // A time-to-searchable probe is a measuring device: it keeps its connections.
+        self.reconnectEvery = probes == nil ? scenario.reconnectEvery ?? 0 : 0
         self.followedBy = followedBy
         self.probes = probes
         self.planClassifier = nil

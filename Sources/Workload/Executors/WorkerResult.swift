@@ -14,6 +14,10 @@ struct WorkerResult: Sendable {
     /// that waited the application pool's timeout and failed unsent.
     var poolWait = LatencyHistogram()
     var poolTimeouts = 0
+    /// Connection churn: how long each measured request's new connection took to open (from the start of the
+    /// attempt to the server's ready), and the attempts that failed.
+    var connectTime = LatencyHistogram()
+    var connectFailures = 0
     /// Open loop: requests due before the end that were never sent.
     var unsent = 0
     /// The same, per operation.

@@ -88,6 +88,20 @@ struct ReportAssembler {
                         buckets: run.results.reduce(into: LatencyHistogram()) { $0.add($1.poolWait) }.buckets))
                 }
             }
+            if run.kind == .postgres, self.scenario.reconnectEvery != nil {
+                var connect = LatencyHistogram()
+                var failures = 0
+                for result in run.results {
+                    connect.add(result.connectTime)
+                    failures += result.connectFailures
+                }
+                let count = Int(connect.count) + failures
+                operations.append(OperationReport(
+                    target: target, operation: Scenario.connectOperationName, kind: Scenario.connectOperationName, count: count,
+                    errors: failures, errorsByKind: failures > 0 ? ["connect_failed": failures] : [:], qps: Double(count) / seconds,
+                    rows: 0, rowsPerRequest: 0, latencyUs: LatencySummary(connect)))
+                histograms.append(HistogramReport(target: target, operation: Scenario.connectOperationName, measure: "latency", buckets: connect.buckets))
+            }
             let board = run.context.board.all()
             let last = Int(seconds.rounded(.up))
             series.append(TimeseriesReport(target: target, seconds: board.keys.sorted().filter { $0 < max(last, 1) || board[$0]!.count > 0 }.map { second in

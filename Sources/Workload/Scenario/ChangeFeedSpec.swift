@@ -24,14 +24,18 @@ public struct ChangeFeedSpec: Sendable, Equatable {
 }
 
 extension Scenario {
-    /// What thresholds may name in a run of `operations`: their names, `change_lag` when a feed runs, and
-    /// `pool_wait` with an application pool.
-    public static func thresholdNames(_ operations: [String], feed: Bool, pooled: Bool) -> [String] {
+    /// The operation a run with connection churn reports its connection setup as, named in thresholds.
+    public static let connectOperationName = "connect"
+
+    /// What thresholds may name in a run of `operations`: their names, `change_lag` when a feed runs,
+    /// `pool_wait` with an application pool and `connect` with connection churn.
+    public static func thresholdNames(_ operations: [String], feed: Bool, pooled: Bool, reconnects: Bool) -> [String] {
         operations + (feed ? [ChangeFeedSpec.operationName] : []) + (pooled ? [PoolSpec.waitOperationName] : [])
+            + (reconnects ? [Self.connectOperationName] : [])
     }
 
-    /// What this scenario's thresholds may name (``thresholdNames(_:feed:pooled:)``).
+    /// What this scenario's thresholds may name (``thresholdNames(_:feed:pooled:reconnects:)``).
     public var thresholdNames: [String] {
-        Self.thresholdNames(self.operations.map(\.name), feed: self.changeFeed != nil, pooled: self.pool != nil)
+        Self.thresholdNames(self.operations.map(\.name), feed: self.changeFeed != nil, pooled: self.pool != nil, reconnects: self.reconnectEvery != nil)
     }
 }

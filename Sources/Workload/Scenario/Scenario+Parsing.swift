@@ -7,7 +7,7 @@ import Yams
 extension Scenario {
     static let keys = [
         "name", "description", "dataset", "target", "seed", "executor", "warmup", "duration", "requests", "timeout",
-        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "runbook", "changeFeed", "pooler", "pool", "operations", "thresholds",
+        "settings", "index", "recallSample", "rowLevelSecurity", "memoryRows", "runbook", "changeFeed", "pooler", "pool", "reconnectEvery", "operations", "thresholds",
     ]
     static let executorKeys = ["type", "clients", "rate", "startRate", "stages", "thinkTime", "arrivals"]
     static let stageKeys = ["duration", "target"]
@@ -136,7 +136,8 @@ struct ScenarioReader {
         }
         let pooled = yaml.node("pool") != nil
         let thresholds = self.thresholds(
-            yaml, operations: Scenario.thresholdNames(operations.map(\.name), feed: changeFeed != nil, pooled: pooled))
+            yaml, operations: Scenario.thresholdNames(
+                operations.map(\.name), feed: changeFeed != nil, pooled: pooled, reconnects: yaml.node("reconnectEvery") != nil))
         var memoryRows: RowAmount?
         if let node = yaml.node("memoryRows") {
             memoryRows = RowAmount(text: node.string ?? "")
@@ -158,6 +159,11 @@ struct ScenarioReader {
             self.fail(yaml, "pool and pooler are connections to PostgreSQL; the target is index", at: yaml.node("pooler") ?? yaml.node("pool"))
         }
         if yaml.node("pool") != nil { scenario.pool = self.pool(yaml, executor: &scenario.executor) }
+        if let node = yaml.node("reconnectEvery") {
+            scenario.reconnectEvery = self.attempt(nil) { try yaml.integer("reconnectEvery", in: 1...1_000_000) }
+            if rowLevelSecurity { self.fail(yaml, "reconnectEvery opens sessions without the role and user rowLevelSecurity sets; run them apart", at: node) }
+            if target == .index { self.fail(yaml, "reconnectEvery opens PostgreSQL connections; the target is index", at: node) }
+        }
         if yaml.node("runbook") != nil { scenario.runbook = self.runbook(yaml, operations: operations) }
         return scenario
     }

@@ -41,6 +41,9 @@ public struct Scenario: Sendable, Equatable {
     public var pooler: PoolerSpec?
     /// The application's connection pool (PostgreSQL, open loop); nil for none.
     public var pool: PoolSpec?
+    /// Connection churn (PostgreSQL): each client opens a new connection for every this many requests, as
+    /// serverless clients do (pgbench `-C` is 1); nil keeps one connection per client for the run.
+    public var reconnectEvery: Int?
     public var operations: [OperationSpec]
     /// Pass/fail conditions per operation (or `all`), checked by the reporting step.
     public var thresholds: [Threshold]
@@ -72,6 +75,7 @@ public struct Scenario: Sendable, Equatable {
         self.changeFeed = nil
         self.pooler = nil
         self.pool = nil
+        self.reconnectEvery = nil
     }
 
     /// The connections a run opens to its target: the mix's clients and those of every write stream and probe.

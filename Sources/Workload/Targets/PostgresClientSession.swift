@@ -22,6 +22,8 @@ final class PostgresClientSession {
         // Through a pooler the session's settings are the pooler's to apply to each server connection it opens
         // (``Scenario/sessionSettings``); here they would hold for one transaction's server connection only.
         let throughPooler = scenario.pooler != nil
+        // Statements sent unnamed: through a pooler, and on connections opened for a request or a few.
+        let unnamed = throughPooler || scenario.reconnectEvery != nil
         if !throughPooler {
             for setting in scenario.sessionSettings {
                 do {
@@ -36,20 +38,31 @@ final class PostgresClientSession {
             try connection.query("SELECT set_config('request.jwt.claim.sub', $1, false)", [actingUser.uuidString.lowercased()])
             try connection.execute(script: "SET ROLE authenticated")
         }
-        if throughPooler, let known = descriptions.known {
+        if unnamed, let known = descriptions.known {
             (self.statements, self.rollback) = known
         } else {
             self.statements = try zip(scenario.operations, sql).map { spec, operation in
                 do {
-                    return try operation.statements.map { throughPooler ? try connection.describe($0) : try connection.prepare($0) }
+                    return try operation.statements.map { unnamed ? try connection.describe($0) : try connection.prepare($0) }
                 } catch let error as PostgresError where error.sqlState?.hasPrefix("42") == true {
                     // A syntax error, an unknown table or column: the scenario's SQL is wrong. Say whose it is.
                     throw WorkloadError(.badInput, "operation \(spec.name): \(error.description)")
                 }
             }
-            self.rollback = throughPooler ? try connection.describe("ROLLBACK") : try connection.prepare("ROLLBACK")
-            if throughPooler { descriptions.keep(self.statements, rollback: self.rollback) }
+            self.rollback = unnamed ? try connection.describe("ROLLBACK") : try connection.prepare("ROLLBACK")
+            if unnamed { descriptions.keep(self.statements, rollback: self.rollback) }
         }
+        try connection.enterNonBlockingMode(driver: driver)
+        self.connection = connection
+    }
+
+    /// A session on a connection opened with the settings in its startup options, sending the statements
+    /// another session described (``StatementDescriptions``): no round trip before the first request.
+    init(connected connection: PostgresConnection, descriptions: StatementDescriptions, driver: PostgresStatementDriver) throws {
+        guard let known = descriptions.known else {
+            throw WorkloadError(.runtime, "no session described the statements before a churning client connected")
+        }
+        (self.statements, self.rollback) = known
         try connection.enterNonBlockingMode(driver: driver)
         self.connection = connection
     }

@@ -80,6 +80,9 @@ struct RunCommand: AsyncParsableCommand {
         """, valueName: "count"))
     var subscribers: Int?
 
+    @Option(help: ArgumentHelp("Connection churn: each client opens a new connection for every N requests (1 as pgbench -C), its setup time the operation `connect`.", valueName: "N"))
+    var reconnectEvery: Int?
+
     @Flag(help: "No live progress line (for CI).")
     var quiet = false
 
@@ -95,6 +98,7 @@ struct RunCommand: AsyncParsableCommand {
         try OptionBounds.check("--rate", self.rate, in: Scenario.Limits.rate)
         try OptionBounds.check("--requests", self.requests, in: Scenario.Limits.requests)
         try OptionBounds.check("--subscribers", self.subscribers, in: 0...ChangeFeedSpec.maximumSubscribers)
+        try OptionBounds.check("--reconnect-every", self.reconnectEvery, in: 1...1_000_000)
         for (name, value) in [("--duration", self.duration), ("--warmup", self.warmup)] {
             if let value, DurationText.parse(value) == nil { throw ValidationError("\(name) must be \(DurationText.expected), not \(value)") }
         }
@@ -196,6 +200,12 @@ struct RunCommand: AsyncParsableCommand {
         if let requests = self.requests { scenario.requests = requests }
         if let seed = self.seed { scenario.seed = seed }
         try self.poolerOptions.apply(to: &scenario)
+        if let every = self.reconnectEvery {
+            guard scenario.target != .index, !scenario.rowLevelSecurity else {
+                throw CommandFailure(.badInput, "--reconnect-every opens PostgreSQL connections without row-level security's role and user: \(scenario.name) runs \(scenario.target == .index ? "on the in-process index" : "under row-level security")")
+            }
+            scenario.reconnectEvery = every
+        }
         if let subscribers = self.subscribers {
             if subscribers > 0, scenario.target == .index {
                 throw CommandFailure(.badInput, "--subscribers reads PostgreSQL's logical replication; the target is index")

@@ -15,7 +15,7 @@ struct ThresholdOptions: ParsableArguments {
     /// The report's thresholds (the scenario's as run) and these, checked against its operation names.
     func thresholds(of report: RunReport) throws -> [Threshold] {
         report.scenario.thresholds
-            + (try self.parse(operations: Scenario.thresholdNames(report.scenario.operations.map(\.name), feed: report.changeFeed != nil, pooled: report.pool?.application != nil)))
+            + (try self.parse(operations: report.thresholdNames))
     }
 
     /// The thresholds, checked against the run's operation names.
