@@ -92,3 +92,14 @@ extension StudyDirectory where Results == StageResults {
         return outcomes
     }
 }
+
+/// A pooling study's directory also holds each run's report directory.
+public typealias PoolingDirectory = StudyDirectory<PoolingResults>
+
+extension StudyDirectory where Results == PoolingResults {
+    public init(path: String) {
+        self.init(path: path, name: "pooling", schemaVersion: PoolingResults.currentSchemaVersion) { results in
+            (PoolingReport.markdown(results), PoolingReport.html(results))
+        }
+    }
+}

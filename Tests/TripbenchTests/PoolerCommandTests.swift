@@ -91,4 +91,45 @@ import Testing
         #expect((pooler?["wait_mean_us"] as? Double ?? 0) > 1000 && (pooler?["clients_waiting_max"] as? Int ?? 0) > 0, "\(String(describing: pooler))")
         #expect(pooler?["server_connections_max"] as? Int == 1)
     }
+
+    /// The study: direct and through pgbouncer at two client counts, alternating; the count beyond the server's
+    /// connections is not possible direct, and is through the pooler.
+    @Test func thePoolingStudyComparesDirectAndPooledRunsAndRefusesWhatCannotConnect() async throws {
+        _ = try await TestServer.connectionString()
+        let (status, standardError, results, files) = try await GateIntegrityTests.withScenario("pooling-cli", """
+            name: pooling-cli
+            dataset: tiny
+            executor: {type: constant-arrival-rate, rate: 100, clients: 2}
+            warmup: 500ms
+            duration: 2s
+            recallSample: 0
+            operations:
+              - {name: preference_lookup, weight: 3}
+              - {name: chat_history, weight: 1}
+            """) { file, out in
+            let run = try await DedicatedThread.run {
+                try TripbenchCLI.run(["pooling", file.path, "--clients", "3,250", "--rounds", "2", "--pool-size", "4", "--out", out.path, "--quiet"], environment: Self.environment)
+            }
+            let results = try? JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("pooling.json"))) as? [String: Any]
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []
+            return (run.status, run.standardError, results, files)
+        }
+        #expect(status == 0, "\(standardError)")
+        #expect(Self.pooler.pid == nil)
+        let points = results?["points"] as? [[String: Any]] ?? []
+        // Two rounds each way at each count, direct first in the first round and second in the second.
+        #expect(points.map { "\($0["clients"] ?? "")-\($0["mode"] ?? "")" } == [
+            "3-direct", "3-pgbouncer", "3-pgbouncer", "3-direct", "250-direct", "250-pgbouncer", "250-pgbouncer", "250-direct",
+        ])
+        for point in points where point["refused"] == nil {
+            #expect((point["requests"] as? Int ?? 0) > 100 && point["error_rate"] as? Double == 0, "\(point)")
+            #expect(files.contains(point["report"] as? String ?? "-"), "\(point["report"] ?? "") not among \(files)")
+        }
+        let refused = points.filter { $0["refused"] != nil }
+        #expect(refused.count == 2 && refused.allSatisfy { $0["clients"] as? Int == 250 && $0["mode"] as? String == "direct" })
+        #expect((refused.first?["refused"] as? String)?.contains("max_connections") == true)
+        let pooled = points.filter { $0["mode"] as? String == "pgbouncer" }
+        #expect(pooled.allSatisfy { ($0["server_connections_max"] as? Int ?? 99) <= 4 && $0["efficiency"] != nil }, "\(pooled)")
+        #expect(files.contains("pooling.md") && files.contains("pooling.html"))
+    }
 }
