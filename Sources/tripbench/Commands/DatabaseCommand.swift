@@ -13,7 +13,7 @@ struct DatabaseCommand: AsyncParsableCommand {
             """,
         subcommands: [
             DatabaseUp.self, DatabaseDown.self, DatabaseStatus.self, DatabaseURL.self, DatabaseMigrate.self,
-            DatabaseIndexHNSW.self, DatabaseDestroy.self,
+            DatabaseIndexHNSW.self, DatabaseDestroy.self, DatabasePooler.self,
         ]
     )
 }
