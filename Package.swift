@@ -13,6 +13,7 @@ var targets: [Target] = [
     .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
     // Exact search's matrix products (a pthread or OpenMP variant works too: tripbench asks it for one thread).
     .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-serial-dev"])]),
+    .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
     .target(name: "CPrefetch"),
     .target(name: "CPoll"),
 
@@ -60,12 +61,17 @@ var targets: [Target] = [
     ),
     // Renders results; runs nothing.
     .target(name: "Reporting", dependencies: ["Results", .product(name: "Mustache", package: "swift-mustache")]),
+    // What runs show while they go: the engine's sinks (Prometheus endpoint, dashboard, interval and request logs).
+    .target(
+        name: "LiveOutputs",
+        dependencies: ["Workload", "Results", "Reporting", "CZlib", .product(name: "Histogram", package: "hdrhistogram-swift")]
+    ),
 
     // The thin executable: argument parsing and dispatch.
     .executableTarget(
         name: "tripbench",
         dependencies: [
-            "Postgres", "LocalServer", "Datasets", "VectorSearch", "Workload", "Results", "Studies", "Reporting", "CJemalloc",
+            "Postgres", "LocalServer", "Datasets", "VectorSearch", "Workload", "Results", "Studies", "Reporting", "LiveOutputs", "CJemalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]
@@ -85,6 +91,8 @@ var targets: [Target] = [
     // Workload: the fixtures parse their thresholds as scenarios do.
     .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Results", "Workload", "LocalServer", "VectorSearch"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
+    .testTarget(
+        name: "LiveOutputsTests", dependencies: ["LiveOutputs", "Workload", "Results", .product(name: "Histogram", package: "hdrhistogram-swift")]),
     .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport", "VectorSearch"]),
 ]
 

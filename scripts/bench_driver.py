@@ -18,6 +18,10 @@
 
 The machine is shared and its speed drifts: only alternating runs compared within a round mean anything.
 
+3. The live outputs' cost (PARTS=3, not in the default): the same `SELECT 1` at 8 clients, tripbench alone against
+   tripbench with `--metrics-listen` and `--dashboard-listen`, both read every second by this script (as Prometheus
+   and an open dashboard would) in alternating rounds: requests/s and the ratio.
+
 Usage: scripts/bench_driver.py TRIPBENCH_BINARY
        (env: DURATION seconds per run, default 10; ROUNDS, default 5; DATASET, default tiny;
         PARTS, default "1,2": which of the two comparisons to run; CLIENTS, default "1,8,32": the client counts of
@@ -36,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 from vector_files import read_bin  # noqa: E402
@@ -205,6 +210,8 @@ def main():
         throughput(tripbench, url)
     if "2" in PARTS:
         latency(tripbench, url, queries, psql)
+    if "3" in PARTS:
+        live_outputs(tripbench)
     run([psql, "-q", url, "-c", "DROP TABLE IF EXISTS tripbench_driver_queries"])
 
 
@@ -235,6 +242,53 @@ def throughput(tripbench, url):
         line += f" {median(r[1] for r in rounds):>20.1f}" + "".join(
             f" {median(r[2][side][2] for r in rounds):>7.1f}" for side in range(len(DRIVERS)))
         print(line)
+
+
+def free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def live_outputs(tripbench):
+    median = statistics.median
+    print("\n3. live outputs: prepared SELECT 1, 8 closed-loop clients, 2 threads (requests/s; medians over the rounds)")
+    select1 = ["--clients", "8", "--threads", "2", "--duration", f"{DURATION}s", "--warmup", "2s"]
+    rounds = []
+    for round in range(ROUNDS):
+        def plain():
+            return tripbench_run(tripbench, "select1", *select1)[0]
+
+        def watched():
+            metrics, dashboard = free_port(), free_port()
+            stop = threading.Event()
+            scrapes = [0]
+
+            def scrape():
+                while not stop.wait(1.0):
+                    for url in (f"http://127.0.0.1:{metrics}/metrics", f"http://127.0.0.1:{dashboard}/live.json"):
+                        try:
+                            urllib.request.urlopen(url, timeout=2).read()
+                            scrapes[0] += 1
+                        except OSError:
+                            pass
+            reader = threading.Thread(target=scrape)
+            reader.start()
+            try:
+                return tripbench_run(tripbench, "select1", *select1, "--metrics-listen", f"127.0.0.1:{metrics}",
+                                     "--dashboard-listen", f"127.0.0.1:{dashboard}")[0], scrapes[0]
+            finally:
+                stop.set()
+                reader.join()
+        alone, (observed, scrapes) = in_turn(round, plain, watched)
+        rounds.append((alone, observed, observed / alone, scrapes))
+    ratios = [r[2] for r in rounds]
+    low, high = median_interval(ratios)
+    print(f"{'alone':>10} {'watched':>10} {'ratio':>6} {'90% CI':>10} {'range':>10} {'reads per watched run':>22}")
+    print(f"{median(r[0] for r in rounds):>10,.0f} {median(r[1] for r in rounds):>10,.0f} {median(ratios):>6.3f}"
+          f" {low:>4.3f}–{high:<5.3f} {min(ratios):>4.3f}–{max(ratios):<5.3f} {median(r[3] for r in rounds):>22.0f}")
+    print("rounds (alone, watched): " + "; ".join(f"{r[0]:,.0f}, {r[1]:,.0f}" for r in rounds))
 
 
 def server_active(psql, url):

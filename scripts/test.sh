@@ -29,8 +29,9 @@ trap stop_test_cluster EXIT
 # parallel (fuzz, generation, index builds) and beside each other, their figures moved by 2-4x on two cores.
 timed='compareFlagsATwofoldSlowdown|capacityFindsARateOnPostgres|ciSmokeOnBothTargetsWritesEveryReportField|openLoopCountsQueueing|theConcurrentPassIsARunOfTheSameScenario'
 # Change feeds create logical replication slots, which PostgreSQL makes only once every transaction then running on
-# the server has ended: beside the parallel tests' loads a slot waited 38 s. They run after the others, alone.
-alone='ChangeFeedTests|ChangeFeedCommandTests'
+# the server has ended: beside the parallel tests' loads a slot waited 38 s. They run after the others, alone; so do
+# the live outputs' tests, which compare Prometheus's rate() over ten seconds with the run's own rate.
+alone='ChangeFeedTests|ChangeFeedCommandTests|LiveOutputCommandTests'
 swift test --skip-build --skip "$timed|$alone"
 swift test --skip-build --no-parallel --filter "$timed"
 swift test --skip-build --no-parallel --filter "$alone"

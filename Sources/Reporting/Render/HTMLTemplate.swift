@@ -1,16 +1,8 @@
 import Mustache
 
-/// The page of report.html (Mustache; `{{{…}}}` holds SVG made by ``LineChart`` and ``BarChart``).
-enum HTMLTemplate {
-    /// The document head and style every tripbench page shares, up to the opening `<main>`.
-    static let head = #"""
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>tripbench: {{title}}</title>
-        <style>
+/// The style every tripbench page shares (report.html, the study pages, the live dashboard).
+public enum HTMLStyle {
+    public static let css = #"""
         body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color: #1e293b; margin: 0; background: #f8fafc; }
         main { max-width: 1100px; margin: 0 auto; padding: 24px; }
         h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 10px; border-bottom: 1px solid #e2e8f0; padding-bottom: 4px; }
@@ -29,6 +21,21 @@ enum HTMLTemplate {
         svg .tick, svg .legend { font-size: 11px; fill: #475569; } svg .axis { font-size: 12px; fill: #334155; }
         svg .chart-title { font-size: 13px; font-weight: 600; fill: #0f172a; } svg .track { fill: #f1f5f9; } svg .empty { fill: #94a3b8; }
         .facts td:first-child { color: #64748b; } tr.chosen td { background: #ecfdf5; font-weight: 600; }
+        """#
+}
+
+/// The page of report.html (Mustache; `{{{…}}}` holds SVG made by ``LineChart`` and ``BarChart``).
+enum HTMLTemplate {
+    /// The document head and style every tripbench page shares, up to the opening `<main>`.
+    static let head = #"""
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>tripbench: {{title}}</title>
+        <style>
+        \#(HTMLStyle.css)
         </style>
         </head>
         <body>

@@ -23,6 +23,8 @@ public struct CapacityStudy: Sendable {
     public var version = "dev"
     public var gitCommit = "unknown"
     public var runProgress: (@Sendable (WorkloadRunner.ProgressLine) -> Void)?
+    /// Live outputs every step's run feeds.
+    public var sinks: [any RunSink] = []
     public var stepFinished: @Sendable (CapacityStep) -> Void = { _ in }
 
     public init(
@@ -54,6 +56,7 @@ public struct CapacityStudy: Sendable {
                 scenario: self.scenario, scenarioFile: self.scenarioFile, target: target, catalog: self.catalog, database: self.database,
                 index: index, objective: objective, step: self.step, warmup: self.warmup, userStop: self.stop)
             probe.progress = self.runProgress
+            probe.sinks = self.sinks
             logger.info("capacity of \(self.scenario.name) on \(target.rawValue): \(objective.latency.operation) \(objective.latency.expression), from \(Int(self.search.startRate)) requests/s")
             let outcome = try self.search.run(probe: { try probe.measure(rate: $0, logger: logger) }, report: self.stepFinished)
             results.targets.append(.init(target: target, outcome: outcome, indexBuildSeconds: index?.buildSeconds))

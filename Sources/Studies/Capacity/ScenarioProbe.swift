@@ -23,6 +23,8 @@ public struct ScenarioProbe: Sendable {
     /// Ctrl-C: ends the step in progress, which is then discarded.
     public let userStop: StopSignal
     public var progress: (@Sendable (WorkloadRunner.ProgressLine) -> Void)?
+    /// Live outputs every step's run feeds.
+    public var sinks: [any RunSink] = []
 
     public init(
         scenario: Scenario, scenarioFile: String, target: TargetKind, catalog: DatasetCatalog, database: PostgresConnectionString?,
@@ -58,6 +60,7 @@ public struct ScenarioProbe: Sendable {
         let limit = self.objective.latency.value
         var runner = WorkloadRunner(scenario: scenario, scenarioFile: self.scenarioFile, catalog: self.catalog, database: self.database, stopSignal: stepStop)
         runner.inProcessIndex = self.index
+        runner.sinks = self.sinks
         let forward = self.progress, userStop = self.userStop
         runner.progress = { line in
             forward?(line)

@@ -24,6 +24,8 @@ struct SweepMeasurement {
     let requests: Int
     let stopSignal: StopSignal
     var threads: Int
+    /// Live outputs every engine run of the sweep feeds.
+    var sinks: [any RunSink] = []
     /// The concurrent pass's length (closed loop: as many requests as the clients complete).
     var concurrentSeconds = 2.0
     /// Each pass starts with this much unmeasured load (connections warmed, the index's pages touched).
@@ -147,6 +149,7 @@ struct SweepMeasurement {
         let efSearch = scenario.index.efSearch
         var runner = WorkloadRunner(scenario: scenario, scenarioFile: self.spec.name, catalog: self.catalog, database: self.database, stopSignal: self.stopSignal)
         runner.threads = self.threads
+        runner.sinks = self.sinks
         runner.inProcessIndex = index.map { InProcessIndex(index: $0.index, efSearch: efSearch, buildSeconds: $0.buildSeconds) }
         let report = try runner.run(logger: logger.forEngineRuns)
         guard !report.partial, let operation = report.operations.first, let totals = report.totals.first else { return nil }

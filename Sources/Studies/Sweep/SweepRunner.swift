@@ -19,6 +19,8 @@ public struct SweepRunner: Sendable {
     public let loader: DatasetLoader?
     public let stopSignal: StopSignal
     public var threads = ExactSearch.defaultThreads
+    /// Live outputs the sweep's engine runs (its concurrent passes) feed.
+    public var sinks: [any RunSink] = []
     public var version = "dev"
     public var gitCommit = "unknown"
 
@@ -69,9 +71,10 @@ public struct SweepRunner: Sendable {
         var results = results
         let started = Date()
         let work = self.spec.missing(in: results)
-        let measurement = SweepMeasurement(
+        var measurement = SweepMeasurement(
             spec: self.spec, catalog: self.catalog, database: self.loader?.target, requests: self.queryCount, stopSignal: self.stopSignal,
             threads: self.threads)
+        measurement.sinks = self.sinks
         var server: (version: String, settings: [String: String])?
         /// Measures the build's missing search settings in turn, saving and logging each point.
         func measurePoints(_ searches: [SearchKey], _ measure: (SearchKey) throws -> PointResult?) throws {

@@ -100,6 +100,7 @@ final class IndexWorker {
             }
             if measured, schedule != nil { self.recorder.result.scheduleLag.record(nanos: now - intended) }
             let sent = now
+            if measured { self.recorder.noteSent() }
             let found = self.search(draw, limit: operation.limit)
             now = RunClock.now()
             if context.thinkNanos > 0 { thinkUntil[chosen] = now + context.thinkNanos }

@@ -250,6 +250,7 @@ final class PostgresWorker {
         client.rollingBack = false
         client.error = nil
         client.inFlight = true
+        if client.measured { self.recorder.noteSent() }
         // A probe is timed from its row's commit: how late its search went out is part of what it measures.
         if client.measured, context.openLoop, context.probes == nil { self.recorder.result.scheduleLag.record(nanos: now - intended) }
         if client.session == nil, context.reconnectEvery > 0 {

@@ -1,4 +1,5 @@
 import Foundation
+import Results
 import Synchronization
 import VectorSearch
 
@@ -46,11 +47,17 @@ final class RunContext: Sendable {
     let poolTimeoutNanos: Int64
     /// Connection churn: a client opens a new connection for every this many requests (0: never).
     let reconnectEvery: Int
+    /// Whether live outputs read the run: workers then keep each second's figures per operation too.
+    let live: Bool
+    /// The share of requests a per-request log keeps (0: none).
+    let requestSample: Double
 
     init(
         scenario: Scenario, stream: RequestStream, start: Int64, workers: Int, stopSignal: StopSignal, planClassifier: PlanClassifier? = nil,
-        pooled: Bool = false
+        pooled: Bool = false, live: Bool = false, requestSample: Double = 0
     ) {
+        self.live = live
+        self.requestSample = requestSample
         self.planClassifier = planClassifier
         self.pooled = pooled
         self.poolTimeoutNanos = pooled ? scenario.pool?.timeout.nanoseconds ?? .max : .max
@@ -91,7 +98,10 @@ final class RunContext: Sendable {
     /// The stream of operation `lane` (one with its own rate) in the same run: the same timeline as the mix's
     /// context, open loop at the operation's rate on one worker with the operation's clients, and no more
     /// than its `count` requests (all of which it sends, however late).
-    convenience init(lane: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, followedBy: ProbeQueue? = nil) {
+    convenience init(
+        lane: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, followedBy: ProbeQueue? = nil, live: Bool = false,
+        requestSample: Double = 0
+    ) {
         let operation = scenario.operations[lane]
         let rate = operation.rate ?? 1
         let measureStart = start + scenario.warmup.nanoseconds
@@ -105,24 +115,30 @@ final class RunContext: Sendable {
         self.init(
             operation: lane, of: scenario, stream: stream, start: start, stopSignal: stopSignal, rate: rate,
             seed: scenario.seed ^ UInt64(lane + 1) << 32, end: end,
-            schedule: LoadSchedule(rate: rate, warmup: .zero, duration: .nanoseconds(Int64(seconds * 1e9))), followedBy: followedBy, probes: nil)
+            schedule: LoadSchedule(rate: rate, warmup: .zero, duration: .nanoseconds(Int64(seconds * 1e9))), followedBy: followedBy, probes: nil,
+            live: live, requestSample: requestSample)
     }
 
     /// The time-to-searchable probe `probe` (an operation of the scenario) on the same timeline: its requests
     /// come from `queue` as the insert stream commits, each timed from its row's commit; it ends once the
     /// stream has ended and every row is found or given up.
-    convenience init(probe: Int, of scenario: Scenario, stream: RequestStream, start: Int64, queue: ProbeQueue, stopSignal: StopSignal) {
+    convenience init(
+        probe: Int, of scenario: Scenario, stream: RequestStream, start: Int64, queue: ProbeQueue, stopSignal: StopSignal, live: Bool = false,
+        requestSample: Double = 0
+    ) {
         self.init(
             operation: probe, of: scenario, stream: stream, start: start, stopSignal: stopSignal, rate: 1, seed: scenario.seed,
-            end: Int64.max / 4, schedule: nil, followedBy: nil, probes: queue)
+            end: Int64.max / 4, schedule: nil, followedBy: nil, probes: queue, live: live, requestSample: requestSample)
     }
 
     /// A stream of one operation of its own beside the mix: one worker with the operation's clients, open loop
     /// (latency from each request's due time), on the mix's timeline.
     private init(
         operation: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, rate: Double, seed: UInt64,
-        end: Int64, schedule: LoadSchedule?, followedBy: ProbeQueue?, probes: ProbeQueue?
+        end: Int64, schedule: LoadSchedule?, followedBy: ProbeQueue?, probes: ProbeQueue?, live: Bool, requestSample: Double
     ) {
+        self.live = live
+        self.requestSample = requestSample
         self.lane = operation
         self.pooled = false
         self.poolTimeoutNanos = .max
@@ -185,28 +201,63 @@ final class RunContext: Sendable {
     var shouldStop: Bool { self.stopSignal.isSet }
 }
 
-/// The per-second series, filled by workers once per second each: `seconds[s]` covers
-/// `[measureStart + s, measureStart + s + 1)` by completion time.
+/// The per-second series, filled by workers once per second each: second `s` covers
+/// `[measureStart + s, measureStart + s + 1)` by completion time. A second every worker has finished is handed
+/// on whole once (``takeComplete(all:)``, for the progress line and live outputs) and kept as a
+/// ``SecondSummary``: a long run keeps a few numbers a second, not its histograms.
 final class SecondBoard: Sendable {
-    private let seconds = Mutex<[Int: SecondMetrics]>([:])
-    /// The highest second each worker has finished, so the live display knows which seconds are complete.
-    private let finished = Mutex<[Int]>([])
+    private struct State {
+        var pending: [Int: SecondMetrics] = [:]
+        var summaries: [Int: SecondSummary] = [:]
+        /// The highest second each worker has handed over.
+        var finished: [Int]
+    }
+    private let state: Mutex<State>
 
-    init(workers: Int) { self.finished.withLock { $0 = Array(repeating: -1, count: workers) } }
+    init(workers: Int) { self.state = Mutex(State(finished: Array(repeating: -1, count: workers))) }
 
     func add(_ metrics: SecondMetrics, second: Int, worker: Int) {
-        self.seconds.withLock { $0[second, default: SecondMetrics()].add(metrics) }
-        self.finished.withLock { $0[worker] = max($0[worker], second) }
+        self.state.withLock { state in
+            state.pending[second, default: SecondMetrics()].add(metrics)
+            state.finished[worker] = max(state.finished[worker], second)
+        }
     }
 
-    /// The last second every worker has finished, if any, with its metrics.
-    func latestComplete() -> (second: Int, metrics: SecondMetrics)? {
-        let second = self.finished.withLock { $0.min() ?? -1 }
-        guard second >= 0 else { return nil }
-        return (second, self.seconds.withLock { $0[second] ?? SecondMetrics() })
+    /// The seconds not taken before that every worker has finished (`all`: every second handed over, once the
+    /// workers are done), in order, with their metrics.
+    func takeComplete(all: Bool = false) -> [(second: Int, metrics: SecondMetrics)] {
+        self.state.withLock { state in
+            let last = all ? Int.max : (state.finished.min() ?? -1)
+            let seconds = state.pending.keys.filter { $0 <= last }.sorted()
+            return seconds.map { second in
+                let metrics = state.pending.removeValue(forKey: second)!
+                state.summaries[second] = SecondSummary(metrics)
+                return (second, metrics)
+            }
+        }
     }
 
-    func all() -> [Int: SecondMetrics] { self.seconds.withLock { $0 } }
+    /// Every second taken so far.
+    func summaries() -> [Int: SecondSummary] { self.state.withLock { $0.summaries } }
+}
+
+/// What the report keeps of a second.
+struct SecondSummary: Sendable {
+    var count: Int
+    var errors: Int
+    var p50Us: UInt64
+    var p95Us: UInt64
+    var p99Us: UInt64
+    var waitP95Us: UInt64
+
+    init(_ metrics: SecondMetrics) {
+        self.count = metrics.count
+        self.errors = metrics.errors
+        self.p50Us = metrics.latency.percentile(50)
+        self.p95Us = metrics.latency.percentile(95)
+        self.p99Us = metrics.latency.percentile(99)
+        self.waitP95Us = metrics.wait.percentile(95)
+    }
 }
 
 /// Set once to end a run early (Ctrl-C, SIGTERM, a fatal setup error): workers stop sending and report.

@@ -1,4 +1,5 @@
 import Results
+import VectorSearch
 
 
 /// A worker's measurements: per-operation histograms and counters, the per-second series it hands to the
@@ -15,6 +16,8 @@ struct WorkerRecorder {
     private var cpuAtEnd: Int64?
     /// When ``roll(to:)`` next has something to do.
     private var nextRoll: Int64
+    /// Which requests the per-request log keeps, when it samples.
+    private var sampler: SplitMix64
 
     init(context: RunContext, worker: Int, catalog: DatasetCatalog, operations: Int) {
         self.context = context
@@ -25,6 +28,7 @@ struct WorkerRecorder {
             self.result.planLatency = classifier.names.map { Array(repeating: LatencyHistogram(), count: $0.count + 1) }
         }
         self.nextRoll = context.measureStart
+        self.sampler = SplitMix64(seed: context.seed ^ 0x7265_7175_6573_7473, stream: UInt64(worker))
     }
 
     /// The next time the series must be handed on.
@@ -43,6 +47,16 @@ struct WorkerRecorder {
         self.second.count += 1
         self.second.latency.record(nanos: latency)
         if error != nil { self.second.errors += 1 }
+        if self.context.live {
+            self.second.growOperations(to: operation)
+            self.second.operations[operation].record(latency: latency, error: error)
+            if self.context.requestSample > 0, self.context.requestSample >= 1 || Double(self.sampler.next() >> 11) * 0x1p-53 < self.context.requestSample {
+                let origin = self.context.measureStart
+                self.second.requests.append(RequestRecord(
+                    due: intended - origin, sent: sent - origin, end: now - origin, operation: Int32(operation), rows: Int32(clamping: rows),
+                    error: error))
+            }
+        }
         var foreign = 0
         if error == nil, let user = actingUser, let memoryRows {
             foreign = memoryRows.filter { $0 >= 0 && Int(self.catalog.memoryUsers[Int($0)]) != user }.count
@@ -58,6 +72,12 @@ struct WorkerRecorder {
             self.result.poolWait.record(nanos: sent - intended)
             self.second.wait.record(nanos: sent - intended)
         }
+    }
+
+    /// Counts a measured request sent (for live outputs' requests in flight).
+    @inline(__always)
+    mutating func noteSent() {
+        if self.context.live { self.second.sent += 1 }
     }
 
     /// Counts the open-loop requests `first`, `first + stride`, … (`count` of them) that came due while

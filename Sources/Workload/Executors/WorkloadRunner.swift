@@ -36,6 +36,10 @@ public struct WorkloadRunner: Sendable {
     public var pooler: PoolerTarget?
     /// Called about once a second from a progress thread while measuring.
     public var progress: (@Sendable (ProgressLine) -> Void)?
+    /// Live outputs (a metrics endpoint, an interval log): fed each complete second of every target's run.
+    public var sinks: [any RunSink] = []
+    /// The share of measured requests handed to the sinks one by one (a per-request log): 0 for none, 1 for all.
+    public var requestSample = 0.0
 
     public init(scenario: Scenario, scenarioFile: String, catalog: DatasetCatalog, database: PostgresConnectionString?, stopSignal: StopSignal) {
         self.scenario = scenario
@@ -136,6 +140,7 @@ public struct WorkloadRunner: Sendable {
             report.operations.insert(changeFeed.operation, at: position)
             report.changeFeed = changeFeed.report
         }
+        for sink in self.sinks { sink.finished(report) }
         return report
     }
 
@@ -198,9 +203,11 @@ public struct WorkloadRunner: Sendable {
     ) -> (mix: RunContext, lanes: [RunContext]) {
         // Start a little after now, so every worker is waiting when the first request is due.
         let start = RunClock.now() + 20_000_000
+        let live = !self.sinks.isEmpty
+        let sample = live ? self.requestSample : 0
         let mix = RunContext(
             scenario: self.scenario, stream: stream, start: start, workers: workers, stopSignal: self.stopSignal, planClassifier: classifier,
-            pooled: pooled)
+            pooled: pooled, live: live, requestSample: sample)
         let operations = self.scenario.operations
         var queues: [Int: ProbeQueue] = [:]
         for operation in operations where operation.isProbe {
@@ -209,9 +216,13 @@ public struct WorkloadRunner: Sendable {
         }
         let lanes = self.laneOperations.map { lane in
             if let insert = operations[lane].probedInsert, let queue = queues[insert] {
-                return RunContext(probe: lane, of: self.scenario, stream: stream, start: start, queue: queue, stopSignal: self.stopSignal)
+                return RunContext(
+                    probe: lane, of: self.scenario, stream: stream, start: start, queue: queue, stopSignal: self.stopSignal, live: live,
+                    requestSample: sample)
             }
-            return RunContext(lane: lane, of: self.scenario, stream: stream, start: start, stopSignal: self.stopSignal, followedBy: queues[lane])
+            return RunContext(
+                lane: lane, of: self.scenario, stream: stream, start: start, stopSignal: self.stopSignal, followedBy: queues[lane], live: live,
+                requestSample: sample)
         }
         return (mix, lanes)
     }
@@ -264,7 +275,7 @@ public struct WorkloadRunner: Sendable {
             { PostgresWorker(index: 0, group: laneGroups[lane], context: lanes[lane], runTag: runTag).run() }
         }
         let bodies = mixBodies + laneBodies
-        let results = self.runWorkers(bodies, target: .postgres, context: context) {
+        let results = self.runWorkers(bodies, target: .postgres, context: context, lanes: lanes) {
             health.beginWindow()
             feed?.beginWindow()
             monitor?.beginWindow()
@@ -290,16 +301,20 @@ public struct WorkloadRunner: Sendable {
             }
         }
         let bodies = mixBodies + laneBodies
-        let results = self.runWorkers(bodies, target: .index, context: context)
+        let results = self.runWorkers(bodies, target: .index, context: context, lanes: lanes)
         return TargetRun(kind: .index, context: context, results: results.results, finished: results.finished, index: index)
     }
 
     /// Runs each body on a thread of its own (the mix's workers, then one per operation with its own rate) and
-    /// waits for all, printing the mix's progress meanwhile and calling `atMeasureStart` (on this thread) once
-    /// the warm-up is over.
+    /// waits for all, printing the mix's progress and feeding the live outputs meanwhile, and calling
+    /// `atMeasureStart` (on this thread) once the warm-up is over.
     private func runWorkers(
-        _ bodies: [@Sendable () -> WorkerResult], target: TargetKind, context: RunContext, atMeasureStart: (() -> Void)? = nil
+        _ bodies: [@Sendable () -> WorkerResult], target: TargetKind, context: RunContext, lanes: [RunContext],
+        atMeasureStart: (() -> Void)? = nil
     ) -> (results: [WorkerResult], finished: Int64) {
+        let live = self.liveRun(target: target, context: context)
+        for sink in self.sinks { sink.begin(live) }
+        var feed = LiveFeed(run: live, sinks: self.sinks, progress: self.progress, mix: context, lanes: lanes)
         let count = bodies.count
         let slots = ResultBox<WorkerResult>(count: count)
         let group = DispatchGroup()
@@ -317,30 +332,43 @@ public struct WorkloadRunner: Sendable {
             thread.stackSize = 4 << 20
             thread.start()
         }
-        var shown = -1
-        var total = 0, totalErrors = 0
         var measuring = false
         while true {
             if !measuring, RunClock.now() >= context.measureStart {
                 measuring = true
                 atMeasureStart?()
+                feed.phase(.measuring)
             }
+            if measuring, RunClock.now() >= context.end { feed.phase(.draining) }
             let untilMeasuring = measuring ? Int64.max : max(context.measureStart - RunClock.now(), 1_000_000)
             if group.wait(timeout: .now() + .nanoseconds(Int(min(untilMeasuring, 200_000_000)))) == .success { break }
-            guard let progress = self.progress, let latest = context.board.latestComplete(), latest.second > shown else { continue }
-            for second in (shown + 1)...latest.second {
-                let metrics = second == latest.second ? latest.metrics : (context.board.all()[second] ?? SecondMetrics())
-                total += metrics.count
-                totalErrors += metrics.errors
-                if second == latest.second {
-                    progress(ProgressLine(
-                        target: target, second: second + 1, count: metrics.count, errors: metrics.errors,
-                        p95Micros: metrics.latency.percentile(95), total: total, totalErrors: totalErrors))
-                }
-            }
-            shown = latest.second
+            feed.handOn(all: false)
         }
-        return ((0..<count).map { slots.get($0) }, RunClock.now())
+        let finished = RunClock.now()
+        feed.handOn(all: true)
+        feed.phase(.finished)
+        return ((0..<count).map { slots.get($0) }, finished)
+    }
+
+    /// How the live outputs see this target's run.
+    private func liveRun(target: TargetKind, context: RunContext) -> LiveRun {
+        let wallClock = Date().timeIntervalSince1970 + Double(context.measureStart - RunClock.now()) / 1e9
+        let executor = self.scenario.executor
+        let warmup = Double(context.measureStart - context.start)
+        let offered: Double? = switch executor.type {
+        case .constantVUs: nil
+        case .constantArrivalRate: executor.rate
+        case .rampingArrivalRate:
+            context.schedule.map { ($0.arrivals(before: $0.end) - $0.arrivals(before: warmup)) / max(($0.end - warmup) / 1e9, 1e-9) }
+        }
+        let due = context.schedule.map { schedule in
+            { @Sendable (seconds: Double) in
+                Int(schedule.arrivals(before: warmup + seconds * 1e9) - schedule.arrivals(before: warmup))
+            }
+        }
+        return LiveRun(
+            scenario: self.scenario.name, target: target, operations: self.scenario.operations.map(\.name), offeredRate: offered,
+            measureStart: wallClock, dueAfter: due)
     }
 }
 

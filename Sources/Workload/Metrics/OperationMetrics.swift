@@ -51,6 +51,12 @@ public struct SecondMetrics: Sendable {
     public var wait = LatencyHistogram()
     public var count = 0
     public var errors = 0
+    /// Runs with live outputs: each operation's requests finished in the second, by operation index (operations
+    /// beyond the last one seen are absent), and the measured requests sent in it.
+    public var operations: [OperationSecond] = []
+    public var sent = 0
+    /// Runs with a per-request log: the (sampled) requests finished in the second.
+    public var requests: [RequestRecord] = []
 
     public init() {}
 
@@ -59,5 +65,51 @@ public struct SecondMetrics: Sendable {
         self.wait.add(other.wait)
         self.count += other.count
         self.errors += other.errors
+        self.sent += other.sent
+        self.requests += other.requests
+        for (index, operation) in other.operations.enumerated() where operation.count > 0 {
+            self.growOperations(to: index)
+            self.operations[index].add(operation)
+        }
+    }
+
+    /// Makes room for operation `index`.
+    @inline(__always)
+    mutating func growOperations(to index: Int) {
+        if self.operations.count <= index { self.operations += Array(repeating: OperationSecond(), count: index + 1 - self.operations.count) }
+    }
+}
+
+/// One request as the per-request log writes it: times in ns from the measured window's start (the due time of an
+/// open loop's request, its send, its answer), negative for a request due in the warm-up.
+public struct RequestRecord: Sendable {
+    public var due: Int64
+    public var sent: Int64
+    public var end: Int64
+    public var operation: Int32
+    public var rows: Int32
+    /// nil when it was answered.
+    public var error: String?
+}
+
+/// One operation's requests finished in one second (live outputs).
+public struct OperationSecond: Sendable {
+    public var latency = LatencyHistogram()
+    public var count = 0
+    /// Errors by kind, as ``OperationMetrics/errors``.
+    public var errors: [String: Int] = [:]
+
+    public init() {}
+
+    mutating func record(latency: Int64, error: String?) {
+        self.latency.record(nanos: latency)
+        self.count += 1
+        if let error { self.errors[error, default: 0] += 1 }
+    }
+
+    mutating func add(_ other: OperationSecond) {
+        self.latency.add(other.latency)
+        self.count += other.count
+        self.errors.merge(other.errors, uniquingKeysWith: +)
     }
 }

@@ -102,14 +102,14 @@ struct ReportAssembler {
                     rows: 0, rowsPerRequest: 0, latencyUs: LatencySummary(connect)))
                 histograms.append(HistogramReport(target: target, operation: Scenario.connectOperationName, measure: "latency", buckets: connect.buckets))
             }
-            let board = run.context.board.all()
+            let board = run.context.board.summaries()
             let last = Int(seconds.rounded(.up))
             series.append(TimeseriesReport(target: target, seconds: board.keys.sorted().filter { $0 < max(last, 1) || board[$0]!.count > 0 }.map { second in
                 let metrics = board[second]!
                 var point = TimeseriesReport.Second(
-                    second: second, count: metrics.count, errors: metrics.errors, p50Us: metrics.latency.percentile(50),
-                    p95Us: metrics.latency.percentile(95), p99Us: metrics.latency.percentile(99))
-                if pooled { point.waitP95Us = metrics.wait.percentile(95) }
+                    second: second, count: metrics.count, errors: metrics.errors, p50Us: metrics.p50Us, p95Us: metrics.p95Us,
+                    p99Us: metrics.p99Us)
+                if pooled { point.waitP95Us = metrics.waitP95Us }
                 return point
             }))
         }

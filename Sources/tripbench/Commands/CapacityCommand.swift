@@ -28,6 +28,8 @@ struct CapacityCommand: AsyncParsableCommand {
 
     @OptionGroup var search: CapacitySearchOptions
 
+    @OptionGroup var liveOutputs: LiveOutputOptions
+
     @Option(help: ArgumentHelp("Dataset spec name or path (default: the scenario's).", valueName: "name"))
     var dataset: String?
 
@@ -72,15 +74,24 @@ struct CapacityCommand: AsyncParsableCommand {
         study.version = BuildInfo.version
         study.gitCommit = RunCommand.gitCommit(root)
         study.runProgress = { live.show($0) }
+        let outputs = try self.liveOutputs.open()
+        study.sinks = outputs.sinks
         study.stepFinished = { step in
             live.finish()
             Console.info(Self.describe(step))
         }
         let chosen = study
-        let results = try await DedicatedThread.run(name: "tripbench-capacity") {
-            defer { live.finish() }
-            return try chosen.run(logger: Console.logger)
+        let results: CapacityResults
+        do {
+            results = try await DedicatedThread.run(name: "tripbench-capacity") {
+                defer { live.finish() }
+                return try chosen.run(logger: Console.logger)
+            }
+        } catch {
+            outputs.discard()
+            throw error
         }
+        try await DedicatedThread.run { try outputs.close() }
         let directory = CapacityDirectory(path: self.out ?? root.appendingPathComponent("reports/capacity-\(scenario.name)-\(RunCommand.timestamp())").path)
         Console.out(try directory.write(results))
         Console.out("report: \(directory.file("capacity.html"))")

@@ -90,6 +90,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var poolerOptions: PoolerOptions
 
+    @OptionGroup var liveOutputs: LiveOutputOptions
+
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
@@ -164,13 +166,22 @@ struct RunCommand: AsyncParsableCommand {
         runner.gitCommit = Self.gitCommit(root)
         let live = LiveProgress(enabled: !self.quiet && isatty(STDERR_FILENO) != 0)
         runner.progress = { live.show($0) }
+        let outputs = try self.liveOutputs.open()
+        outputs.attach(to: &runner)
         Console.info("running \(chosen.name) on \(chosen.target.rawValue): \(Self.describeLoad(chosen))")
         let finished = runner
-        var report = try await DedicatedThread.run(name: "tripbench-run") { try finished.run(logger: Console.logger) }
+        var report: RunReport
+        do {
+            report = try await DedicatedThread.run(name: "tripbench-run") { try finished.run(logger: Console.logger) }
+        } catch {
+            outputs.discard()
+            throw error
+        }
         live.finish()
         report.cache = database == nil ? nil : cache
 
         let written = try ReportOutput.write(report, to: runDirectory)
+        try await DedicatedThread.run { try outputs.close() }
         if report.partial { Console.info("the run was stopped early: the report is partial") }
         try ReportOutput.publish(
             report, verdict: GateVerdict(thresholds: ThresholdVerdict.evaluate(report.scenario.thresholds, in: report)), to: written, justRun: true)

@@ -49,6 +49,8 @@ struct SweepCommand: AsyncParsableCommand {
     @Flag(help: "Measure every point again instead of resuming from saved results.")
     var fresh = false
 
+    @OptionGroup var liveOutputs: LiveOutputOptions
+
     @OptionGroup var connection: ConnectionOptions
 
     func validate() throws {
@@ -97,6 +99,8 @@ struct SweepCommand: AsyncParsableCommand {
             loader: database.map { dataset.loader(into: $0) }, stopSignal: stop)
         runner.version = BuildInfo.version
         runner.gitCommit = RunCommand.gitCommit(root)
+        let outputs = try self.liveOutputs.open()
+        runner.sinks = outputs.sinks
         let (start, discarded) = runner.resume(from: cached)
         if let discarded {
             Console.info(discarded)
@@ -110,11 +114,17 @@ struct SweepCommand: AsyncParsableCommand {
             Console.info("sweeping \(spec.name) on \(spec.target.rawValue): \(forecast.points) points to measure\(saved > 0 ? " (\(saved) saved from before)" : ""), estimated \(forecast.description)")
             let display = ProgressDisplay()
             let chosen = runner
-            results = try await DedicatedThread.run(name: "tripbench-sweep") {
-                try chosen.run(start, logger: Console.logger, save: { try output.save($0) }) { display.update($0) }
+            do {
+                results = try await DedicatedThread.run(name: "tripbench-sweep") {
+                    try chosen.run(start, logger: Console.logger, save: { try output.save($0) }) { display.update($0) }
+                }
+            } catch {
+                outputs.discard()
+                throw error
             }
             display.finish()
         }
+        try await DedicatedThread.run { try outputs.close() }
         Console.out(try output.render(results))
         Console.out("report: \(output.htmlPath)")
         Console.out("json:   \(output.resultsPath)")

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A Prometheus server (Debian's package) that scrapes tripbench's metrics endpoints: `prometheus.yml`, its
+/// TSDB, log and PID file under `<state>/prometheus/`, listening on 127.0.0.1 only, stopped by its PID. All
+/// operations block.
+public struct LocalPrometheus: Sendable {
+    public static let defaultPort = 59090
+    public static let executable = "/usr/bin/prometheus"
+
+    public let directory: URL
+    public let port: Int
+    var pidFile: URL { self.directory.appendingPathComponent("prometheus.pid") }
+    public var logFile: URL { self.directory.appendingPathComponent("prometheus.log") }
+    /// Its HTTP API and pages.
+    public var url: URL { URL(string: "http://127.0.0.1:\(self.port)")! }
+
+    public init(stateDirectory: URL, port: Int = LocalPrometheus.defaultPort) {
+        self.directory = stateDirectory.appendingPathComponent(port == Self.defaultPort ? "prometheus" : "prometheus-\(port)")
+        self.port = port
+    }
+
+    /// The running server's PID.
+    public var pid: Int32? {
+        guard let text = try? String(contentsOf: self.pidFile, encoding: .utf8),
+            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), Self.isPrometheus(pid)
+        else { return nil }
+        return pid
+    }
+
+    /// Starts Prometheus scraping `targets` (`host:port` of tripbench metrics endpoints) every `interval`, on a
+    /// fresh TSDB (a running one of this directory is stopped first), and waits until it is ready.
+    /// - Throws: ``LocalServerError``: configuration when Prometheus is not installed (`make setup` installs it);
+    ///   runtime when it does not become ready within 30 s (its log's last line says why).
+    public func up(scraping targets: [String], interval: Duration = .seconds(1), logger: Logger) throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.executable) else {
+            throw LocalServerError(.configuration, "Prometheus is not installed (\(Self.executable)): make setup installs Debian's package")
+        }
+        _ = try self.down(logger: logger)
+        let data = self.directory.appendingPathComponent("data")
+        try? FileManager.default.removeItem(at: data)
+        do {
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        } catch {
+            throw LocalServerError(.configuration, "cannot create \(data.path): \(error.localizedDescription)")
+        }
+        let seconds = max(Int(interval.components.seconds), 1)
+        let configuration = """
+            # Written by tripbench; rewritten at every start.
+            global:
+              scrape_interval: \(seconds)s
+              evaluation_interval: \(seconds)s
+            scrape_configs:
+              - job_name: tripbench
+                static_configs:
+                  - targets: [\(targets.map { "'\($0)'" }.joined(separator: ", "))]
+
+            """
+        let configurationFile = self.directory.appendingPathComponent("prometheus.yml")
+        do {
+            try Data(configuration.utf8).write(to: configurationFile, options: .atomic)
+        } catch {
+            throw LocalServerError(.configuration, "cannot write \(configurationFile.path): \(error.localizedDescription)")
+        }
+        let arguments = [
+            "--config.file=\(configurationFile.path)", "--storage.tsdb.path=\(data.path)", "--web.listen-address=127.0.0.1:\(self.port)",
+            "--web.enable-lifecycle",
+        ]
+        // Prometheus does not detach: a shell starts it in the background and says its PID.
+        let command = "exec \(Self.executable) \(arguments.map(Self.quoted).joined(separator: " ")) >\(Self.quoted(self.logFile.path)) 2>&1 </dev/null & echo $!"
+        let output = try CommandRunner().run("/bin/sh", ["-c", command])
+        guard output.succeeded, let pid = Int32(output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw LocalServerError(.runtime, "Prometheus did not start: \(output.text)")
+        }
+        try? Data("\(pid)\n".utf8).write(to: self.pidFile, options: .atomic)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            guard Self.isPrometheus(pid) else { break }
+            if let ready = try? Data(contentsOf: self.url.appendingPathComponent("-/ready")), String(decoding: ready, as: UTF8.self).contains("Ready") {
+                logger.info("Prometheus at \(self.url.absoluteString), scraping \(targets.joined(separator: ", ")) every \(seconds) s")
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        _ = try? self.down(logger: logger)
+        throw LocalServerError(.runtime, "Prometheus did not become ready within 30 s: \(self.lastLogLine())")
+    }
+
+    /// Stops Prometheus (SIGTERM) and waits for it to go.
+    /// - Returns: false when none was running.
+    @discardableResult
+    public func down(logger: Logger) throws -> Bool {
+        guard let pid = self.pid else { return false }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(20)
+        while Self.isPrometheus(pid) {
+            guard Date() < deadline else { throw LocalServerError(.runtime, "Prometheus (PID \(pid)) did not stop within 20 s") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        try? FileManager.default.removeItem(at: self.pidFile)
+        logger.info("Prometheus stopped")
+        return true
+    }
+
+    private func lastLogLine() -> String {
+        ((try? String(contentsOf: self.logFile, encoding: .utf8)) ?? "").split(separator: "\n").last.map(String.init) ?? "no log"
+    }
+
+    private static func quoted(_ text: String) -> String { "'" + text.replacing("'", with: "'\\''") + "'" }
+
+    /// Whether `pid` is a live Prometheus (not a zombie, not another program that reused the PID). An orphan
+    /// reparented to a PID 1 that never reaps it stays a zombie: that counts as gone.
+    static func isPrometheus(_ pid: Int32) -> Bool {
+        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")"),
+            let state = stat[stat.index(after: close)...].first(where: { !$0.isWhitespace }), state != "Z", state != "X"
+        else { return false }
+        return stat.contains("(prometheus)")
+    }
+}
