@@ -9,6 +9,7 @@ import Workload
 public final class DashboardServer: Sendable {
     public let dashboard: LiveDashboard
     private let listener: HTTPListener
+    private let closed = Atomic<Bool>(false)
 
     public init(address: String) throws {
         let (page, dashboard) = (DashboardPage.html, LiveDashboard())
@@ -28,6 +29,7 @@ public final class DashboardServer: Sendable {
     /// Stops listening; when the page was open during the run, first waits (5 s at most) for it to fetch the
     /// finished figures, so a browser left on the dashboard shows the run's final numbers.
     public func close() {
+        guard !self.closed.exchange(true, ordering: .relaxed) else { return }
         if self.dashboard.viewed {
             let deadline = Date().addingTimeInterval(5)
             while !self.dashboard.finalFiguresServed, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }

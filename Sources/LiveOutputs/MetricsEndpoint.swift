@@ -10,6 +10,7 @@ public final class MetricsEndpoint: Sendable {
     public let exporter: PrometheusExporter
     private let listener: HTTPListener
     private let scrapes: ScrapeTimes
+    private let closed = Atomic<Bool>(false)
 
     public init(address: String) throws {
         let exporter = PrometheusExporter()
@@ -37,6 +38,7 @@ public final class MetricsEndpoint: Sendable {
 
     /// Waits for a scrape after now if the endpoint has been scraped (see the type's note), then stops listening.
     public func close() {
+        guard !self.closed.exchange(true, ordering: .relaxed) else { return }
         if let wait = self.finalScrapeWait {
             let closing = Date()
             let deadline = closing.addingTimeInterval(wait)

@@ -234,4 +234,87 @@ import FoundationNetworking
         #expect(shown["p95_us"] as? Int == latency["p95"] as? Int && shown["p99_us"] as? Int == latency["p99"] as? Int)
         #expect((shown["recall"] as? Double).map { abs($0 - ((reported["recall"] as? [String: Any])?["mean"] as? Double ?? -1)) < 1e-9 } == true)
     }
+
+    @Test func everyRequestIsRecordedOnceAndASampleKeepsItsShare() async throws {
+        _ = try await TestServer.connectionString()
+        let (runs, reports) = try await GateIntegrityTests.withScenario("live-requests", """
+            name: live-requests
+            dataset: tiny
+            executor: {type: constant-arrival-rate, rate: 200, clients: 4}
+            warmup: 1s
+            duration: 4s
+            recallSample: 0
+            operations:
+              - {name: vector_search, weight: 1}
+              - {name: preference_lookup, weight: 1}
+            """) { file, out in
+            var runs: [(status: Int32, text: String, lines: [String])] = []
+            var reports: [[String: Any]] = []
+            for (name, sample) in [("requests.jsonl", "1"), ("requests.csv", "0.5")] {
+                let directory = out.appendingPathComponent(name + "-run")
+                let path = out.appendingPathComponent(name).path
+                let run = try await DedicatedThread.run {
+                    try TripbenchCLI.run(
+                        ["run", file.path, "--out", directory.path, "--quiet", "--out-requests", path, "--out-requests-sample", sample],
+                        environment: Self.environment)
+                }
+                let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                runs.append((run.status, run.standardError, text.split(separator: "\n").map(String.init)))
+                reports.append((try? JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("report.json"))) as? [String: Any]) ?? [:])
+                #expect(!FileManager.default.fileExists(atPath: path + ".partial-\(getpid())"))
+            }
+            return (runs, reports)
+        }
+        for run in runs { #expect(run.status == 0, "\(run.text)") }
+        let count = try #require((reports[0]["totals"] as? [[String: Any]])?.first?["count"] as? Int)
+        let records = try runs[0].lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(records.count == count, "\(records.count) records, \(count) requests in the report")
+        #expect(Set(records.compactMap { $0["operation"] as? String }) == ["vector_search", "preference_lookup"])
+        #expect(records.allSatisfy {
+            ($0["latency_us"] as? Int) == ($0["end_us"] as? Int ?? 0) - ($0["due_us"] as? Int ?? 0) && ($0["outcome"] as? String) == "ok"
+                && ($0["due_us"] as? Int ?? -1) >= 0 && ($0["sent_us"] as? Int ?? -1) >= ($0["due_us"] as? Int ?? 0)
+        })
+        // Open loop at 200/s: the due times are the schedule's, 5 ms apart on average.
+        let dues = records.compactMap { $0["due_us"] as? Int }.sorted()
+        let meanGap = Double(dues.last! - dues.first!) / Double(dues.count - 1)
+        #expect(abs(meanGap - 5_000) < 500, "mean gap between due times \(meanGap) µs")
+
+        let csv = runs[1].lines
+        #expect(csv.first == "target,operation,due_us,sent_us,end_us,latency_us,service_us,rows,outcome,end_unix")
+        let sampledOf = try #require((reports[1]["totals"] as? [[String: Any]])?.first?["count"] as? Int)
+        let share = Double(csv.count - 1) / Double(sampledOf)
+        #expect(share > 0.4 && share < 0.6, "--out-requests-sample 0.5 kept \(csv.count - 1) of \(sampledOf)")
+    }
+
+    @Test(arguments: [
+        (["--metrics-listen", "localhost:nine"], "--metrics-listen localhost:nine: expected HOST:PORT or PORT"),
+        (["--dashboard-listen", "example:80"], "example is not an IPv4 address"),
+        (["--out-requests-sample", "2", "--out-requests", "/tmp/x.jsonl"], "--out-requests-sample must be above 0 and at most 1"),
+        (["--hlog", "/nonexistent-directory/run.hlog"], "--hlog /nonexistent-directory/run.hlog: cannot create a file there"),
+    ])
+    func badLiveOutputsAreRefusedBeforeTheRun(arguments: [String], message: String) async throws {
+        let run = try await DedicatedThread.run {
+            try TripbenchCLI.run(["run", "ci-smoke", "--target", "index", "--duration", "1s", "--quiet"] + arguments, environment: Self.environment)
+        }
+        #expect(run.status == 2, "\(run.standardError)")
+        #expect(run.standardError.contains(message), "\(run.standardError)")
+        #expect(!run.standardError.contains("running ci-smoke"), "the run started: \(run.standardError)")
+    }
+
+    @Test func aPortAlreadyTakenIsARuntimeFailure() async throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let run = try await DedicatedThread.run {
+            try TripbenchCLI.run(["run", "ci-smoke", "--target", "index", "--duration", "1s", "--quiet", "--metrics-listen", "127.0.0.1:\(port)"], environment: Self.environment)
+        }
+        #expect(run.status == 3 && run.standardError.contains("cannot listen there"), "\(run.status): \(run.standardError)")
+    }
 }

@@ -118,17 +118,26 @@ struct RunCommand: AsyncParsableCommand {
         // Where the reports go is settled before anything is measured: a run is never lost to an unwritable path.
         let runDirectory = try ReportOutput.prepare(
             RunDirectory(path: self.out ?? root.appendingPathComponent("reports/\(scenario.name)-\(Self.timestamp())").path))
+        // So are the live outputs: an address or a path that cannot be used is refused before anything runs.
+        let outputs: LiveOutputs
         do {
-            try await self.measure(scenario, scenarioFile: scenarioFile, root: root, into: runDirectory)
+            outputs = try self.liveOutputs.open()
+        } catch {
+            rmdir(runDirectory.path)
+            throw error
+        }
+        do {
+            try await self.measure(scenario, scenarioFile: scenarioFile, root: root, into: runDirectory, outputs: outputs)
         } catch {
             // A run that failed before its report leaves no empty directory behind (rmdir keeps a full one).
+            outputs.discard()
             rmdir(runDirectory.path)
             throw error
         }
     }
 
     /// Loads the dataset if needed, runs the scenario and writes its reports into `runDirectory`.
-    private func measure(_ scenario: Scenario, scenarioFile: String, root: URL, into runDirectory: RunDirectory) async throws {
+    private func measure(_ scenario: Scenario, scenarioFile: String, root: URL, into runDirectory: RunDirectory, outputs: LiveOutputs) async throws {
         let database = scenario.target == .index ? nil : try self.connection.resolve()
         // Before the dataset is opened (and perhaps generated): the target may come from --target or the scenario.
         guard self.cache == .warm || database != nil else {
@@ -166,17 +175,10 @@ struct RunCommand: AsyncParsableCommand {
         runner.gitCommit = Self.gitCommit(root)
         let live = LiveProgress(enabled: !self.quiet && isatty(STDERR_FILENO) != 0)
         runner.progress = { live.show($0) }
-        let outputs = try self.liveOutputs.open()
         outputs.attach(to: &runner)
         Console.info("running \(chosen.name) on \(chosen.target.rawValue): \(Self.describeLoad(chosen))")
         let finished = runner
-        var report: RunReport
-        do {
-            report = try await DedicatedThread.run(name: "tripbench-run") { try finished.run(logger: Console.logger) }
-        } catch {
-            outputs.discard()
-            throw error
-        }
+        var report = try await DedicatedThread.run(name: "tripbench-run") { try finished.run(logger: Console.logger) }
         live.finish()
         report.cache = database == nil ? nil : cache
 
