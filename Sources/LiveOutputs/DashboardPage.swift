@@ -46,7 +46,7 @@ enum DashboardPage {
           svg += `<text class="tick" x="${width - 8}" y="${height - 6}" text-anchor="end">second ${maxX + 1} (${unit})</text>`;
           series.forEach((s, n) => {
             svg += `<polyline stroke="${colours[n % colours.length]}" points="${s.values.map((v, i) => `${x(i)},${y(v)}`).join(" ")}"/>`;
-            svg += `<text class="legend" x="${left + 8 + n * 90}" y="${top + 8}" fill="${colours[n % colours.length]}">${escape(s.name)}</text>`;
+            svg += `<text class="legend" x="${left + 8 + n * 90}" y="${top + 8}" style="fill: ${colours[n % colours.length]}">${escape(s.name)}</text>`;
           });
           return svg + "</svg>";
         }
