@@ -1,10 +1,6 @@
 import Foundation
 import Logging
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
-
 /// A Prometheus server (Debian's package) that scrapes tripbench's metrics endpoints: `prometheus.yml`, its
 /// TSDB, log and PID file under `<state>/prometheus/`, listening on 127.0.0.1 only, stopped by its PID. All
 /// operations block.
@@ -80,7 +76,7 @@ public struct LocalPrometheus: Sendable {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             guard Self.isPrometheus(pid) else { break }
-            if let ready = try? Data(contentsOf: self.url.appendingPathComponent("-/ready")), String(decoding: ready, as: UTF8.self).contains("Ready") {
+            if Self.get(port: self.port, path: "/-/ready")?.contains("Ready") == true {
                 logger.info("Prometheus at \(self.url.absoluteString), scraping \(targets.joined(separator: ", ")) every \(seconds) s")
                 return
             }
@@ -108,6 +104,35 @@ public struct LocalPrometheus: Sendable {
 
     private func lastLogLine() -> String {
         ((try? String(contentsOf: self.logFile, encoding: .utf8)) ?? "").split(separator: "\n").last.map(String.init) ?? "no log"
+    }
+
+    /// The body of `GET path` on 127.0.0.1:`port` (a plain socket: FoundationNetworking would bring libcurl
+    /// and 17 MB of resident libraries into every tripbench process); nil when nothing answers in a second.
+    static func get(port: Int, path: String) -> String? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else { return nil }
+        var response = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while response.count < 1 << 20 {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            response += buffer[0..<count]
+        }
+        return response.isEmpty ? nil : String(decoding: response, as: UTF8.self)
     }
 
     private static func quoted(_ text: String) -> String { "'" + text.replacing("'", with: "'\\''") + "'" }

@@ -135,8 +135,10 @@ struct WorkerRecorder {
     }
 
     /// Hands the current (possibly partial) second to the board.
+    /// The board merges the second into its own, so the worker's histograms are cleared and kept rather than
+    /// allocated anew every second.
     private mutating func flush() {
         self.context.board.add(self.second, second: self.secondIndex, worker: self.worker)
-        self.second = SecondMetrics()
+        self.second.reset()
     }
 }

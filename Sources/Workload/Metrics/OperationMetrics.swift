@@ -73,6 +73,17 @@ public struct SecondMetrics: Sendable {
         }
     }
 
+    /// Empties the second, keeping its histograms' memory.
+    mutating func reset() {
+        self.latency.reset()
+        self.wait.reset()
+        self.count = 0
+        self.errors = 0
+        self.sent = 0
+        for index in self.operations.indices { self.operations[index].reset() }
+        self.requests.removeAll(keepingCapacity: true)
+    }
+
     /// Makes room for operation `index`.
     @inline(__always)
     mutating func growOperations(to index: Int) {
@@ -105,6 +116,12 @@ public struct OperationSecond: Sendable {
         self.latency.record(nanos: latency)
         self.count += 1
         if let error { self.errors[error, default: 0] += 1 }
+    }
+
+    mutating func reset() {
+        self.latency.reset()
+        self.count = 0
+        self.errors.removeAll(keepingCapacity: true)
     }
 
     mutating func add(_ other: OperationSecond) {
