@@ -209,6 +209,8 @@ final class SecondBoard: Sendable {
     private struct State {
         var pending: [Int: SecondMetrics] = [:]
         var summaries: [Int: SecondSummary] = [:]
+        /// Seconds handed on and given back (``recycle(_:)``): their histograms' memory serves the next seconds.
+        var spare: [SecondMetrics] = []
         /// The highest second each worker has handed over.
         var finished: [Int]
     }
@@ -218,7 +220,12 @@ final class SecondBoard: Sendable {
 
     func add(_ metrics: SecondMetrics, second: Int, worker: Int) {
         self.state.withLock { state in
-            state.pending[second, default: SecondMetrics()].add(metrics)
+            if state.pending[second] == nil {
+                var fresh = state.spare.popLast() ?? SecondMetrics()
+                fresh.reset()
+                state.pending[second] = fresh
+            }
+            state.pending[second]!.add(metrics)
             state.finished[worker] = max(state.finished[worker], second)
         }
     }
@@ -234,6 +241,14 @@ final class SecondBoard: Sendable {
                 state.summaries[second] = SecondSummary(metrics)
                 return (second, metrics)
             }
+        }
+    }
+
+    /// Gives a taken second back for its memory to be reused (a second's histograms are 190 KB each, and memory
+    /// freed and allocated again every second is zeroed again, page by page, by the allocator).
+    func recycle(_ metrics: SecondMetrics) {
+        self.state.withLock { state in
+            if state.spare.count < 2 { state.spare.append(metrics) }
         }
     }
 

@@ -38,6 +38,7 @@ struct LiveFeed {
             let live = LiveSecond(second: second, metrics: metrics, sent: (self.sent, self.finished))
             for sink in self.sinks { sink.second(live, of: self.run) }
         }
+        defer { for (_, metrics) in seconds { self.mix.board.recycle(metrics) } }
         if let progress = self.progress, let last = seconds.last {
             progress(WorkloadRunner.ProgressLine(
                 target: self.run.target, second: last.second + 1, count: last.metrics.count, errors: last.metrics.errors,
@@ -47,6 +48,7 @@ struct LiveFeed {
             for (second, metrics) in lane.board.takeComplete(all: all) {
                 let live = LiveSecond(second: second, metrics: metrics, sent: nil)
                 for sink in self.sinks { sink.second(live, of: self.run) }
+                lane.board.recycle(metrics)
             }
         }
     }
