@@ -11,7 +11,9 @@ public final class IntervalLogWriter: RunSink {
     private let temporaryPath: String
     private struct State {
         var handle: FileHandle?
-        var wroteHeader = false
+        /// The first run's measured start: every interval's timestamp counts from it (a capacity search or a
+        /// sweep is many runs in one log).
+        var baseTime: Double?
         var failure: String?
     }
     private let state: Mutex<State>
@@ -28,8 +30,8 @@ public final class IntervalLogWriter: RunSink {
 
     public func begin(_ run: LiveRun) {
         self.write { state in
-            guard !state.wroteHeader else { return nil }
-            state.wroteHeader = true
+            guard state.baseTime == nil else { return nil }
+            state.baseTime = run.measureStart
             let start = String(format: "%.3f", run.measureStart)
             let date = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: run.measureStart))
             return """
@@ -47,11 +49,13 @@ public final class IntervalLogWriter: RunSink {
 
     public func second(_ second: LiveSecond, of run: LiveRun) {
         var lines = ""
+        let base = self.state.withLock { $0.baseTime } ?? run.measureStart
+        let start = String(format: "%.3f", run.measureStart - base + Double(second.second))
         for (index, metrics) in second.metrics.operations.enumerated() where metrics.count > 0 && index < run.operations.count {
             do {
                 let encoded = try HistogramEncoding.base64(metrics.latency)
                 // Interval_Max in milliseconds (the log's max-value unit ratio of 1,000 for µs values).
-                lines += "Tag=\(run.target.rawValue).\(run.operations[index]),\(second.second).000,1.000,"
+                lines += "Tag=\(run.target.rawValue).\(run.operations[index]),\(start),1.000,"
                     + String(format: "%.3f", Double(metrics.latency.max) / 1000) + ",\(encoded)\n"
             } catch {
                 self.state.withLock { $0.failure = "\(error)" }
