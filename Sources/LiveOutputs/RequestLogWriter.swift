@@ -1,6 +1,5 @@
 import Foundation
 import Results
-import Synchronization
 import Workload
 
 /// `--out-requests FILE`: one record per measured request (or a sampled share), for one's own analysis: JSON
@@ -8,30 +7,19 @@ import Workload
 /// open loop's due time, or the send of a closed loop's), `end_unix` the answer's wall-clock time. Each second's
 /// records come sorted by due time, seconds in order per stream. Written to a temporary name and renamed.
 public final class RequestLogWriter: RunSink {
-    public let path: String
-    private let temporaryPath: String
+    private let file: LogFile
     private let csv: Bool
-    private struct State {
-        var handle: FileHandle?
-        var failure: String?
-        var written = 0
-    }
-    private let state: Mutex<State>
 
     public init(path: String) throws {
-        self.path = path
-        self.temporaryPath = path + ".partial-\(getpid())"
+        self.file = try LogFile(path: path, option: "--out-requests")
         self.csv = path.lowercased().hasSuffix(".csv")
-        guard FileManager.default.createFile(atPath: self.temporaryPath, contents: nil) else {
-            throw LiveOutputError("--out-requests \(path): cannot create a file there", kind: .badInput)
-        }
-        let handle = FileHandle(forWritingAtPath: self.temporaryPath)
-        self.state = Mutex(State(handle: handle))
-        if self.csv { self.append("target,operation,due_us,sent_us,end_us,latency_us,service_us,rows,outcome,end_unix\n") }
+        if self.csv { self.file.append("target,operation,due_us,sent_us,end_us,latency_us,service_us,rows,outcome,end_unix\n") }
     }
 
+    public var path: String { self.file.path }
+
     /// Requests written so far.
-    public var written: Int { self.state.withLock { $0.written } }
+    public var written: Int { self.file.records }
 
     public func begin(_ run: LiveRun) {}
     public func phase(_ phase: LivePhase, of run: LiveRun) {}
@@ -54,46 +42,14 @@ public final class RequestLogWriter: RunSink {
                     + "\n"
             }
         }
-        self.append(text, records: second.metrics.requests.count)
+        self.file.append(text, records: second.metrics.requests.count)
     }
 
     /// Closes the log and removes it (the run failed before its report).
-    public func discard() {
-        let handle = self.state.withLock { state in
-            defer { state.handle = nil }
-            return state.handle
-        }
-        try? handle?.close()
-        try? FileManager.default.removeItem(atPath: self.temporaryPath)
-    }
+    public func discard() { self.file.discard() }
 
     /// Closes the log and renames it into place; says why when it could not be written.
-    public func close() throws {
-        let (handle, failure) = self.state.withLock { state in
-            defer { state.handle = nil }
-            return (state.handle, state.failure)
-        }
-        try? handle?.close()
-        if let failure {
-            try? FileManager.default.removeItem(atPath: self.temporaryPath)
-            throw LiveOutputError("--out-requests \(self.path): \(failure)")
-        }
-        if rename(self.temporaryPath, self.path) != 0 {
-            throw LiveOutputError("--out-requests \(self.path): cannot rename \(self.temporaryPath) into place: \(String(cString: strerror(errno)))")
-        }
-    }
-
-    private func append(_ text: String, records: Int = 0) {
-        self.state.withLock { state in
-            guard state.failure == nil, let handle = state.handle else { return }
-            do {
-                try handle.write(contentsOf: Data(text.utf8))
-                state.written += records
-            } catch {
-                state.failure = "\(error)"
-            }
-        }
-    }
+    public func close() throws { try self.file.close() }
 
     static func jsonString(_ text: String) -> String {
         var out = "\""

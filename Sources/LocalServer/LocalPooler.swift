@@ -56,13 +56,10 @@ public struct LocalPooler: Sendable {
         }
     }
 
+    var process: DaemonProcess { DaemonProcess(name: "pgbouncer", pidFile: self.pidFile, logFile: self.logFile) }
+
     /// The pooler's PID while it runs.
-    public var pid: Int32? {
-        guard let text = try? String(contentsOf: self.pidFile, encoding: .utf8),
-            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), Self.isPgbouncer(pid)
-        else { return nil }
-        return pid
-    }
+    public var pid: Int32? { self.process.pid }
 
     /// A libpq URL for `database` through the pooler (the superuser, no password).
     public func connectionURL(database: String = LocalCluster.databaseName) -> String {
@@ -115,7 +112,7 @@ public struct LocalPooler: Sendable {
         let arguments = ["-d"] + (account.switchesUser ? ["-u", account.name] : []) + [self.configurationFile.path]
         let output = try CommandRunner().run(Self.executable, arguments)
         guard output.succeeded else {
-            throw LocalServerError(.runtime, "pgbouncer did not start: \(output.text.singleLine.isEmpty ? self.lastLogLine() : output.text.singleLine)")
+            throw LocalServerError(.runtime, "pgbouncer did not start: \(output.text.singleLine.isEmpty ? self.process.lastLogLine() : output.text.singleLine)")
         }
         let url = self.connectionURL()
         let deadline = Date().addingTimeInterval(10)
@@ -127,24 +124,19 @@ public struct LocalPooler: Sendable {
             Thread.sleep(forTimeInterval: 0.05)
         }
         _ = try? self.down(logger: logger)
-        throw LocalServerError(.runtime, "pgbouncer did not accept connections within 10 s: \(self.lastLogLine())")
+        throw LocalServerError(.runtime, "pgbouncer did not accept connections within 10 s: \(self.process.lastLogLine())")
+    }
+
+    /// Stops every pgbouncer tripbench started for `cluster` (any port). Returns how many.
+    public static func stopAll(cluster: LocalCluster, logger: Logger) -> Int {
+        DaemonProcess.stopAll(
+            named: "pgbouncer", in: cluster.stateDirectory, folderPrefix: "pgbouncer", pidFile: "pgbouncer.pid", logFile: "pgbouncer.log", logger: logger)
     }
 
     /// Stops the pooler (SIGTERM: at once, clients disconnected) and waits for it to go.
     /// - Returns: false when none was running.
     @discardableResult
-    public func down(logger: Logger) throws -> Bool {
-        guard let pid = self.pid else { return false }
-        kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while Self.isPgbouncer(pid) {
-            guard Date() < deadline else { throw LocalServerError(.runtime, "pgbouncer (PID \(pid)) did not stop within 10 s") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        try? FileManager.default.removeItem(at: self.pidFile)
-        logger.info("pgbouncer stopped")
-        return true
-    }
+    public func down(logger: Logger) throws -> Bool { try self.process.stop(timeout: 10, logger: logger) }
 
     private func write(_ text: String, to file: URL, account: ServiceAccount) throws {
         do {
@@ -153,18 +145,5 @@ public struct LocalPooler: Sendable {
             throw LocalServerError(.configuration, "cannot write \(file.path): \(error.localizedDescription)")
         }
         if account.switchesUser { chown(file.path, account.uid, account.gid) }
-    }
-
-    private func lastLogLine() -> String {
-        ((try? String(contentsOf: self.logFile, encoding: .utf8)) ?? "").split(separator: "\n").last.map(String.init) ?? "no log"
-    }
-
-    /// Whether `pid` is a live pgbouncer (not a zombie, not another program that reused the PID).
-    static func isPgbouncer(_ pid: Int32) -> Bool {
-        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")"),
-            let state = stat[stat.index(after: close)...].first(where: { !$0.isWhitespace }), state != "Z", state != "X"
-        else { return false }
-        return stat.contains("(pgbouncer)")
     }
 }

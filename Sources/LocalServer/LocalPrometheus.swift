@@ -20,13 +20,10 @@ public struct LocalPrometheus: Sendable {
         self.port = port
     }
 
+    var process: DaemonProcess { DaemonProcess(name: "prometheus", pidFile: self.pidFile, logFile: self.logFile) }
+
     /// The running server's PID.
-    public var pid: Int32? {
-        guard let text = try? String(contentsOf: self.pidFile, encoding: .utf8),
-            let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), Self.isPrometheus(pid)
-        else { return nil }
-        return pid
-    }
+    public var pid: Int32? { self.process.pid }
 
     /// Starts Prometheus scraping `targets` (`host:port` of tripbench metrics endpoints) every `interval`, on a
     /// fresh TSDB (a running one of this directory is stopped first), and waits until it is ready.
@@ -75,36 +72,30 @@ public struct LocalPrometheus: Sendable {
         try? Data("\(pid)\n".utf8).write(to: self.pidFile, options: .atomic)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            guard Self.isPrometheus(pid) else { break }
+            // Until the shell's child has exec'd, /proc names it sh: only a process gone (or a zombie) failed.
+            guard DaemonProcess.exists(pid) else { break }
             if Self.get(port: self.port, path: "/-/ready")?.contains("Ready") == true {
                 logger.info("Prometheus at \(self.url.absoluteString), scraping \(targets.joined(separator: ", ")) every \(seconds) s")
                 return
             }
             Thread.sleep(forTimeInterval: 0.1)
         }
-        _ = try? self.down(logger: logger)
-        throw LocalServerError(.runtime, "Prometheus did not become ready within 30 s: \(self.lastLogLine())")
+        // Stopped by the PID the shell gave, whatever /proc calls it yet: it is the one just started.
+        kill(pid, SIGTERM)
+        try? FileManager.default.removeItem(at: self.pidFile)
+        throw LocalServerError(.runtime, "Prometheus did not become ready within 30 s: \(self.process.lastLogLine())")
+    }
+
+    /// Stops every Prometheus tripbench started under `stateDirectory` (any port). Returns how many.
+    public static func stopAll(stateDirectory: URL, logger: Logger) -> Int {
+        DaemonProcess.stopAll(
+            named: "prometheus", in: stateDirectory, folderPrefix: "prometheus", pidFile: "prometheus.pid", logFile: "prometheus.log", logger: logger)
     }
 
     /// Stops Prometheus (SIGTERM) and waits for it to go.
     /// - Returns: false when none was running.
     @discardableResult
-    public func down(logger: Logger) throws -> Bool {
-        guard let pid = self.pid else { return false }
-        kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(20)
-        while Self.isPrometheus(pid) {
-            guard Date() < deadline else { throw LocalServerError(.runtime, "Prometheus (PID \(pid)) did not stop within 20 s") }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        try? FileManager.default.removeItem(at: self.pidFile)
-        logger.info("Prometheus stopped")
-        return true
-    }
-
-    private func lastLogLine() -> String {
-        ((try? String(contentsOf: self.logFile, encoding: .utf8)) ?? "").split(separator: "\n").last.map(String.init) ?? "no log"
-    }
+    public func down(logger: Logger) throws -> Bool { try self.process.stop(timeout: 20, logger: logger) }
 
     /// The body of `GET path` on 127.0.0.1:`port` (a plain socket: FoundationNetworking would bring libcurl
     /// and 17 MB of resident libraries into every tripbench process); nil when nothing answers in a second.
@@ -136,14 +127,4 @@ public struct LocalPrometheus: Sendable {
     }
 
     private static func quoted(_ text: String) -> String { "'" + text.replacing("'", with: "'\\''") + "'" }
-
-    /// Whether `pid` is a live Prometheus (not a zombie, not another program that reused the PID). An orphan
-    /// reparented to a PID 1 that never reaps it stays a zombie: that counts as gone.
-    static func isPrometheus(_ pid: Int32) -> Bool {
-        guard pid > 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")"),
-            let state = stat[stat.index(after: close)...].first(where: { !$0.isWhitespace }), state != "Z", state != "X"
-        else { return false }
-        return stat.contains("(prometheus)")
-    }
 }

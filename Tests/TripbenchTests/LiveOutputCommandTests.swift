@@ -15,19 +15,27 @@ import FoundationNetworking
 @Suite(.serialized) struct LiveOutputCommandTests {
     static var environment: [String: String] { ["TRIPBENCH_STATE_DIR": TestServer.stateDirectory.path] }
 
-    /// A port nothing listens on now (the kernel's choice for a socket bound to port 0).
-    static func freePort() throws -> Int {
+    /// A socket bound to a port of the kernel's choice on 127.0.0.1 (listening when asked), and the port.
+    static func boundSocket(listening: Bool = false) throws -> (descriptor: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && (!listening || listen(fd, 1) == 0) && getsockname(fd, $0, &length) == 0
+            }
         }
         try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+
+    /// A port nothing listens on now.
+    static func freePort() throws -> Int {
+        let (fd, port) = try Self.boundSocket()
+        close(fd)
+        return port
     }
 
     /// One value of an instant query (nil when the result is empty).
@@ -302,16 +310,8 @@ import FoundationNetworking
     }
 
     @Test func aPortAlreadyTakenIsARuntimeFailure() async throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = try Self.boundSocket(listening: true)
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        let port = Int(UInt16(bigEndian: address.sin_port))
         let run = try await DedicatedThread.run {
             try TripbenchCLI.run(["run", "ci-smoke", "--target", "index", "--duration", "1s", "--quiet", "--metrics-listen", "127.0.0.1:\(port)"], environment: Self.environment)
         }

@@ -7,15 +7,17 @@ import Postgres
 struct DatabaseDown: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
-        abstract: "Stop the local server (fast shutdown) and its pgbouncer, if one was left; harmless when none is running."
+        abstract: "Stop the local server (fast shutdown), and any pgbouncer or Prometheus tripbench left beside it; harmless when none is running."
     )
 
     func run() async throws {
         let cluster = LocalCluster(stateDirectory: ProjectLocator.stateDirectory())
-        // A run killed outright (SIGKILL) cannot stop its pgbouncer; the next run's or this stops it.
-        if try await DedicatedThread.run({ try LocalPooler(cluster: cluster).down(logger: Console.logger) }) {
-            Console.info("pgbouncer left by an earlier run stopped")
+        // A run or test killed outright (SIGKILL) cannot stop its pgbouncer or Prometheus; this stops them.
+        let (poolers, prometheus) = try await DedicatedThread.run {
+            (LocalPooler.stopAll(cluster: cluster, logger: Console.logger), LocalPrometheus.stopAll(stateDirectory: cluster.stateDirectory, logger: Console.logger))
         }
+        if poolers > 0 { Console.info("pgbouncer left by an earlier run stopped") }
+        if prometheus > 0 { Console.info("Prometheus left by an earlier run stopped") }
         let stopped = try await DedicatedThread.run {
             let installation = try PostgresInstallation.find(projectRoot: ProjectLocator.projectRoot())
             return try cluster.down(installation: installation, logger: Console.logger)
