@@ -37,8 +37,8 @@ struct LiveFeed {
             self.errors += metrics.errors
             let live = LiveSecond(second: second, metrics: metrics, sent: (self.sent, self.finished))
             for sink in self.sinks { sink.second(live, of: self.run) }
+            self.mix.board.recycle(metrics)
         }
-        defer { for (_, metrics) in seconds { self.mix.board.recycle(metrics) } }
         if let progress = self.progress, let last = seconds.last {
             progress(WorkloadRunner.ProgressLine(
                 target: self.run.target, second: last.second + 1, count: last.metrics.count, errors: last.metrics.errors,
