@@ -327,6 +327,8 @@ import Testing
 
     /// A stop (Ctrl-C) ends the run early: requests in flight finish, and the report says it is partial.
     @Test func aStoppedRunReportsWhatRanAndIsPartial() async throws {
+        // The dataset first: run alone, loading tiny took longer than the 1.5 s before the stop.
+        _ = try await TinyDataset.loaded()
         let stop = StopSignal()
         _ = StartedThread(after: 1.5) { stop.set() }
         let started = Date()
