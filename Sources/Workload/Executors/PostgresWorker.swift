@@ -152,7 +152,7 @@ final class PostgresWorker {
             // either counted (answered, failed or cancelled) or unsent: the schedule says how many were due.
             let before = min(RunClock.now(), context.end)
             let backlog = schedule.backlog(from: context.measureStart, before: before)
-            self.recorder.countUnsent(first: backlog.first, count: backlog.count, stride: context.workers)
+            self.recorder.countUnsent(first: backlog.first, count: backlog.count, stride: context.slotWorkers)
             self.recorder.result.scheduled = context.schedule(ofWorker: self.recorder.worker)?.backlog(from: context.measureStart, before: before).count ?? 0
         }
         let end = RunClock.now()

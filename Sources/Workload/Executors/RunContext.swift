@@ -18,8 +18,13 @@ final class RunContext: Sendable {
     /// Whether requests follow the schedule (open loop). A plain flag for the per-request path: comparing
     /// the optional schedule with nil copies it.
     let openLoop: Bool
-    /// The load-driver threads sharing the run.
+    /// The load-driver threads of this process.
     let workers: Int
+    /// The part of the run this process sends; its workers are the global workers `shard.index · workers + w`
+    /// of ``slotWorkers``.
+    let shard: RunShard
+    /// How many workers the whole run's open-loop slots are dealt to (every shard's together).
+    var slotWorkers: Int { self.workers * self.shard.count }
     let seed: UInt64
     /// Closed loop with a request count: measured requests still to start.
     let remaining: Atomic<Int>
@@ -54,8 +59,9 @@ final class RunContext: Sendable {
 
     init(
         scenario: Scenario, stream: RequestStream, start: Int64, workers: Int, stopSignal: StopSignal, planClassifier: PlanClassifier? = nil,
-        pooled: Bool = false, live: Bool = false, requestSample: Double = 0
+        pooled: Bool = false, live: Bool = false, requestSample: Double = 0, shard: RunShard = .whole
     ) {
+        self.shard = shard
         self.live = live
         self.requestSample = requestSample
         self.planClassifier = planClassifier
@@ -90,7 +96,7 @@ final class RunContext: Sendable {
         self.openLoop = self.schedule != nil
         self.thinkNanos = self.openLoop ? 0 : scenario.executor.thinkTime.nanoseconds
         self.countMode = scenario.requests != nil && scenario.executor.type == .constantVUs
-        self.remaining = Atomic(scenario.requests ?? 0)
+        self.remaining = Atomic(shard.share(of: scenario.requests ?? 0))
         // A closed run with a request count ends when the count is reached; the end is only a safety net.
         self.end = self.countMode ? Int64.max / 4 : self.measureStart + measured.nanoseconds
     }
@@ -100,7 +106,7 @@ final class RunContext: Sendable {
     /// than its `count` requests (all of which it sends, however late).
     convenience init(
         lane: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, followedBy: ProbeQueue? = nil, live: Bool = false,
-        requestSample: Double = 0
+        requestSample: Double = 0, shard: RunShard = .whole
     ) {
         let operation = scenario.operations[lane]
         let rate = operation.rate ?? 1
@@ -116,7 +122,7 @@ final class RunContext: Sendable {
             operation: lane, of: scenario, stream: stream, start: start, stopSignal: stopSignal, rate: rate,
             seed: scenario.seed ^ UInt64(lane + 1) << 32, end: end,
             schedule: LoadSchedule(rate: rate, warmup: .zero, duration: .nanoseconds(Int64(seconds * 1e9))), followedBy: followedBy, probes: nil,
-            live: live, requestSample: requestSample)
+            live: live, requestSample: requestSample, shard: shard)
     }
 
     /// The time-to-searchable probe `probe` (an operation of the scenario) on the same timeline: its requests
@@ -135,8 +141,11 @@ final class RunContext: Sendable {
     /// (latency from each request's due time), on the mix's timeline.
     private init(
         operation: Int, of scenario: Scenario, stream: RequestStream, start: Int64, stopSignal: StopSignal, rate: Double, seed: UInt64,
-        end: Int64, schedule: LoadSchedule?, followedBy: ProbeQueue?, probes: ProbeQueue?, live: Bool, requestSample: Double
+        end: Int64, schedule: LoadSchedule?, followedBy: ProbeQueue?, probes: ProbeQueue?, live: Bool, requestSample: Double,
+        shard: RunShard = .whole
     ) {
+        // A probe follows its own shard's inserts: it is not dealt.
+        self.shard = probes == nil ? shard : .whole
         self.live = live
         self.requestSample = requestSample
         self.lane = operation
@@ -180,7 +189,9 @@ final class RunContext: Sendable {
     /// Open loop: worker `worker`'s share of the schedule; nil for a closed loop.
     func schedule(ofWorker worker: Int) -> WorkerSchedule? {
         self.schedule.map {
-            WorkerSchedule(schedule: $0, start: self.start, worker: worker, workers: self.workers, arrivals: self.executor.arrivals, seed: self.seed)
+            WorkerSchedule(
+                schedule: $0, start: self.start, worker: self.shard.index * self.workers + worker, workers: self.slotWorkers,
+                arrivals: self.executor.arrivals, seed: self.seed)
         }
     }
 

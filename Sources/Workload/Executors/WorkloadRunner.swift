@@ -40,6 +40,8 @@ public struct WorkloadRunner: Sendable {
     public var sinks: [any RunSink] = []
     /// The share of measured requests handed to the sinks one by one (a per-request log): 0 for none, 1 for all.
     public var requestSample = 0.0
+    /// The part of the run this process sends (``RunShard``); the whole run by default.
+    public var shard = RunShard.whole
 
     public init(scenario: Scenario, scenarioFile: String, catalog: DatasetCatalog, database: PostgresConnectionString?, stopSignal: StopSignal) {
         self.scenario = scenario
@@ -207,7 +209,7 @@ public struct WorkloadRunner: Sendable {
         let sample = live ? self.requestSample : 0
         let mix = RunContext(
             scenario: self.scenario, stream: stream, start: start, workers: workers, stopSignal: self.stopSignal, planClassifier: classifier,
-            pooled: pooled, live: live, requestSample: sample)
+            pooled: pooled, live: live, requestSample: sample, shard: self.shard)
         let operations = self.scenario.operations
         var queues: [Int: ProbeQueue] = [:]
         for operation in operations where operation.isProbe {
@@ -222,15 +224,20 @@ public struct WorkloadRunner: Sendable {
             }
             return RunContext(
                 lane: lane, of: self.scenario, stream: stream, start: start, stopSignal: self.stopSignal, followedBy: queues[lane], live: live,
-                requestSample: sample)
+                requestSample: sample, shard: self.shard)
         }
         return (mix, lanes)
     }
 
-    /// The clients of worker `worker` out of `workers` (round robin).
+    /// The clients of this process's worker `worker` out of `workers` (round robin over the shard's clients), by
+    /// global id.
     private func clients(of worker: Int, workers: Int) -> [Int] {
-        Array(stride(from: worker, to: self.scenario.executor.clients, by: workers))
+        let mine = self.shard.clients(of: self.scenario.executor.clients)
+        return Array(stride(from: worker, to: mine.count, by: workers).map { mine[$0] })
     }
+
+    /// The load-driver threads for this process's clients.
+    private var workerCount: Int { max(1, min(self.threads, self.shard.clients(of: self.scenario.executor.clients).count)) }
 
     private func runPostgres(
         _ database: PostgresConnectionString, sql: [OperationSQL], stream: RequestStream, runTag: String, health: HealthCollector,
@@ -238,7 +245,7 @@ public struct WorkloadRunner: Sendable {
     ) throws -> TargetRun {
         // An application pool is one queue: its connections on one worker (a worker takes its own share of
         // the schedule, so two would be two pools of half the size).
-        let workers = self.scenario.pool != nil ? 1 : max(1, min(self.threads, self.scenario.executor.clients))
+        let workers = self.scenario.pool != nil ? 1 : self.workerCount
         let database = self.pooler?.url ?? database
         let description = StatementDescriptions()
         // With row-level security each client acts as one user, the busiest first.
@@ -284,7 +291,7 @@ public struct WorkloadRunner: Sendable {
     }
 
     private func runIndex(_ index: InProcessIndex, stream: RequestStream) -> TargetRun {
-        let workers = max(1, min(self.threads, self.scenario.executor.clients))
+        let workers = self.workerCount
         let (context, lanes) = self.makeContexts(workers: workers, stream: stream)
         let (catalog, operations) = (self.catalog, self.scenario.operations)
         let mixBodies = (0..<workers).map { worker -> @Sendable () -> WorkerResult in
