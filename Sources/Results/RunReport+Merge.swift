@@ -1,0 +1,108 @@
+/// Why shards' reports cannot be merged.
+public struct ReportMergeError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+}
+
+extension RunReport {
+    /// The shards' reports of one run as one report (`tripbench merge`): each operation's HdrHistograms rebuilt
+    /// from the reports' buckets and added, so its percentiles are those of the union of the shards' requests;
+    /// counts, errors, rows, unsent and scheduled requests added; rates added (the shards ran at once); recall
+    /// weighted by its samples. What only the setup shard measures (health, pool, change feed, cache) comes from
+    /// the first report. Per-second series add counts and errors; a second's percentiles, kept only as numbers,
+    /// are the highest of the shards' (an upper bound, not the union's).
+    ///
+    /// - Parameter expected: how many shards the run had; fewer reports (or any partial one) make the merged
+    ///   report partial.
+    /// - Throws: ``ReportMergeError`` when the reports are not of one run (scenario, seed, target).
+    public static func merged(_ shards: [RunReport], expected: Int? = nil) throws -> RunReport {
+        guard var merged = shards.first else { throw ReportMergeError(description: "no reports to merge") }
+        for shard in shards.dropFirst() {
+            guard shard.scenario.name == merged.scenario.name, shard.scenario.seed == merged.scenario.seed, shard.target == merged.target else {
+                throw ReportMergeError(description: "\(shard.scenario.name) (seed \(shard.scenario.seed), \(shard.target)) is not a shard of \(merged.scenario.name) (seed \(merged.scenario.seed), \(merged.target))")
+            }
+        }
+        merged.partial = shards.contains(where: \.partial) || shards.count < (expected ?? shards.count)
+        merged.environment.endTime = shards.map(\.environment.endTime).max() ?? merged.environment.endTime
+        var histograms: [String: LatencyHistogram] = [:]
+        var order: [String] = []
+        for shard in shards {
+            for entry in shard.histograms {
+                let key = "\(entry.target)\u{0}\(entry.operation)\u{0}\(entry.measure)"
+                if histograms[key] == nil { order.append(key) }
+                histograms[key, default: LatencyHistogram()].add(LatencyHistogram(buckets: entry.buckets))
+            }
+        }
+        merged.histograms = order.map { key in
+            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+            return HistogramReport(target: parts[0], operation: parts[1], measure: parts[2], buckets: histograms[key]!.buckets)
+        }
+        merged.operations = merged.operations.map { first in
+            let all = shards.flatMap { $0.operations.filter { $0.target == first.target && $0.operation == first.operation } }
+            var operation = first
+            operation.count = all.map(\.count).reduce(0, +)
+            operation.errors = all.map(\.errors).reduce(0, +)
+            operation.errorsByKind = all.reduce(into: [:]) { $0.merge($1.errorsByKind, uniquingKeysWith: +) }
+            operation.qps = all.map(\.qps).reduce(0, +)
+            operation.rows = all.map(\.rows).reduce(0, +)
+            let answered = operation.count - operation.errors
+            operation.rowsPerRequest = answered > 0 ? Double(operation.rows) / Double(answered) : 0
+            operation.unsent = Self.sum(all.map(\.unsent))
+            operation.unsupported = Self.sum(all.map(\.unsupported))
+            operation.polls = Self.sum(all.map(\.polls))
+            operation.foreignRows = Self.sum(all.map(\.foreignRows))
+            if let latency = histograms["\(first.target)\u{0}\(first.operation)\u{0}latency"] { operation.latencyUs = LatencySummary(latency) }
+            if let service = histograms["\(first.target)\u{0}\(first.operation)\u{0}service"] { operation.serviceUs = LatencySummary(service) }
+            let recalls = all.compactMap(\.recall)
+            let samples = recalls.map(\.samples).reduce(0, +)
+            if let k = recalls.first?.k, samples > 0 {
+                let mean = recalls.map { $0.mean * Double($0.samples) }.reduce(0, +) / Double(samples)
+                operation.recall = RecallSummary(mean: mean, min: recalls.map(\.min).min()!, samples: samples, k: k)
+            }
+            return operation
+        }
+        merged.totals = merged.totals.map { first in
+            let all = shards.compactMap { $0.totals.first { $0.target == first.target } }
+            var totals = first
+            totals.count = all.map(\.count).reduce(0, +)
+            totals.errors = all.map(\.errors).reduce(0, +)
+            totals.qps = all.map(\.qps).reduce(0, +)
+            totals.measuredSeconds = all.map(\.measuredSeconds).max() ?? first.measuredSeconds
+            let requests = max(totals.count, 1)
+            totals.harnessCpuUsPerRequest = all.map { $0.harnessCpuUsPerRequest * Double($0.count) }.reduce(0, +) / Double(requests)
+            // A schedule lag is kept as percentiles only: not mergeable exactly, so left out.
+            totals.scheduleLagUs = all.count == 1 ? first.scheduleLagUs : nil
+            totals.unsent = Self.sum(all.map(\.unsent))
+            totals.scheduled = Self.sum(all.map(\.scheduled))
+            totals.servedPerSecond = all.allSatisfy { $0.servedPerSecond != nil } ? all.compactMap(\.servedPerSecond).reduce(0, +) : nil
+            totals.reconnects = all.map(\.reconnects).reduce(0, +)
+            totals.unreachableSeconds = all.compactMap(\.unreachableSeconds).max()
+            return totals
+        }
+        merged.timeseries = merged.timeseries.map { first in
+            var seconds: [Int: TimeseriesReport.Second] = [:]
+            for series in shards.flatMap({ $0.timeseries.filter { $0.target == first.target } }) {
+                for point in series.seconds {
+                    guard var sum = seconds[point.second] else {
+                        seconds[point.second] = point
+                        continue
+                    }
+                    sum.count += point.count
+                    sum.errors += point.errors
+                    sum.p50Us = max(sum.p50Us, point.p50Us)
+                    sum.p95Us = max(sum.p95Us, point.p95Us)
+                    sum.p99Us = max(sum.p99Us, point.p99Us)
+                    if let wait = point.waitP95Us { sum.waitP95Us = max(sum.waitP95Us ?? 0, wait) }
+                    seconds[point.second] = sum
+                }
+            }
+            return TimeseriesReport(target: first.target, seconds: seconds.keys.sorted().map { seconds[$0]! })
+        }
+        return merged
+    }
+
+    /// The sum of the values present; nil when none is.
+    private static func sum(_ values: [Int?]) -> Int? {
+        let present = values.compactMap { $0 }
+        return present.isEmpty ? nil : present.reduce(0, +)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import Workload
+
+@testable import Results
+
+/// Shards' reports merged: every percentile is that of the union of the shards' requests (the histograms are
+/// rebuilt from report.json's buckets and added), counts and rates add up, recall is weighted by its samples, and
+/// a missing or partial shard makes the merged report partial.
+@Suite struct ReportMergeTests {
+    static func shards() -> [RunReport] {
+        let first = ReportFixture.report(name: "sharded", seed: 1)
+        var second = ReportFixture.report(name: "sharded", operations: [
+            .init(name: "vector_search", micros: 9000, count: 500, recall: 0.91),
+            .init(name: "chat_history", kind: "chat_history", micros: 300, count: 3000, errors: 1),
+        ], seed: 2)
+        second.scenario.seed = 1
+        return [first, second]
+    }
+
+    @Test func percentilesAreThoseOfTheUnionOfTheShardsRequests() throws {
+        let shards = Self.shards()
+        let merged = try RunReport.merged(shards, expected: 2)
+        #expect(!merged.partial)
+        for name in ["vector_search", "chat_history"] {
+            // The union of the raw values: each shard's histogram holds its requests' values exactly (to 3 digits).
+            var union = LatencyHistogram()
+            for shard in shards { union.add(LatencyHistogram(buckets: shard.histograms.first { $0.operation == name }!.buckets)) }
+            let operation = try #require(merged.operations.first { $0.operation == name })
+            #expect(operation.latencyUs == LatencySummary(union), "\(name)")
+            #expect(operation.count == shards.map { $0.operations.first { $0.operation == name }!.count }.reduce(0, +))
+            // Not the mean of the shards' P95s, which the fixtures make differ by more than a bucket.
+            let shardP95s = shards.map { $0.operations.first { $0.operation == name }!.latencyUs.p95 }
+            #expect(shardP95s[0] != shardP95s[1])
+        }
+        let vector = try #require(merged.operations.first { $0.operation == "vector_search" })
+        #expect(abs((vector.recall?.mean ?? 0) - (0.97 * 200 + 0.91 * 200) / 400) < 1e-12 && vector.recall?.samples == 400)
+        #expect(merged.operations.first { $0.operation == "chat_history" }?.errorsByKind == ["timeout": 5])
+        let totals = try #require(merged.totals.first)
+        #expect(totals.count == 2000 + 2000 + 500 + 3000 && abs(totals.qps - (400 + 350)) < 1e-9)
+        #expect(merged.timeseries.first?.seconds.count == 10)
+        #expect(merged.timeseries.first?.seconds.first?.count == shards.map { $0.timeseries[0].seconds[0].count }.reduce(0, +))
+    }
+
+    @Test func aMissingOrPartialShardMakesThePartialReport() throws {
+        let shards = Self.shards()
+        #expect(try RunReport.merged([shards[0]], expected: 2).partial)
+        var stopped = shards[1]
+        stopped.partial = true
+        #expect(try RunReport.merged([shards[0], stopped], expected: 2).partial)
+        var other = shards[1]
+        other.scenario.seed = 9
+        #expect(throws: ReportMergeError.self) { try RunReport.merged([shards[0], other]) }
+    }
+}
