@@ -18,7 +18,7 @@ struct Tripbench: AsyncParsableCommand {
             is saved; a sweep resumes where it stopped).
             """,
         version: BuildInfo.versionLine,
-        subcommands: [DatabaseCommand.self, GenerateCommand.self, LoadCommand.self, RunCommand.self, ReportCommand.self, CompareCommand.self, GateCommand.self, SweepCommand.self, CapacityCommand.self, ScaleCommand.self, StagesCommand.self, PoolingCommand.self, GroundTruthCommand.self, IndexCommand.self]
+        subcommands: [DatabaseCommand.self, GenerateCommand.self, LoadCommand.self, RunCommand.self, ReportCommand.self, CompareCommand.self, GateCommand.self, SweepCommand.self, CapacityCommand.self, ScaleCommand.self, StagesCommand.self, PoolingCommand.self, MergeCommand.self, GroundTruthCommand.self, IndexCommand.self]
     )
 
     static func main() async {

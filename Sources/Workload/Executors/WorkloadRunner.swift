@@ -40,8 +40,12 @@ public struct WorkloadRunner: Sendable {
     public var sinks: [any RunSink] = []
     /// The share of measured requests handed to the sinks one by one (a per-request log): 0 for none, 1 for all.
     public var requestSample = 0.0
-    /// The part of the run this process sends (``RunShard``); the whole run by default.
+    /// The part of the run this process sends (``RunShard``); the whole run by default. Only shard 0 sets up
+    /// and puts back (the cleanup of the run's rows, the memories' restore) and collects the database's health.
     public var shard = RunShard.whole
+    /// When the run starts (the warm-up's first request), so shards on several machines start together; nil:
+    /// as soon as the clients are connected.
+    public var startAt: Date?
 
     public init(scenario: Scenario, scenarioFile: String, catalog: DatasetCatalog, database: PostgresConnectionString?, stopSignal: StopSignal) {
         self.scenario = scenario
@@ -82,11 +86,12 @@ public struct WorkloadRunner: Sendable {
                 guard let database = self.database else { throw WorkloadError(.badInput, "the postgres target needs a database") }
                 let admin = try PostgresConnection(database)
                 environmentDatabase = try self.describeServer(admin)
-                let cleanup = OperationSQL.cleanup(of: self.scenario.operations)
+                let setup = self.shard.index == 0
+                let cleanup = setup ? OperationSQL.cleanup(of: self.scenario.operations) : nil
                 if let cleanup { try admin.execute(script: cleanup) }
                 defer {
                     if let cleanup { try? admin.execute(script: cleanup) }
-                    if changes.changesAnything, self.restoresMemories {
+                    if changes.changesAnything, self.restoresMemories, setup {
                         do { try changes.restore(admin, catalog: self.catalog) } catch {
                             logger.error("could not put memory_embeddings back after the run's writes: \(error)")
                         }
@@ -118,7 +123,7 @@ public struct WorkloadRunner: Sendable {
                     _ = monitor?.endWindow()
                     throw error
                 }
-                health = collector.endWindow()
+                health = setup ? collector.endWindow() : nil
                 poolerFigures = monitor?.endWindow()
                 changeFeed = feed.map { $0.finish(admin: admin, stopped: self.stopSignal.isSet) }
                 if self.scenario.rowLevelSecurity, !self.stopSignal.isSet {
@@ -203,8 +208,10 @@ public struct WorkloadRunner: Sendable {
     private func makeContexts(
         workers: Int, stream: RequestStream, classifier: PlanClassifier? = nil, pooled: Bool = false
     ) -> (mix: RunContext, lanes: [RunContext]) {
-        // Start a little after now, so every worker is waiting when the first request is due.
-        let start = RunClock.now() + 20_000_000
+        // Start a little after now, so every worker is waiting when the first request is due; or at the agreed
+        // time of a sharded run.
+        let wait = self.startAt.map { max($0.timeIntervalSinceNow, 0.02) } ?? 0.02
+        let start = RunClock.now() + Int64(wait * 1e9)
         let live = !self.sinks.isEmpty
         let sample = live ? self.requestSample : 0
         let mix = RunContext(
@@ -282,8 +289,9 @@ public struct WorkloadRunner: Sendable {
             { PostgresWorker(index: 0, group: laneGroups[lane], context: lanes[lane], runTag: runTag).run() }
         }
         let bodies = mixBodies + laneBodies
+        let setup = self.shard.index == 0
         let results = self.runWorkers(bodies, target: .postgres, context: context, lanes: lanes) {
-            health.beginWindow()
+            if setup { health.beginWindow() }
             feed?.beginWindow()
             monitor?.beginWindow()
         }

@@ -86,6 +86,19 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "No live progress line (for CI).")
     var quiet = false
 
+    @Option(help: ArgumentHelp("""
+        Send only shard i of N of the run (0-based): its share of the open loop's requests or of the clients, the \
+        same requests one process would send for them; shard 0 alone sets up, cleans up and reads the database's \
+        health. `tripbench merge` makes one report of the shards' (docs/distributed.md).
+        """, valueName: "i/N"))
+    var shard: String?
+
+    @Option(name: .customLong("start-at"), help: ArgumentHelp("""
+        Start the run (its warm-up) at this time, seconds since 1970 or ISO 8601, once the clients are connected: \
+        shards on several machines start together.
+        """, valueName: "time"))
+    var startAt: String?
+
     @OptionGroup var thresholdOptions: ThresholdOptions
 
     @OptionGroup var poolerOptions: PoolerOptions
@@ -101,6 +114,8 @@ struct RunCommand: AsyncParsableCommand {
         try OptionBounds.check("--requests", self.requests, in: Scenario.Limits.requests)
         try OptionBounds.check("--subscribers", self.subscribers, in: 0...ChangeFeedSpec.maximumSubscribers)
         try OptionBounds.check("--reconnect-every", self.reconnectEvery, in: 1...1_000_000)
+        if let shard, RunShard(shard) == nil { throw ValidationError("--shard must be i/N with 0 ≤ i < N, e.g. 0/4, not \(shard)") }
+        if let startAt, Self.time(startAt) == nil { throw ValidationError("--start-at must be seconds since 1970 or an ISO 8601 time, not \(startAt)") }
         for (name, value) in [("--duration", self.duration), ("--warmup", self.warmup)] {
             if let value, DurationText.parse(value) == nil { throw ValidationError("\(name) must be \(DurationText.expected), not \(value)") }
         }
@@ -171,6 +186,8 @@ struct RunCommand: AsyncParsableCommand {
         runner.pooler = pooler?.target
         if let threads = self.threads { runner.threads = threads }
         if let driver = self.driver { runner.driver = driver }
+        if let shard = self.shard.flatMap(RunShard.init) { runner.shard = shard }
+        runner.startAt = self.startAt.flatMap(Self.time)
         runner.version = BuildInfo.version
         runner.gitCommit = Self.gitCommit(root)
         let live = LiveProgress(enabled: !self.quiet && isatty(STDERR_FILENO) != 0)
@@ -261,6 +278,15 @@ struct RunCommand: AsyncParsableCommand {
             source.resume()
             return source
         }
+    }
+
+    /// A time given as seconds since 1970 or ISO 8601 (fractional seconds allowed).
+    static func time(_ text: String) -> Date? {
+        if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
     }
 
     static func gitCommit(_ root: URL) -> String {
