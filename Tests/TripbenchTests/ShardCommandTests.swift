@@ -1,0 +1,75 @@
+import Foundation
+import LocalServer
+import Postgres
+import TestSupport
+import Testing
+
+/// `run --shard i/N --start-at` processes against one server and `tripbench merge`: the shards together send one
+/// run's requests, and a shard killed mid-run makes the merged report partial and the merge exit 3.
+@Suite(.serialized) struct ShardCommandTests {
+    static var environment: [String: String] { ["TRIPBENCH_STATE_DIR": TestServer.stateDirectory.path] }
+
+    static let scenario = """
+        name: sharded-cli
+        dataset: tiny
+        executor: {type: constant-arrival-rate, rate: 200, clients: 4}
+        warmup: 1s
+        duration: 6s
+        recallSample: 0
+        operations:
+          - {name: preference_lookup, weight: 1}
+          - {name: chat_history, weight: 1}
+        """
+
+    /// Starts `count` shards of the scenario together; `kill` (a shard's index) is SIGKILLed 3 s into the run.
+    static func shards(_ file: URL, out: URL, count: Int, kill: Int? = nil) async throws -> [(status: Int32, text: String)] {
+        let start = String(format: "%.3f", Date().timeIntervalSince1970 + 8)
+        let runs = try (0..<count).map { index in
+            try TripbenchCLI.start(
+                ["run", file.path, "--out", out.appendingPathComponent("shard-\(index)").path, "--quiet", "--shard", "\(index)/\(count)", "--start-at", start],
+                environment: Self.environment)
+        }
+        if let kill {
+            try await Task.sleep(for: .seconds(11))
+            runs[kill].send(SIGKILL)
+        }
+        return try await DedicatedThread.run { runs.map { $0.finish() } }.map { ($0.status, $0.standardError) }
+    }
+
+    @Test func twoShardsSendOneRunsRequestsAndMergeIntoIt() async throws {
+        _ = try await TestServer.connectionString()
+        let (runs, merge, merged) = try await GateIntegrityTests.withScenario("sharded-cli", Self.scenario) { file, out in
+            let runs = try await Self.shards(file, out: out, count: 2)
+            let merge = try await DedicatedThread.run {
+                try TripbenchCLI.run(
+                    ["merge", out.appendingPathComponent("shard-0").path, out.appendingPathComponent("shard-1").path, "--expect-shards", "2",
+                     "--out", out.appendingPathComponent("merged").path], environment: Self.environment)
+            }
+            let merged = try? JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("merged/report.json"))) as? [String: Any]
+            return (runs, merge, merged)
+        }
+        for run in runs { #expect(run.status == 0, "\(run.text)") }
+        #expect(merge.status == 0, "\(merge.standardError)")
+        let totals = try #require((merged?["totals"] as? [[String: Any]])?.first)
+        // 200 requests/s for 6 s: the single run's 1,200 slots, each sent by exactly one shard.
+        #expect(totals["scheduled"] as? Int == 1200, "\(totals)")
+        #expect((totals["count"] as? Int ?? 0) + (totals["unsent"] as? Int ?? 0) == 1200, "\(totals)")
+        #expect(merged?["partial"] as? Bool == false)
+    }
+
+    @Test func aKilledShardMakesAPartialMergeThatDoesNotPass() async throws {
+        _ = try await TestServer.connectionString()
+        let (runs, merge) = try await GateIntegrityTests.withScenario("sharded-cli", Self.scenario) { file, out in
+            let runs = try await Self.shards(file, out: out, count: 2, kill: 1)
+            let merge = try await DedicatedThread.run {
+                try TripbenchCLI.run(
+                    ["merge", out.appendingPathComponent("shard-0").path, "--expect-shards", "2", "--out", out.appendingPathComponent("merged").path],
+                    environment: Self.environment)
+            }
+            return (runs, merge)
+        }
+        // Foundation reports a process ended by a signal with the signal's number.
+        #expect(runs[0].status == 0 && runs[1].status == SIGKILL, "\(runs.map(\.status))")
+        #expect(merge.status == 3 && merge.standardError.contains("partial: 1 of 2 shards"), "\(merge.status): \(merge.standardError)")
+    }
+}
