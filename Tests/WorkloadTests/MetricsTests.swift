@@ -93,6 +93,28 @@ import VectorSearch
         #expect(dues.contains(again.due!) && !dues.contains(other.due!))
     }
 
+    /// The schedule is the seed's, not the workers': one process with 2 workers, or 4 shards of 3 workers each
+    /// (``RunShard``), send each slot at the same due time.
+    @Test(arguments: [ArrivalProcess.uniform, .poisson])
+    func theScheduleIsTheSameWhateverTheWorkers(arrivals: ArrivalProcess) {
+        let schedule = LoadSchedule(rate: 500, warmup: .zero, duration: .seconds(4))
+        func dues(workers: Int) -> [Int: Int64] {
+            var seen: [Int: Int64] = [:]
+            for worker in 0..<workers {
+                var share = WorkerSchedule(schedule: schedule, start: 0, worker: worker, workers: workers, arrivals: arrivals, seed: 11)
+                while let due = share.due {
+                    seen[share.slot] = due
+                    share.advance()
+                }
+            }
+            return seen
+        }
+        let one = dues(workers: 1)
+        #expect(one.count > 1_500 && one.count < 2_500)
+        #expect(dues(workers: 2) == one)
+        #expect(dues(workers: 12) == one)
+    }
+
     @Test func aScheduleCountsTheBacklogLeftInAWindow() {
         let schedule = LoadSchedule(rate: 100, warmup: .seconds(1), duration: .seconds(1))
         let share = WorkerSchedule(schedule: schedule, start: 0, worker: 0, workers: 1, arrivals: .uniform, seed: 1)

@@ -6,10 +6,12 @@ import VectorSearch
 /// `worker + workers`, …, and whichever of its clients is idle takes the next one when it comes due. A request
 /// waits only when every client of its worker is busy, and that wait counts in its latency.
 ///
-/// Uniform arrivals put slot `s` where the schedule's arrival count reaches `s`. Poisson arrivals put the
-/// worker's next request an exponential gap (a mean of `workers` arrivals) after its last one, drawn from a
-/// random stream of the seed and the worker: the workers' streams together are a Poisson process at the
-/// schedule's rate, as pgbench's are.
+/// Uniform arrivals put slot `s` where the schedule's arrival count reaches `s`. Poisson arrivals put slot `s`
+/// where the sum of the run's first `s + 1` exponential gaps (a mean of one arrival each, drawn in order from one
+/// stream of the seed) reaches: one Poisson process at the schedule's rate, and each worker walks all of its gaps
+/// to find its own slots. The schedule is then a function of the seed alone, not of how many workers share it,
+/// so the shards of a run (``RunShard``) and a single process with any number of threads send the same requests
+/// at the same times. (pgbench gives each thread a Poisson process of its own, which changes with the threads.)
 struct WorkerSchedule {
     private let schedule: LoadSchedule
     private let start: Int64
@@ -28,17 +30,17 @@ struct WorkerSchedule {
         self.start = start
         self.workers = workers
         self.poisson = arrivals == .poisson
-        self.random = SplitMix64(seed: seed ^ 0x6172_7269_7661_6c73, stream: UInt64(worker))
+        self.random = SplitMix64(seed: seed ^ 0x6172_7269_7661_6c73, stream: 0)
         self.slot = worker
         self.position = 0
-        self.position = self.poisson ? self.gap() : Double(worker)
+        self.position = self.poisson ? self.gaps(worker + 1) : Double(worker)
         self.due = self.schedule.dueTime(atArrival: self.position).map { start + $0 }
     }
 
     /// Moves on to the worker's next request.
     mutating func advance() {
         self.slot += self.workers
-        self.position += self.poisson ? self.gap() : Double(self.workers)
+        self.position += self.poisson ? self.gaps(self.workers) : Double(self.workers)
         self.due = self.schedule.dueTime(atArrival: self.position).map { self.start + $0 }
     }
 
@@ -72,9 +74,13 @@ struct WorkerSchedule {
         return (self.slot + skipped * self.workers, count)
     }
 
-    /// An exponential gap with a mean of `workers` arrivals.
-    private mutating func gap() -> Double {
-        let uniform = Double(self.random.next() >> 11) * 0x1p-53
-        return -Foundation.log(1 - uniform) * Double(self.workers)
+    /// The sum of the stream's next `count` exponential gaps of a mean of one arrival each.
+    private mutating func gaps(_ count: Int) -> Double {
+        var sum = 0.0
+        for _ in 0..<count {
+            let uniform = Double(self.random.next() >> 11) * 0x1p-53
+            sum -= Foundation.log(1 - uniform)
+        }
+        return sum
     }
 }

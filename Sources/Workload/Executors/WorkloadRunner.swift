@@ -46,6 +46,8 @@ public struct WorkloadRunner: Sendable {
     /// When the run starts (the warm-up's first request), so shards on several machines start together; nil:
     /// as soon as the clients are connected.
     public var startAt: Date?
+    /// How late after ``startAt`` a shard may still join the common timeline (seconds).
+    static let lateStartLimit = 1.0
 
     public init(scenario: Scenario, scenarioFile: String, catalog: DatasetCatalog, database: PostgresConnectionString?, stopSignal: StopSignal) {
         self.scenario = scenario
@@ -98,9 +100,12 @@ public struct WorkloadRunner: Sendable {
                     }
                 }
                 let collector = HealthCollector(target: database, connection: admin)
-                let classifier = collector.explain(
-                    operations: self.scenario.operations, sql: sql, stream: stream, expected: self.expectedRequests,
-                    typeCount: DatasetCatalog.typeCount)
+                // The plans are read by the setup shard alone: the merged report's plan shares are its requests'.
+                let classifier = setup
+                    ? collector.explain(
+                        operations: self.scenario.operations, sql: sql, stream: stream, expected: self.expectedRequests,
+                        typeCount: DatasetCatalog.typeCount)
+                    : nil
                 let feed = try self.scenario.changeFeed.flatMap {
                     try ChangeFeed(spec: $0, database: database, admin: admin, runTag: runTag, stop: self.stopSignal)
                 }
@@ -134,7 +139,7 @@ public struct WorkloadRunner: Sendable {
             case .index:
                 let index = try self.inProcessIndex ?? InProcessIndex(catalog: self.catalog, scenario: self.scenario, logger: logger)
                 precondition(index.index.parameters.precision == self.scenario.index.precision, "the index given stores another precision than the scenario's")
-                targetRuns.append(self.runIndex(index, stream: stream))
+                targetRuns.append(try self.runIndex(index, stream: stream))
             }
         }
         let environment = RunEnvironment.collect(
@@ -207,10 +212,19 @@ public struct WorkloadRunner: Sendable {
     /// followed by a probe hands its rows to the probe's context through a queue of their own.
     private func makeContexts(
         workers: Int, stream: RequestStream, classifier: PlanClassifier? = nil, pooled: Bool = false
-    ) -> (mix: RunContext, lanes: [RunContext]) {
+    ) throws -> (mix: RunContext, lanes: [RunContext]) {
         // Start a little after now, so every worker is waiting when the first request is due; or at the agreed
-        // time of a sharded run.
-        let wait = self.startAt.map { max($0.timeIntervalSinceNow, 0.02) } ?? 0.02
+        // time of a sharded run, even when it has just passed (the requests already due are sent at once and
+        // counted from their due times), so the shards keep one timeline. A shard ready well after it is refused.
+        var wait = 0.02
+        if let startAt = self.startAt {
+            wait = startAt.timeIntervalSinceNow
+            guard wait > -Self.lateStartLimit else {
+                throw WorkloadError(.runtime, String(
+                    format: "shard %@ was ready %.1f s after --start-at: the shards' common start had passed; start them further ahead",
+                    self.shard.description, -wait))
+            }
+        }
         let start = RunClock.now() + Int64(wait * 1e9)
         let live = !self.sinks.isEmpty
         let sample = live ? self.requestSample : 0
@@ -248,7 +262,7 @@ public struct WorkloadRunner: Sendable {
 
     private func runPostgres(
         _ database: PostgresConnectionString, sql: [OperationSQL], stream: RequestStream, runTag: String, health: HealthCollector,
-        classifier: PlanClassifier, feed: ChangeFeed?, monitor: PoolerMonitor?, logger: Logger
+        classifier: PlanClassifier?, feed: ChangeFeed?, monitor: PoolerMonitor?, logger: Logger
     ) throws -> TargetRun {
         // An application pool is one queue: its connections on one worker (a worker takes its own share of
         // the schedule, so two would be two pools of half the size).
@@ -281,7 +295,7 @@ public struct WorkloadRunner: Sendable {
             return group
         }
         // The timeline starts once every client is connected.
-        let (context, lanes) = self.makeContexts(workers: workers, stream: stream, classifier: classifier, pooled: self.scenario.pool != nil)
+        let (context, lanes) = try self.makeContexts(workers: workers, stream: stream, classifier: classifier, pooled: self.scenario.pool != nil)
         let mixBodies = (0..<workers).map { index -> @Sendable () -> WorkerResult in
             { PostgresWorker(index: index, group: groups[index], context: context, runTag: runTag).run() }
         }
@@ -298,9 +312,9 @@ public struct WorkloadRunner: Sendable {
         return TargetRun(kind: .postgres, context: context, results: results.results, finished: results.finished, index: nil, driver: driver)
     }
 
-    private func runIndex(_ index: InProcessIndex, stream: RequestStream) -> TargetRun {
+    private func runIndex(_ index: InProcessIndex, stream: RequestStream) throws -> TargetRun {
         let workers = self.workerCount
-        let (context, lanes) = self.makeContexts(workers: workers, stream: stream)
+        let (context, lanes) = try self.makeContexts(workers: workers, stream: stream)
         let (catalog, operations) = (self.catalog, self.scenario.operations)
         let mixBodies = (0..<workers).map { worker -> @Sendable () -> WorkerResult in
             let clients = self.clients(of: worker, workers: workers)

@@ -119,6 +119,9 @@ struct RunCommand: AsyncParsableCommand {
         for (name, value) in [("--duration", self.duration), ("--warmup", self.warmup)] {
             if let value, DurationText.parse(value) == nil { throw ValidationError("\(name) must be \(DurationText.expected), not \(value)") }
         }
+        if self.cache == .cold, let shard = self.shard.flatMap(RunShard.init), shard.count > 1 {
+            throw ValidationError("--cache cold restarts the server, under the other shards' connections: run a sharded run warm or prewarmed")
+        }
         if self.cache == .cold, self.connection.externalURL != nil {
             throw ValidationError("--cache cold restarts the server, and only tripbench's local server can be restarted here; for a server of your own (--database-url or DATABASE_URL), restart it and drop its page cache yourself, then run with --cache warm")
         }
@@ -229,6 +232,9 @@ struct RunCommand: AsyncParsableCommand {
         if let warmup = self.warmup { scenario.warmup = DurationText.parse(warmup)! }
         if let requests = self.requests { scenario.requests = requests }
         if let seed = self.seed { scenario.seed = seed }
+        if self.startAt != nil, scenario.target == .both {
+            throw CommandFailure(.badInput, "--start-at starts one target's run: \(scenario.name) runs on both; give the shards --target postgres or --target index")
+        }
         try self.poolerOptions.apply(to: &scenario)
         if let every = self.reconnectEvery {
             guard scenario.target != .index, !scenario.rowLevelSecurity else {
