@@ -8,20 +8,29 @@ extension RunReport {
     /// from the reports' buckets and added, so its percentiles are those of the union of the shards' requests;
     /// counts, errors, rows, unsent and scheduled requests added; rates added (the shards ran at once); recall
     /// weighted by its samples. What only the setup shard measures (health, pool, change feed, cache) comes from
-    /// the first report. Per-second series add counts and errors; a second's percentiles, kept only as numbers,
+    /// shard 0's report (the first one given, for reports that do not say which shard they are). Per-second series add counts and errors; a second's percentiles, kept only as numbers,
     /// are the highest of the shards' (an upper bound, not the union's).
     ///
-    /// - Parameter expected: how many shards the run had; fewer reports (or any partial one) make the merged
-    ///   report partial.
-    /// - Throws: ``ReportMergeError`` when the reports are not of one run (scenario, seed, target).
-    public static func merged(_ shards: [RunReport], expected: Int? = nil) throws -> RunReport {
-        guard var merged = shards.first else { throw ReportMergeError(description: "no reports to merge") }
-        for shard in shards.dropFirst() {
-            guard shard.scenario.name == merged.scenario.name, shard.scenario.seed == merged.scenario.seed, shard.target == merged.target else {
-                throw ReportMergeError(description: "\(shard.scenario.name) (seed \(shard.scenario.seed), \(shard.target)) is not a shard of \(merged.scenario.name) (seed \(merged.scenario.seed), \(merged.target))")
+    /// Shards' reports say which shard they are (``ShardSummary``): they are merged in shard order (shard 0's
+    /// health first), and a shard given twice, shards of runs with another shard count or start, or a report
+    /// of a whole run among them are refused.
+    ///
+    /// - Parameter expected: how many shards the run had (by default, what the shards' reports say); fewer
+    ///   reports (or any partial one) make the merged report partial.
+    /// - Throws: ``ReportMergeError`` when the reports are not of one run (scenario, seed, target, shards).
+    public static func merged(_ reports: [RunReport], expected: Int? = nil) throws -> RunReport {
+        guard let first = reports.first else { throw ReportMergeError(description: "no reports to merge") }
+        for shard in reports.dropFirst() {
+            guard shard.scenario.name == first.scenario.name, shard.scenario.seed == first.scenario.seed, shard.target == first.target else {
+                throw ReportMergeError(description: "\(shard.scenario.name) (seed \(shard.scenario.seed), \(shard.target)) is not a shard of \(first.scenario.name) (seed \(first.scenario.seed), \(first.target))")
             }
         }
-        merged.partial = shards.contains(where: \.partial) || shards.count < (expected ?? shards.count)
+        let summary = try Self.shardSummary(of: reports, expected: expected)
+        let shards = reports.sorted { ($0.shard?.indexes.first ?? 0) < ($1.shard?.indexes.first ?? 0) }
+        var merged = shards[0]
+        merged.shard = summary
+        merged.partial = shards.contains(where: \.partial) || shards.count < (expected ?? summary?.count ?? shards.count)
+        if let summary, !summary.indexes.contains(0) { merged.health = nil }
         merged.environment.endTime = shards.map(\.environment.endTime).max() ?? merged.environment.endTime
         var histograms: [String: LatencyHistogram] = [:]
         var order: [String] = []
@@ -98,6 +107,30 @@ extension RunReport {
             return TimeseriesReport(target: first.target, seconds: seconds.keys.sorted().map { seconds[$0]! })
         }
         return merged
+    }
+
+    /// What the merged report covers, from the shards' own summaries; nil when no report says it is a shard.
+    private static func shardSummary(of reports: [RunReport], expected: Int?) throws -> ShardSummary? {
+        let described = reports.compactMap(\.shard)
+        guard !described.isEmpty else { return nil }
+        guard described.count == reports.count, !described.contains(where: \.merged) else {
+            throw ReportMergeError(description: "only shards' own reports (run --shard i/N) merge with shards' reports: \(reports.count - described.count) of them are whole runs or merges")
+        }
+        let count = described[0].count
+        guard described.allSatisfy({ $0.count == count }) else {
+            throw ReportMergeError(description: "the reports are shards of runs of \(Set(described.map(\.count)).sorted().map(String.init).joined(separator: " and ")) shards, not of one run")
+        }
+        guard described.allSatisfy({ $0.startAt == described[0].startAt }) else {
+            throw ReportMergeError(description: "the shards were given different --start-at times: they are not of one run")
+        }
+        if let expected, expected != count {
+            throw ReportMergeError(description: "--expect-shards \(expected), but the reports are shards of a run of \(count)")
+        }
+        var seen = Set<Int>()
+        for index in described.flatMap(\.indexes) where !seen.insert(index).inserted {
+            throw ReportMergeError(description: "shard \(index)/\(count) is given twice")
+        }
+        return ShardSummary(count: count, indexes: seen.sorted(), startAt: described[0].startAt, merged: true)
     }
 
     /// The sum of the values present; nil when none is.

@@ -28,6 +28,8 @@ public struct RunReport: Codable, Sendable {
     public var changeFeed: ChangeFeedReport?
     /// How a pooled run's requests got their connections (a scenario's `pool` or `pooler`; postgres target).
     public var pool: PoolReport?
+    /// A shard's report (`run --shard i/N`) or a merge of shards' (`tripbench merge`); absent for a whole run.
+    public var shard: ShardSummary?
 
     package init(
         partial: Bool, scenario: ScenarioSummary, target: String, environment: RunEnvironment,

@@ -52,4 +52,53 @@ import Workload
         other.scenario.seed = 9
         #expect(throws: ReportMergeError.self) { try RunReport.merged([shards[0], other]) }
     }
+
+    /// The shards as `run --shard i/N` leaves them: each says which it is; shard 0 alone read the health.
+    static func described(count: Int = 2) -> [RunReport] {
+        Self.shards().enumerated().map { index, report in
+            var report = report
+            report.shard = ShardSummary(count: count, indexes: [index], startAt: 1_796_478_000)
+            report.health = index == 0 ? DatabaseHealth() : nil
+            return report
+        }
+    }
+
+    @Test func shardsAreMergedInShardOrderWithShardZerosHealth() throws {
+        let shards = Self.described()
+        let merged = try RunReport.merged([shards[1], shards[0]])
+        #expect(merged.shard == ShardSummary(count: 2, indexes: [0, 1], startAt: 1_796_478_000, merged: true))
+        #expect(merged.health != nil && !merged.partial)
+        #expect(merged.shard?.summary.hasPrefix("merged from 2 of 2 shards") == true)
+    }
+
+    @Test func theShardsSayWhichAreMissing() throws {
+        let shards = Self.described(count: 3)
+        let merged = try RunReport.merged([shards[1]])
+        #expect(merged.partial && merged.shard?.missing == [0, 2] && merged.health == nil)
+        #expect(merged.shard?.summary.contains("missing: 0/3, 2/3") == true)
+    }
+
+    /// Reports that cannot be one run's shards are refused, with what is wrong.
+    @Test func reportsThatAreNotShardsOfOneRunAreRefused() throws {
+        let shards = Self.described()
+        func refusal(_ reports: [RunReport], expected: Int? = nil) -> String {
+            do {
+                _ = try RunReport.merged(reports, expected: expected)
+                return "merged"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(refusal([shards[0], shards[1], shards[1]]) == "shard 1/2 is given twice")
+        var whole = shards[1]
+        whole.shard = nil
+        #expect(refusal([shards[0], whole]).hasPrefix("only shards' own reports"))
+        var ofThree = shards[1]
+        ofThree.shard?.count = 3
+        #expect(refusal([shards[0], ofThree]) == "the reports are shards of runs of 2 and 3 shards, not of one run")
+        var later = shards[1]
+        later.shard?.startAt = 1_796_478_060
+        #expect(refusal([shards[0], later]).contains("different --start-at"))
+        #expect(refusal(shards, expected: 4) == "--expect-shards 4, but the reports are shards of a run of 2")
+    }
 }

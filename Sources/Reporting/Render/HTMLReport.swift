@@ -56,7 +56,7 @@ public enum HTMLReport {
             ["name": "measured", "value": report.totals.map { String(format: "%@ %.1f s", $0.target, $0.measuredSeconds) }.joined(separator: ", ")
                 + " after \(scenario.warmupSeconds.formatted()) s warm-up"],
             ["name": "seed", "value": "\(scenario.seed)"],
-        ] + (report.cache.map { [["name": "caches", "value": $0.summary]] } ?? []) + ThresholdVerdict.targets(of: report).compactMap { target -> [String: String]? in
+        ] + (report.cache.map { [["name": "caches", "value": $0.summary]] } ?? []) + (report.shard.map { [["name": "shards", "value": $0.summary]] } ?? []) + ThresholdVerdict.targets(of: report).compactMap { target -> [String: String]? in
             guard report.totals.contains(where: { $0.target == target }) else {
                 return ["name": target, "value": "not run: the run was stopped before it"]
             }

@@ -23,6 +23,7 @@ public enum MarkdownReport {
         lines.append("| load | \(self.load(scenario)) |")
         lines.append("| measured | \(report.totals.map { String(format: "%@ %.1f s", $0.target, $0.measuredSeconds) }.joined(separator: ", ")) after \(self.seconds(scenario.warmupSeconds)) warm-up |")
         if let cache = report.cache { lines.append("| caches | \(self.escape(cache.summary)) |") }
+        if let shard = report.shard { lines.append("| shards | \(self.escape(shard.summary)) |") }
         lines.append("| machine | \(environment.cpuModel), \(environment.cores) cores, \(environment.memoryBytes >> 30) GiB, \(environment.os) |")
         if let server = environment.serverVersion { lines.append("| server | \(self.escape(server.components(separatedBy: " on ").first ?? server)) |") }
         lines.append("| tripbench | \(environment.tripbenchVersion) (\(environment.gitCommit)), \(environment.startTime) to \(environment.endTime) |")

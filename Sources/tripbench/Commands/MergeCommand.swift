@@ -12,8 +12,9 @@ struct MergeCommand: AsyncParsableCommand {
         discussion: """
             Rebuilds each operation's HdrHistograms from the reports and adds them (the merged percentiles are those \
             of all the shards' requests), adds counts, errors and rates, evaluates the scenario's thresholds on the \
-            merged figures and writes report.json/md/html and junit.xml. With --shards N, fewer reports (or a partial \
-            one) make the merged report partial, and the command exits 3 after writing it.
+            merged figures and writes report.json/md/html and junit.xml. Fewer reports than the run's shards (as the \
+            shards' reports or --expect-shards say), or a partial one, make the merged report partial, and the \
+            command exits 3 after writing it; a shard's directory without report.json counts as missing.
             """
     )
 
@@ -34,7 +35,18 @@ struct MergeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let reports = try self.shards.map { try ReportFile.read($0) }
+        // A shard killed before its report leaves its directory empty (`/reports/shard-*` still names it): it
+        // counts as missing, which makes the merge partial; a path that is not there at all is a mistake.
+        var reports: [RunReport] = []
+        for path in self.shards {
+            let directory = RunDirectory(locating: path)
+            if directory.path == path, FileManager.default.fileExists(atPath: path), !FileManager.default.fileExists(atPath: directory.reportPath) {
+                Console.info("warning: \(path) holds no report.json (a shard that ended before writing it): counted as missing")
+                continue
+            }
+            reports.append(try ReportFile.read(path))
+        }
+        guard !reports.isEmpty else { throw CommandFailure(.runtimeFailure, "none of the \(self.shards.count) shards left a report.json") }
         let merged: RunReport
         do {
             merged = try RunReport.merged(reports, expected: self.expectShards)
@@ -49,7 +61,8 @@ struct MergeCommand: AsyncParsableCommand {
         let verdict = GateVerdict(thresholds: ThresholdVerdict.evaluate(thresholds, in: merged))
         if merged.partial {
             try? ReportOutput.publish(merged, verdict: verdict, to: written)
-            throw CommandFailure(.runtimeFailure, "the merged report is partial: \(reports.count) of \(self.expectShards ?? reports.count) shards, \(reports.filter(\.partial).count) of them stopped early")
+            let missing = merged.shard.map { $0.missing.isEmpty ? "" : " (missing: \($0.missing.map { "\($0)/\(merged.shard!.count)" }.joined(separator: ", ")))" } ?? ""
+            throw CommandFailure(.runtimeFailure, "the merged report is partial: \(reports.count) of \(self.expectShards ?? merged.shard?.count ?? reports.count) shards\(missing), \(reports.filter(\.partial).count) of them stopped early")
         }
         try ReportOutput.publish(merged, verdict: verdict, to: written)
     }

@@ -189,7 +189,8 @@ struct RunCommand: AsyncParsableCommand {
         runner.pooler = pooler?.target
         if let threads = self.threads { runner.threads = threads }
         if let driver = self.driver { runner.driver = driver }
-        if let shard = self.shard.flatMap(RunShard.init) { runner.shard = shard }
+        let shard = self.shard.flatMap(RunShard.init)
+        if let shard { runner.shard = shard }
         runner.startAt = self.startAt.flatMap(Self.time)
         runner.version = BuildInfo.version
         runner.gitCommit = Self.gitCommit(root)
@@ -201,12 +202,14 @@ struct RunCommand: AsyncParsableCommand {
         var report = try await DedicatedThread.run(name: "tripbench-run") { try finished.run(logger: Console.logger) }
         live.finish()
         report.cache = database == nil ? nil : cache
+        report.shard = shard.map { ShardSummary(count: $0.count, indexes: [$0.index], startAt: finished.startAt?.timeIntervalSince1970) }
 
         let written = try ReportOutput.write(report, to: runDirectory)
         try await DedicatedThread.run { try outputs.close() }
         if report.partial { Console.info("the run was stopped early: the report is partial") }
         try ReportOutput.publish(
-            report, verdict: GateVerdict(thresholds: ThresholdVerdict.evaluate(report.scenario.thresholds, in: report)), to: written, justRun: true)
+            report, verdict: GateVerdict(thresholds: ThresholdVerdict.evaluate(report.scenario.thresholds, in: report)), to: written, justRun: true,
+            gates: (shard?.count ?? 1) == 1)
     }
 
     /// Applies the command-line overrides to the scenario, checking them as the scenario file is checked.
