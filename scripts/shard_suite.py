@@ -168,6 +168,7 @@ def main():
                 healths.append(json.load(file).get("health") is not None)
         check(healths == [True] + [False] * (SHARDS - 1), f"only shard 0 read the database's health ({healths})")
         check(merged["partial"] is False, "the merged report is not partial")
+        check((merged.get("shard") or {}).get("indexes") == list(range(SHARDS)), f"the merged report joins shards 0 to {SHARDS - 1} ({merged.get('shard')})")
         check(merged["totals"][0]["scheduled"] == single_report["totals"][0]["scheduled"],
               f"the merged run scheduled the single run's requests ({merged['totals'][0]['scheduled']} and {single_report['totals'][0]['scheduled']})")
 
