@@ -24,6 +24,9 @@ extension RunReport {
             guard shard.scenario.name == first.scenario.name, shard.scenario.seed == first.scenario.seed, shard.target == first.target else {
                 throw ReportMergeError(description: "\(shard.scenario.name) (seed \(shard.scenario.seed), \(shard.target)) is not a shard of \(first.scenario.name) (seed \(first.scenario.seed), \(first.target))")
             }
+            if let (what, one, other) = Self.difference(first, shard) {
+                throw ReportMergeError(description: "the shards ran with different \(what) (\(one) and \(other)): they are not of one run")
+            }
         }
         let summary = try Self.shardSummary(of: reports, expected: expected)
         let shards = reports.sorted { ($0.shard?.indexes.first ?? 0) < ($1.shard?.indexes.first ?? 0) }
@@ -107,6 +110,20 @@ extension RunReport {
             return TimeseriesReport(target: first.target, seconds: seconds.keys.sorted().map { seconds[$0]! })
         }
         return merged
+    }
+
+    /// The first of what must be the same in every shard of one run (the dataset's bytes, the load) that is not.
+    private static func difference(_ one: RunReport, _ other: RunReport) -> (String, String, String)? {
+        func load(_ scenario: ScenarioSummary) -> String {
+            let rate = scenario.rate.map { " at \($0)/s" } ?? ""
+            let length = scenario.requests.map { "\($0) requests" } ?? "\(scenario.durationSeconds) s"
+            return "\(scenario.executor) over \(scenario.clients) clients\(rate) (\(scenario.arrivals ?? "uniform")), \(scenario.warmupSeconds) s warm-up, \(length)"
+        }
+        let fields = [
+            ("datasets", one.environment.datasetChecksum, other.environment.datasetChecksum),
+            ("loads", load(one.scenario), load(other.scenario)),
+        ]
+        return fields.first { $0.1 != $0.2 }
     }
 
     /// What the merged report covers, from the shards' own summaries; nil when no report says it is a shard.

@@ -100,5 +100,11 @@ import Workload
         later.shard?.startAt = 1_796_478_060
         #expect(refusal([shards[0], later]).contains("different --start-at"))
         #expect(refusal(shards, expected: 4) == "--expect-shards 4, but the reports are shards of a run of 2")
+        var otherData = shards[1]
+        otherData.environment.datasetChecksum = "0123456789abcdef"
+        #expect(refusal([shards[0], otherData]).hasPrefix("the shards ran with different datasets"))
+        var faster = shards[1]
+        faster.scenario.clients += 1
+        #expect(refusal([shards[0], faster]).hasPrefix("the shards ran with different loads"))
     }
 }
