@@ -8,8 +8,9 @@ extension RunReport {
     /// from the reports' buckets and added, so its percentiles are those of the union of the shards' requests;
     /// counts, errors, rows, unsent and scheduled requests added; rates added (the shards ran at once); recall
     /// weighted by its samples. What only the setup shard measures (health, pool, change feed, cache) comes from
-    /// shard 0's report (the first one given, for reports that do not say which shard they are). Per-second series add counts and errors; a second's percentiles, kept only as numbers,
-    /// are the highest of the shards' (an upper bound, not the union's).
+    /// shard 0's report (the first one given, for reports that do not say which shard they are). Per-second
+    /// series add counts and errors; a second's percentiles, kept only as numbers, are the highest of the
+    /// shards' (an upper bound, not the union's).
     ///
     /// Shards' reports say which shard they are (``ShardSummary``): they are merged in shard order (shard 0's
     /// health first), and a shard given twice, shards of runs with another shard count or start, or a report
@@ -29,7 +30,7 @@ extension RunReport {
             }
         }
         let summary = try Self.shardSummary(of: reports, expected: expected)
-        let shards = reports.sorted { ($0.shard?.indexes.first ?? 0) < ($1.shard?.indexes.first ?? 0) }
+        let shards = reports.enumerated().sorted { ($0.element.shard?.indexes.first ?? 0, $0.offset) < ($1.element.shard?.indexes.first ?? 0, $1.offset) }.map(\.element)
         var merged = shards[0]
         merged.shard = summary
         merged.partial = shards.contains(where: \.partial) || shards.count < (expected ?? summary?.count ?? shards.count)
