@@ -24,6 +24,7 @@ import glob
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,6 +118,7 @@ def main():
             failures.append(what)
 
     shards = []
+    completed = False
     try:
         veth_pair.create(NAMESPACE, HOST_LINK, SHARD_LINK, HOST_ADDRESS, SHARD_ADDRESS)
         veth_pair.run([TRIPBENCH, "db", "up", "--port", str(PORT), "--listen", HOST_ADDRESS], env=env)
@@ -197,6 +199,7 @@ def main():
             # 3 significant digits: a bucket is at most 1/1024 of its value wide; logged µs are truncated separately.
             close = all(abs(m - r) <= r / 512 + 2 for m, r in zip(merged_figures, raw))
             check(close, f"{name}: the merged percentiles are the union's raw ones ({merged_figures} and {raw})")
+        completed = True
     finally:
         for shard in shards:
             if shard.poll() is None:
@@ -205,6 +208,11 @@ def main():
         for command in (["db", "down"], ["db", "destroy"]):
             subprocess.run([TRIPBENCH, *command], capture_output=True, env=env)
         veth_pair.remove(NAMESPACE, HOST_LINK)
+        shutil.rmtree(state, ignore_errors=True)
+        if failures or not completed:
+            print(f"the runs' reports and logs are kept in {out}")
+        else:
+            shutil.rmtree(out, ignore_errors=True)
     print(f"\nshard suite: {len(failures)} check(s) failed" if failures else "\nshard suite: every check held")
     return 1 if failures else 0
 

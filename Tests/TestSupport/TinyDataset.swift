@@ -3,6 +3,7 @@ import Foundation
 import LocalServer
 import Logging
 import Postgres
+import Synchronization
 
 /// The project's `tiny` dataset (datasets/tiny.yaml), generated once per test process into a temporary
 /// directory and loaded once into a database of its own on the shared test server.
@@ -24,8 +25,19 @@ public enum TinyDataset {
         try await DedicatedThread.run {
             let spec = try DatasetSpec.load("tiny", datasetsDirectory: ProjectLocator.projectRoot().appendingPathComponent("datasets"))
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tripbench-tiny-\(UUID().uuidString)")
+            removeAtExit(directory)
             let outcome = try DatasetGenerator(spec: spec, directory: directory).generate(force: false, logger: Logger(label: "tests"))
             return (directory, outcome.manifest)
+        }
+    }
+
+    /// The generated directory, removed when the test process exits (each `swift test` makes its own).
+    private static let generatedPath = Mutex<String?>(nil)
+
+    private static func removeAtExit(_ directory: URL) {
+        generatedPath.withLock { $0 = directory.path }
+        atexit {
+            if let path = TinyDataset.generatedPath.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
         }
     }
 
