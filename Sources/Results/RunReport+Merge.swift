@@ -18,13 +18,11 @@ extension RunReport {
     ///
     /// - Parameter expected: how many shards the run had (by default, what the shards' reports say); fewer
     ///   reports (or any partial one) make the merged report partial.
-    /// - Throws: ``ReportMergeError`` when the reports are not of one run (scenario, seed, target, shards).
+    /// - Throws: ``ReportMergeError`` when the reports are not of one run (scenario, seed, target, dataset, load,
+    ///   shards).
     public static func merged(_ reports: [RunReport], expected: Int? = nil) throws -> RunReport {
         guard let first = reports.first else { throw ReportMergeError(description: "no reports to merge") }
         for shard in reports.dropFirst() {
-            guard shard.scenario.name == first.scenario.name, shard.scenario.seed == first.scenario.seed, shard.target == first.target else {
-                throw ReportMergeError(description: "\(shard.scenario.name) (seed \(shard.scenario.seed), \(shard.target)) is not a shard of \(first.scenario.name) (seed \(first.scenario.seed), \(first.target))")
-            }
             if let (what, one, other) = Self.difference(first, shard) {
                 throw ReportMergeError(description: "the shards ran with different \(what) (\(one) and \(other)): they are not of one run")
             }
@@ -113,14 +111,17 @@ extension RunReport {
         return merged
     }
 
-    /// The first of what must be the same in every shard of one run (the dataset's bytes, the load) that is not.
+    /// The first of what must be the same in every shard of one run (the scenario, seed and target, the dataset's
+    /// bytes, the load) that is not.
     private static func difference(_ one: RunReport, _ other: RunReport) -> (String, String, String)? {
+        func scenario(_ report: RunReport) -> String { "\(report.scenario.name), seed \(report.scenario.seed), target \(report.target)" }
         func load(_ scenario: ScenarioSummary) -> String {
             let rate = scenario.rate.map { " at \($0)/s" } ?? ""
             let length = scenario.requests.map { "\($0) requests" } ?? "\(scenario.durationSeconds) s"
             return "\(scenario.executor) over \(scenario.clients) clients\(rate) (\(scenario.arrivals ?? "uniform")), \(scenario.warmupSeconds) s warm-up, \(length)"
         }
         let fields = [
+            ("scenarios", scenario(one), scenario(other)),
             ("datasets", one.environment.datasetChecksum, other.environment.datasetChecksum),
             ("loads", load(one.scenario), load(other.scenario)),
         ]

@@ -48,6 +48,8 @@ public struct WorkloadRunner: Sendable {
     public var startAt: Date?
     /// How late after ``startAt`` a shard may still join the common timeline (seconds).
     static let lateStartLimit = 1.0
+    /// Whether this process sets up and puts back (shard 0, or the whole run).
+    private var setsUp: Bool { self.shard.index == 0 }
 
     public init(scenario: Scenario, scenarioFile: String, catalog: DatasetCatalog, database: PostgresConnectionString?, stopSignal: StopSignal) {
         self.scenario = scenario
@@ -88,7 +90,7 @@ public struct WorkloadRunner: Sendable {
                 guard let database = self.database else { throw WorkloadError(.badInput, "the postgres target needs a database") }
                 let admin = try PostgresConnection(database)
                 environmentDatabase = try self.describeServer(admin)
-                let setup = self.shard.index == 0
+                let setup = self.setsUp
                 let cleanup = setup ? OperationSQL.cleanup(of: self.scenario.operations) : nil
                 if let cleanup { try admin.execute(script: cleanup) }
                 defer {
@@ -303,7 +305,7 @@ public struct WorkloadRunner: Sendable {
             { PostgresWorker(index: 0, group: laneGroups[lane], context: lanes[lane], runTag: runTag).run() }
         }
         let bodies = mixBodies + laneBodies
-        let setup = self.shard.index == 0
+        let setup = self.setsUp
         let results = self.runWorkers(bodies, target: .postgres, context: context, lanes: lanes) {
             if setup { health.beginWindow() }
             feed?.beginWindow()
