@@ -45,7 +45,7 @@ var targets: [Target] = [
         ]
     ),
     // The documents every run and study writes and Reporting reads: plain values, no server or dataset code.
-    .target(name: "Results", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
+    .target(name: "Results", dependencies: ["CZlib", .product(name: "Histogram", package: "hdrhistogram-swift")]),
     .target(
         name: "Workload",
         dependencies: [
@@ -66,7 +66,7 @@ var targets: [Target] = [
     // What runs show while they go: the engine's sinks (Prometheus endpoint, dashboard, interval and request logs).
     .target(
         name: "LiveOutputs",
-        dependencies: ["Workload", "Results", "Reporting", "CZlib", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        dependencies: ["Workload", "Results", "Reporting", .product(name: "Histogram", package: "hdrhistogram-swift")]
     ),
 
     // The thin executable: argument parsing and dispatch.
@@ -90,11 +90,13 @@ var targets: [Target] = [
     .testTarget(name: "VectorSearchTests", dependencies: ["VectorSearch"]),
     .testTarget(name: "WorkloadTests", dependencies: ["Workload", "Results", "Datasets", "Postgres", "LocalServer", "TestSupport", "VectorSearch"]),
     .testTarget(name: "StudiesTests", dependencies: ["Studies", "Workload", "Results", "Datasets", "Postgres", "TestSupport"]),
+    // LocalServer: the hdrhistogram package of the project's Python environment writes histograms to read back.
+    .testTarget(name: "ResultsTests", dependencies: ["Results", "LocalServer", .product(name: "Histogram", package: "hdrhistogram-swift")]),
     // Workload: the fixtures parse their thresholds as scenarios do.
     .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Results", "Workload", "LocalServer", "VectorSearch"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
     .testTarget(
-        name: "LiveOutputsTests", dependencies: ["LiveOutputs", "Workload", "Results", .product(name: "Histogram", package: "hdrhistogram-swift")]),
+        name: "LiveOutputsTests", dependencies: ["LiveOutputs", "Workload", "Results"]),
     .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport", "VectorSearch"]),
 ]
 

@@ -11,7 +11,8 @@ report of theirs. The same scenario also runs once as a single process. The suit
 - the union of the shards' requests is the single run's: the same count per operation and the same requests,
   each (operation, due time in µs, rows returned) as many times in the union as in the single run;
 - the merged report counts what the logs hold, and its P50/P95/P99 per operation are the percentiles of the union
-  of the logged latencies (within the histograms' 3 significant digits);
+  of the logged latencies (within the histograms' 3 significant digits); so are each second's count and
+  percentiles, over the requests that finished in it;
 - shard 3's sessions came from the namespace's address (seen in pg_stat_activity while it ran);
 - only shard 0 read the database's health, and shard 1, which computes no recall, read no page of the base
   vectors (its resident share of base.fbin stayed 0 kB).
@@ -117,6 +118,9 @@ def main():
         if not condition:
             failures.append(what)
 
+    def check_exit(what, status, stderr):
+        check(status == 0, f"{what} exits 0" + ("" if status == 0 else f" (exit {status}: {stderr.strip()[-300:]})"))
+
     shards = []
     completed = False
     try:
@@ -134,7 +138,7 @@ def main():
             [TRIPBENCH, "run", scenario, "--database-url", socket_url, "--out", os.path.join(out, "single"),
              "--out-requests", os.path.join(out, "single.jsonl"), "--quiet"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        check(single.returncode == 0, f"the single run exits 0 ({single.returncode}: {single.stderr.strip()[-300:]})")
+        check_exit("the single run", single.returncode, single.stderr)
 
         start = f"{time.time() + LEAD:.3f}"
         for index in range(SHARDS):
@@ -152,11 +156,11 @@ def main():
             time.sleep(0.25)
         for index, shard in enumerate(shards):
             stderr = shard.stderr.read()
-            check(shard.returncode == 0, f"shard {index}/{SHARDS} exits 0 ({shard.returncode}: {stderr.strip()[-300:]})")
+            check_exit(f"shard {index}/{SHARDS}", shard.returncode, stderr)
         merge = subprocess.run(
             [TRIPBENCH, "merge", *[os.path.join(out, f"shard-{index}") for index in range(SHARDS)], "--expect-shards", str(SHARDS),
              "--out", os.path.join(out, "merged")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        check(merge.returncode == 0, f"tripbench merge exits 0 ({merge.returncode}: {merge.stderr.strip()[-300:]})")
+        check_exit("tripbench merge", merge.returncode, merge.stderr)
         check(pair_sessions >= 2, f"shard {SHARDS - 1}'s 2 sessions came from {SHARD_ADDRESS}, over the veth pair (seen: {pair_sessions})")
         check(base_kb == 0, f"shard 1 read no page of base.fbin (resident at most: {base_kb} kB)")
 
@@ -199,6 +203,23 @@ def main():
             # 3 significant digits: a bucket is at most 1/1024 of its value wide; logged µs are truncated separately.
             close = all(abs(m - r) <= r / 512 + 2 for m, r in zip(merged_figures, raw))
             check(close, f"{name}: the merged percentiles are the union's raw ones ({merged_figures} and {raw})")
+
+        # Each second (by completion, from the common start's measured window): the merged count and percentiles
+        # are those of the union's requests that finished in it.
+        by_second = collections.defaultdict(list)
+        for record in union:
+            by_second[record["end_us"] // 1_000_000].append(record["latency_us"])
+        wrong = []
+        for point in merged["timeseries"][0]["seconds"]:
+            latencies = sorted(by_second.get(point["second"], []))
+            figures = [point[f"{p}_us"] for p in ("p50", "p95", "p99")]
+            raw = [percentile(latencies, fraction) for fraction in (0.5, 0.95, 0.99)] if latencies else [0, 0, 0]
+            if point["count"] != len(latencies) or not all(abs(m - r) <= r / 512 + 2 for m, r in zip(figures, raw)):
+                wrong.append(f"second {point['second']}: {point['count']} requests, {figures} µs; the union's {len(latencies)}, {raw} µs")
+        seconds = len(merged["timeseries"][0]["seconds"])
+        check(seconds >= 6 and not wrong,
+              f"each of the merged report's {seconds} seconds has the count and P50/P95/P99 of the union's requests finished in it"
+              + (f" ({'; '.join(wrong[:3])})" if wrong else ""))
         completed = True
     finally:
         for shard in shards:

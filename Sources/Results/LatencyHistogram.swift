@@ -21,6 +21,11 @@ public struct LatencyHistogram: Sendable {
         self.histogram.record(Swift.min(Swift.max(micros, 1), Self.highestMicros))
     }
 
+    /// Records `count` latencies of `micros` each.
+    public mutating func record(micros: UInt64, count: UInt64) {
+        self.histogram.record(Swift.min(Swift.max(micros, 1), Self.highestMicros), count: count)
+    }
+
     /// Records a latency given in nanoseconds.
     @inline(__always)
     public mutating func record(nanos: Int64) {

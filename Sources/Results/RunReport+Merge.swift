@@ -9,8 +9,9 @@ extension RunReport {
     /// counts, errors, rows, unsent and scheduled requests added; rates added (the shards ran at once); recall
     /// weighted by its samples. What only the setup shard measures (health, pool, change feed, cache) comes from
     /// shard 0's report (the first one given, for reports that do not say which shard they are). Per-second
-    /// series add counts and errors; a second's percentiles, kept only as numbers, are the highest of the
-    /// shards' (an upper bound, not the union's).
+    /// series add counts and errors; a second's percentiles are those of the union of the shards' requests
+    /// finished in it, from the histograms a shard keeps per second (reports without them, as a whole run's: the
+    /// highest of the shards', an upper bound). Open loops' schedule lag merges from its histogram too.
     ///
     /// Shards' reports say which shard they are (``ShardSummary``): they are merged in shard order (shard 0's
     /// health first), and a shard given twice, shards of runs with another shard count or start, or a report
@@ -19,7 +20,7 @@ extension RunReport {
     /// - Parameter expected: how many shards the run had (by default, what the shards' reports say); fewer
     ///   reports (or any partial one) make the merged report partial.
     /// - Throws: ``ReportMergeError`` when the reports are not of one run (scenario, seed, target, dataset, load,
-    ///   shards).
+    ///   shards), or a shard's per-second histogram cannot be read.
     public static func merged(_ reports: [RunReport], expected: Int? = nil) throws -> RunReport {
         guard let first = reports.first else { throw ReportMergeError(description: "no reports to merge") }
         for shard in reports.dropFirst() {
@@ -80,8 +81,13 @@ extension RunReport {
             totals.measuredSeconds = all.map(\.measuredSeconds).max() ?? first.measuredSeconds
             let requests = max(totals.count, 1)
             totals.harnessCpuUsPerRequest = all.map { $0.harnessCpuUsPerRequest * Double($0.count) }.reduce(0, +) / Double(requests)
-            // A schedule lag is kept as percentiles only: not mergeable exactly, so left out.
-            totals.scheduleLagUs = all.count == 1 ? first.scheduleLagUs : nil
+            // From the shards' schedule-lag histograms when each has one (older reports: percentiles only).
+            let lags = shards.compactMap { $0.histograms.first { $0.target == first.target && $0.measure == "schedule_lag" } }
+            if lags.count == shards.count, first.scheduleLagUs != nil {
+                totals.scheduleLagUs = LatencySummary(lags.reduce(into: LatencyHistogram()) { $0.add(LatencyHistogram(buckets: $1.buckets)) })
+            } else {
+                totals.scheduleLagUs = all.count == 1 ? first.scheduleLagUs : nil
+            }
             totals.unsent = Self.sum(all.map(\.unsent))
             totals.scheduled = Self.sum(all.map(\.scheduled))
             totals.servedPerSecond = all.allSatisfy { $0.servedPerSecond != nil } ? all.compactMap(\.servedPerSecond).reduce(0, +) : nil
@@ -89,26 +95,48 @@ extension RunReport {
             totals.unreachableSeconds = all.compactMap(\.unreachableSeconds).max()
             return totals
         }
-        merged.timeseries = merged.timeseries.map { first in
-            var seconds: [Int: TimeseriesReport.Second] = [:]
-            for series in shards.flatMap({ $0.timeseries.filter { $0.target == first.target } }) {
-                for point in series.seconds {
-                    guard var sum = seconds[point.second] else {
-                        seconds[point.second] = point
-                        continue
-                    }
-                    sum.count += point.count
-                    sum.errors += point.errors
-                    sum.p50Us = max(sum.p50Us, point.p50Us)
-                    sum.p95Us = max(sum.p95Us, point.p95Us)
-                    sum.p99Us = max(sum.p99Us, point.p99Us)
-                    if let wait = point.waitP95Us { sum.waitP95Us = max(sum.waitP95Us ?? 0, wait) }
-                    seconds[point.second] = sum
-                }
-            }
-            return TimeseriesReport(target: first.target, seconds: seconds.keys.sorted().map { seconds[$0]! })
+        merged.timeseries = try merged.timeseries.map { first in
+            let series = shards.compactMap { $0.timeseries.first { $0.target == first.target } }
+            return TimeseriesReport(target: first.target, seconds: try Self.mergedSeconds(series.map(\.seconds)))
         }
         return merged
+    }
+
+    /// The shards' per-second series as one: each second's counts added, its percentiles those of the union of
+    /// the shards' histograms of the second when every shard kept them, else the highest of the shards'.
+    private static func mergedSeconds(_ series: [[TimeseriesReport.Second]]) throws -> [TimeseriesReport.Second] {
+        var bySecond: [Int: [TimeseriesReport.Second]] = [:]
+        for point in series.joined() { bySecond[point.second, default: []].append(point) }
+        func union(_ encoded: [String?], of second: Int) throws -> LatencyHistogram? {
+            guard encoded.allSatisfy({ $0 != nil }) else { return nil }
+            var union = LatencyHistogram()
+            for text in encoded {
+                do {
+                    union.add(try HistogramEncoding.histogram(base64: text!))
+                } catch {
+                    throw ReportMergeError(description: "second \(second) of a shard's series: \(error)")
+                }
+            }
+            return union
+        }
+        return try bySecond.keys.sorted().map { second in
+            let points = bySecond[second]!
+            var sum = points[0]
+            sum.count = points.map(\.count).reduce(0, +)
+            sum.errors = points.map(\.errors).reduce(0, +)
+            // A second in which a shard finished no request is absent from its series or has an empty histogram.
+            if let latency = try union(points.map(\.histogram), of: second) {
+                (sum.p50Us, sum.p95Us, sum.p99Us) = (latency.percentile(50), latency.percentile(95), latency.percentile(99))
+            } else {
+                (sum.p50Us, sum.p95Us, sum.p99Us) = (points.map(\.p50Us).max()!, points.map(\.p95Us).max()!, points.map(\.p99Us).max()!)
+            }
+            let waits = points.compactMap(\.waitP95Us)
+            if !waits.isEmpty { sum.waitP95Us = try union(points.map(\.waitHistogram), of: second)?.percentile(95) ?? waits.max() }
+            // The merged report is not merged again: it keeps the numbers, not the histograms.
+            sum.histogram = nil
+            sum.waitHistogram = nil
+            return sum
+        }
     }
 
     /// The first of what must be the same in every shard of one run (the scenario, seed and target, the dataset's

@@ -424,6 +424,12 @@ public struct TimeseriesReport: Codable, Sendable {
         public var p99Us: UInt64
         /// Pooled runs: the P95 of the wait for a connection of the requests finished in this second.
         public var waitP95Us: UInt64?
+        /// A shard's report (`run --shard i/N`): the second's latency histogram in HdrHistogram's compressed
+        /// form, base64 (``HistogramEncoding``; a few hundred bytes), so the merge computes the second's
+        /// percentiles over every shard's requests.
+        public var histogram: String?
+        /// A pooled shard's report: the second's histogram of the wait for a connection, in the same form.
+        public var waitHistogram: String?
 
         package init(second: Int, count: Int, errors: Int, p50Us: UInt64, p95Us: UInt64, p99Us: UInt64) {
             self.second = second
@@ -444,7 +450,7 @@ public struct TimeseriesReport: Codable, Sendable {
 public struct HistogramReport: Codable, Sendable {
     public var target: String
     public var operation: String
-    /// `latency` or `service`.
+    /// `latency` or `service`; `schedule_lag` (operation `all`: every request of the target) for open loops.
     public var measure: String
     public var unit = "us"
     public var significantDigits = 3

@@ -42,6 +42,44 @@ import Workload
         #expect(merged.timeseries.first?.seconds.first?.count == shards.map { $0.timeseries[0].seconds[0].count }.reduce(0, +))
     }
 
+    /// A shard keeps each second's histogram: the merged second's percentiles are those of the union of the
+    /// requests that finished in it, not the highest shard's; so is the merged schedule lag.
+    @Test func eachSecondsPercentilesAreThoseOfTheUnion() throws {
+        var shards = Self.described()
+        // Second 0: shard 0 finished 90 fast requests, shard 1 ten slow ones. The union's P95 is slow, its P50
+        // fast; the highest shard's P50 would be the slow one.
+        let fast = ReportFixture.histogram(Array(repeating: 1000, count: 90))
+        let slow = ReportFixture.histogram(Array(repeating: 50_000, count: 10))
+        let lags = [ReportFixture.histogram([10, 20, 30]), ReportFixture.histogram([5000])]
+        for (index, histogram) in [fast, slow].enumerated() {
+            var point = shards[index].timeseries[0].seconds[0]
+            (point.count, point.p50Us, point.p95Us, point.p99Us) = (Int(histogram.count), histogram.percentile(50), histogram.percentile(95), histogram.percentile(99))
+            point.histogram = try HistogramEncoding.base64(histogram)
+            shards[index].timeseries[0].seconds[0] = point
+            shards[index].totals[0].scheduleLagUs = LatencySummary(lags[index])
+            shards[index].histograms.append(HistogramReport(target: "postgres", operation: "all", measure: "schedule_lag", buckets: lags[index].buckets))
+        }
+        let merged = try RunReport.merged(shards)
+        var union = fast
+        union.add(slow)
+        let second = try #require(merged.timeseries.first?.seconds.first)
+        #expect(second.count == 100 && second.p50Us == union.percentile(50) && second.p95Us == union.percentile(95))
+        #expect(second.p50Us < 2000 && second.p95Us >= 49_000, "\(second.p50Us) \(second.p95Us)")
+        #expect(second.histogram == nil, "the merged report keeps numbers, not histograms")
+        // Seconds without histograms (the fixture's others) fall back to the highest shard's.
+        let later = shards.map { $0.timeseries[0].seconds[1].p95Us }
+        #expect(merged.timeseries.first?.seconds[1].p95Us == later.max())
+        var lag = lags[0]
+        lag.add(lags[1])
+        #expect(merged.totals.first?.scheduleLagUs == LatencySummary(lag))
+        // A shard without the lag's histogram (an older report): no merged lag rather than a wrong one.
+        shards[1].histograms.removeAll { $0.measure == "schedule_lag" }
+        #expect(try RunReport.merged(shards).totals.first?.scheduleLagUs == nil)
+        // A damaged histogram is refused with where it is, not merged as something else.
+        shards[1].timeseries[0].seconds[0].histogram = "HISTFAAAAB"
+        #expect(throws: ReportMergeError.self) { try RunReport.merged(shards) }
+    }
+
     @Test func aMissingOrPartialShardMakesThePartialReport() throws {
         let shards = Self.shards()
         #expect(try RunReport.merged([shards[0]], expected: 2).partial)

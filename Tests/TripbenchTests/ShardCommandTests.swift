@@ -41,7 +41,7 @@ import Testing
 
     @Test func twoShardsSendOneRunsRequestsAndMergeIntoIt() async throws {
         _ = try await TestServer.connectionString()
-        let (runs, merge, merged) = try await GateIntegrityTests.withScenario("sharded-cli", Self.scenario) { file, out in
+        let (runs, merge, reports) = try await GateIntegrityTests.withScenario("sharded-cli", Self.scenario) { file, out in
             let runs = try await Self.shards(file, out: out, count: 2)
             let merge = try await DedicatedThread.run {
                 try TripbenchCLI.run(
@@ -49,8 +49,16 @@ import Testing
                      "--out", out.appendingPathComponent("merged").path], environment: Self.environment)
             }
             let merged = try? JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("merged/report.json"))) as? [String: Any]
-            return (runs, merge, merged)
+            let first = try? JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("shard-0/report.json"))) as? [String: Any]
+            return (runs, merge, (merged, first))
         }
+        let (merged, first) = reports
+        // A shard keeps each second's histogram and its schedule lag's, for the merge's percentiles.
+        let shardSeconds = ((first?["timeseries"] as? [[String: Any]])?.first?["seconds"] as? [[String: Any]]) ?? []
+        #expect(!shardSeconds.isEmpty && shardSeconds.allSatisfy { ($0["histogram"] as? String)?.hasPrefix("HISTF") == true }, "\(shardSeconds.first ?? [:])")
+        #expect((first?["histograms"] as? [[String: Any]])?.contains { $0["measure"] as? String == "schedule_lag" } == true)
+        let mergedSeconds = ((merged?["timeseries"] as? [[String: Any]])?.first?["seconds"] as? [[String: Any]]) ?? []
+        #expect(!mergedSeconds.isEmpty && mergedSeconds.allSatisfy { $0["histogram"] == nil && ($0["p95_us"] as? Int ?? 0) > 0 })
         // Each shard sends about 100 of the 200 requests/s: its share fails the run's qps threshold, which is not
         // its to judge; the merge's 200/s pass.
         for run in runs { #expect(run.status == 0 && run.text.contains("tripbench merge judges the run"), "\(run.text)") }
@@ -58,6 +66,7 @@ import Testing
         let shard = try #require(merged?["shard"] as? [String: Any])
         #expect(shard["indexes"] as? [Int] == [0, 1] && shard["count"] as? Int == 2 && shard["merged"] as? Bool == true, "\(shard)")
         let totals = try #require((merged?["totals"] as? [[String: Any]])?.first)
+        #expect(totals["schedule_lag_us"] is [String: Any], "\(totals)")
         // 200 requests/s for 6 s: the single run's 1,200 slots, each sent by exactly one shard.
         #expect(totals["scheduled"] as? Int == 1200, "\(totals)")
         #expect((totals["count"] as? Int ?? 0) + (totals["unsent"] as? Int ?? 0) == 1200, "\(totals)")

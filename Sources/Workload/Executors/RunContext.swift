@@ -80,7 +80,7 @@ final class RunContext: Sendable {
         self.timeoutNanos = scenario.timeout.nanoseconds
         self.recallSample = scenario.recallSample
         self.stopSignal = stopSignal
-        self.board = SecondBoard(workers: workers)
+        self.board = SecondBoard(workers: workers, keepsHistograms: shard.count > 1)
         var measured = scenario.duration
         switch scenario.executor.type {
         case .constantVUs:
@@ -215,7 +215,9 @@ final class RunContext: Sendable {
 /// The per-second series, filled by workers once per second each: second `s` covers
 /// `[measureStart + s, measureStart + s + 1)` by completion time. A second every worker has finished is handed
 /// on whole once (``takeComplete(all:)``, for the progress line and live outputs) and kept as a
-/// ``SecondSummary``: a long run keeps a few numbers a second, not its histograms.
+/// ``SecondSummary``: a long run keeps a few numbers a second, not its histograms — but a shard keeps them too,
+/// compressed (a few hundred bytes a second), for the merge to compute each second's percentiles over every
+/// shard's requests.
 final class SecondBoard: Sendable {
     private struct State {
         var pending: [Int: SecondMetrics] = [:]
@@ -226,8 +228,12 @@ final class SecondBoard: Sendable {
         var finished: [Int]
     }
     private let state: Mutex<State>
+    private let keepsHistograms: Bool
 
-    init(workers: Int) { self.state = Mutex(State(finished: Array(repeating: -1, count: workers))) }
+    init(workers: Int, keepsHistograms: Bool = false) {
+        self.state = Mutex(State(finished: Array(repeating: -1, count: workers)))
+        self.keepsHistograms = keepsHistograms
+    }
 
     func add(_ metrics: SecondMetrics, second: Int, worker: Int) {
         self.state.withLock { state in
@@ -249,7 +255,7 @@ final class SecondBoard: Sendable {
             let seconds = state.pending.keys.filter { $0 <= last }.sorted()
             return seconds.map { second in
                 let metrics = state.pending.removeValue(forKey: second)!
-                state.summaries[second] = SecondSummary(metrics)
+                state.summaries[second] = SecondSummary(metrics, keepsHistograms: self.keepsHistograms)
                 return (second, metrics)
             }
         }
@@ -275,14 +281,22 @@ struct SecondSummary: Sendable {
     var p95Us: UInt64
     var p99Us: UInt64
     var waitP95Us: UInt64
+    /// A shard's: the second's histograms in HdrHistogram's compressed form, for report.json (nil, should zlib
+    /// fail, makes the merge take the highest shard's percentiles for the second).
+    var latencyHistogram: String?
+    var waitHistogram: String?
 
-    init(_ metrics: SecondMetrics) {
+    init(_ metrics: SecondMetrics, keepsHistograms: Bool = false) {
         self.count = metrics.count
         self.errors = metrics.errors
         self.p50Us = metrics.latency.percentile(50)
         self.p95Us = metrics.latency.percentile(95)
         self.p99Us = metrics.latency.percentile(99)
         self.waitP95Us = metrics.wait.percentile(95)
+        if keepsHistograms {
+            self.latencyHistogram = try? HistogramEncoding.base64(metrics.latency)
+            self.waitHistogram = try? HistogramEncoding.base64(metrics.wait)
+        }
     }
 }
 

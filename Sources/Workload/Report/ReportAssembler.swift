@@ -77,6 +77,9 @@ struct ReportAssembler {
                 scheduled: open && run.kind == .postgres ? scheduled : nil, servedPerSecond: Double(completed) / seconds, reconnects: reconnects,
                 unreachableSeconds: run.kind == .postgres ? run.unreachableSeconds : nil,
                 indexBuildSeconds: run.index?.buildSeconds, indexBytes: run.index?.index.bytes))
+            if open {
+                histograms.append(HistogramReport(target: target, operation: "all", measure: "schedule_lag", buckets: lag.buckets))
+            }
             let pooled = run.context.pooled
             if run.kind == .postgres, pooled || pooler != nil {
                 let (report, wait) = self.pool(of: run, merged: merged, pooler: pooler)
@@ -109,7 +112,11 @@ struct ReportAssembler {
                 var point = TimeseriesReport.Second(
                     second: second, count: metrics.count, errors: metrics.errors, p50Us: metrics.p50Us, p95Us: metrics.p95Us,
                     p99Us: metrics.p99Us)
-                if pooled { point.waitP95Us = metrics.waitP95Us }
+                point.histogram = metrics.latencyHistogram
+                if pooled {
+                    point.waitP95Us = metrics.waitP95Us
+                    point.waitHistogram = metrics.waitHistogram
+                }
                 return point
             }))
         }
