@@ -42,12 +42,13 @@ import Testing
     @Test func twoShardsSendOneRunsRequestsAndMergeIntoIt() async throws {
         _ = try await TestServer.connectionString()
         let (runs, merge, reports) = try await GateIntegrityTests.withScenario("sharded-cli", Self.scenario) { file, out in
+            // The merge starts first, before the shards' directories exist, and waits for their reports (as the
+            // Kubernetes merge Job does).
+            let merging = try TripbenchCLI.start(
+                ["merge", out.appendingPathComponent("shard-0").path, out.appendingPathComponent("shard-1").path, "--expect-shards", "2",
+                 "--wait", "3m", "--grace", "1m", "--out", out.appendingPathComponent("merged").path], environment: Self.environment)
             let runs = try await Self.shards(file, out: out, count: 2)
-            let merge = try await DedicatedThread.run {
-                try TripbenchCLI.run(
-                    ["merge", out.appendingPathComponent("shard-0").path, out.appendingPathComponent("shard-1").path, "--expect-shards", "2",
-                     "--out", out.appendingPathComponent("merged").path], environment: Self.environment)
-            }
+            let merge = try await DedicatedThread.run { merging.finish() }
             let merged = try? JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("merged/report.json"))) as? [String: Any]
             let first = try? JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("shard-0/report.json"))) as? [String: Any]
             return (runs, merge, (merged, first))
@@ -83,6 +84,18 @@ import Testing
                      "--out", out.appendingPathComponent("merged").path],
                     environment: Self.environment)
             }
+            // Waiting does not outwait a lost shard: 2 s after shard 0's report, the merge goes on without shard 1.
+            let clock = ContinuousClock()
+            let started = clock.now
+            let waited = try await DedicatedThread.run {
+                try TripbenchCLI.run(
+                    ["merge", out.appendingPathComponent("shard-0").path, out.appendingPathComponent("shard-1").path, "--wait", "5m", "--grace", "2s",
+                     "--out", out.appendingPathComponent("waited").path],
+                    environment: Self.environment)
+            }
+            let took = clock.now - started
+            #expect(waited.status == 3 && took >= .seconds(2) && took < .seconds(60), "\(waited.status) after \(took): \(waited.standardError)")
+            #expect(waited.standardError.contains("1 of 2 shards have no report 2s after the first shard's report"), "\(waited.standardError)")
             return (runs, merge)
         }
         // Foundation reports a process ended by a signal with the signal's number.
@@ -118,5 +131,14 @@ import Testing
             }
         }
         #expect(run.status == 2 && run.standardError.contains(message), "\(run.status): \(run.standardError)")
+    }
+
+    @Test(arguments: [
+        (["--wait", "soon"], "--wait must be a duration such as 500ms, 30s or 2m"),
+        (["--wait", "1m", "--grace", "later"], "--grace must be a duration"),
+    ])
+    func aMergesBadWaitIsRefused(arguments: [String], message: String) throws {
+        let merge = try TripbenchCLI.run(["merge", "/nonexistent/shard-0"] + arguments, environment: Self.environment)
+        #expect(merge.status == 2 && merge.standardError.contains(message), "\(merge.status): \(merge.standardError)")
     }
 }

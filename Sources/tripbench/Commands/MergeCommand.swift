@@ -3,6 +3,7 @@ import Foundation
 import LocalServer
 import Reporting
 import Results
+import Workload
 
 /// `tripbench merge SHARD…`: the shards' report.json files of one run as one report.
 struct MergeCommand: AsyncParsableCommand {
@@ -15,6 +16,11 @@ struct MergeCommand: AsyncParsableCommand {
             merged figures and writes report.json/md/html and junit.xml. Fewer reports than the run's shards (as the \
             shards' reports or --expect-shards say), or a partial one, make the merged report partial, and the \
             command exits 3 after writing it; a shard's directory without report.json counts as missing.
+
+            With --wait (a merge started beside the shards, as the Kubernetes merge Job), the shards' reports need \
+            not exist yet: the command waits until each is there, or until --grace has passed since the first one \
+            appeared (the shards of one run end together), or --wait has passed; a shard still without its report \
+            then counts as missing.
             """
     )
 
@@ -24,6 +30,12 @@ struct MergeCommand: AsyncParsableCommand {
     @Option(help: "How many shards the run had.")
     var expectShards: Int?
 
+    @Option(help: ArgumentHelp("Wait up to this long for the shards' reports to appear, e.g. 30m (default: no wait).", valueName: "duration"))
+    var wait: String?
+
+    @Option(help: ArgumentHelp("With --wait: how long the others have once one shard has reported.", valueName: "duration"))
+    var grace = "2m"
+
     @Option(help: ArgumentHelp("Directory for the merged report (default: reports/<scenario>-merged-<time>).", valueName: "dir"))
     var out: String?
 
@@ -32,14 +44,25 @@ struct MergeCommand: AsyncParsableCommand {
     func validate() throws {
         guard !self.shards.isEmpty else { throw ValidationError("name the shards' reports") }
         try OptionBounds.check("--expect-shards", self.expectShards, in: 1...10_000)
+        for (name, value) in [("--wait", self.wait), ("--grace", self.grace)] {
+            guard let value, DurationText.parse(value) == nil else { continue }
+            throw ValidationError("\(name) must be \(DurationText.expected), not \(value)")
+        }
     }
 
     func run() async throws {
+        let waiting = self.wait.flatMap(DurationText.parse)
+        if let waiting { try await self.awaitReports(atMost: waiting, grace: DurationText.parse(self.grace)!) }
         // A shard killed before its report leaves its directory empty (`/reports/shard-*` still names it): it
-        // counts as missing, which makes the merge partial; a path that is not there at all is a mistake.
+        // counts as missing, which makes the merge partial; a path that is not there at all is a mistake, unless
+        // the merge waited for it.
         var reports: [RunReport] = []
         for path in self.shards {
             let directory = RunDirectory(locating: path)
+            if waiting != nil, !FileManager.default.fileExists(atPath: Self.reportPath(path)) {
+                Console.info("warning: \(path) has no report.json after the wait: counted as missing")
+                continue
+            }
             if directory.path == path, FileManager.default.fileExists(atPath: path), !FileManager.default.fileExists(atPath: directory.reportPath) {
                 Console.info("warning: \(path) holds no report.json (a shard that ended before writing it): counted as missing")
                 continue
@@ -65,5 +88,29 @@ struct MergeCommand: AsyncParsableCommand {
             throw CommandFailure(.runtimeFailure, "the merged report is partial: \(reports.count) of \(self.expectShards ?? merged.shard?.count ?? reports.count) shards\(missing), \(reports.filter(\.partial).count) of them stopped early")
         }
         try ReportOutput.publish(merged, verdict: verdict, to: written)
+    }
+
+    /// Where `path`'s report is or will be: the path itself when it names a .json file, else report.json in the
+    /// directory it names (which may not exist yet).
+    static func reportPath(_ path: String) -> String { path.hasSuffix(".json") ? path : RunDirectory(path: path).reportPath }
+
+    /// Polls once a second until every shard's report is there, `grace` has passed since the first one appeared,
+    /// or `limit` has passed.
+    private func awaitReports(atMost limit: Duration, grace: Duration) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        var graceEnds: ContinuousClock.Instant?
+        while true {
+            let present = self.shards.filter { FileManager.default.fileExists(atPath: Self.reportPath($0)) }.count
+            if present == self.shards.count { return }
+            if present > 0, graceEnds == nil { graceEnds = clock.now + grace }
+            let now = clock.now
+            if now >= deadline || graceEnds.map({ now >= $0 }) == true {
+                let why = now >= deadline ? "after --wait \(self.wait!)" : "\(self.grace) after the first shard's report"
+                Console.info("\(self.shards.count - present) of \(self.shards.count) shards have no report \(why): merging the others")
+                return
+            }
+            try await Task.sleep(for: .seconds(1))
+        }
     }
 }
