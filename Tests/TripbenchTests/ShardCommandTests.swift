@@ -26,14 +26,18 @@ import Testing
 
     /// Starts `count` shards of the scenario together; `kill` (a shard's index) is SIGKILLed 3 s into the run.
     static func shards(_ file: URL, out: URL, count: Int, kill: Int? = nil) async throws -> [(status: Int32, text: String)] {
-        let start = String(format: "%.3f", Date().timeIntervalSince1970 + 8)
+        // The dataset generated and loaded first: in a fresh clone, beside the parallel tests, the shards doing it
+        // themselves (one loads, the others wait on its lock) were ready 1.3 s after a start 8 s ahead.
+        let load = try await DedicatedThread.run { try TripbenchCLI.run(["load", "--dataset", "tiny"], environment: Self.environment) }
+        try #require(load.status == 0, "\(load.standardError)")
+        let start = String(format: "%.3f", Date().timeIntervalSince1970 + 10)
         let runs = try (0..<count).map { index in
             try TripbenchCLI.start(
                 ["run", file.path, "--out", out.appendingPathComponent("shard-\(index)").path, "--quiet", "--shard", "\(index)/\(count)", "--start-at", start],
                 environment: Self.environment)
         }
         if let kill {
-            try await Task.sleep(for: .seconds(11))
+            try await Task.sleep(for: .seconds(13))
             runs[kill].send(SIGKILL)
         }
         return try await DedicatedThread.run { runs.map { $0.finish() } }.map { ($0.status, $0.standardError) }
