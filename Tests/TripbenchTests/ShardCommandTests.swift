@@ -1,6 +1,7 @@
 import Foundation
 import LocalServer
 import Postgres
+import Synchronization
 import TestSupport
 import Testing
 
@@ -24,21 +25,27 @@ import Testing
           all: ["qps >= 150"]
         """
 
-    /// Starts `count` shards of the scenario together; `kill` (a shard's index) is SIGKILLed 3 s into the run.
-    static func shards(_ file: URL, out: URL, count: Int, kill: Int? = nil) async throws -> [(status: Int32, text: String)] {
+    /// Starts `count` shards of the scenario together; `kill` (a shard's index) is SIGKILLed 3 s into the run;
+    /// with `metricsPort`, shard 0 serves its live metrics there and `scraped` gets them 3 s into the run.
+    static func shards(
+        _ file: URL, out: URL, count: Int, kill: Int? = nil, metricsPort: Int? = nil, scraped: ((String) -> Void)? = nil
+    ) async throws -> [(status: Int32, text: String)] {
         // The dataset generated and loaded first: in a fresh clone, beside the parallel tests, the shards doing it
         // themselves (one loads, the others wait on its lock) were ready 1.3 s after a start 8 s ahead.
         let load = try await DedicatedThread.run { try TripbenchCLI.run(["load", "--dataset", "tiny"], environment: Self.environment) }
         try #require(load.status == 0, "\(load.standardError)")
         let start = String(format: "%.3f", Date().timeIntervalSince1970 + 10)
         let runs = try (0..<count).map { index in
-            try TripbenchCLI.start(
-                ["run", file.path, "--out", out.appendingPathComponent("shard-\(index)").path, "--quiet", "--shard", "\(index)/\(count)", "--start-at", start],
+            let metrics = index == 0 ? metricsPort.map { ["--metrics-listen", "127.0.0.1:\($0)"] } ?? [] : []
+            return try TripbenchCLI.start(
+                ["run", file.path, "--out", out.appendingPathComponent("shard-\(index)").path, "--quiet", "--shard", "\(index)/\(count)", "--start-at", start]
+                    + metrics,
                 environment: Self.environment)
         }
-        if let kill {
-            try await Task.sleep(for: .seconds(13))
-            runs[kill].send(SIGKILL)
+        if kill != nil || metricsPort != nil { try await Task.sleep(for: .seconds(13)) }
+        if let kill { runs[kill].send(SIGKILL) }
+        if let metricsPort, let scraped {
+            scraped(LiveOutputCommandTests.fetch("http://127.0.0.1:\(metricsPort)/metrics").map { String(decoding: $0, as: UTF8.self) } ?? "")
         }
         return try await DedicatedThread.run { runs.map { $0.finish() } }.map { ($0.status, $0.standardError) }
     }
@@ -51,13 +58,24 @@ import Testing
             let merging = try TripbenchCLI.start(
                 ["merge", out.appendingPathComponent("shard-0").path, out.appendingPathComponent("shard-1").path, "--expect-shards", "2",
                  "--wait", "3m", "--grace", "1m", "--out", out.appendingPathComponent("merged").path], environment: Self.environment)
-            let runs = try await Self.shards(file, out: out, count: 2)
+            let metrics = Mutex("")
+            let port = try LiveOutputCommandTests.freePort()
+            let runs = try await Self.shards(file, out: out, count: 2, metricsPort: port) { text in metrics.withLock { $0 = text } }
             let merge = try await DedicatedThread.run { merging.finish() }
             let merged = try? JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("merged/report.json"))) as? [String: Any]
             let first = try? JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("shard-0/report.json"))) as? [String: Any]
-            return (runs, merge, (merged, first))
+            return (runs, merge, (merged, first, metrics.withLock { $0 }))
         }
-        let (merged, first) = reports
+        let (merged, first, metrics) = reports
+        // Shard 0's live figures are its share: half the offered 200/s, and a backlog of its own slots only (the
+        // run's whole due count less its half sent was a backlog of hundreds).
+        let gauges = Dictionary(metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line -> (String, Double)? in
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, let value = Double(parts[1]) else { return nil }
+            return (String(parts[0].prefix { $0 != "{" }), value)
+        }, uniquingKeysWith: +)
+        #expect(gauges["tripbench_offered_rate_requests_per_second"] == 100, "\(metrics)")
+        #expect((gauges["tripbench_requests_unsent"] ?? 1e9) < 20, "\(metrics)")
         // A shard keeps each second's histogram and its schedule lag's, for the merge's percentiles.
         let shardSeconds = ((first?["timeseries"] as? [[String: Any]])?.first?["seconds"] as? [[String: Any]]) ?? []
         #expect(!shardSeconds.isEmpty && shardSeconds.allSatisfy { ($0["histogram"] as? String)?.hasPrefix("HISTF") == true }, "\(shardSeconds.first ?? [:])")

@@ -45,6 +45,19 @@ import Testing
         #expect(shards.flatMap { $0.clients(of: 8) }.sorted() == Array(0..<8))
     }
 
+    /// A shard's share of the first n slots (its live backlog and offered rate): the slots dealt to its workers.
+    @Test func aShardsSlotsAreThoseDealtToItsWorkers() {
+        for (count, workers) in [(1, 2), (2, 1), (3, 2), (4, 3)] {
+            let shards = (0..<count).map { RunShard(index: $0, count: count) }
+            for slots in [0, 1, 5, 17, 100, 1_001] {
+                let shares = shards.map { $0.slots(below: slots, workers: workers) }
+                // Slot s goes to global worker s mod (count · workers), of shard (s mod (count · workers)) / workers.
+                let dealt = shards.map { shard in (0..<slots).filter { $0 % (count * workers) / workers == shard.index }.count }
+                #expect(shares == dealt && shares.reduce(0, +) == slots, "\(count) shards of \(workers) workers, \(slots) slots")
+            }
+        }
+    }
+
     @Test func theOpenLoopsShardsSendTheSingleRunsRequests() async throws {
         let single = """
             name: sharded

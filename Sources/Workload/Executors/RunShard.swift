@@ -30,4 +30,11 @@ public struct RunShard: Sendable, Equatable, CustomStringConvertible {
 
     /// A request count's share: the count divided as evenly as it goes, the first shards taking the remainder.
     func share(of requests: Int) -> Int { requests / self.count + (self.index < requests % self.count ? 1 : 0) }
+
+    /// How many of the open loop's first `slots` run-wide slots are this shard's, its `workers` workers being the
+    /// global workers `index · workers …` of `count · workers`, to which the slots are dealt in turn.
+    func slots(below slots: Int, workers: Int) -> Int {
+        let round = self.count * workers
+        return slots / round * workers + min(max(slots % round - self.index * workers, 0), workers)
+    }
 }

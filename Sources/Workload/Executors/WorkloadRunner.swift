@@ -386,15 +386,19 @@ public struct WorkloadRunner: Sendable {
         let wallClock = Date().timeIntervalSince1970 + Double(context.measureStart - RunClock.now()) / 1e9
         let executor = self.scenario.executor
         let warmup = Double(context.measureStart - context.start)
+        // A shard offers its share of the rate and has its share of the slots due: summed over the shards (as
+        // Prometheus does), the run's.
+        let (shard, workers) = (context.shard, context.workers)
         let offered: Double? = switch executor.type {
         case .constantVUs: nil
-        case .constantArrivalRate: executor.rate
+        case .constantArrivalRate: executor.rate.map { $0 / Double(shard.count) }
         case .rampingArrivalRate:
-            context.schedule.map { ($0.arrivals(before: $0.end) - $0.arrivals(before: warmup)) / max(($0.end - warmup) / 1e9, 1e-9) }
+            context.schedule.map { ($0.arrivals(before: $0.end) - $0.arrivals(before: warmup)) / max(($0.end - warmup) / 1e9, 1e-9) / Double(shard.count) }
         }
         let due = context.schedule.map { schedule in
             { @Sendable (seconds: Double) in
-                Int(schedule.arrivals(before: warmup + seconds * 1e9) - schedule.arrivals(before: warmup))
+                shard.slots(below: Int(schedule.arrivals(before: warmup + seconds * 1e9)), workers: workers)
+                    - shard.slots(below: Int(schedule.arrivals(before: warmup)), workers: workers)
             }
         }
         return LiveRun(
