@@ -21,6 +21,7 @@ import asyncio
 import glob
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -228,6 +229,11 @@ def run_case(faults, name, during=None, before=None, after=None, expected=(0,), 
                    problem=f"no report: {error}; {stderr.strip()[-300:]}")
     row["accounted"] = row["scheduled"] is not None and row["counted"] + row["unsent"] == row["scheduled"]
     row["ok"] = row["accounted"] and row["exit"] in expected
+    # A case that held leaves nothing behind; a failed one keeps its scenario and report to look at.
+    if row["ok"]:
+        shutil.rmtree(out, ignore_errors=True)
+    else:
+        row["kept"] = out
     return row
 
 
@@ -294,6 +300,8 @@ def main():
             print(f"  {row['case']}: {row['problem']}")
         elif not row["ok"]:
             print(f"  {row['case']}: {row['stderr'][-600:]}")
+        if "kept" in row:
+            print(f"  {row['case']}: its scenario and report are kept in {row['kept']}")
     failed = [row["case"] for row in rows if not row["ok"]]
     print(f"\n{len(rows) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
