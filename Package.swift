@@ -96,7 +96,7 @@ var targets: [Target] = [
     .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Results", "Workload", "LocalServer", "VectorSearch"]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Postgres", "TestSupport"]),
     .testTarget(
-        name: "LiveOutputsTests", dependencies: ["LiveOutputs", "Workload", "Results"]),
+        name: "LiveOutputsTests", dependencies: ["LiveOutputs", "Workload", "Results", "TestSupport"]),
     .testTarget(name: "TripbenchTests", dependencies: ["LocalServer", "Postgres", "TestSupport", "VectorSearch"]),
 ]
 

@@ -1,6 +1,7 @@
 import Foundation
 @testable import LiveOutputs
 import Results
+import TestSupport
 import Testing
 import Workload
 
@@ -19,16 +20,6 @@ import Workload
         return LiveSecond(second: index, metrics: metrics, sent: sent)
     }
 
-    /// `name{labels} value` lines of the exposition, by name and labels.
-    static func samples(_ text: String) -> [String: Double] {
-        var samples: [String: Double] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " ") else { continue }
-            samples[String(line[..<space])] = Double(line[line.index(after: space)...])
-        }
-        return samples
-    }
-
     @Test func countersBucketsAndGaugesFollowTheSeconds() {
         let exporter = PrometheusExporter()
         let run = LiveRun(
@@ -39,7 +30,7 @@ import Workload
         exporter.second(Self.second(0, latencies: [[900, 1_000, 120_000], [50]], errors: [["timeout"]], sent: (90, 85)), of: run)
         exporter.second(Self.second(1, latencies: [[2_000, 2_900_000], []], sent: (150, 140)), of: run)
         let text = exporter.render()
-        let samples = Self.samples(text)
+        let samples = PrometheusText.samples(text)
         let labels = #"scenario="unit \"mix\"",target="postgres""#
         #expect(samples["tripbench_requests_total{\(labels),operation=\"vector_search\"}"] == 5)
         #expect(samples["tripbench_requests_total{\(labels),operation=\"chat_history\"}"] == 1)

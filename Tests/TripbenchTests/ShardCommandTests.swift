@@ -69,13 +69,10 @@ import Testing
         let (merged, first, metrics) = reports
         // Shard 0's live figures are its share: half the offered 200/s, and a backlog of its own slots only (the
         // run's whole due count less its half sent was a backlog of hundreds).
-        let gauges = Dictionary(metrics.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { line -> (String, Double)? in
-            let parts = line.split(separator: " ")
-            guard parts.count == 2, let value = Double(parts[1]) else { return nil }
-            return (String(parts[0].prefix { $0 != "{" }), value)
-        }, uniquingKeysWith: +)
-        #expect(gauges["tripbench_offered_rate_requests_per_second"] == 100, "\(metrics)")
-        #expect((gauges["tripbench_requests_unsent"] ?? 1e9) < 20, "\(metrics)")
+        let samples = PrometheusText.samples(metrics)
+        let labels = #"{scenario="sharded-cli",target="postgres"}"#
+        #expect(samples["tripbench_offered_rate_requests_per_second\(labels)"] == 100, "\(metrics)")
+        #expect((samples["tripbench_requests_unsent\(labels)"] ?? 1e9) < 20, "\(metrics)")
         // A shard keeps each second's histogram and its schedule lag's, for the merge's percentiles.
         let shardSeconds = ((first?["timeseries"] as? [[String: Any]])?.first?["seconds"] as? [[String: Any]]) ?? []
         #expect(!shardSeconds.isEmpty && shardSeconds.allSatisfy { ($0["histogram"] as? String)?.hasPrefix("HISTF") == true }, "\(shardSeconds.first ?? [:])")
