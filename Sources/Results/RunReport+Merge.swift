@@ -36,17 +36,17 @@ extension RunReport {
         if let summary, !summary.indexes.contains(0) { merged.health = nil }
         merged.environment.endTime = shards.map(\.environment.endTime).max() ?? merged.environment.endTime
         var histograms: [String: LatencyHistogram] = [:]
-        var order: [String] = []
+        var order: [HistogramReport] = []
         for shard in shards {
             for entry in shard.histograms {
-                let key = "\(entry.target)\u{0}\(entry.operation)\u{0}\(entry.measure)"
-                if histograms[key] == nil { order.append(key) }
-                histograms[key, default: LatencyHistogram()].add(LatencyHistogram(buckets: entry.buckets))
+                if histograms[entry.key] == nil { order.append(entry) }
+                histograms[entry.key, default: LatencyHistogram()].add(LatencyHistogram(buckets: entry.buckets))
             }
         }
-        merged.histograms = order.map { key in
-            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
-            return HistogramReport(target: parts[0], operation: parts[1], measure: parts[2], buckets: histograms[key]!.buckets)
+        merged.histograms = order.map { entry in
+            var sum = entry
+            sum.buckets = histograms[entry.key]!.buckets
+            return sum
         }
         merged.operations = merged.operations.map { first in
             let all = shards.flatMap { $0.operations.filter { $0.target == first.target && $0.operation == first.operation } }
@@ -62,8 +62,12 @@ extension RunReport {
             operation.unsupported = Self.sum(all.map(\.unsupported))
             operation.polls = Self.sum(all.map(\.polls))
             operation.foreignRows = Self.sum(all.map(\.foreignRows))
-            if let latency = histograms["\(first.target)\u{0}\(first.operation)\u{0}latency"] { operation.latencyUs = LatencySummary(latency) }
-            if let service = histograms["\(first.target)\u{0}\(first.operation)\u{0}service"] { operation.serviceUs = LatencySummary(service) }
+            if let latency = histograms[HistogramReport.key(target: first.target, operation: first.operation, measure: "latency")] {
+                operation.latencyUs = LatencySummary(latency)
+            }
+            if let service = histograms[HistogramReport.key(target: first.target, operation: first.operation, measure: "service")] {
+                operation.serviceUs = LatencySummary(service)
+            }
             let recalls = all.compactMap(\.recall)
             let samples = recalls.map(\.samples).reduce(0, +)
             if let k = recalls.first?.k, samples > 0 {
@@ -81,10 +85,10 @@ extension RunReport {
             totals.measuredSeconds = all.map(\.measuredSeconds).max() ?? first.measuredSeconds
             let requests = max(totals.count, 1)
             totals.harnessCpuUsPerRequest = all.map { $0.harnessCpuUsPerRequest * Double($0.count) }.reduce(0, +) / Double(requests)
-            // From the shards' schedule-lag histograms when each has one (older reports: percentiles only).
-            let lags = shards.compactMap { $0.histograms.first { $0.target == first.target && $0.measure == "schedule_lag" } }
-            if lags.count == shards.count, first.scheduleLagUs != nil {
-                totals.scheduleLagUs = LatencySummary(lags.reduce(into: LatencyHistogram()) { $0.add(LatencyHistogram(buckets: $1.buckets)) })
+            // From the schedule-lag histograms merged above, when every shard had one (older reports: percentiles only).
+            let lagKey = HistogramReport.scheduleLag(target: first.target, buckets: []).key
+            if first.scheduleLagUs != nil, shards.allSatisfy({ $0.histograms.contains { $0.key == lagKey } }), let lag = histograms[lagKey] {
+                totals.scheduleLagUs = LatencySummary(lag)
             } else {
                 totals.scheduleLagUs = all.count == 1 ? first.scheduleLagUs : nil
             }

@@ -464,4 +464,14 @@ public struct HistogramReport: Codable, Sendable {
         self.measure = measure
         self.buckets = buckets
     }
+
+    /// An open loop's schedule lag over every request of `target`.
+    package static func scheduleLag(target: String, buckets: [[UInt64]]) -> HistogramReport {
+        HistogramReport(target: target, operation: "all", measure: "schedule_lag", buckets: buckets)
+    }
+
+    /// Where the merge adds it up: target, operation and measure.
+    var key: String { Self.key(target: self.target, operation: self.operation, measure: self.measure) }
+
+    static func key(target: String, operation: String, measure: String) -> String { "\(target)\u{0}\(operation)\u{0}\(measure)" }
 }

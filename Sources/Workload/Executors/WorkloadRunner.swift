@@ -389,12 +389,13 @@ public struct WorkloadRunner: Sendable {
         // A shard offers its share of the rate and has its share of the slots due: summed over the shards (as
         // Prometheus does), the run's.
         let (shard, workers) = (context.shard, context.workers)
-        let offered: Double? = switch executor.type {
+        let rate: Double? = switch executor.type {
         case .constantVUs: nil
-        case .constantArrivalRate: executor.rate.map { $0 / Double(shard.count) }
+        case .constantArrivalRate: executor.rate
         case .rampingArrivalRate:
-            context.schedule.map { ($0.arrivals(before: $0.end) - $0.arrivals(before: warmup)) / max(($0.end - warmup) / 1e9, 1e-9) / Double(shard.count) }
+            context.schedule.map { ($0.arrivals(before: $0.end) - $0.arrivals(before: warmup)) / max(($0.end - warmup) / 1e9, 1e-9) }
         }
+        let offered = rate.map { $0 / Double(shard.count) }
         let due = context.schedule.map { schedule in
             { @Sendable (seconds: Double) in
                 shard.slots(below: Int(schedule.arrivals(before: warmup + seconds * 1e9)), workers: workers)

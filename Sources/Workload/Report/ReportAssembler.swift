@@ -78,7 +78,7 @@ struct ReportAssembler {
                 unreachableSeconds: run.kind == .postgres ? run.unreachableSeconds : nil,
                 indexBuildSeconds: run.index?.buildSeconds, indexBytes: run.index?.index.bytes))
             if open {
-                histograms.append(HistogramReport(target: target, operation: "all", measure: "schedule_lag", buckets: lag.buckets))
+                histograms.append(.scheduleLag(target: target, buckets: lag.buckets))
             }
             let pooled = run.context.pooled
             if run.kind == .postgres, pooled || pooler != nil {

@@ -58,13 +58,10 @@ struct MergeCommand: AsyncParsableCommand {
         // the merge waited for it.
         var reports: [RunReport] = []
         for path in self.shards {
-            let directory = RunDirectory(locating: path)
-            if waiting != nil, !FileManager.default.fileExists(atPath: Self.reportPath(path)) {
-                Console.info("warning: \(path) has no report.json after the wait: counted as missing")
-                continue
-            }
-            if directory.path == path, FileManager.default.fileExists(atPath: path), !FileManager.default.fileExists(atPath: directory.reportPath) {
-                Console.info("warning: \(path) holds no report.json (a shard that ended before writing it): counted as missing")
+            let isDirectory = RunDirectory(locating: path).path == path
+            if waiting != nil || isDirectory, !FileManager.default.fileExists(atPath: Self.reportPath(path)) {
+                let why = waiting == nil ? "a shard that ended before writing it" : "a shard that ended before writing it, or never started"
+                Console.info("warning: \(path) holds no report.json (\(why)): counted as missing")
                 continue
             }
             reports.append(try ReportFile.read(path))
